@@ -1,0 +1,194 @@
+//! The command line, as clap sees it: raw values only. Checking them and turning them into ready objects
+//! happens in the module of each command (`dropin.rs` for the Python-compatible flags).
+//!
+//! Run with no subcommand, the tool takes the Python `immich-smart-albums.py` flags and behaves like that
+//! script, so existing cron lines keep working.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+const EXAMPLES: &str = "\
+Examples:
+  # Try it without a server: runs example filters against a built-in simulator
+  immich-smart-albums demo
+
+  # Preview (nothing changes): summer 2023 photos without NSFW content
+  export IMMICH_SERVER_URL=https://photos.example.com IMMICH_API_KEY=...
+  immich-smart-albums --include-metadata-file filters/summer-2023.json \\
+      --exclude-smart-file filters/nsfw*.json
+
+  # The same, added to an album given by exact name or UUID
+  immich-smart-albums --include-metadata-file filters/summer-2023.json \\
+      --exclude-smart-file filters/nsfw*.json --album \"Summer 2023\"";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "immich-smart-albums",
+    version,
+    about = "Keeps Immich albums filled from searches and local filters",
+    long_about = "Keeps Immich albums filled from metadata searches, smart (CLIP) searches and local \
+                  JSONPath/regex filters. Without a subcommand it takes the flags of the Python \
+                  immich-smart-albums script: without --album it previews, with --album it adds. \
+                  It never deletes photos and never removes anything from an album.",
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub dropin: DropInArgs,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Explain each step and request on stderr (never the API key)
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
+
+    /// Seconds a request may take before it counts as failed
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 120)]
+    pub timeout: u64,
+
+    /// Seconds to wait for a connection to the server
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
+    pub connect_timeout: u64,
+}
+
+/// The Python script's flags. Each filter flag may be repeated and takes one or more files, so a shell
+/// glob such as `filters/nsfw*.json` works; every occurrence counts.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Python-compatible options (no subcommand)")]
+pub struct DropInArgs {
+    /// Immich API key
+    #[arg(
+        long,
+        env = "IMMICH_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub key: Option<String>,
+
+    /// Immich server URL: https://host or https://host/api
+    #[arg(long, env = "IMMICH_SERVER_URL", value_name = "URL")]
+    pub server: Option<String>,
+
+    /// Album to add the result to: its UUID or exact name. Without it, only a preview is shown
+    #[arg(long, value_name = "UUID_OR_NAME")]
+    pub album: Option<String>,
+
+    /// Keep at most this many assets (the first ones in the primary search's order)
+    #[arg(long, value_name = "N")]
+    pub max_assets: Option<usize>,
+
+    /// Metadata search JSON files; every one must match (intersection)
+    #[arg(long, value_name = "FILE", num_args = 1.., action = ArgAction::Append)]
+    pub include_metadata_file: Vec<PathBuf>,
+
+    /// Smart search JSON files (with resultLimit); every one must match
+    #[arg(long, value_name = "FILE", num_args = 1.., action = ArgAction::Append)]
+    pub include_smart_file: Vec<PathBuf>,
+
+    /// Metadata search JSON files; any match removes an asset
+    #[arg(long, value_name = "FILE", num_args = 1.., action = ArgAction::Append)]
+    pub exclude_metadata_file: Vec<PathBuf>,
+
+    /// Smart search JSON files (with resultLimit); any match removes an asset
+    #[arg(long, value_name = "FILE", num_args = 1.., action = ArgAction::Append)]
+    pub exclude_smart_file: Vec<PathBuf>,
+
+    /// Local JSONPath/regex rule files; every rule must match
+    #[arg(long, value_name = "FILE", num_args = 1.., action = ArgAction::Append)]
+    pub include_local_filter_file: Vec<PathBuf>,
+
+    /// Local JSONPath/regex rule files; any matching rule removes an asset
+    #[arg(long, value_name = "FILE", num_args = 1.., action = ArgAction::Append)]
+    pub exclude_local_filter_file: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the example filters against a built-in simulated Immich server (no network needed)
+    #[command(after_help = "Example:\n  immich-smart-albums demo --assets 2000")]
+    Demo(DemoArgs),
+
+    /// Run the Immich simulator standalone on 127.0.0.1, for trying the tool without a server
+    #[command(
+        after_help = "Example:\n  immich-smart-albums sim --port 2283 --assets 5000 --accounts alice,bob,carol"
+    )]
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Assets per simulated account
+    #[arg(long, default_value_t = 1500)]
+    pub assets: usize,
+
+    /// Seed of the simulated library
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SimArgs {
+    /// Port on 127.0.0.1 (0 picks a free one)
+    #[arg(long, default_value_t = 2283)]
+    pub port: u16,
+
+    /// Assets per account
+    #[arg(long, default_value_t = 1000)]
+    pub assets: usize,
+
+    /// Seed of the generated library
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// Account names
+    #[arg(long, value_delimiter = ',', default_value = "alice,bob")]
+    pub accounts: Vec<String>,
+
+    /// Milliseconds added to every answer, to stand for a home network
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn filter_flags_repeat_and_take_several_files() {
+        let cli = Cli::try_parse_from([
+            "immich-smart-albums",
+            "--include-metadata-file",
+            "a.json",
+            "b.json",
+            "--exclude-smart-file",
+            "n1.json",
+            "--include-metadata-file=c.json",
+            "--album",
+            "Kids",
+        ])
+        .unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(
+            cli.dropin.include_metadata_file,
+            ["a.json", "b.json", "c.json"].map(PathBuf::from)
+        );
+        assert_eq!(cli.dropin.exclude_smart_file, [PathBuf::from("n1.json")]);
+        assert_eq!(cli.dropin.album.as_deref(), Some("Kids"));
+    }
+}

@@ -1,0 +1,10 @@
+//! Filters: what to search on the server ([`SearchFilter`], metadata and smart), what to check locally on
+//! each asset's JSON ([`LocalFilters`]), and how a search is run into a set of hits ([`run_search`]).
+
+mod local;
+mod query;
+mod search;
+
+pub use local::{LocalFilters, LocalRule, RuleList};
+pub use query::{Hit, Hits, run_search};
+pub use search::{RESULT_LIMIT, SearchFilter};

@@ -1,0 +1,27 @@
+//! The Immich API client: one send path ([`Client::call`]), typed responses, paged searches as streams,
+//! and an error type that names the endpoint. It knows nothing of filters, jobs or reports.
+
+mod client;
+mod error;
+mod search;
+mod types;
+
+pub use client::{Client, ClientOptions, ServerUrl};
+pub use error::{ApiError, ApiErrorKind};
+pub use search::{MAX_PAGE_SIZE, SearchKind, pages};
+pub use types::{
+    Album, AlbumRole, AlbumUser, AlbumUserAdd, ApiKeyInfo, BulkIdResult, PeoplePage, Person,
+    ServerVersion, User,
+};
+
+/// The permissions a key needs for everything jobs do: search, read people, find, create and share
+/// albums, and add to them.
+pub const NEEDED_PERMISSIONS: &[&str] = &[
+    "asset.read",
+    "person.read",
+    "album.read",
+    "album.create",
+    "albumUser.create",
+    "albumAsset.create",
+    "user.read",
+];

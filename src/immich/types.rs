@@ -1,0 +1,202 @@
+//! Typed views of the Immich 3.1 responses we read field by field. Asset bodies are not here: they stay
+//! `serde_json::Value` (see `search.rs`), because local filters may look at any field of them.
+//! Every struct ignores fields it does not name, so a newer server that adds fields still works.
+
+use serde::{Deserialize, Serialize};
+
+/// `GET /api/server/version`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerVersion {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl std::fmt::Display for ServerVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// `GET /api/users/me`, and the `user` of an album member.
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    pub id: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// `GET /api/api-keys/me`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiKeyInfo {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+}
+
+impl ApiKeyInfo {
+    /// Which of `needed` this key does not have (`all` grants everything).
+    pub fn missing<'a>(&self, needed: &[&'a str]) -> Vec<&'a str> {
+        if self.permissions.iter().any(|p| p == "all") {
+            return Vec::new();
+        }
+        needed
+            .iter()
+            .copied()
+            .filter(|need| !self.permissions.iter().any(|p| p == need))
+            .collect()
+    }
+}
+
+/// Role of a user in an album.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlbumRole {
+    Owner,
+    Editor,
+    Viewer,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AlbumUser {
+    pub user: User,
+    pub role: AlbumRole,
+}
+
+/// `AlbumResponseDto`, as `GET /api/albums` and `GET /api/albums/{id}` send it. v3 has no `ownerId`: the
+/// owner is the member with role `owner`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Album {
+    pub id: String,
+    pub album_name: String,
+    #[serde(default)]
+    pub album_users: Vec<AlbumUser>,
+    #[serde(default)]
+    pub asset_count: u64,
+}
+
+impl Album {
+    pub fn owner(&self) -> Option<&User> {
+        self.album_users
+            .iter()
+            .find(|member| member.role == AlbumRole::Owner)
+            .map(|member| &member.user)
+    }
+
+    pub fn role_of(&self, user_id: &str) -> Option<AlbumRole> {
+        self.album_users
+            .iter()
+            .find(|member| member.user.id == user_id)
+            .map(|member| member.role)
+    }
+}
+
+/// One entry of `GET /api/people`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Person {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub is_hidden: bool,
+}
+
+/// `GET /api/people?page=N`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeoplePage {
+    pub people: Vec<Person>,
+    #[serde(default)]
+    pub has_next_page: bool,
+}
+
+/// One per-id answer of `PUT /api/albums/{id}/assets` (`BulkIdResponseDto`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkIdResult {
+    pub id: String,
+    pub success: bool,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// A page of `POST /api/search/metadata` or `/api/search/smart`; only the `assets` half matters.
+#[derive(Debug, Deserialize)]
+pub struct SearchResponse {
+    pub assets: SearchAssets,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchAssets {
+    pub items: Vec<serde_json::Value>,
+    /// The next page number as a string, or null on the last page.
+    #[serde(default)]
+    pub next_page: Option<String>,
+}
+
+/// `{"albumUsers": [{"userId", "role"}]}` for creating and sharing albums.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlbumUserAdd {
+    pub user_id: String,
+    pub role: AlbumRole,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(name: &str) -> serde_json::Value {
+        let path = format!(
+            "{}/tests/fixtures/immich-samples/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let sample: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        sample["body"].clone()
+    }
+
+    #[test]
+    fn the_recorded_samples_parse() {
+        let version: ServerVersion = serde_json::from_value(sample("server-version.json")).unwrap();
+        assert_eq!(version.to_string(), "3.1.0");
+        let me: User = serde_json::from_value(sample("users-me.json")).unwrap();
+        assert_eq!(me.name, "Alice");
+        let key: ApiKeyInfo = serde_json::from_value(sample("api-keys-me.json")).unwrap();
+        assert!(key.missing(&["album.create"]).is_empty());
+        let key: ApiKeyInfo =
+            serde_json::from_value(sample("api-keys-me-restricted.json")).unwrap();
+        assert_eq!(
+            key.missing(&["asset.read", "album.create"]),
+            vec!["album.create"]
+        );
+        let albums: Vec<Album> = serde_json::from_value(sample("albums-list.json")).unwrap();
+        assert_eq!(albums[0].owner().unwrap().name, "Alice");
+        assert_eq!(
+            albums[0].role_of("7f379469-402b-4d5c-9673-ee84a97aa6af"),
+            Some(AlbumRole::Editor)
+        );
+        let album: Album = serde_json::from_value(sample("album-get.json")).unwrap();
+        assert_eq!(album.asset_count, 6);
+        let people: PeoplePage = serde_json::from_value(sample("people-page1.json")).unwrap();
+        assert!(people.has_next_page);
+        assert_eq!(people.people[0].name, "Mia");
+        let results: Vec<BulkIdResult> =
+            serde_json::from_value(sample("album-add-assets-per-id.json")).unwrap();
+        assert_eq!(results[0].error.as_deref(), Some("duplicate"));
+        let page: SearchResponse =
+            serde_json::from_value(sample("search-metadata-page1.json")).unwrap();
+        assert_eq!(page.assets.next_page.as_deref(), Some("2"));
+        assert_eq!(page.assets.items.len(), 2);
+        let empty: SearchResponse =
+            serde_json::from_value(sample("search-metadata-empty.json")).unwrap();
+        assert!(empty.assets.next_page.is_none());
+    }
+}

@@ -1,0 +1,30 @@
+//! immich-smart-albums: keeps Immich albums filled from searches and local filters.
+//!
+//! The data flows one way: command line ([`cli`]) → filters ([`filter`]) → per-account searches through
+//! the client ([`immich`]) → the selection ([`job`]) → the album ([`album`]) → the report ([`report`]).
+//! [`sim`] is an Immich simulator for tests, the demo and benchmarks.
+
+pub mod album;
+pub mod cli;
+
+pub mod dropin;
+pub mod error;
+pub mod filter;
+pub mod immich;
+pub mod job;
+pub mod logging;
+pub mod report;
+pub mod secret;
+
+use cli::{Cli, Command};
+
+/// Runs a parsed command line; returns the exit code of a run that finished.
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        None => {
+            let dropin = dropin::DropIn::from_args(&cli.dropin, &cli.global)?;
+            dropin.run(&mut report::stdout()).await
+        }
+        Some(_) => unimplemented!(),
+    }
+}

@@ -1,0 +1,26 @@
+//! The binary: parse the command line, set up logging, run, and turn the outcome into an exit code.
+//! Every error reaches this one place.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use immich_smart_albums::cli::Cli;
+use immich_smart_albums::error::exit_code;
+use immich_smart_albums::{logging, run};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.global.verbose);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the async runtime starts");
+    let code = match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            exit_code(&error)
+        }
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
