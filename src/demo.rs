@@ -14,10 +14,16 @@ use crate::sim::{SimConfig, Simulator};
 
 /// The example files the demo uses, built in so that the demo runs from any directory.
 const EXAMPLES: &[(&str, &str)] = &[
-    ("all-photos.json", include_str!("../filters/all-photos.json")),
+    (
+        "all-photos.json",
+        include_str!("../filters/all-photos.json"),
+    ),
     ("beach.json", include_str!("../filters/beach.json")),
     ("nsfw.json", include_str!("../filters/nsfw.json")),
-    ("iphone15pro.json", include_str!("../filters/iphone15pro.json")),
+    (
+        "iphone15pro.json",
+        include_str!("../filters/iphone15pro.json"),
+    ),
 ];
 
 /// Where the example filters are: `./filters` when run from the repository, else a private copy.
@@ -78,17 +84,32 @@ pub async fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
 
     report::heading(
         &mut out,
-        &format!("1. Preview: beach photos taken with an iPhone 15 Pro, without NSFW ones\n$ {command}"),
+        &format!(
+            "1. Preview: beach photos taken with an iPhone 15 Pro, without NSFW ones\n$ {command}"
+        ),
     )?;
-    let code = DropIn::from_args(&dropin_args, global)?.run(&mut out).await?;
+    let code = DropIn::from_args(&dropin_args, global)?
+        .run(&mut out)
+        .await?;
 
     dropin_args.album = Some(album_name.to_string());
     let command = format!("{command} --album \"{album_name}\"");
     report::heading(&mut out, &format!("2. Add them to the album\n$ {command}"))?;
-    let code = code.max(DropIn::from_args(&dropin_args, global)?.run(&mut out).await?);
+    let code = code.max(
+        DropIn::from_args(&dropin_args, global)?
+            .run(&mut out)
+            .await?,
+    );
 
-    report::heading(&mut out, &format!("3. Run it again: nothing is left to add\n$ {command}"))?;
-    let code = code.max(DropIn::from_args(&dropin_args, global)?.run(&mut out).await?);
+    report::heading(
+        &mut out,
+        &format!("3. Run it again: nothing is left to add\n$ {command}"),
+    )?;
+    let code = code.max(
+        DropIn::from_args(&dropin_args, global)?
+            .run(&mut out)
+            .await?,
+    );
 
     if let Some(dir) = cleanup {
         let _ = std::fs::remove_dir_all(dir);
@@ -119,7 +140,10 @@ pub async fn serve(args: &SimArgs) -> anyhow::Result<i32> {
     for account in sim.accounts() {
         report::line(
             &mut out,
-            &format!("  {:<10} {:<24} key {}", account.name, account.email, account.api_key),
+            &format!(
+                "  {:<10} {:<24} key {}",
+                account.name, account.email, account.api_key
+            ),
         )?;
     }
     let first = sim.accounts().into_iter().next();

@@ -6,7 +6,7 @@
 
 pub mod album;
 pub mod cli;
-
+pub mod demo;
 pub mod dropin;
 pub mod error;
 pub mod filter;
@@ -15,6 +15,7 @@ pub mod job;
 pub mod logging;
 pub mod report;
 pub mod secret;
+pub mod sim;
 
 use cli::{Cli, Command};
 
@@ -25,6 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let dropin = dropin::DropIn::from_args(&cli.dropin, &cli.global)?;
             dropin.run(&mut report::stdout()).await
         }
-        Some(_) => unimplemented!(),
+        Some(Command::Demo(args)) => demo::run(&args, &cli.global).await,
+        Some(Command::Sim(args)) => demo::serve(&args).await,
     }
 }

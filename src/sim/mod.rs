@@ -1,0 +1,394 @@
+//! An in-process Immich 3.1 server simulator for tests and demos. This file owns the public API:
+//! the configuration, the account/asset/request views handed to tests, and `Simulator`, which runs
+//! the HTTP server on its own thread and tokio runtime and offers direct (unlogged) access to its
+//! state. Data generation lives in `generator`, the data model in `state`, search in `search`,
+//! JSON shapes in `json`, and the HTTP layer in `routes`.
+
+mod generator;
+mod json;
+mod rng;
+mod routes;
+mod search;
+mod state;
+mod time;
+mod validate;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use state::State;
+
+/// How to build the simulated server.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub seed: u64,
+    pub accounts: Vec<String>,
+    pub assets_per_account: usize,
+    /// Slept before answering every request.
+    pub latency: Duration,
+    /// 0 = any free port.
+    pub port: u16,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            seed: 42,
+            accounts: vec!["alice".to_string(), "bob".to_string()],
+            assets_per_account: 200,
+            latency: Duration::ZERO,
+            port: 0,
+        }
+    }
+}
+
+/// A user's role in an album.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Owner,
+    Editor,
+    Viewer,
+}
+
+impl Role {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Editor => "editor",
+            Role::Viewer => "viewer",
+        }
+    }
+}
+
+/// An account of the simulated server, with its full-permission API key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimAccount {
+    pub name: String,
+    pub user_id: String,
+    pub email: String,
+    pub api_key: String,
+}
+
+/// One HTTP request as the server saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedRequest {
+    pub seq: u64,
+    pub method: String,
+    /// e.g. "/api/search/metadata", without the query string.
+    pub path: String,
+    pub query: Option<String>,
+    /// Name of the account the API key belongs to (None when the key was missing or invalid).
+    pub account: Option<String>,
+    pub status: u16,
+    /// True for a successful POST/PUT/DELETE under /api/albums.
+    pub changed: bool,
+    /// The JSON body of a non-GET request (a non-JSON body is kept as a string).
+    pub body: Option<serde_json::Value>,
+}
+
+/// A readable view of one generated asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimAsset {
+    pub id: String,
+    /// Account name.
+    pub owner: String,
+    /// Base64 of the 20-byte SHA-1, as Immich reports it.
+    pub checksum: String,
+    /// RFC 3339, UTC.
+    pub taken: String,
+    /// Empty when the asset has no camera (screenshots).
+    pub make: String,
+    pub model: String,
+    /// Empty when the asset has no GPS.
+    pub city: String,
+    /// Content words (the toy CLIP embedding).
+    pub words: Vec<String>,
+    /// Names of the people shown.
+    pub people: Vec<String>,
+    pub is_favorite: bool,
+    pub visibility: String,
+    /// IMAGE or VIDEO.
+    pub kind: String,
+}
+
+/// A running simulated Immich server. Dropping it shuts the server down.
+pub struct Simulator {
+    state: Arc<Mutex<State>>,
+    port: u16,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Generate the data, bind `127.0.0.1:port` and serve on a dedicated thread with its own tokio
+    /// runtime. Returns once the socket is listening; safe to call from inside a tokio runtime.
+    pub fn start(config: SimConfig) -> anyhow::Result<Simulator> {
+        anyhow::ensure!(
+            !config.accounts.is_empty(),
+            "the simulator needs an account"
+        );
+        anyhow::ensure!(
+            config.accounts.len() <= generator::MAX_ACCOUNTS,
+            "the simulator supports at most {} accounts",
+            generator::MAX_ACCOUNTS
+        );
+        let listener = std::net::TcpListener::bind(("127.0.0.1", config.port))?;
+        listener.set_nonblocking(true)?;
+        let port = listener.local_addr()?.port();
+        let state = Arc::new(Mutex::new(generator::generate(&config)));
+        let app = routes::router(state.clone(), config.latency);
+
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<()>>();
+        let thread = std::thread::Builder::new()
+            .name(format!("immich-sim-{port}"))
+            .spawn(move || serve(listener, app, stop_rx, ready_tx))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(Simulator {
+                state,
+                port,
+                stop: Some(stop_tx),
+                thread: Some(thread),
+            }),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(anyhow::anyhow!("simulator thread died during start-up")),
+        }
+    }
+
+    /// The bare site, e.g. "http://127.0.0.1:PORT" (the API is under /api).
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// All accounts, in configuration order.
+    pub fn accounts(&self) -> Vec<SimAccount> {
+        let st = self.lock();
+        (0..st.users.len()).map(|u| st.sim_account(u)).collect()
+    }
+
+    /// The named account; panics if unknown.
+    pub fn account(&self, name: &str) -> SimAccount {
+        let st = self.lock();
+        st.sim_account(st.user_by_name(name))
+    }
+
+    /// Create an extra API key with the given permissions and return its secret.
+    pub fn add_api_key(&self, account: &str, key_name: &str, permissions: &[&str]) -> String {
+        let mut st = self.lock();
+        let user = st.user_by_name(account);
+        st.add_api_key(user, key_name, permissions)
+    }
+
+    /// Make the key invalid from now on (401).
+    pub fn revoke_api_key(&self, key: &str) {
+        self.lock().revoke_api_key(key);
+    }
+
+    /// `owner` shares their library with `viewer` (partner sharing, shown in timeline).
+    pub fn set_partner(&self, viewer: &str, owner: &str) {
+        let mut st = self.lock();
+        let (viewer, owner) = (st.user_by_name(viewer), st.user_by_name(owner));
+        st.set_partner(viewer, owner);
+    }
+
+    /// The id of the person called `name` in `account`'s library.
+    pub fn person_id(&self, account: &str, name: &str) -> Option<String> {
+        let st = self.lock();
+        let user = st.user_by_name(account);
+        st.person_id(user, name).map(state::uuid_str)
+    }
+
+    /// The account's own assets, in generation order.
+    pub fn assets(&self, account: &str) -> Vec<SimAsset> {
+        let st = self.lock();
+        let user = st.user_by_name(account);
+        st.assets_of(user).map(|i| st.sim_asset(i)).collect()
+    }
+
+    /// Create an album directly (not logged) and return its id.
+    pub fn create_album(&self, owner: &str, name: &str, members: &[(&str, Role)]) -> String {
+        let mut st = self.lock();
+        let owner = st.user_by_name(owner);
+        let members: Vec<(usize, Role)> = members
+            .iter()
+            .map(|(name, role)| (st.user_by_name(name), *role))
+            .collect();
+        let id = st.create_album(owner, name, "", &members);
+        state::uuid_str(id)
+    }
+
+    /// Put assets into an album directly: not logged, no permission checks (a hand-added asset).
+    /// Panics on an unknown album or a malformed id.
+    pub fn add_to_album(&self, album_id: &str, asset_ids: &[String]) {
+        let mut st = self.lock();
+        let album = st.album_index_or_panic(album_id);
+        let ids: Vec<u128> = asset_ids
+            .iter()
+            .map(|s| state::parse_uuid_any(s).unwrap_or_else(|| panic!("bad asset id {s}")))
+            .collect();
+        st.insert_album_assets(album, &ids);
+    }
+
+    /// The album's asset ids, sorted.
+    pub fn album_assets(&self, album_id: &str) -> Vec<String> {
+        let st = self.lock();
+        let album = st.album_index_or_panic(album_id);
+        st.albums[album]
+            .assets
+            .iter()
+            .map(|id| state::uuid_str(*id))
+            .collect()
+    }
+
+    /// Ids of the albums called exactly `name`.
+    pub fn album_by_name(&self, name: &str) -> Vec<String> {
+        let st = self.lock();
+        st.albums
+            .iter()
+            .filter(|a| a.name == name)
+            .map(|a| state::uuid_str(a.id))
+            .collect()
+    }
+
+    /// Every request so far (since the last `clear_requests`).
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.lock().log.clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.lock().log.clear();
+    }
+
+    /// The logged requests that changed state (`changed == true`).
+    pub fn changing_requests(&self) -> Vec<LoggedRequest> {
+        self.lock()
+            .log
+            .iter()
+            .filter(|r| r.changed)
+            .cloned()
+            .collect()
+    }
+
+    /// Stop the server and wait for its thread.
+    pub fn shutdown(self) {
+        // Drop does the work.
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Body of the server thread: run the router until told to stop, then drop the runtime (which
+/// cancels any open connections).
+fn serve(
+    listener: std::net::TcpListener,
+    app: axum::Router,
+    stop: tokio::sync::oneshot::Receiver<()>,
+    ready: std::sync::mpsc::Sender<anyhow::Result<()>>,
+) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("immich-sim-worker")
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = ready.send(Err(e.into()));
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::from_std(listener) {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = ready.send(Err(e.into()));
+                return;
+            }
+        };
+        let _ = ready.send(Ok(()));
+        let server = std::future::IntoFuture::into_future(axum::serve(listener, app));
+        tokio::select! {
+            result = server => {
+                if let Err(e) = result {
+                    tracing::error!("simulator server failed: {e}");
+                }
+            }
+            _ = stop => {}
+        }
+    });
+    runtime.shutdown_timeout(Duration::from_millis(200));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ping(url: &str) -> reqwest::Result<reqwest::StatusCode> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            Ok(reqwest::get(format!("{url}/api/server/ping"))
+                .await?
+                .status())
+        })
+    }
+
+    #[test]
+    fn starts_from_plain_code_and_shuts_down() {
+        let sim = Simulator::start(SimConfig::default()).unwrap();
+        let url = sim.url();
+        assert_eq!(url, format!("http://127.0.0.1:{}", sim.port()));
+        assert_eq!(ping(&url).unwrap(), 200);
+        let names: Vec<String> = sim.accounts().into_iter().map(|a| a.name).collect();
+        assert_eq!(names, ["alice", "bob"]);
+        assert_eq!(sim.assets("bob").len(), 200);
+        assert_eq!(sim.account("bob").email, "bob@example.com");
+        sim.shutdown();
+        assert!(ping(&url).is_err(), "the port is closed after shutdown");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn starts_inside_a_runtime_and_keys_are_seeded() {
+        let a = Simulator::start(SimConfig::default()).unwrap();
+        let b = Simulator::start(SimConfig::default()).unwrap();
+        assert_ne!(a.port(), b.port());
+        assert_eq!(a.accounts(), b.accounts(), "same seed, same users and keys");
+        let resp = reqwest::get(format!("{}/api/server/version", a.url()))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        drop(a);
+        drop(b);
+    }
+
+    #[test]
+    #[should_panic(expected = "unknown simulator account")]
+    fn unknown_account_panics() {
+        let sim = Simulator::start(SimConfig {
+            assets_per_account: 1,
+            ..SimConfig::default()
+        })
+        .unwrap();
+        sim.account("mallory");
+    }
+}

@@ -1,0 +1,1435 @@
+//! The HTTP layer: the axum router, the `gateway` middleware (API-key resolution, latency, the
+//! `X-Correlation-ID` header and the request log: the seam where fault injection can be added
+//! later), and one small handler per Immich endpoint. Handlers check the permission first, then
+//! validate, then lock the state, act, and build the response JSON.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, Path, Query, Request, State as AxumState};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post, put};
+use serde_json::{Value, json};
+
+use super::json::{self, ApiError, issue_bad_uuid, issue_invalid_enum, json_response};
+use super::rng::lower_alnum_from;
+use super::search::{self, SearchKind};
+use super::state::{Caller, State, parse_uuid_v4};
+use super::validate::{Fields, parse_json_body, path_uuid, query_bool, query_int};
+use super::{LoggedRequest, Role};
+
+type Handled = Result<Response, ApiError>;
+
+/// What every handler and the middleware share.
+#[derive(Clone)]
+pub struct App {
+    state: Arc<Mutex<State>>,
+    latency: Duration,
+    requests: Arc<AtomicU64>,
+}
+
+impl App {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub fn router(state: Arc<Mutex<State>>, latency: Duration) -> Router {
+    let app = App {
+        state,
+        latency,
+        requests: Arc::new(AtomicU64::new(0)),
+    };
+    Router::new()
+        .route("/.well-known/immich", get(well_known))
+        .route("/api/server/ping", get(ping))
+        .route("/api/server/version", get(version))
+        .route("/api/users/me", get(users_me))
+        .route("/api/api-keys/me", get(api_key_me))
+        .route("/api/search/metadata", post(search_metadata))
+        .route("/api/search/smart", post(search_smart))
+        .route("/api/albums", get(list_albums).post(create_album))
+        .route("/api/albums/{id}", get(get_album))
+        .route("/api/albums/{id}/users", put(add_album_users))
+        .route(
+            "/api/albums/{id}/assets",
+            put(add_album_assets).delete(remove_album_assets),
+        )
+        .route("/api/people", get(people))
+        .fallback(no_route)
+        .method_not_allowed_fallback(no_route)
+        .layer(middleware::from_fn_with_state(app.clone(), gateway))
+        .with_state(app)
+}
+
+// ----- the seam: auth, latency, correlation id, request log ---------------------------------
+
+async fn gateway(AxumState(app): AxumState<App>, req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().map(str::to_string);
+    let caller = req
+        .headers()
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|key| app.lock().resolve_key(key));
+    let account = caller
+        .as_ref()
+        .map(|c| app.lock().users[c.user].name.clone());
+
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let logged_body = (method != Method::GET && !bytes.is_empty()).then(|| {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    });
+    let mut req = Request::from_parts(parts, Body::from(bytes));
+    if let Some(caller) = caller {
+        req.extensions_mut().insert(caller);
+    }
+
+    if !app.latency.is_zero() {
+        tokio::time::sleep(app.latency).await;
+    }
+    let mut resp = next.run(req).await;
+
+    let n = app.requests.fetch_add(1, Ordering::Relaxed);
+    if let Ok(id) = HeaderValue::from_str(&lower_alnum_from(n, 8)) {
+        resp.headers_mut().insert("x-correlation-id", id);
+    }
+    let status = resp.status();
+    let changed = status.is_success()
+        && matches!(method, Method::POST | Method::PUT | Method::DELETE)
+        && path.starts_with("/api/albums");
+    tracing::debug!(%method, %path, status = status.as_u16(), "immich simulator request");
+    app.lock().log_request(LoggedRequest {
+        seq: 0,
+        method: method.to_string(),
+        path,
+        query,
+        account,
+        status: status.as_u16(),
+        changed,
+        body: logged_body,
+    });
+    resp
+}
+
+/// Handlers that need a caller take this extractor; a missing or invalid key answers 401.
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(ApiError::unauthorized)
+    }
+}
+
+impl Caller {
+    fn require(&self, permission: &str) -> Result<(), ApiError> {
+        if self.has(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::missing_permission(permission))
+        }
+    }
+}
+
+fn ok(body: Value) -> Handled {
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+async fn no_route(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::no_route(method.as_str(), uri.path())
+}
+
+// ----- server and identity -------------------------------------------------------------------
+
+async fn well_known() -> Handled {
+    ok(json!({ "api": { "endpoint": "/api" } }))
+}
+
+async fn ping() -> Handled {
+    ok(json!({ "res": "pong" }))
+}
+
+async fn version() -> Handled {
+    ok(json!({ "major": 3, "minor": 1, "patch": 0, "prerelease": null }))
+}
+
+async fn users_me(AxumState(app): AxumState<App>, caller: Caller) -> Handled {
+    caller.require("user.read")?;
+    ok(json::user_me_json(&app.lock().users[caller.user]))
+}
+
+async fn api_key_me(AxumState(app): AxumState<App>, caller: Caller) -> Handled {
+    ok(json::api_key_json(&app.lock().keys[caller.key]))
+}
+
+// ----- search --------------------------------------------------------------------------------
+
+async fn search_metadata(app: AxumState<App>, caller: Caller, body: Bytes) -> Handled {
+    search(app, caller, body, SearchKind::Metadata)
+}
+
+async fn search_smart(app: AxumState<App>, caller: Caller, body: Bytes) -> Handled {
+    search(app, caller, body, SearchKind::Smart)
+}
+
+fn search(
+    AxumState(app): AxumState<App>,
+    caller: Caller,
+    body: Bytes,
+    kind: SearchKind,
+) -> Handled {
+    caller.require("asset.read")?;
+    let req = search::parse(kind, &parse_json_body(&body)?)?;
+    let mut st = app.lock();
+    let all = search::run(&mut st, caller.user, &req)?;
+    let start = (req.page - 1).saturating_mul(req.size).min(all.len());
+    let end = start.saturating_add(req.size).min(all.len());
+    let items = all[start..end]
+        .iter()
+        .map(|&i| json::asset_json(&st, i as usize, req.with_exif, req.with_people))
+        .collect();
+    let next = (end < all.len()).then_some(req.page + 1);
+    ok(json::search_response(items, next))
+}
+
+// ----- albums --------------------------------------------------------------------------------
+
+async fn list_albums(
+    AxumState(app): AxumState<App>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Handled {
+    caller.require("album.read")?;
+    let is_owned = query_bool(&query, "isOwned")?;
+    let is_shared = query_bool(&query, "isShared")?;
+    let name = query.get("name");
+    let st = app.lock();
+    let albums = st
+        .albums
+        .iter()
+        .filter(|a| a.role_of(caller.user).is_some())
+        .filter(|a| name.is_none_or(|n| &a.name == n))
+        .filter(|a| is_owned.is_none_or(|owned| (a.owner == caller.user) == owned))
+        .filter(|a| is_shared.is_none_or(|shared| a.members.is_empty() != shared))
+        .map(|a| json::album_json(&st, a, caller.user, false))
+        .collect();
+    ok(Value::Array(albums))
+}
+
+/// The album at `raw_id` if the caller may do `action` on it (else Immich's 400).
+fn album_for(
+    st: &State,
+    caller: &Caller,
+    raw_id: &str,
+    action: &str,
+    allowed: impl Fn(Option<Role>) -> bool,
+) -> Result<usize, ApiError> {
+    let id = path_uuid(raw_id)?;
+    st.album_by_id(id)
+        .filter(|&a| allowed(st.albums[a].role_of(caller.user)))
+        .ok_or_else(|| ApiError::bad_request(&format!("Not found or no {action} access")))
+}
+
+fn any_role(role: Option<Role>) -> bool {
+    role.is_some()
+}
+
+fn owner_or_editor(role: Option<Role>) -> bool {
+    matches!(role, Some(Role::Owner | Role::Editor))
+}
+
+async fn get_album(
+    AxumState(app): AxumState<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Handled {
+    caller.require("album.read")?;
+    let st = app.lock();
+    let album = album_for(&st, &caller, &id, "album.read", any_role)?;
+    ok(json::album_json(&st, &st.albums[album], caller.user, true))
+}
+
+/// Read `albumUsers: [{userId, role}]` (role defaults to editor).
+fn album_users(f: &mut Fields<'_>, st: &State) -> Result<Vec<(usize, Role)>, ApiError> {
+    let Some(value) = f.value("albumUsers") else {
+        return Ok(Vec::new());
+    };
+    let Some(items) = value.as_array() else {
+        f.wrong_type("albumUsers", "array");
+        f.finish()?;
+        return Ok(Vec::new());
+    };
+    let mut parsed = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let user_id = item.get("userId").and_then(Value::as_str);
+        let Some(user_id) = user_id.and_then(parse_uuid_v4) else {
+            f.issue(issue_bad_uuid(json!(["albumUsers", i, "userId"])));
+            continue;
+        };
+        let role = match item.get("role").and_then(Value::as_str) {
+            None => Role::Editor,
+            Some("editor") => Role::Editor,
+            Some("viewer") => Role::Viewer,
+            Some(_) => {
+                let path = json!(["albumUsers", i, "role"]);
+                f.issue(issue_invalid_enum(path, &["editor", "owner", "viewer"]));
+                continue;
+            }
+        };
+        parsed.push((user_id, role));
+    }
+    f.finish()?;
+    parsed
+        .into_iter()
+        .map(|(id, role)| {
+            st.user_by_id(id)
+                .map(|u| (u, role))
+                .ok_or_else(|| ApiError::bad_request("User not found"))
+        })
+        .collect()
+}
+
+async fn create_album(AxumState(app): AxumState<App>, caller: Caller, body: Bytes) -> Handled {
+    caller.require("album.create")?;
+    let body = parse_json_body(&body)?;
+    let mut f = Fields::new(&body)?;
+    let name = f.string("albumName");
+    if name.is_none() && f.value("albumName").is_none() {
+        f.wrong_type("albumName", "string");
+    }
+    let description = f.string("description").unwrap_or_default();
+    let asset_ids = f.uuid_list("assetIds");
+    f.finish()?;
+    let mut st = app.lock();
+    let members = album_users(&mut f, &st)?;
+    if members.iter().any(|(u, _)| *u == caller.user) {
+        return Err(ApiError::bad_request("Cannot share album with owner"));
+    }
+    let id = st.create_album(
+        caller.user,
+        &name.unwrap_or_default(),
+        &description,
+        &members,
+    );
+    let album = st.album_by_id(id).expect("just created");
+    let allowed: Vec<u128> = asset_ids
+        .into_iter()
+        .filter(|id| {
+            st.asset_by_id(*id)
+                .is_some_and(|i| st.can_use_asset(caller.user, i))
+        })
+        .collect();
+    st.insert_album_assets(album, &allowed);
+    let body = json::album_json(&st, &st.albums[album], caller.user, false);
+    Ok(json_response(StatusCode::CREATED, &body))
+}
+
+async fn add_album_users(
+    AxumState(app): AxumState<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Handled {
+    caller.require("albumUser.create")?;
+    let body = parse_json_body(&body)?;
+    let mut f = Fields::new(&body)?;
+    if f.value("albumUsers")
+        .is_none_or(|v| v.as_array().is_some_and(|a| a.is_empty()))
+    {
+        f.issue(json!({
+            "origin": "array",
+            "code": "too_small",
+            "minimum": 1,
+            "inclusive": true,
+            "path": ["albumUsers"],
+            "message": "Too small: expected array to have >=1 items",
+        }));
+    }
+    f.finish()?;
+    let mut st = app.lock();
+    let album = album_for(&st, &caller, &id, "albumUser.create", |r| {
+        r == Some(Role::Owner)
+    })?;
+    let members = album_users(&mut f, &st)?;
+    for (user, _) in &members {
+        if *user == st.albums[album].owner {
+            return Err(ApiError::bad_request("Cannot be shared with owner"));
+        }
+        if st.albums[album].members.iter().any(|(u, _)| u == user) {
+            return Err(ApiError::bad_request("User already added"));
+        }
+    }
+    for (user, role) in members {
+        st.add_album_member(album, user, role);
+    }
+    ok(json::album_json(&st, &st.albums[album], caller.user, false))
+}
+
+/// Read the `{"ids": [...]}` body of the album asset endpoints.
+fn asset_ids(body: &Bytes) -> Result<Vec<u128>, ApiError> {
+    let body = parse_json_body(body)?;
+    let mut f = Fields::new(&body)?;
+    if f.value("ids").is_none() {
+        f.wrong_type("ids", "array");
+    }
+    let ids = f.uuid_list("ids");
+    f.finish()?;
+    Ok(ids)
+}
+
+fn bulk_result(id: u128, error: Option<&str>) -> Value {
+    let id = super::state::uuid_str(id);
+    match error {
+        None => json!({ "id": id, "success": true }),
+        Some(error) => json!({ "id": id, "success": false, "error": error }),
+    }
+}
+
+async fn add_album_assets(
+    AxumState(app): AxumState<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Handled {
+    caller.require("albumAsset.create")?;
+    let mut st = app.lock();
+    let album = album_for(&st, &caller, &id, "albumAsset.create", owner_or_editor)?;
+    let ids = asset_ids(&body)?;
+    let mut seen = HashSet::new();
+    let mut added = Vec::new();
+    let results: Vec<Value> = ids
+        .iter()
+        .map(|&id| {
+            let error = if st.albums[album].assets.contains(&id) || !seen.insert(id) {
+                Some("duplicate")
+            } else if st
+                .asset_by_id(id)
+                .is_some_and(|i| st.can_use_asset(caller.user, i))
+            {
+                added.push(id);
+                None
+            } else {
+                Some("no_permission")
+            };
+            bulk_result(id, error)
+        })
+        .collect();
+    st.insert_album_assets(album, &added);
+    ok(Value::Array(results))
+}
+
+async fn remove_album_assets(
+    AxumState(app): AxumState<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Handled {
+    caller.require("albumAsset.delete")?;
+    let mut st = app.lock();
+    let album = album_for(&st, &caller, &id, "albumAsset.delete", owner_or_editor)?;
+    let ids = asset_ids(&body)?;
+    let is_owner = st.albums[album].owner == caller.user;
+    let mut removed = Vec::new();
+    let results: Vec<Value> = ids
+        .iter()
+        .map(|&id| {
+            let own_asset = st
+                .asset_by_id(id)
+                .is_some_and(|i| st.assets[i].owner as usize == caller.user);
+            let error = if !st.albums[album].assets.contains(&id) || removed.contains(&id) {
+                Some("not_found")
+            } else if !is_owner && !own_asset {
+                Some("no_permission")
+            } else {
+                removed.push(id);
+                None
+            };
+            bulk_result(id, error)
+        })
+        .collect();
+    st.remove_album_assets(album, &removed);
+    ok(Value::Array(results))
+}
+
+// ----- people --------------------------------------------------------------------------------
+
+async fn people(
+    AxumState(app): AxumState<App>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Handled {
+    caller.require("person.read")?;
+    let page = query_int(&query, "page", 1, (1, 9_007_199_254_740_991))? as usize;
+    let size = query_int(&query, "size", 500, (1, 1000))? as usize;
+    query_bool(&query, "withHidden")?;
+    let st = app.lock();
+    let total = st.people[caller.user].len();
+    let start = (page - 1).saturating_mul(size).min(total);
+    let end = start.saturating_add(size).min(total);
+    let people: Vec<Value> = (start..end)
+        .map(|i| json::person_json(&st, caller.user, i, false))
+        .collect();
+    ok(json!({
+        "people": people,
+        "hasNextPage": end < total,
+        "total": total,
+        "hidden": 0,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{SimAsset, SimConfig, Simulator};
+    use super::*;
+
+    const NO_ASSET: &str = "00000000-0000-4000-8000-000000000000";
+
+    /// A started simulator plus an HTTP client.
+    struct Harness {
+        sim: Simulator,
+        http: reqwest::Client,
+    }
+
+    impl Harness {
+        fn new(accounts: &[&str], assets: usize) -> Harness {
+            let sim = Simulator::start(SimConfig {
+                accounts: accounts.iter().map(|a| a.to_string()).collect(),
+                assets_per_account: assets,
+                ..SimConfig::default()
+            })
+            .expect("simulator starts");
+            Harness {
+                sim,
+                http: reqwest::Client::new(),
+            }
+        }
+
+        async fn raw(
+            &self,
+            key: Option<&str>,
+            method: &str,
+            path: &str,
+            body: Option<Value>,
+        ) -> reqwest::Response {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let mut req = self
+                .http
+                .request(method, format!("{}{path}", self.sim.url()));
+            if let Some(key) = key {
+                req = req.header("x-api-key", key);
+            }
+            if let Some(body) = body {
+                req = req.json(&body);
+            }
+            req.send().await.expect("request sent")
+        }
+
+        async fn call_key(
+            &self,
+            key: Option<&str>,
+            method: &str,
+            path: &str,
+            body: Option<Value>,
+        ) -> (u16, Value) {
+            let resp = self.raw(key, method, path, body).await;
+            let status = resp.status().as_u16();
+            (status, resp.json().await.expect("json body"))
+        }
+
+        async fn call(&self, account: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
+            let key = self.sim.account(account).api_key;
+            let body = (method != "GET").then_some(body);
+            self.call_key(Some(&key), method, path, body).await
+        }
+
+        async fn search(&self, account: &str, body: Value) -> Value {
+            let (status, resp) = self
+                .call(account, "POST", "/api/search/metadata", body)
+                .await;
+            assert_eq!(status, 200, "{resp}");
+            resp
+        }
+
+        /// Page through a search, returning every item id.
+        async fn search_all(&self, account: &str, path: &str, mut body: Value) -> Vec<String> {
+            let mut ids = Vec::new();
+            let mut page = 1;
+            loop {
+                body["page"] = json!(page);
+                let (status, resp) = self.call(account, "POST", path, body.clone()).await;
+                assert_eq!(status, 200, "{resp}");
+                for item in resp["assets"]["items"].as_array().unwrap() {
+                    ids.push(item["id"].as_str().unwrap().to_string());
+                }
+                match &resp["assets"]["nextPage"] {
+                    Value::Null => return ids,
+                    Value::String(next) => {
+                        page += 1;
+                        assert_eq!(next, &page.to_string());
+                    }
+                    other => panic!("nextPage must be a string or null, got {other}"),
+                }
+            }
+        }
+
+        /// The account's own assets that a default search returns (not locked).
+        fn visible(&self, account: &str) -> Vec<SimAsset> {
+            let mut assets: Vec<SimAsset> = self
+                .sim
+                .assets(account)
+                .into_iter()
+                .filter(|a| a.visibility != "locked")
+                .collect();
+            assets.sort_by(|a, b| a.id.cmp(&b.id));
+            assets
+        }
+    }
+
+    fn sorted(mut ids: Vec<String>) -> Vec<String> {
+        ids.sort();
+        ids
+    }
+
+    fn ids_of(assets: &[SimAsset]) -> Vec<String> {
+        sorted(assets.iter().map(|a| a.id.clone()).collect())
+    }
+
+    fn keys(v: &Value) -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    }
+
+    fn key_list(list: &str) -> Vec<String> {
+        let mut k: Vec<String> = list.split_whitespace().map(str::to_string).collect();
+        k.sort();
+        k
+    }
+
+    #[tokio::test]
+    async fn discovery_identity_headers_and_unknown_routes() {
+        let h = Harness::new(&["alice", "bob"], 20);
+        let resp = h.raw(None, "GET", "/.well-known/immich", None).await;
+        assert_eq!(
+            resp.headers()["content-type"],
+            "application/json; charset=utf-8"
+        );
+        let cid = resp.headers()["x-correlation-id"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(cid.len(), 8);
+        assert!(
+            cid.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        );
+        assert_eq!(
+            resp.json::<Value>().await.unwrap(),
+            json!({"api": {"endpoint": "/api"}})
+        );
+        assert_eq!(
+            h.call_key(None, "GET", "/api/server/ping", None).await,
+            (200, json!({"res": "pong"}))
+        );
+        assert_eq!(
+            h.call_key(None, "GET", "/api/server/version", None).await,
+            (
+                200,
+                json!({"major": 3, "minor": 1, "patch": 0, "prerelease": null})
+            )
+        );
+
+        let alice = h.sim.account("alice");
+        let (status, me) = h.call("alice", "GET", "/api/users/me", json!(null)).await;
+        assert_eq!(status, 200);
+        assert_eq!(me["id"], json!(alice.user_id));
+        assert_eq!(me["email"], "alice@example.com");
+        assert_eq!(me["name"], "Alice");
+        assert_eq!(
+            keys(&me),
+            key_list(
+                "id email name profileImagePath avatarColor profileChangedAt storageLabel \
+                 shouldChangePassword isAdmin createdAt deletedAt updatedAt oauthId \
+                 quotaSizeInBytes quotaUsageInBytes status license"
+            )
+        );
+        let (_, key) = h
+            .call("alice", "GET", "/api/api-keys/me", json!(null))
+            .await;
+        assert_eq!(key["permissions"], json!(["all"]));
+        assert_eq!(key["name"], "alice-key");
+        assert_eq!(
+            keys(&key),
+            key_list("id name createdAt updatedAt permissions")
+        );
+        let restricted = h.sim.add_api_key("alice", "read-only", &["asset.read"]);
+        let (_, key) = h
+            .call_key(Some(&restricted), "GET", "/api/api-keys/me", None)
+            .await;
+        assert_eq!(key["permissions"], json!(["asset.read"]));
+        assert_eq!(key["name"], "read-only");
+
+        assert_eq!(
+            h.call("alice", "GET", "/api/xyz", json!(null)).await,
+            (
+                404,
+                json!({"message": "Cannot GET /api/xyz", "error": "Not Found", "statusCode": 404})
+            )
+        );
+        let (status, body) = h
+            .call("alice", "GET", "/api/search/metadata", json!(null))
+            .await;
+        assert_eq!(
+            (status, &body["message"]),
+            (404, &json!("Cannot GET /api/search/metadata"))
+        );
+    }
+
+    #[tokio::test]
+    async fn auth_errors_have_immich_bodies() {
+        let h = Harness::new(&["alice", "bob"], 20);
+        let invalid = json!({"message": "Invalid API key"});
+        assert_eq!(
+            h.call_key(None, "GET", "/api/users/me", None).await,
+            (401, invalid.clone())
+        );
+        assert_eq!(
+            h.call_key(
+                Some("nope"),
+                "POST",
+                "/api/search/metadata",
+                Some(json!({}))
+            )
+            .await,
+            (401, invalid.clone())
+        );
+        let key = h.sim.add_api_key("bob", "read", &["asset.read"]);
+        let (status, _) = h
+            .call_key(Some(&key), "POST", "/api/search/metadata", Some(json!({})))
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            h.call_key(
+                Some(&key),
+                "POST",
+                "/api/albums",
+                Some(json!({"albumName": "x"}))
+            )
+            .await,
+            (
+                403,
+                json!({"message": "Missing required permission: album.create"})
+            )
+        );
+        for (method, path, perm) in [
+            ("GET", "/api/albums", "album.read"),
+            ("GET", "/api/people", "person.read"),
+            ("GET", "/api/users/me", "user.read"),
+        ] {
+            let (status, body) = h.call_key(Some(&key), method, path, None).await;
+            assert_eq!(status, 403);
+            assert_eq!(
+                body["message"],
+                format!("Missing required permission: {perm}")
+            );
+        }
+        h.sim.revoke_api_key(&key);
+        assert_eq!(
+            h.call_key(Some(&key), "GET", "/api/api-keys/me", None)
+                .await,
+            (401, invalid)
+        );
+    }
+
+    #[tokio::test]
+    async fn metadata_search_pages_with_string_next_page() {
+        let h = Harness::new(&["alice", "bob"], 230);
+        let expected = h.visible("alice");
+        let walked = h
+            .search_all("alice", "/api/search/metadata", json!({"size": 50}))
+            .await;
+        assert_eq!(
+            walked.len(),
+            expected.len(),
+            "no duplicates, nothing missing"
+        );
+        assert_eq!(sorted(walked.clone()), ids_of(&expected));
+
+        let one = h.search("alice", json!({"size": 1000})).await;
+        let assets = &one["assets"];
+        assert_eq!(assets["count"], json!(expected.len()));
+        assert_eq!(assets["total"], json!(expected.len()));
+        assert_eq!(assets["nextPage"], Value::Null);
+        assert_eq!(
+            one["albums"],
+            json!({"total": 0, "count": 0, "items": [], "facets": []})
+        );
+        let items = assets["items"].as_array().unwrap();
+        let taken: Vec<&str> = items
+            .iter()
+            .map(|i| i["fileCreatedAt"].as_str().unwrap())
+            .collect();
+        assert!(taken.windows(2).all(|w| w[0] >= w[1]), "newest first");
+        assert_eq!(
+            keys(&items[0]),
+            key_list(
+                "id createdAt ownerId libraryId type originalPath originalFileName \
+                 originalMimeType thumbhash fileCreatedAt fileModifiedAt localDateTime updatedAt \
+                 isFavorite isArchived isTrashed visibility duration livePhotoVideoId people \
+                 checksum isOffline hasMetadata duplicateId resized width height isEdited"
+            )
+        );
+        let asc = h.search("alice", json!({"size": 3, "order": "asc"})).await;
+        let first = asc["assets"]["items"][0]["fileCreatedAt"].as_str().unwrap();
+        assert_eq!(first, *taken.last().unwrap());
+        assert_eq!(asc["assets"]["count"], 3);
+        assert_eq!(asc["assets"]["nextPage"], "2");
+
+        let default = h.search("alice", json!({})).await;
+        assert_eq!(default["assets"]["count"], 250.min(expected.len()));
+
+        let (status, body) = h
+            .call(
+                "alice",
+                "POST",
+                "/api/search/metadata",
+                json!({"size": 1001}),
+            )
+            .await;
+        assert_eq!(status, 400);
+        assert_eq!(
+            body,
+            json!({"message": "Validation failed", "errors": [{
+                "origin": "number", "code": "too_big", "maximum": 1000, "inclusive": true,
+                "path": ["size"], "message": "Too big: expected number to be <=1000"}]})
+        );
+        let (status, body) = h
+            .call(
+                "alice",
+                "POST",
+                "/api/search/metadata",
+                json!({"size": 0, "page": 0}),
+            )
+            .await;
+        assert_eq!(status, 400);
+        assert_eq!(body["errors"].as_array().unwrap().len(), 2);
+
+        let (status, body) = h
+            .call(
+                "alice",
+                "POST",
+                "/api/search/metadata",
+                json!({"city": "Nowhere", "size": 10, "page": 1, "noSuchFilter": true}),
+            )
+            .await;
+        assert_eq!(status, 200, "unknown fields are ignored");
+        assert_eq!(
+            body["assets"],
+            json!({"total": 0, "count": 0, "items": [], "facets": [], "nextPage": null})
+        );
+    }
+
+    #[tokio::test]
+    async fn person_ids_are_anded_and_per_account() {
+        let h = Harness::new(&["alice", "bob"], 300);
+        let mia = h.sim.person_id("alice", "Mia").unwrap();
+        let leo = h.sim.person_id("alice", "Leo").unwrap();
+        assert_ne!(Some(mia.clone()), h.sim.person_id("bob", "Mia"));
+        let shows = |a: &SimAsset, n: &str| a.people.iter().any(|p| p == n);
+        let both: Vec<SimAsset> = h
+            .visible("alice")
+            .into_iter()
+            .filter(|a| shows(a, "Mia") && shows(a, "Leo"))
+            .collect();
+        assert!(!both.is_empty());
+        let body = json!({"personIds": [mia, leo], "size": 1000, "withPeople": true});
+        let resp = h.search("alice", body).await;
+        let items = resp["assets"]["items"].as_array().unwrap();
+        let got = sorted(
+            items
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_string())
+                .collect(),
+        );
+        assert_eq!(got, ids_of(&both));
+        for item in items {
+            let names: Vec<&str> = item["people"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            assert!(names.contains(&"Mia") && names.contains(&"Leo"));
+            let person = &item["people"][0];
+            assert_eq!(
+                keys(person),
+                key_list("id name birthDate thumbnailPath isHidden isFavorite updatedAt")
+            );
+        }
+        let without = h
+            .search("alice", json!({"personIds": [mia], "size": 5}))
+            .await;
+        assert_eq!(without["assets"]["items"][0]["people"], json!([]));
+
+        let bob_mia = h.sim.person_id("bob", "Mia").unwrap();
+        let resp = h.search("alice", json!({"personIds": [bob_mia]})).await;
+        assert_eq!(
+            resp["assets"]["total"], 0,
+            "bob's person id never matches alice's assets"
+        );
+
+        let (status, body) = h
+            .call(
+                "alice",
+                "POST",
+                "/api/search/metadata",
+                json!({"personIds": ["mia"]}),
+            )
+            .await;
+        assert_eq!(status, 400);
+        assert_eq!(body["message"], "Validation failed");
+        let issue = &body["errors"][0];
+        assert_eq!(issue["code"], "invalid_format");
+        assert_eq!(issue["format"], "uuid");
+        assert_eq!(issue["message"], "Invalid UUID");
+        assert_eq!(issue["path"], json!(["personIds", 0]));
+    }
+
+    #[tokio::test]
+    async fn taken_range_visibility_and_exif() {
+        let h = Harness::new(&["alice"], 300);
+        let in_2020: Vec<SimAsset> = h
+            .visible("alice")
+            .into_iter()
+            .filter(|a| a.taken.starts_with("2020"))
+            .collect();
+        let body = json!({
+            "takenAfter": "2020-01-01T00:00:00.000Z",
+            "takenBefore": "2020-12-31T23:59:59.999Z",
+            "withExif": true,
+            "size": 1000,
+        });
+        let resp = h.search("alice", body).await;
+        let items = resp["assets"]["items"].as_array().unwrap();
+        let got = sorted(
+            items
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_string())
+                .collect(),
+        );
+        assert_eq!(got, ids_of(&in_2020));
+        for item in items {
+            let exif = &item["exifInfo"];
+            assert!(
+                exif["dateTimeOriginal"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("2020")
+            );
+            assert!(exif.get("city").is_some() && exif.get("lensModel").is_some());
+        }
+        let plain = h.search("alice", json!({"size": 1})).await;
+        assert!(plain["assets"]["items"][0].get("exifInfo").is_none());
+
+        let all = h.sim.assets("alice");
+        let count = |v: &str| all.iter().filter(|a| a.visibility == v).count();
+        for vis in ["archive", "locked", "timeline"] {
+            let resp = h
+                .search("alice", json!({"visibility": vis, "size": 1000}))
+                .await;
+            assert_eq!(resp["assets"]["total"], json!(count(vis)), "{vis}");
+        }
+        let rome = all
+            .iter()
+            .filter(|a| a.city == "Rome" && a.visibility != "locked")
+            .count();
+        let resp = h
+            .search("alice", json!({"city": "Rome", "size": 1000}))
+            .await;
+        assert_eq!(resp["assets"]["total"], json!(rome));
+        let (status, body) = h
+            .call(
+                "alice",
+                "POST",
+                "/api/search/metadata",
+                json!({"takenAfter": "soon"}),
+            )
+            .await;
+        assert_eq!(
+            (status, &body["errors"][0]["path"]),
+            (400, &json!(["takenAfter"]))
+        );
+    }
+
+    #[tokio::test]
+    async fn checksum_file_name_and_null_camera_filters() {
+        let h = Harness::new(&["alice", "bob"], 400);
+        let bob = h.sim.assets("bob");
+        let alice = h.sim.assets("alice");
+        let copy = bob
+            .iter()
+            .find(|b| b.visibility == "timeline" && alice.iter().any(|a| a.checksum == b.checksum))
+            .expect("bob has a copy of an alice asset");
+        let resp = h.search("bob", json!({"checksum": copy.checksum})).await;
+        assert_eq!(resp["assets"]["items"][0]["id"], json!(copy.id));
+        assert_eq!(resp["assets"]["items"][0]["checksum"], json!(copy.checksum));
+
+        let shots = h
+            .search(
+                "alice",
+                json!({"make": null, "withExif": true, "size": 1000}),
+            )
+            .await;
+        let items = shots["assets"]["items"].as_array().unwrap();
+        assert!(!items.is_empty());
+        for item in items {
+            assert!(
+                item["originalFileName"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Screenshot_")
+            );
+            assert_eq!(item["exifInfo"]["make"], Value::Null);
+            assert_eq!(item["originalMimeType"], "image/png");
+        }
+        let by_name = h
+            .search(
+                "alice",
+                json!({"originalFileName": "screenshot_", "size": 1000}),
+            )
+            .await;
+        assert_eq!(by_name["assets"]["total"], shots["assets"]["total"]);
+    }
+
+    #[tokio::test]
+    async fn album_scope_needs_membership_and_spans_owners() {
+        let h = Harness::new(&["alice", "bob", "carol"], 50);
+        let album = h
+            .sim
+            .create_album("alice", "Family", &[("bob", Role::Editor)]);
+        let mut members: Vec<String> = h.sim.assets("alice")[..3]
+            .iter()
+            .map(|a| a.id.clone())
+            .collect();
+        members.extend(h.sim.assets("bob")[..2].iter().map(|a| a.id.clone()));
+        h.sim.add_to_album(&album, &members);
+        let locked_free: Vec<String> = members
+            .iter()
+            .filter(|id| {
+                ["alice", "bob"].iter().any(|acc| {
+                    h.sim
+                        .assets(acc)
+                        .iter()
+                        .any(|a| &a.id == *id && a.visibility != "locked")
+                })
+            })
+            .cloned()
+            .collect();
+
+        for who in ["alice", "bob"] {
+            let ids = h
+                .search_all(
+                    who,
+                    "/api/search/metadata",
+                    json!({"albumIds": [album], "size": 2}),
+                )
+                .await;
+            assert_eq!(sorted(ids), sorted(locked_free.clone()), "{who}");
+        }
+        let (status, body) = h
+            .call(
+                "carol",
+                "POST",
+                "/api/search/metadata",
+                json!({"albumIds": [album]}),
+            )
+            .await;
+        assert_eq!(
+            (status, body),
+            (400, json!({"message": "Not found or no album.read access"}))
+        );
+        let (status, body) = h
+            .call(
+                "alice",
+                "POST",
+                "/api/search/metadata",
+                json!({"albumIds": [NO_ASSET]}),
+            )
+            .await;
+        assert_eq!(
+            (status, body),
+            (400, json!({"message": "Not found or no album.read access"}))
+        );
+
+        // GET /api/albums/{id} and the list.
+        let (status, got) = h
+            .call("bob", "GET", &format!("/api/albums/{album}"), json!(null))
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(got["albumName"], "Family");
+        assert_eq!(got["assetCount"], 5);
+        assert_eq!(got["albumUsers"][0]["role"], "owner");
+        assert_eq!(got["albumUsers"][1]["role"], "editor");
+        assert_eq!(got["shared"], true);
+        let counts = got["contributorCounts"].as_array().unwrap();
+        assert_eq!(counts.len(), 2);
+        assert_eq!(counts[0]["assetCount"], 3);
+        let (_, list) = h
+            .call("bob", "GET", "/api/albums?name=Family", json!(null))
+            .await;
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        assert!(list[0].get("contributorCounts").is_none());
+        let (_, list) = h
+            .call("bob", "GET", "/api/albums?name=Other", json!(null))
+            .await;
+        assert_eq!(list, json!([]));
+        let (_, list) = h
+            .call("bob", "GET", "/api/albums?isOwned=true", json!(null))
+            .await;
+        assert_eq!(list, json!([]));
+        let (_, list) = h.call("carol", "GET", "/api/albums", json!(null)).await;
+        assert_eq!(list, json!([]));
+        let (status, body) = h
+            .call("carol", "GET", &format!("/api/albums/{album}"), json!(null))
+            .await;
+        assert_eq!(
+            (status, &body["message"]),
+            (400, &json!("Not found or no album.read access"))
+        );
+        let (status, body) = h
+            .call("alice", "GET", "/api/albums/not-a-uuid", json!(null))
+            .await;
+        assert_eq!(status, 400);
+        assert_eq!(body["errors"][0]["path"], json!(["id"]));
+        assert_eq!(body["errors"][0]["message"], "Invalid UUID");
+    }
+
+    #[tokio::test]
+    async fn smart_search_ranks_by_word_overlap_without_cut_off() {
+        let h = Harness::new(&["alice"], 250);
+        let visible = h.visible("alice");
+        let ids = h
+            .search_all(
+                "alice",
+                "/api/search/smart",
+                json!({"query": "Dog on a BEACH", "size": 100}),
+            )
+            .await;
+        assert_eq!(ids.len(), visible.len(), "no relevance cut-off");
+        let score = |id: &String| {
+            let a = visible.iter().find(|a| &a.id == id).unwrap();
+            a.words
+                .iter()
+                .filter(|w| *w == "dog" || *w == "beach")
+                .count()
+        };
+        let scores: Vec<usize> = ids.iter().map(score).collect();
+        assert!(scores[0] >= 1);
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "ordered by score");
+        for pair in ids.windows(2) {
+            if score(&pair[0]) == score(&pair[1]) {
+                assert!(pair[0] < pair[1], "ties by id");
+            }
+        }
+        let (status, resp) = h
+            .call(
+                "alice",
+                "POST",
+                "/api/search/smart",
+                json!({"query": "nsfw", "size": 3}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(resp["assets"]["count"], 3);
+        assert_eq!(resp["assets"]["nextPage"], "2");
+        assert!(resp["assets"]["items"][0].get("exifInfo").is_none());
+        let (_, resp) = h
+            .call(
+                "alice",
+                "POST",
+                "/api/search/smart",
+                json!({"query": "cat", "size": 1, "withExif": true}),
+            )
+            .await;
+        assert!(resp["assets"]["items"][0]["exifInfo"].is_object());
+
+        let (status, body) = h
+            .call("alice", "POST", "/api/search/smart", json!({"size": 10}))
+            .await;
+        assert_eq!(status, 400);
+        assert_eq!(body["message"], "Validation failed");
+        assert_eq!(body["errors"][0]["path"], json!(["query"]));
+        let (status, _) = h
+            .call(
+                "alice",
+                "POST",
+                "/api/search/smart",
+                json!({"query": "x", "size": 1001}),
+            )
+            .await;
+        assert_eq!(status, 400);
+    }
+
+    #[tokio::test]
+    async fn adding_assets_answers_per_id() {
+        let h = Harness::new(&["alice", "bob", "carol"], 30);
+        let album = h.sim.create_album(
+            "alice",
+            "Shared",
+            &[("bob", Role::Editor), ("carol", Role::Viewer)],
+        );
+        let path = format!("/api/albums/{album}/assets");
+        let alice = h.sim.assets("alice");
+        let bob = h.sim.assets("bob");
+        let (status, body) = h
+            .call("alice", "PUT", &path, json!({"ids": [alice[0].id]}))
+            .await;
+        assert_eq!(
+            (status, body),
+            (200, json!([{"id": alice[0].id, "success": true}]))
+        );
+        let ids = json!([alice[0].id, bob[0].id, NO_ASSET, alice[1].id]);
+        let (status, body) = h.call("alice", "PUT", &path, json!({ "ids": ids })).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            body,
+            json!([
+                {"id": alice[0].id, "success": false, "error": "duplicate"},
+                {"id": bob[0].id, "success": false, "error": "no_permission"},
+                {"id": NO_ASSET, "success": false, "error": "no_permission"},
+                {"id": alice[1].id, "success": true},
+            ])
+        );
+        let (_, body) = h
+            .call("bob", "PUT", &path, json!({"ids": [bob[0].id]}))
+            .await;
+        assert_eq!(
+            body,
+            json!([{"id": bob[0].id, "success": true}]),
+            "editors add their own"
+        );
+        let (status, body) = h
+            .call(
+                "carol",
+                "PUT",
+                &path,
+                json!({"ids": [h.sim.assets("carol")[0].id]}),
+            )
+            .await;
+        assert_eq!(
+            (status, body),
+            (
+                400,
+                json!({"message": "Not found or no albumAsset.create access"})
+            )
+        );
+        h.sim.set_partner("alice", "bob");
+        let (_, body) = h
+            .call("alice", "PUT", &path, json!({"ids": [bob[1].id]}))
+            .await;
+        assert_eq!(body[0]["success"], true, "a partner's asset may be added");
+        assert_eq!(
+            h.sim.album_assets(&album),
+            sorted(vec![
+                alice[0].id.clone(),
+                alice[1].id.clone(),
+                bob[0].id.clone(),
+                bob[1].id.clone()
+            ])
+        );
+        let (status, body) = h.call("alice", "PUT", &path, json!({"ids": ["x"]})).await;
+        assert_eq!(
+            (status, &body["errors"][0]["path"]),
+            (400, &json!(["ids", 0]))
+        );
+
+        let (_, body) = h
+            .call(
+                "alice",
+                "DELETE",
+                &path,
+                json!({"ids": [alice[0].id, alice[5].id]}),
+            )
+            .await;
+        assert_eq!(
+            body,
+            json!([
+                {"id": alice[0].id, "success": true},
+                {"id": alice[5].id, "success": false, "error": "not_found"},
+            ])
+        );
+    }
+
+    #[tokio::test]
+    async fn creating_and_sharing_albums() {
+        let h = Harness::new(&["alice", "bob", "carol"], 10);
+        let bob = h.sim.account("bob");
+        let carol = h.sim.account("carol");
+        let asset = h.sim.assets("alice")[0].id.clone();
+        let foreign = h.sim.assets("carol")[0].id.clone();
+        let body = json!({
+            "albumName": "Trip", "description": "d",
+            "albumUsers": [{"userId": bob.user_id, "role": "editor"}],
+            "assetIds": [asset, foreign],
+        });
+        let (status, album) = h.call("alice", "POST", "/api/albums", body).await;
+        assert_eq!(status, 201, "{album}");
+        assert_eq!(album["albumName"], "Trip");
+        assert_eq!(
+            album["assetCount"], 1,
+            "only the caller's own assets are added"
+        );
+        assert_eq!(album["albumThumbnailAssetId"], json!(asset));
+        let id = album["id"].as_str().unwrap().to_string();
+        assert_eq!(h.sim.album_by_name("Trip"), vec![id.clone()]);
+        let share = json!({"albumUsers": [{"userId": carol.user_id, "role": "viewer"}]});
+        let users = format!("/api/albums/{id}/users");
+        let (status, body) = h.call("bob", "PUT", &users, share.clone()).await;
+        assert_eq!(
+            (status, body),
+            (
+                400,
+                json!({"message": "Not found or no albumUser.create access"})
+            )
+        );
+        let (status, album) = h.call("alice", "PUT", &users, share).await;
+        assert_eq!(status, 200);
+        let roles: Vec<&str> = album["albumUsers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["role"].as_str().unwrap())
+            .collect();
+        assert_eq!(roles, ["owner", "editor", "viewer"]);
+        let (status, _) = h.call("alice", "POST", "/api/albums", json!({})).await;
+        assert_eq!(status, 400);
+    }
+
+    #[tokio::test]
+    async fn request_log_records_changes() {
+        let h = Harness::new(&["alice", "bob"], 10);
+        let album = h.sim.create_album("alice", "A", &[("bob", Role::Viewer)]);
+        assert!(h.sim.requests().is_empty(), "direct calls are not logged");
+        let asset = h.sim.assets("alice")[0].id.clone();
+        h.search("alice", json!({"size": 5})).await;
+        h.call("alice", "GET", "/api/people?size=2", json!(null))
+            .await;
+        h.call("alice", "POST", "/api/albums", json!({"albumName": "B"}))
+            .await;
+        let path = format!("/api/albums/{album}/assets");
+        h.call("alice", "PUT", &path, json!({"ids": [asset]})).await;
+        h.call("bob", "PUT", &path, json!({"ids": [asset]})).await;
+        h.call_key(None, "GET", "/api/albums", None).await;
+
+        let log = h.sim.requests();
+        assert_eq!(log.len(), 6);
+        assert_eq!(
+            log.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            (1..=6).collect::<Vec<_>>()
+        );
+        assert_eq!(log[0].path, "/api/search/metadata");
+        assert_eq!(log[0].body, Some(json!({"size": 5})));
+        assert_eq!(log[0].account.as_deref(), Some("alice"));
+        assert_eq!(log[1].query.as_deref(), Some("size=2"));
+        assert_eq!(log[1].body, None);
+        assert_eq!(log[4].status, 400);
+        assert_eq!(log[5].status, 401);
+        assert_eq!(log[5].account, None);
+        let changing: Vec<(String, String)> = h
+            .sim
+            .changing_requests()
+            .into_iter()
+            .map(|r| (r.method, r.path))
+            .collect();
+        assert_eq!(
+            changing,
+            [
+                ("POST".to_string(), "/api/albums".to_string()),
+                ("PUT".to_string(), path)
+            ]
+        );
+        h.sim.clear_requests();
+        assert!(h.sim.requests().is_empty());
+    }
+
+    #[tokio::test]
+    async fn people_pages() {
+        let h = Harness::new(&["alice", "bob"], 10);
+        let (status, page1) = h
+            .call(
+                "alice",
+                "GET",
+                "/api/people?page=1&size=3&withHidden=true",
+                json!(null),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let names: Vec<&str> = page1["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["Mia", "Leo", "Anna"]);
+        assert_eq!(page1["hasNextPage"], true);
+        assert_eq!(page1["total"], 5);
+        assert_eq!(page1["hidden"], 0);
+        assert_eq!(
+            page1["people"][0]["id"],
+            json!(h.sim.person_id("alice", "Mia").unwrap())
+        );
+        let (_, page2) = h
+            .call("alice", "GET", "/api/people?page=2&size=3", json!(null))
+            .await;
+        let names: Vec<&str> = page2["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["Alice", "Bob"]);
+        assert_eq!(page2["hasNextPage"], false);
+        let (_, all) = h.call("bob", "GET", "/api/people", json!(null)).await;
+        assert_eq!(
+            all["people"][0]["id"],
+            json!(h.sim.person_id("bob", "Mia").unwrap())
+        );
+        assert_ne!(all["people"][0]["id"], page1["people"][0]["id"]);
+        let (status, _) = h
+            .call("bob", "GET", "/api/people?size=1001", json!(null))
+            .await;
+        assert_eq!(status, 400);
+    }
+
+    #[tokio::test]
+    async fn latency_is_applied() {
+        let sim = Simulator::start(SimConfig {
+            latency: Duration::from_millis(120),
+            assets_per_account: 5,
+            ..SimConfig::default()
+        })
+        .unwrap();
+        let started = std::time::Instant::now();
+        let resp = reqwest::get(format!("{}/api/server/ping", sim.url()))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert!(started.elapsed() >= Duration::from_millis(120));
+    }
+}

@@ -1,0 +1,226 @@
+//! Metadata and smart search: parsing and validating the request body the way Immich 3.1 does
+//! (zod-style 400s, unknown keys ignored), matching the compact asset records against the filters,
+//! ordering (by taken time, or by the toy word-overlap "CLIP" score with no cut-off), and caching
+//! the full ordered match list per caller and filter so paging through a big library is cheap.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use serde_json::Value;
+
+use super::generator::{CAMERAS, PLACES, file_name, word_bit};
+use super::json::ApiError;
+use super::state::{AssetRec, State, Visibility};
+use super::validate::{Fields, Text};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchKind {
+    Metadata,
+    Smart,
+}
+
+#[derive(Debug, Default)]
+struct Filter {
+    taken_after_ms: Option<i64>,
+    taken_before_ms: Option<i64>,
+    person_ids: Vec<u128>,
+    city: Text,
+    state: Text,
+    country: Text,
+    make: Text,
+    model: Text,
+    lens_model: Text,
+    /// Lowercased substring of the original file name.
+    file_name: Option<String>,
+    kind: Option<String>,
+    is_favorite: Option<bool>,
+    visibility: Option<Visibility>,
+    album_ids: Vec<u128>,
+    checksum: Option<Vec<u8>>,
+    id: Option<u128>,
+    ascending: bool,
+    /// Smart search: bitmask of the query's known words.
+    query_words: u32,
+}
+
+/// A validated search request.
+#[derive(Debug)]
+pub struct SearchRequest {
+    pub kind: SearchKind,
+    pub page: usize,
+    pub size: usize,
+    pub with_exif: bool,
+    pub with_people: bool,
+    filter: Filter,
+    cache_key: String,
+}
+
+/// Validate a search body. Unknown keys are ignored, as Immich 3 does.
+pub fn parse(kind: SearchKind, body: &Value) -> Result<SearchRequest, ApiError> {
+    let mut f = Fields::new(body)?;
+    let metadata = kind == SearchKind::Metadata;
+    let default_size = if metadata { 250 } else { 100 };
+    let page = f.int("page", 1, 9_007_199_254_740_991).unwrap_or(1) as usize;
+    let size = f.int("size", 1, 1000).unwrap_or(default_size) as usize;
+    let with_exif = f.boolean("withExif").unwrap_or(false);
+    let with_people = metadata && f.boolean("withPeople").unwrap_or(false);
+
+    let mut filter = Filter {
+        taken_after_ms: f.date_ms("takenAfter"),
+        taken_before_ms: f.date_ms("takenBefore"),
+        person_ids: f.uuid_list("personIds"),
+        city: f.text("city"),
+        state: f.text("state"),
+        country: f.text("country"),
+        make: f.text("make"),
+        model: f.text("model"),
+        lens_model: f.text("lensModel"),
+        kind: f.one_of("type", &["IMAGE", "VIDEO", "AUDIO", "OTHER"]),
+        is_favorite: f.boolean("isFavorite"),
+        visibility: f
+            .one_of("visibility", &Visibility::NAMES)
+            .and_then(|v| Visibility::parse(&v)),
+        album_ids: f.uuid_list("albumIds"),
+        ..Filter::default()
+    };
+    if metadata {
+        filter.ascending = f.one_of("order", &["asc", "desc"]).as_deref() == Some("asc");
+        filter.file_name = f.string("originalFileName").map(|s| s.to_lowercase());
+        filter.checksum = f.string("checksum").map(|s| {
+            base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .unwrap_or_default()
+        });
+        filter.id = f.uuid("id");
+    } else {
+        match f.string("query") {
+            Some(query) => filter.query_words = query_mask(&query),
+            None if f.value("query").is_none() => f.wrong_type("query", "string"),
+            None => {}
+        }
+    }
+    f.finish()?;
+
+    let mut key_body = f.body.clone();
+    for transient in ["page", "size", "withExif", "withPeople"] {
+        key_body.remove(transient);
+    }
+    Ok(SearchRequest {
+        kind,
+        page,
+        size,
+        with_exif,
+        with_people,
+        filter,
+        cache_key: format!("{kind:?}|{}", Value::Object(key_body)),
+    })
+}
+
+/// The content words of a free-text query, as a bitmask (unknown words are ignored).
+fn query_mask(query: &str) -> u32 {
+    query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| word_bit(&w.to_lowercase()))
+        .fold(0, |mask, bit| mask | bit)
+}
+
+/// The whole ordered result (asset indexes) for `caller`, from the cache when possible.
+pub fn run(st: &mut State, caller: usize, req: &SearchRequest) -> Result<Arc<Vec<u32>>, ApiError> {
+    for album_id in &req.filter.album_ids {
+        let readable = st
+            .album_by_id(*album_id)
+            .is_some_and(|a| st.albums[a].role_of(caller).is_some());
+        if !readable {
+            return Err(ApiError::bad_request("Not found or no album.read access"));
+        }
+    }
+    let key = format!("{caller}|{}", req.cache_key);
+    if let Some(hit) = st.search_cache.get(&key) {
+        return Ok(hit.clone());
+    }
+    let result = Arc::new(compute(st, caller, req));
+    if st.search_cache.len() >= 256 {
+        st.search_cache.clear();
+    }
+    st.search_cache.insert(key, result.clone());
+    Ok(result)
+}
+
+fn compute(st: &State, caller: usize, req: &SearchRequest) -> Vec<u32> {
+    let f = &req.filter;
+    let mut hits: Vec<u32> = Vec::new();
+    let mut consider = |idx: usize| {
+        if matches(st, f, &st.assets[idx]) {
+            hits.push(idx as u32);
+        }
+    };
+    if let Some((first, rest)) = f.album_ids.split_first() {
+        // Immich: the asset must be in every listed album; any owner.
+        let album = |id: &u128| &st.albums[st.album_by_id(*id).expect("checked")];
+        for id in &album(first).assets {
+            let in_all = rest.iter().all(|other| album(other).assets.contains(id));
+            if let (true, Some(idx)) = (in_all, st.asset_by_id(*id)) {
+                consider(idx);
+            }
+        }
+    } else {
+        for owner in 0..st.users.len() {
+            let partner = owner != caller && st.is_partner(caller, owner);
+            if owner != caller && !partner {
+                continue;
+            }
+            for idx in st.assets_of(owner) {
+                if !partner || st.assets[idx].visibility == Visibility::Timeline {
+                    consider(idx);
+                }
+            }
+        }
+    }
+
+    let assets = &st.assets;
+    match req.kind {
+        SearchKind::Metadata => {
+            hits.sort_unstable_by_key(|&i| (assets[i as usize].taken, assets[i as usize].id));
+            if !f.ascending {
+                hits.reverse();
+            }
+        }
+        SearchKind::Smart => {
+            let score = |i: u32| (assets[i as usize].words & f.query_words).count_ones();
+            hits.sort_unstable_by_key(|&i| (std::cmp::Reverse(score(i)), assets[i as usize].id));
+        }
+    }
+    hits
+}
+
+fn matches(st: &State, f: &Filter, a: &AssetRec) -> bool {
+    let taken_ms = a.taken * 1000;
+    let camera = CAMERAS.get(a.camera as usize);
+    let place = PLACES.get(a.place as usize);
+    let shows = |person: &u128| {
+        st.person_index
+            .get(person)
+            .is_some_and(|&(user, slot)| user == a.owner as usize && a.people & (1 << slot) != 0)
+    };
+    f.taken_after_ms.is_none_or(|t| taken_ms >= t)
+        && f.taken_before_ms.is_none_or(|t| taken_ms <= t)
+        && f.person_ids.iter().all(shows)
+        && f.city.accepts(place.map(|p| p.city))
+        && f.state.accepts(place.map(|p| p.state))
+        && f.country.accepts(place.map(|p| p.country))
+        && f.make.accepts(camera.map(|c| c.make))
+        && f.model.accepts(camera.map(|c| c.model))
+        && f.lens_model.accepts(camera.map(|c| c.lens))
+        && f.kind.as_deref().is_none_or(|k| k == a.kind())
+        && f.is_favorite.is_none_or(|fav| fav == a.is_favorite())
+        && match f.visibility {
+            Some(v) => a.visibility == v,
+            None => a.visibility != Visibility::Locked,
+        }
+        && f.checksum.as_deref().is_none_or(|c| c == a.checksum)
+        && f.id.is_none_or(|id| id == a.id)
+        && f.file_name
+            .as_deref()
+            .is_none_or(|needle| file_name(a).to_lowercase().contains(needle))
+}

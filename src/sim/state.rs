@@ -1,0 +1,433 @@
+//! The simulator's in-memory data model: users, API keys, people, compact asset records, albums,
+//! partner shares, the request log and the search cache, with the operations on them that both the
+//! HTTP handlers and the `Simulator` test API use. Assets are stored as small fixed-size records
+//! (ids as `u128`, indexes into the generator's static tables, bitmasks for words and people) so a
+//! million of them fit in memory; their JSON is built on demand in `json`.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use base64::Engine;
+
+use super::generator::{CAMERAS, PLACES, WORDS, file_name, person_name};
+use super::time;
+use super::{LoggedRequest, Role, SimAccount, SimAsset};
+
+pub const NO_CAMERA: u8 = u8::MAX;
+pub const NO_PLACE: u8 = u8::MAX;
+
+pub const FLAG_FAVORITE: u8 = 1;
+pub const FLAG_VIDEO: u8 = 2;
+pub const FLAG_SCREENSHOT: u8 = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    Timeline,
+    Archive,
+    Hidden,
+    Locked,
+}
+
+impl Visibility {
+    pub const NAMES: [&'static str; 4] = ["archive", "timeline", "hidden", "locked"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Timeline => "timeline",
+            Visibility::Archive => "archive",
+            Visibility::Hidden => "hidden",
+            Visibility::Locked => "locked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Visibility> {
+        Some(match s {
+            "timeline" => Visibility::Timeline,
+            "archive" => Visibility::Archive,
+            "hidden" => Visibility::Hidden,
+            "locked" => Visibility::Locked,
+            _ => return None,
+        })
+    }
+}
+
+/// One asset, compactly.
+#[derive(Debug, Clone)]
+pub struct AssetRec {
+    pub id: u128,
+    pub checksum: [u8; 20],
+    /// dateTimeOriginal, seconds since the epoch (UTC).
+    pub taken: i64,
+    /// Bit i set = content word `WORDS[i]`.
+    pub words: u32,
+    /// Bit i set = person `person_name(i)` of the owner's library.
+    pub people: u32,
+    /// Number used in the camera-style file name (IMG_1234 …).
+    pub file_no: u16,
+    pub owner: u16,
+    /// Index into `CAMERAS` or `NO_CAMERA`.
+    pub camera: u8,
+    /// Index into `PLACES` or `NO_PLACE`.
+    pub place: u8,
+    pub flags: u8,
+    pub visibility: Visibility,
+}
+
+impl AssetRec {
+    pub fn is_video(&self) -> bool {
+        self.flags & FLAG_VIDEO != 0
+    }
+    pub fn is_favorite(&self) -> bool {
+        self.flags & FLAG_FAVORITE != 0
+    }
+    pub fn is_screenshot(&self) -> bool {
+        self.flags & FLAG_SCREENSHOT != 0
+    }
+    pub fn kind(&self) -> &'static str {
+        if self.is_video() { "VIDEO" } else { "IMAGE" }
+    }
+    /// Offset of local time from UTC, in seconds.
+    pub fn tz_offset_secs(&self) -> i64 {
+        PLACES
+            .get(self.place as usize)
+            .map_or(0, |p| p.tz_hours as i64 * 3600)
+    }
+}
+
+pub struct User {
+    /// Account name from the configuration, e.g. "alice".
+    pub name: String,
+    /// Display name, e.g. "Alice".
+    pub display: String,
+    pub id: u128,
+    pub email: String,
+    pub avatar: &'static str,
+    pub created_ms: i64,
+}
+
+pub struct ApiKey {
+    pub secret: String,
+    pub id: u128,
+    pub name: String,
+    pub user: usize,
+    pub permissions: Vec<String>,
+    pub created_ms: i64,
+    pub revoked: bool,
+}
+
+pub struct Album {
+    pub id: u128,
+    pub name: String,
+    pub description: String,
+    pub owner: usize,
+    /// Shared users other than the owner, in the order they were added.
+    pub members: Vec<(usize, Role)>,
+    pub assets: BTreeSet<u128>,
+    pub thumbnail: Option<u128>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    pub last_asset_ms: Option<i64>,
+}
+
+impl Album {
+    /// The user's role in this album, if any.
+    pub fn role_of(&self, user: usize) -> Option<Role> {
+        if user == self.owner {
+            return Some(Role::Owner);
+        }
+        self.members
+            .iter()
+            .find(|(u, _)| *u == user)
+            .map(|(_, r)| *r)
+    }
+}
+
+/// The authenticated caller of a request (inserted by the auth middleware).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: usize,
+    pub key: usize,
+    pub permissions: Vec<String>,
+}
+
+impl Caller {
+    pub fn has(&self, permission: &str) -> bool {
+        self.permissions
+            .iter()
+            .any(|p| p == "all" || p == permission)
+    }
+}
+
+pub struct State {
+    pub users: Vec<User>,
+    pub keys: Vec<ApiKey>,
+    /// `people[user][i]` = id of person `person_name(i)` in that user's library.
+    pub people: Vec<Vec<u128>>,
+    pub person_index: HashMap<u128, (usize, usize)>,
+    pub assets: Vec<AssetRec>,
+    pub asset_index: HashMap<u128, u32>,
+    /// Per owner, the range of its assets in `assets` (generated contiguously).
+    pub owner_ranges: Vec<std::ops::Range<usize>>,
+    pub albums: Vec<Album>,
+    /// (viewer, owner): owner shares their library with viewer.
+    pub partners: HashSet<(usize, usize)>,
+    pub log: Vec<LoggedRequest>,
+    pub next_seq: u64,
+    pub search_cache: HashMap<String, Arc<Vec<u32>>>,
+    /// Source of ids for things created at run time (albums, keys).
+    pub rng: super::rng::Rng,
+}
+
+/// Lowercase hyphenated form of an id.
+pub fn uuid_str(id: u128) -> String {
+    uuid::Uuid::from_u128(id).hyphenated().to_string()
+}
+
+/// Parse an id the way Immich validates it: hyphenated, version 4, RFC 4122 variant.
+pub fn parse_uuid_v4(s: &str) -> Option<u128> {
+    let b = s.as_bytes();
+    let ok = b.len() == 36
+        && b[14] == b'4'
+        && matches!(b[19], b'8' | b'9' | b'a' | b'b' | b'A' | b'B')
+        && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-');
+    if !ok {
+        return None;
+    }
+    uuid::Uuid::parse_str(s).ok().map(|u| u.as_u128())
+}
+
+/// Parse any UUID (for the test API, which should not be picky).
+pub fn parse_uuid_any(s: &str) -> Option<u128> {
+    uuid::Uuid::parse_str(s).ok().map(|u| u.as_u128())
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+impl State {
+    // ----- users, keys, people -------------------------------------------------------------
+
+    pub fn user_by_name(&self, name: &str) -> usize {
+        self.users
+            .iter()
+            .position(|u| u.name == name)
+            .unwrap_or_else(|| panic!("unknown simulator account {name:?}"))
+    }
+
+    pub fn user_by_id(&self, id: u128) -> Option<usize> {
+        self.users.iter().position(|u| u.id == id)
+    }
+
+    pub fn sim_account(&self, user: usize) -> SimAccount {
+        let u = &self.users[user];
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.user == user)
+            .expect("every account has a key");
+        SimAccount {
+            name: u.name.clone(),
+            user_id: uuid_str(u.id),
+            email: u.email.clone(),
+            api_key: key.secret.clone(),
+        }
+    }
+
+    pub fn resolve_key(&self, secret: &str) -> Option<Caller> {
+        let key = self
+            .keys
+            .iter()
+            .position(|k| k.secret == secret && !k.revoked)?;
+        Some(Caller {
+            user: self.keys[key].user,
+            key,
+            permissions: self.keys[key].permissions.clone(),
+        })
+    }
+
+    pub fn add_api_key(&mut self, user: usize, name: &str, permissions: &[&str]) -> String {
+        let secret = self.rng.alnum(40);
+        let id = self.rng.uuid();
+        self.keys.push(ApiKey {
+            secret: secret.clone(),
+            id,
+            name: name.to_string(),
+            user,
+            permissions: permissions.iter().map(|p| p.to_string()).collect(),
+            created_ms: time::now_ms(),
+            revoked: false,
+        });
+        secret
+    }
+
+    pub fn revoke_api_key(&mut self, secret: &str) {
+        for key in self.keys.iter_mut().filter(|k| k.secret == secret) {
+            key.revoked = true;
+        }
+    }
+
+    pub fn set_partner(&mut self, viewer: usize, owner: usize) {
+        self.partners.insert((viewer, owner));
+        self.search_cache.clear();
+    }
+
+    /// True when `owner` shares their library with `viewer`.
+    pub fn is_partner(&self, viewer: usize, owner: usize) -> bool {
+        self.partners.contains(&(viewer, owner))
+    }
+
+    pub fn person_id(&self, user: usize, name: &str) -> Option<u128> {
+        (0..self.people[user].len())
+            .find(|&i| person_name(&self.users, i) == name)
+            .map(|i| self.people[user][i])
+    }
+
+    // ----- assets --------------------------------------------------------------------------
+
+    pub fn assets_of(&self, user: usize) -> std::ops::Range<usize> {
+        self.owner_ranges[user].clone()
+    }
+
+    pub fn asset_by_id(&self, id: u128) -> Option<usize> {
+        self.asset_index.get(&id).map(|&i| i as usize)
+    }
+
+    /// May `user` put this asset in an album? Own assets and partners' assets.
+    pub fn can_use_asset(&self, user: usize, asset: usize) -> bool {
+        let owner = self.assets[asset].owner as usize;
+        owner == user || self.is_partner(user, owner)
+    }
+
+    pub fn sim_asset(&self, idx: usize) -> SimAsset {
+        let a = &self.assets[idx];
+        let camera = CAMERAS.get(a.camera as usize);
+        SimAsset {
+            id: uuid_str(a.id),
+            owner: self.users[a.owner as usize].name.clone(),
+            checksum: b64(&a.checksum),
+            taken: time::iso_ms(a.taken * 1000),
+            make: camera.map_or("", |c| c.make).to_string(),
+            model: camera.map_or("", |c| c.model).to_string(),
+            city: PLACES
+                .get(a.place as usize)
+                .map_or("", |p| p.city)
+                .to_string(),
+            words: word_list(a.words),
+            people: (0..32)
+                .filter(|i| a.people & (1 << i) != 0)
+                .map(|i| person_name(&self.users, i).to_string())
+                .collect(),
+            is_favorite: a.is_favorite(),
+            visibility: a.visibility.as_str().to_string(),
+            kind: a.kind().to_string(),
+        }
+    }
+
+    pub fn original_file_name(&self, idx: usize) -> String {
+        file_name(&self.assets[idx])
+    }
+
+    // ----- albums --------------------------------------------------------------------------
+
+    pub fn album_by_id(&self, id: u128) -> Option<usize> {
+        self.albums.iter().position(|a| a.id == id)
+    }
+
+    pub fn album_index_or_panic(&self, id: &str) -> usize {
+        parse_uuid_any(id)
+            .and_then(|id| self.album_by_id(id))
+            .unwrap_or_else(|| panic!("unknown album {id}"))
+    }
+
+    pub fn create_album(
+        &mut self,
+        owner: usize,
+        name: &str,
+        description: &str,
+        members: &[(usize, Role)],
+    ) -> u128 {
+        let id = self.rng.uuid();
+        let now = time::now_ms();
+        self.albums.push(Album {
+            id,
+            name: name.to_string(),
+            description: description.to_string(),
+            owner,
+            members: Vec::new(),
+            assets: BTreeSet::new(),
+            thumbnail: None,
+            created_ms: now,
+            updated_ms: now,
+            last_asset_ms: None,
+        });
+        let album = self.albums.len() - 1;
+        for &(user, role) in members {
+            self.add_album_member(album, user, role);
+        }
+        self.search_cache.clear();
+        id
+    }
+
+    /// Add or update a shared user (the owner is never a member of their own album).
+    pub fn add_album_member(&mut self, album: usize, user: usize, role: Role) {
+        let a = &mut self.albums[album];
+        if user == a.owner {
+            return;
+        }
+        match a.members.iter_mut().find(|(u, _)| *u == user) {
+            Some(entry) => entry.1 = role,
+            None => a.members.push((user, role)),
+        }
+        a.updated_ms = time::now_ms();
+        self.search_cache.clear();
+    }
+
+    /// Insert assets without any check. Returns how many were new.
+    pub fn insert_album_assets(&mut self, album: usize, ids: &[u128]) -> usize {
+        let a = &mut self.albums[album];
+        let before = a.assets.len();
+        a.assets.extend(ids.iter().copied());
+        let added = a.assets.len() - before;
+        if added > 0 {
+            if a.thumbnail.is_none() {
+                a.thumbnail = ids.first().copied();
+            }
+            let now = time::now_ms();
+            a.updated_ms = now;
+            a.last_asset_ms = Some(now);
+            self.search_cache.clear();
+        }
+        added
+    }
+
+    pub fn remove_album_assets(&mut self, album: usize, ids: &[u128]) {
+        let a = &mut self.albums[album];
+        for id in ids {
+            a.assets.remove(id);
+        }
+        if a.thumbnail.is_some_and(|t| !a.assets.contains(&t)) {
+            a.thumbnail = a.assets.first().copied();
+        }
+        a.updated_ms = time::now_ms();
+        self.search_cache.clear();
+    }
+
+    // ----- request log ---------------------------------------------------------------------
+
+    pub fn log_request(&mut self, mut entry: LoggedRequest) {
+        self.next_seq += 1;
+        entry.seq = self.next_seq;
+        self.log.push(entry);
+    }
+}
+
+/// Names of the content words in a bitmask.
+pub fn word_list(mask: u32) -> Vec<String> {
+    WORDS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, w)| w.to_string())
+        .collect()
+}

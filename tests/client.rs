@@ -1,0 +1,185 @@
+//! The Immich client and album operations against the simulator: discovery, paging, per-id add results,
+//! batching, and the errors for refused keys.
+
+mod common;
+
+use std::time::Duration;
+
+use immich_smart_albums::album;
+use immich_smart_albums::filter::{SearchFilter, run_search};
+use immich_smart_albums::immich::{Client, ClientOptions, SearchKind, ServerUrl};
+use immich_smart_albums::secret::ApiKey;
+use immich_smart_albums::sim::Simulator;
+use serde_json::json;
+use uuid::Uuid;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn client(sim: &Simulator, server: &str, key: &str) -> Client {
+    Client::connect(
+        &ServerUrl::parse(server).unwrap(),
+        ApiKey::new(key).unwrap(),
+        &ClientOptions::default(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("connect to {} failed: {e}", sim.url()))
+}
+
+#[test]
+fn discovers_the_api_from_the_bare_site() {
+    let sim = common::sim();
+    runtime().block_on(async {
+        let key = sim.account("alice").api_key;
+        let bare = client(&sim, &sim.url(), &key).await;
+        assert_eq!(bare.me().await.unwrap().email, "alice@example.com");
+        assert_eq!(bare.server_version().await.unwrap().to_string(), "3.1.0");
+        let direct = client(&sim, &format!("{}/api", sim.url()), &key).await;
+        assert_eq!(direct.api_key_info().await.unwrap().permissions, ["all"]);
+        assert_eq!(bare.photo_url("x"), format!("{}/photos/x", sim.url()));
+    });
+    let discovery = sim
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/.well-known/immich")
+        .count();
+    assert_eq!(discovery, 1, "only the bare URL needs discovery");
+}
+
+#[test]
+fn a_metadata_search_walks_every_page_of_1000() {
+    let sim = common::sim_with(&["alice"], 2300);
+    let expected = sim
+        .assets("alice")
+        .iter()
+        .filter(|a| a.visibility != "locked")
+        .count();
+    let hits = runtime().block_on(async {
+        let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
+        let filter =
+            SearchFilter::from_value(SearchKind::Metadata, "all".into(), json!({})).unwrap();
+        run_search(&c, &filter, None).await.unwrap()
+    });
+    assert_eq!(hits.len(), expected);
+    let pages: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/search/metadata")
+        .collect();
+    assert_eq!(pages.len(), expected.div_ceil(1000));
+    for (i, page) in pages.iter().enumerate() {
+        let body = page.body.as_ref().unwrap();
+        assert_eq!(body["page"], i + 1);
+        assert_eq!(body["size"], 1000);
+    }
+}
+
+#[test]
+fn adds_read_every_per_id_answer() {
+    let sim = common::sim();
+    let album_id = sim.create_album("alice", "Mixed", &[]);
+    let alice: Vec<Uuid> = sim
+        .assets("alice")
+        .iter()
+        .take(3)
+        .map(|a| Uuid::parse_str(&a.id).unwrap())
+        .collect();
+    let bobs = Uuid::parse_str(&sim.assets("bob")[0].id).unwrap();
+    let nowhere = Uuid::parse_str("00000000-0000-4000-8000-000000000000").unwrap();
+    sim.add_to_album(&album_id, &[alice[0].to_string()]);
+    let outcome = runtime().block_on(async {
+        let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
+        album::add(
+            &c,
+            &album_id,
+            &[alice[0], alice[1], alice[2], bobs, nowhere],
+        )
+        .await
+    });
+    assert!(outcome.failed.is_none());
+    assert_eq!(outcome.added, 2);
+    assert_eq!(outcome.already, 1);
+    assert_eq!(outcome.refused["no_permission"], vec![bobs, nowhere]);
+}
+
+#[test]
+fn adds_go_in_batches_of_1000() {
+    let sim = common::sim_with(&["alice"], 2100);
+    let album_id = sim.create_album("alice", "Everything", &[]);
+    let ids: Vec<Uuid> = sim
+        .assets("alice")
+        .iter()
+        .map(|a| Uuid::parse_str(&a.id).unwrap())
+        .collect();
+    let outcome = runtime().block_on(async {
+        let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
+        album::add(&c, &album_id, &ids).await
+    });
+    assert_eq!(outcome.added, ids.len());
+    let adds: Vec<_> = sim
+        .changing_requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT")
+        .collect();
+    assert_eq!(adds.len(), 3);
+    assert!(
+        adds.iter()
+            .all(|r| r.body.as_ref().unwrap()["ids"].as_array().unwrap().len() <= 1000)
+    );
+    let contents = runtime().block_on(async {
+        let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
+        album::contents(&c, &album_id).await.unwrap()
+    });
+    // Like Immich, the listing leaves out locked assets unless asked for them.
+    let visible = sim
+        .assets("alice")
+        .iter()
+        .filter(|a| a.visibility != "locked")
+        .count();
+    assert_eq!(contents.len(), visible);
+}
+
+#[test]
+fn refused_keys_and_unreachable_servers_name_the_endpoint() {
+    let sim = common::sim();
+    let no_people = sim.add_api_key("alice", "no people", &["asset.read"]);
+    let (denied, bad_key) = runtime().block_on(async {
+        let c = client(&sim, &sim.url(), &no_people).await;
+        let denied = c.people_page(1, 10).await.unwrap_err();
+        let c = client(&sim, &sim.url(), "wrong").await;
+        (denied, c.me().await.unwrap_err())
+    });
+    assert_eq!(denied.missing_permission(), Some("person.read"));
+    assert!(
+        denied
+            .to_string()
+            .starts_with("GET /api/people answered 403"),
+        "{denied}"
+    );
+    assert_eq!(bad_key.status(), Some(401));
+
+    // A port nothing listens on.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let error = runtime().block_on(async {
+        let options = ClientOptions {
+            connect_timeout: Duration::from_secs(2),
+            timeout: Duration::from_secs(5),
+        };
+        let server = ServerUrl::parse(&format!("http://127.0.0.1:{port}/api")).unwrap();
+        let c = Client::connect(&server, ApiKey::new("k").unwrap(), &options)
+            .await
+            .unwrap();
+        c.me().await.unwrap_err()
+    });
+    let text = error.to_string();
+    assert!(
+        text.starts_with("GET /api/users/me: could not reach the server"),
+        "{text}"
+    );
+}

@@ -1,0 +1,76 @@
+//! Shared helpers of the integration tests: a simulator with a small library, the binary with a clean
+//! environment, and filter files in a temporary directory.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use immich_smart_albums::sim::{SimConfig, Simulator};
+
+/// A two-account simulator with a small, seeded library.
+pub fn sim() -> Simulator {
+    sim_with(&["alice", "bob"], 300)
+}
+
+pub fn sim_with(accounts: &[&str], assets: usize) -> Simulator {
+    Simulator::start(SimConfig {
+        seed: 7,
+        accounts: accounts.iter().map(|a| a.to_string()).collect(),
+        assets_per_account: assets,
+        ..SimConfig::default()
+    })
+    .expect("the simulator starts")
+}
+
+/// The binary, with no IMMICH_* variables from the developer's shell.
+pub fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_immich-smart-albums"));
+    cmd.env_remove("IMMICH_API_KEY")
+        .env_remove("IMMICH_SERVER_URL")
+        .env_remove("IMMICH_SMART_ALBUMS_LOG")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// The binary, pointed at the simulator with an account's key.
+pub fn bin_for(sim: &Simulator, account: &str) -> Command {
+    let mut cmd = bin();
+    cmd.arg("--server")
+        .arg(sim.url())
+        .arg("--key")
+        .arg(sim.account(account).api_key);
+    cmd
+}
+
+/// A temporary directory holding filter files.
+pub struct Files {
+    pub dir: tempfile::TempDir,
+}
+
+impl Files {
+    pub fn new() -> Files {
+        Files {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+/// The repository's own example directory.
+pub fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+pub fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
