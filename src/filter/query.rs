@@ -23,6 +23,8 @@ pub struct Hit {
     pub rank: u32,
     /// Whether the asset passes the local filters; `true` when the search was not the one they read.
     pub local_ok: bool,
+    /// Whether a metadata search found it (its JSON then carries exif and people when asked for).
+    pub from_metadata: bool,
 }
 
 /// The assets one search found, by id.
@@ -50,10 +52,12 @@ pub async fn run_search(
     let mut rank: u32 = 0;
     while let Some(items) = stream.try_next().await? {
         for item in items {
-            let hit = hit_from(&item, rank, local).map_err(|message| ApiError {
-                endpoint: endpoint.clone(),
-                kind: ApiErrorKind::Decode(message),
-            })?;
+            let hit = hit_from(&item, rank, local, filter.kind == SearchKind::Metadata).map_err(
+                |message| ApiError {
+                    endpoint: endpoint.clone(),
+                    kind: ApiErrorKind::Decode(message),
+                },
+            )?;
             rank += 1;
             // The same asset twice in one search keeps its first (best) rank.
             hits.entry(hit.id).or_insert(hit);
@@ -63,7 +67,12 @@ pub async fn run_search(
     Ok(hits)
 }
 
-fn hit_from(item: &Value, rank: u32, local: Option<&LocalFilters>) -> Result<Hit, String> {
+fn hit_from(
+    item: &Value,
+    rank: u32,
+    local: Option<&LocalFilters>,
+    from_metadata: bool,
+) -> Result<Hit, String> {
     let field = |name: &str| {
         item.get(name)
             .and_then(Value::as_str)
@@ -79,5 +88,6 @@ fn hit_from(item: &Value, rank: u32, local: Option<&LocalFilters>) -> Result<Hit
         checksum: field("checksum")?.into(),
         rank,
         local_ok: local.is_none_or(|local| local.keep(item)),
+        from_metadata,
     })
 }

@@ -1,16 +1,340 @@
-//! One selection, evaluated for one account with that account's key. All of the account's searches run
-//! concurrently (bounded); then include searches are intersected, exclude searches subtracted (by id and
-//! by checksum, so an exclusion removes a photo, not one copy of it), and the local rules applied. An
-//! include search with no results makes the result empty; a failed search fails the whole evaluation.
+//! One account's part of a job: its searches, run with its own key, combined into sets. A job's
+//! conditions become a small tree per account ([`AccountPlan`]): person names turn into that account's
+//! person ids, identical searches are run once (the main and the safe album share them), and every
+//! search of the account runs concurrently, bounded by the server's in-flight limit. Include conditions
+//! are intersected, exclude conditions united; a failed search fails what depends on it and is never
+//! taken as an empty result.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
 
+use super::file::Condition;
 use crate::filter::{Hit, Hits, LocalFilters, SearchFilter, run_search};
 use crate::immich::{ApiError, Client, SearchKind};
 
-/// What to select: searches that must all match, searches that remove, and local rules.
+/// Most person-id combinations one `people` condition may expand to (a name can belong to several
+/// unmerged people of one account).
+const MAX_PEOPLE_COMBINATIONS: usize = 64;
+
+/// A condition with its searches resolved for one account.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    /// The search at this index of [`AccountPlan::leaves`].
+    Leaf(usize),
+    /// Matches nothing (a person this account does not know).
+    Empty,
+    Any(Vec<Node>),
+    All(Vec<Node>),
+}
+
+impl Node {
+    fn leaves(&self, out: &mut Vec<usize>) {
+        match self {
+            Node::Leaf(i) => out.push(*i),
+            Node::Empty => {}
+            Node::Any(items) | Node::All(items) => items.iter().for_each(|n| n.leaves(out)),
+        }
+    }
+}
+
+/// One account's searches and how they combine.
+#[derive(Debug, Clone, Default)]
+pub struct AccountPlan {
+    /// Distinct searches; `reads_local[i]` says whether search i feeds an include condition.
+    pub leaves: Vec<SearchFilter>,
+    pub reads_local: Vec<bool>,
+    /// Top-level include conditions (intersected).
+    pub include: Vec<Node>,
+    /// Top-level exclude conditions (united).
+    pub exclude: Vec<Node>,
+    /// The safe album's exclude conditions; `None` when the job has no safe album.
+    pub safe_exclude: Option<Vec<Node>>,
+    pub local: LocalFilters,
+    /// Things the report should say, e.g. a person this account does not know.
+    pub notes: Vec<String>,
+}
+
+/// Person name → this account's person ids with that name (lower-cased names).
+pub type PeopleIndex = HashMap<String, Vec<String>>;
+
+/// Builds an account's plan from a job's conditions.
+pub struct PlanBuilder<'a> {
+    plan: AccountPlan,
+    index: HashMap<String, usize>,
+    people: &'a PeopleIndex,
+}
+
+impl<'a> PlanBuilder<'a> {
+    pub fn new(people: &'a PeopleIndex, local: LocalFilters) -> PlanBuilder<'a> {
+        PlanBuilder {
+            plan: AccountPlan {
+                local,
+                ..AccountPlan::default()
+            },
+            index: HashMap::new(),
+            people,
+        }
+    }
+
+    /// A search, run once however often it appears.
+    pub fn leaf(&mut self, filter: &SearchFilter, include: bool) -> Node {
+        let key = format!(
+            "{:?} {:?} {}",
+            filter.kind,
+            filter.limit,
+            Value::Object(filter.body.clone())
+        );
+        let i = *self.index.entry(key).or_insert_with(|| {
+            self.plan.leaves.push(filter.clone());
+            self.plan.reads_local.push(false);
+            self.plan.leaves.len() - 1
+        });
+        self.plan.reads_local[i] |= include;
+        Node::Leaf(i)
+    }
+
+    pub fn node(&mut self, condition: &Condition, include: bool) -> Node {
+        match condition {
+            Condition::Search(filter) => self.leaf(filter, include),
+            Condition::Any(items) => {
+                Node::Any(items.iter().map(|c| self.node(c, include)).collect())
+            }
+            Condition::All(items) => {
+                Node::All(items.iter().map(|c| self.node(c, include)).collect())
+            }
+            Condition::People(names) => self.people_node(names, include),
+        }
+    }
+
+    fn people_node(&mut self, names: &[String], include: bool) -> Node {
+        let mut id_lists: Vec<&Vec<String>> = Vec::new();
+        for name in names {
+            match self.people.get(&name.to_lowercase()) {
+                Some(ids) if !ids.is_empty() => id_lists.push(ids),
+                _ => {
+                    self.plan.notes.push(format!(
+                        "knows no person named `{name}`: `people {}` matches nothing here",
+                        names.join("+")
+                    ));
+                    return Node::Empty;
+                }
+            }
+        }
+        // personIds is AND; a name with several ids (unmerged faces) needs each combination.
+        let mut combinations: Vec<Vec<String>> = vec![Vec::new()];
+        for ids in id_lists {
+            combinations = combinations
+                .into_iter()
+                .flat_map(|combo| {
+                    ids.iter().map(move |id| {
+                        let mut next = combo.clone();
+                        next.push(id.clone());
+                        next
+                    })
+                })
+                .collect();
+        }
+        if combinations.len() > MAX_PEOPLE_COMBINATIONS {
+            combinations.truncate(MAX_PEOPLE_COMBINATIONS);
+            self.plan.notes.push(format!(
+                "`people {}` has too many same-named people; merge them in Immich (used the first \
+                 {MAX_PEOPLE_COMBINATIONS} combinations)",
+                names.join("+")
+            ));
+        }
+        let mut leaves: Vec<Node> = combinations
+            .into_iter()
+            .map(|ids| {
+                let mut body = serde_json::Map::new();
+                body.insert("personIds".into(), json!(ids));
+                let filter = SearchFilter {
+                    kind: SearchKind::Metadata,
+                    origin: names.join("+"),
+                    body,
+                    limit: None,
+                    warnings: Vec::new(),
+                };
+                self.leaf(&filter, include)
+            })
+            .collect();
+        if leaves.len() == 1 {
+            leaves.pop().expect("one leaf")
+        } else {
+            Node::Any(leaves)
+        }
+    }
+
+    pub fn include(&mut self, condition: &Condition) {
+        let node = self.node(condition, true);
+        self.plan.include.push(node);
+    }
+
+    pub fn exclude(&mut self, condition: &Condition) {
+        let node = self.node(condition, false);
+        self.plan.exclude.push(node);
+    }
+
+    pub fn safe_exclude(&mut self, condition: &Condition) {
+        let node = self.node(condition, false);
+        self.plan
+            .safe_exclude
+            .get_or_insert_with(Vec::new)
+            .push(node);
+    }
+
+    pub fn build(self) -> AccountPlan {
+        self.plan
+    }
+}
+
+/// What an account's searches found.
+#[derive(Debug, Default)]
+pub struct Evaluated {
+    /// How many assets each top-level include condition found.
+    pub include_counts: Vec<usize>,
+    /// How many assets each top-level exclude condition found.
+    pub exclude_counts: Vec<usize>,
+    /// Found by every include condition, each with its local-filter outcome.
+    pub matched: Hits,
+    /// Checksums of everything the exclude conditions found.
+    pub excluded: HashSet<Box<str>>,
+    /// Checksums the safe album's exclusions found, or the error that makes the safe album fail
+    /// closed. `None` when the job has no safe album.
+    pub safe_excluded: Option<Result<HashSet<Box<str>>, ApiError>>,
+}
+
+/// Runs every search of a plan (concurrently, at most `limiter`'s permits at once) and combines them.
+/// Fails when a search the include or exclude conditions need failed; a failed safe exclusion is
+/// returned inside `safe_excluded` instead.
+pub async fn evaluate_plan(
+    client: &Client,
+    plan: &AccountPlan,
+    limiter: &Semaphore,
+) -> Result<Evaluated, ApiError> {
+    let local = &plan.local;
+    let mut results: Vec<Option<Result<Hits, ApiError>>> =
+        futures::stream::iter(plan.leaves.iter().zip(&plan.reads_local))
+            .map(|(filter, reads_local)| async move {
+                let _permit = limiter
+                    .acquire()
+                    .await
+                    .expect("the limiter is never closed");
+                let local = (*reads_local && !local.is_empty()).then_some(local);
+                Some(run_search(client, filter, local).await)
+            })
+            .buffered(plan.leaves.len().max(1))
+            .collect()
+            .await;
+
+    // Main conditions first: any failure there fails the account.
+    let mut needed = Vec::new();
+    plan.include
+        .iter()
+        .chain(&plan.exclude)
+        .for_each(|n| n.leaves(&mut needed));
+    for &i in &needed {
+        if matches!(results[i], Some(Err(_))) {
+            let Some(Err(error)) = results[i].take() else {
+                unreachable!()
+            };
+            return Err(error);
+        }
+    }
+    let hits: Vec<Option<&Hits>> = results
+        .iter()
+        .map(|r| r.as_ref().and_then(|r| r.as_ref().ok()))
+        .collect();
+    let combine = |node: &Node| combine(node, &hits);
+
+    let includes: Vec<Hits> = plan.include.iter().map(combine).collect();
+    let excludes: Vec<Hits> = plan.exclude.iter().map(combine).collect();
+    let mut evaluated = Evaluated {
+        include_counts: includes.iter().map(HashMap::len).collect(),
+        exclude_counts: excludes.iter().map(HashMap::len).collect(),
+        matched: intersect(includes),
+        excluded: excludes
+            .iter()
+            .flat_map(|h| h.values().map(|hit| hit.checksum.clone()))
+            .collect(),
+        safe_excluded: None,
+    };
+
+    if let Some(safe) = &plan.safe_exclude {
+        let mut safe_leaves = Vec::new();
+        safe.iter().for_each(|n| n.leaves(&mut safe_leaves));
+        let failed = safe_leaves
+            .iter()
+            .find(|&&i| matches!(results[i], Some(Err(_))))
+            .copied();
+        evaluated.safe_excluded = Some(match failed {
+            Some(i) => match results[i].take() {
+                Some(Err(error)) => Err(error),
+                _ => unreachable!(),
+            },
+            None => Ok(safe
+                .iter()
+                .flat_map(|n| combine(n).into_values().map(|hit| hit.checksum))
+                .collect()),
+        });
+    }
+    Ok(evaluated)
+}
+
+fn combine(node: &Node, hits: &[Option<&Hits>]) -> Hits {
+    match node {
+        Node::Leaf(i) => hits[*i].cloned().unwrap_or_default(),
+        Node::Empty => Hits::new(),
+        Node::All(items) => intersect(items.iter().map(|n| combine(n, hits)).collect()),
+        Node::Any(items) => {
+            let mut union = Hits::new();
+            for part in items.iter().map(|n| combine(n, hits)) {
+                for (id, hit) in part {
+                    match union.get_mut(&id) {
+                        None => {
+                            union.insert(id, hit);
+                        }
+                        Some(existing) => prefer(existing, hit),
+                    }
+                }
+            }
+            union
+        }
+    }
+}
+
+/// Keeps what every set holds; ranks come from the first set.
+fn intersect(mut sets: Vec<Hits>) -> Hits {
+    if sets.is_empty() {
+        return Hits::new();
+    }
+    let mut result = sets.remove(0);
+    for set in sets {
+        result.retain(|id, _| set.contains_key(id));
+        for (id, hit) in set {
+            if let Some(existing) = result.get_mut(&id) {
+                prefer(existing, hit);
+            }
+        }
+    }
+    result
+}
+
+/// Two sightings of one asset: the local-filter outcome of a metadata search wins (it carries exif
+/// and people), and the better rank is kept.
+fn prefer(existing: &mut Hit, other: Hit) {
+    if other.from_metadata && !existing.from_metadata {
+        existing.local_ok = other.local_ok;
+        existing.from_metadata = true;
+    }
+    existing.rank = existing.rank.min(other.rank);
+}
+
+/// What to select for the Python-compatible command: searches that must all match, searches that
+/// remove, and local rules.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     pub include: Vec<SearchFilter>,
@@ -19,19 +343,6 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// The include search whose asset JSON the local filters read, and whose order ranks the result:
-    /// the first metadata include (it can carry exif and people), else the first include.
-    pub fn primary(&self) -> Option<usize> {
-        self.include
-            .iter()
-            .position(|f| f.kind == SearchKind::Metadata)
-            .or(if self.include.is_empty() {
-                None
-            } else {
-                Some(0)
-            })
-    }
-
     /// Every warning of every filter, in order.
     pub fn warnings(&self) -> Vec<String> {
         self.include
@@ -39,6 +350,18 @@ impl Selection {
             .chain(&self.exclude)
             .flat_map(|f| f.warnings.iter().cloned())
             .collect()
+    }
+
+    fn plan(&self) -> AccountPlan {
+        let people = PeopleIndex::new();
+        let mut builder = PlanBuilder::new(&people, self.local.clone());
+        for filter in &self.include {
+            builder.include(&Condition::Search(filter.clone()));
+        }
+        for filter in &self.exclude {
+            builder.exclude(&Condition::Search(filter.clone()));
+        }
+        builder.build()
     }
 }
 
@@ -60,76 +383,151 @@ pub struct AccountResult {
     pub after_excludes: usize,
     /// Left after the local rules: the length of `assets`.
     pub after_local: usize,
-    /// The selected assets, in the primary search's order.
+    /// The selected assets, in the order of the first include search.
     pub assets: Vec<Hit>,
-    /// Checksums of everything the exclude searches found, for excluding other copies of those files.
-    pub excluded_checksums: HashSet<Box<str>>,
 }
 
-/// Runs a selection's searches for one account and combines them.
+/// Runs a selection for one account: include searches intersected, exclude searches subtracted (by id
+/// and by checksum), local rules applied. The result is in the order of the first include search.
 pub async fn evaluate(
     client: &Client,
     selection: &Selection,
     concurrency: usize,
 ) -> Result<AccountResult, ApiError> {
-    let Some(primary) = selection.primary() else {
-        return Ok(AccountResult::default());
-    };
-    let searches = selection
-        .include
-        .iter()
-        .enumerate()
-        .map(|(i, filter)| (filter, i == primary))
-        .chain(selection.exclude.iter().map(|filter| (filter, false)));
-    let local = &selection.local;
-    let mut results: Vec<Hits> = futures::stream::iter(searches)
-        .map(|(filter, reads_local)| {
-            run_search(
-                client,
-                filter,
-                (reads_local && !local.is_empty()).then_some(local),
-            )
-        })
-        .buffered(concurrency.max(1))
-        .try_collect()
-        .await?;
-    let exclude_hits = results.split_off(selection.include.len());
-    let include_hits = results;
-
-    let count = |filters: &[SearchFilter], hits: &[Hits]| -> Vec<SearchCount> {
+    let plan = selection.plan();
+    let limiter = Semaphore::new(concurrency.max(1));
+    let evaluated = evaluate_plan(client, &plan, &limiter).await?;
+    let counts = |filters: &[SearchFilter], counts: &[usize]| -> Vec<SearchCount> {
         filters
             .iter()
-            .zip(hits)
-            .map(|(f, h)| SearchCount {
+            .zip(counts)
+            .map(|(f, &count)| SearchCount {
                 label: f.label(),
-                count: h.len(),
+                count,
             })
             .collect()
     };
-    let mut result = AccountResult {
-        includes: count(&selection.include, &include_hits),
-        excludes: count(&selection.exclude, &exclude_hits),
-        ..AccountResult::default()
-    };
-    result.excluded_checksums = exclude_hits
-        .iter()
-        .flat_map(|hits| hits.values().map(|hit| hit.checksum.clone()))
-        .collect();
+    let mut assets: Vec<Hit> = evaluated.matched.into_values().collect();
+    let matched = assets.len();
+    assets.retain(|hit| !evaluated.excluded.contains(&hit.checksum));
+    let after_excludes = assets.len();
+    assets.retain(|hit| hit.local_ok);
+    assets.sort_by_key(|hit| (hit.rank, hit.id));
+    Ok(AccountResult {
+        includes: counts(&selection.include, &evaluated.include_counts),
+        excludes: counts(&selection.exclude, &evaluated.exclude_counts),
+        matched,
+        after_excludes,
+        after_local: assets.len(),
+        assets,
+    })
+}
 
-    let mut matched: Vec<Hit> = include_hits[primary]
-        .values()
-        .filter(|hit| include_hits.iter().all(|hits| hits.contains_key(&hit.id)))
-        .cloned()
-        .collect();
-    result.matched = matched.len();
-    matched.retain(|hit| {
-        !exclude_hits.iter().any(|hits| hits.contains_key(&hit.id))
-            && !result.excluded_checksums.contains(&hit.checksum)
-    });
-    result.after_excludes = matched.len();
-    matched.retain(|hit| hit.local_ok);
-    matched.sort_by_key(|hit| hit.rank);
-    result.after_local = matched.len();
-    result.assets = matched;
-    Ok(result)
+/// Reads every person of an account into a name index (lower-cased names).
+pub async fn people_index(client: &Client) -> Result<PeopleIndex, ApiError> {
+    let mut index = PeopleIndex::new();
+    let mut page = 1;
+    loop {
+        let batch = client.people_page(page, 1000).await?;
+        for person in batch.people {
+            let name = person.name.trim().to_lowercase();
+            if !name.is_empty() {
+                index.entry(name).or_default().push(person.id);
+            }
+        }
+        if !batch.has_next_page {
+            return Ok(index);
+        }
+        page += 1;
+    }
+}
+
+/// Shares a limiter between the accounts of one server.
+pub fn limiter(permits: usize) -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(permits.max(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn hit(id: u128, rank: u32, local_ok: bool, from_metadata: bool) -> Hit {
+        Hit {
+            id: Uuid::from_u128(id),
+            owner: Uuid::nil(),
+            checksum: format!("c{id}").into(),
+            rank,
+            local_ok,
+            from_metadata,
+        }
+    }
+
+    fn set(hits: Vec<Hit>) -> Hits {
+        hits.into_iter().map(|h| (h.id, h)).collect()
+    }
+
+    #[test]
+    fn trees_combine_as_intersections_and_unions() {
+        let a = set(vec![
+            hit(1, 0, true, true),
+            hit(2, 1, true, true),
+            hit(3, 2, true, true),
+        ]);
+        let b = set(vec![hit(2, 0, true, false), hit(3, 1, true, false)]);
+        let c = set(vec![hit(4, 0, true, true)]);
+        let hits = [Some(&a), Some(&b), Some(&c)];
+        let all = combine(&Node::All(vec![Node::Leaf(0), Node::Leaf(1)]), &hits);
+        let mut ids: Vec<u128> = all.keys().map(|u| u.as_u128()).collect();
+        ids.sort();
+        assert_eq!(ids, [2, 3]);
+        let any = combine(
+            &Node::Any(vec![Node::Leaf(1), Node::Leaf(2), Node::Empty]),
+            &hits,
+        );
+        assert_eq!(any.len(), 3);
+        let nested = combine(
+            &Node::All(vec![
+                Node::Leaf(0),
+                Node::Any(vec![Node::Leaf(1), Node::Leaf(2)]),
+            ]),
+            &hits,
+        );
+        assert_eq!(nested.len(), 2);
+        assert!(combine(&Node::All(vec![Node::Leaf(0), Node::Empty]), &hits).is_empty());
+    }
+
+    #[test]
+    fn the_metadata_sighting_decides_the_local_outcome() {
+        let smart = set(vec![hit(1, 0, false, false)]);
+        let metadata = set(vec![hit(1, 5, true, true)]);
+        let hits = [Some(&smart), Some(&metadata)];
+        let both = combine(&Node::All(vec![Node::Leaf(0), Node::Leaf(1)]), &hits);
+        let only = &both[&Uuid::from_u128(1)];
+        assert!(only.local_ok);
+        assert_eq!(only.rank, 0);
+    }
+
+    #[test]
+    fn people_resolve_per_account_and_identical_searches_run_once() {
+        let mut people = PeopleIndex::new();
+        people.insert("mia".into(), vec!["m1".into(), "m2".into()]);
+        people.insert("leo".into(), vec!["l1".into()]);
+        let mut builder = PlanBuilder::new(&people, LocalFilters::default());
+        builder.include(&Condition::People(vec!["Mia".into(), "Leo".into()]));
+        builder.exclude(&Condition::People(vec!["Leo".into(), "Anna".into()]));
+        builder.safe_exclude(&Condition::People(vec!["Mia".into(), "Leo".into()]));
+        let plan = builder.build();
+        // Mia has two ids: two searches, each with both people (AND); the safe exclusion reuses them.
+        assert_eq!(plan.leaves.len(), 2);
+        assert_eq!(
+            plan.include[0],
+            Node::Any(vec![Node::Leaf(0), Node::Leaf(1)])
+        );
+        assert_eq!(plan.leaves[0].body["personIds"], json!(["m1", "l1"]));
+        assert_eq!(plan.exclude[0], Node::Empty);
+        assert!(plan.notes[0].contains("`Anna`"), "{:?}", plan.notes);
+        assert_eq!(plan.safe_exclude.as_ref().unwrap()[0], plan.include[0]);
+        assert_eq!(plan.reads_local, [true, true]);
+    }
 }

@@ -1,6 +1,12 @@
-//! Jobs: which assets belong in an album. [`account`] evaluates one selection (include searches
-//! intersected, exclude searches subtracted, local rules applied) for one account.
+//! Jobs: which assets belong in an album. [`file`] reads job files; [`account`] evaluates one
+//! selection (include searches intersected, exclude searches subtracted, local rules applied) for one
+//! account.
 
 pub mod account;
+pub mod file;
 
-pub use account::{AccountResult, SearchCount, Selection, evaluate};
+pub use account::{
+    AccountPlan, AccountResult, Evaluated, Node, PeopleIndex, PlanBuilder, SearchCount, Selection,
+    evaluate, evaluate_plan, people_index,
+};
+pub use file::{Condition, JobFile, JobSpec, SafeSpec};
