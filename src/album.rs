@@ -14,12 +14,39 @@ use crate::immich::{Album, ApiError, Client, SearchKind, pages};
 /// Most ids sent in one add request.
 pub const ADD_BATCH: usize = 1000;
 
-/// Finds an album by UUID or by exact name. A name that matches no album, or several, and a UUID that
+/// Finds an album by UUID or exact name. A name that matches no album, or several, and a UUID that
 /// does not exist, are input errors that say what was found.
 pub async fn resolve(client: &Client, spec: &str) -> anyhow::Result<Album> {
+    if let Some(album) = find(client, spec).await? {
+        return Ok(album);
+    }
+    let all = client.albums(None).await?;
+    let similar: Vec<String> = all
+        .iter()
+        .filter(|a| {
+            let (a, b) = (a.album_name.to_lowercase(), spec.to_lowercase());
+            a.contains(&b) || b.contains(&a)
+        })
+        .take(5)
+        .map(|a| format!("`{}`", a.album_name))
+        .collect();
+    let hint = if similar.is_empty() {
+        String::new()
+    } else {
+        format!(" (similar names: {})", similar.join(", "))
+    };
+    Err(input_error(format!(
+        "no album named `{spec}` is visible to this account{hint}; the name must match exactly, or \
+         give the album's UUID from its URL in Immich"
+    )))
+}
+
+/// Looks an album up by UUID or exact name: `None` when no album has that name. A UUID that does not
+/// exist and a name that several albums share are input errors.
+pub async fn find(client: &Client, spec: &str) -> anyhow::Result<Option<Album>> {
     if Uuid::parse_str(spec).is_ok() {
         return match client.album(spec).await {
-            Ok(album) => Ok(album),
+            Ok(album) => Ok(Some(album)),
             Err(error) if error.status() == Some(400) => Err(input_error(format!(
                 "album `{spec}` does not exist, or this account may not read it (the server said: \
                  {})",
@@ -28,30 +55,10 @@ pub async fn resolve(client: &Client, spec: &str) -> anyhow::Result<Album> {
             Err(error) => Err(error.into()),
         };
     }
-    let albums = client.albums(Some(spec)).await?;
+    let mut albums = client.albums(Some(spec)).await?;
     match albums.len() {
-        1 => Ok(albums.into_iter().next().expect("one album")),
-        0 => {
-            let all = client.albums(None).await?;
-            let similar: Vec<String> = all
-                .iter()
-                .filter(|a| {
-                    let (a, b) = (a.album_name.to_lowercase(), spec.to_lowercase());
-                    a.contains(&b) || b.contains(&a)
-                })
-                .take(5)
-                .map(|a| format!("`{}`", a.album_name))
-                .collect();
-            let hint = if similar.is_empty() {
-                String::new()
-            } else {
-                format!(" (similar names: {})", similar.join(", "))
-            };
-            Err(input_error(format!(
-                "no album named `{spec}` is visible to this account{hint}; the name must match \
-                 exactly, or give the album's UUID from its URL in Immich"
-            )))
-        }
+        0 => Ok(None),
+        1 => Ok(albums.pop()),
         _ => {
             let candidates: Vec<String> = albums
                 .iter()

@@ -4,6 +4,8 @@
 
 pub mod account;
 pub mod file;
+pub mod merge;
+pub mod run;
 
 pub use account::{
     AccountPlan, AccountResult, Evaluated, Node, PeopleIndex, PlanBuilder, SearchCount, Selection,

@@ -1,0 +1,275 @@
+//! Merging the accounts of a job into one album's worth of photos. Pure functions, no I/O:
+//! - exclusions remove a photo, not one copy of it: an asset is dropped when any account's exclusion
+//!   found an asset with its checksum;
+//! - an asset id seen by two accounts (partner sharing) counts once, for its owner;
+//! - assets with the same checksum are one photo: the first account in job order that has it adds it;
+//! - against an album: a photo whose checksum the album already holds (added by anyone, by hand too) is
+//!   not added again.
+
+use std::collections::{HashMap, HashSet};
+
+use uuid::Uuid;
+
+use crate::filter::Hit;
+
+/// One account's input to the merge.
+pub struct MergeInput<'a> {
+    /// The account's user id, to give an asset seen by several accounts to its owner.
+    pub user: Uuid,
+    /// Found by every include condition.
+    pub matched: Vec<&'a Hit>,
+}
+
+/// One account's share of the merged result.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Merged {
+    /// Left after every account's exclusions.
+    pub after_excludes: usize,
+    /// Left after the local rules.
+    pub after_local: usize,
+    /// Dropped because the same asset or file is kept from another account (or another copy).
+    pub duplicates: usize,
+    /// The copies this account contributes, one per file, in rank order.
+    pub chosen: Vec<Hit>,
+}
+
+/// Merges accounts in job order. `None` stands for an account that failed: it contributes nothing.
+pub fn merge(
+    inputs: &[Option<MergeInput<'_>>],
+    excluded: &HashSet<Box<str>>,
+) -> Vec<Option<Merged>> {
+    let mut merged: Vec<Option<Merged>> = Vec::with_capacity(inputs.len());
+    let mut kept: Vec<Vec<&Hit>> = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let Some(input) = input else {
+            merged.push(None);
+            kept.push(Vec::new());
+            continue;
+        };
+        let mut hits: Vec<&Hit> = input
+            .matched
+            .iter()
+            .copied()
+            .filter(|hit| !excluded.contains(&hit.checksum))
+            .collect();
+        let after_excludes = hits.len();
+        hits.retain(|hit| hit.local_ok);
+        hits.sort_by_key(|hit| (hit.rank, hit.id));
+        merged.push(Some(Merged {
+            after_excludes,
+            after_local: hits.len(),
+            ..Merged::default()
+        }));
+        kept.push(hits);
+    }
+
+    // Who gets an id that several accounts see: its owner if the owner is in the job and kept it,
+    // else the first account in job order.
+    let owners: HashMap<Uuid, usize> = inputs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, input)| input.as_ref().map(|input| (input.user, i)))
+        .collect();
+    let mut holder: HashMap<Uuid, usize> = HashMap::new();
+    for (i, hits) in kept.iter().enumerate() {
+        for hit in hits {
+            holder.entry(hit.id).or_insert(i);
+        }
+    }
+    for (i, hits) in kept.iter().enumerate() {
+        for hit in hits {
+            if owners.get(&hit.owner) == Some(&i) {
+                holder.insert(hit.id, i);
+            }
+        }
+    }
+
+    let mut claimed: HashSet<&str> = HashSet::new();
+    for (i, hits) in kept.iter().enumerate() {
+        let Some(share) = merged[i].as_mut() else {
+            continue;
+        };
+        for hit in hits {
+            if holder[&hit.id] == i && claimed.insert(&hit.checksum) {
+                share.chosen.push((*hit).clone());
+            } else {
+                share.duplicates += 1;
+            }
+        }
+    }
+    merged
+}
+
+/// What an album already holds: ids and checksums.
+#[derive(Debug, Default)]
+pub struct Held {
+    pub ids: HashSet<Uuid>,
+    pub checksums: HashSet<Box<str>>,
+}
+
+impl Held {
+    pub fn from_contents(contents: HashMap<Uuid, Box<str>>) -> Held {
+        let mut held = Held::default();
+        for (id, checksum) in contents {
+            held.ids.insert(id);
+            held.checksums.insert(checksum);
+        }
+        held
+    }
+}
+
+/// One account's part of one album.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AlbumPart {
+    /// Removed by the album's own exclusions (the safe album's).
+    pub excluded: usize,
+    /// Already in the album: the same asset, or the same file under another id.
+    pub already: usize,
+    pub to_add: Vec<Uuid>,
+}
+
+/// Splits an account's chosen copies into those the album holds and those to add.
+pub fn against_album(
+    chosen: &[Hit],
+    held: &Held,
+    excluded: Option<&HashSet<Box<str>>>,
+) -> AlbumPart {
+    let mut part = AlbumPart::default();
+    for hit in chosen {
+        if excluded.is_some_and(|e| e.contains(&hit.checksum)) {
+            part.excluded += 1;
+        } else if held.ids.contains(&hit.id) || held.checksums.contains(&hit.checksum) {
+            part.already += 1;
+        } else {
+            part.to_add.push(hit.id);
+        }
+    }
+    part
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALICE: u128 = 0xa;
+    const BOB: u128 = 0xb;
+
+    fn hit(id: u128, owner: u128, checksum: &str, rank: u32) -> Hit {
+        Hit {
+            id: Uuid::from_u128(id),
+            owner: Uuid::from_u128(owner),
+            checksum: checksum.into(),
+            rank,
+            local_ok: true,
+            from_metadata: true,
+        }
+    }
+
+    fn ids(hits: &[Hit]) -> Vec<u128> {
+        hits.iter().map(|h| h.id.as_u128()).collect()
+    }
+
+    #[test]
+    fn the_first_account_in_job_order_adds_a_shared_file() {
+        let a = [hit(1, ALICE, "x", 0), hit(2, ALICE, "y", 1)];
+        let b = [hit(11, BOB, "x", 0), hit(12, BOB, "z", 1)];
+        let inputs = [
+            Some(MergeInput {
+                user: Uuid::from_u128(ALICE),
+                matched: a.iter().collect(),
+            }),
+            Some(MergeInput {
+                user: Uuid::from_u128(BOB),
+                matched: b.iter().collect(),
+            }),
+        ];
+        let merged = merge(&inputs, &HashSet::new());
+        let (alice, bob) = (merged[0].as_ref().unwrap(), merged[1].as_ref().unwrap());
+        assert_eq!(ids(&alice.chosen), [1, 2]);
+        assert_eq!(ids(&bob.chosen), [12]);
+        assert_eq!(bob.duplicates, 1);
+    }
+
+    #[test]
+    fn an_exclusion_in_any_account_removes_every_copy() {
+        let a = [hit(1, ALICE, "x", 0), hit(2, ALICE, "y", 1)];
+        let b = [hit(11, BOB, "x", 0)];
+        let inputs = [
+            Some(MergeInput {
+                user: Uuid::from_u128(ALICE),
+                matched: a.iter().collect(),
+            }),
+            Some(MergeInput {
+                user: Uuid::from_u128(BOB),
+                matched: b.iter().collect(),
+            }),
+        ];
+        // Bob's exclusion found his copy of "x".
+        let excluded: HashSet<Box<str>> = ["x".into()].into();
+        let merged = merge(&inputs, &excluded);
+        assert_eq!(ids(&merged[0].as_ref().unwrap().chosen), [2]);
+        assert_eq!(merged[0].as_ref().unwrap().after_excludes, 1);
+        assert!(merged[1].as_ref().unwrap().chosen.is_empty());
+    }
+
+    #[test]
+    fn an_asset_seen_through_partner_sharing_counts_once_for_its_owner() {
+        // Alice sees Bob's asset 11 through partner sharing; Bob owns it.
+        let a = [hit(1, ALICE, "x", 0), hit(11, BOB, "z", 1)];
+        let b = [hit(11, BOB, "z", 0)];
+        let inputs = [
+            Some(MergeInput {
+                user: Uuid::from_u128(ALICE),
+                matched: a.iter().collect(),
+            }),
+            Some(MergeInput {
+                user: Uuid::from_u128(BOB),
+                matched: b.iter().collect(),
+            }),
+        ];
+        let merged = merge(&inputs, &HashSet::new());
+        assert_eq!(ids(&merged[0].as_ref().unwrap().chosen), [1]);
+        assert_eq!(merged[0].as_ref().unwrap().duplicates, 1);
+        assert_eq!(ids(&merged[1].as_ref().unwrap().chosen), [11]);
+    }
+
+    #[test]
+    fn a_failed_account_contributes_nothing_and_local_rules_apply() {
+        let mut a = [hit(1, ALICE, "x", 0), hit(2, ALICE, "y", 1)];
+        a[1].local_ok = false;
+        let inputs = [
+            None,
+            Some(MergeInput {
+                user: Uuid::from_u128(ALICE),
+                matched: a.iter().collect(),
+            }),
+        ];
+        let merged = merge(&inputs, &HashSet::new());
+        assert!(merged[0].is_none());
+        let alice = merged[1].as_ref().unwrap();
+        assert_eq!((alice.after_excludes, alice.after_local), (2, 1));
+        assert_eq!(ids(&alice.chosen), [1]);
+    }
+
+    #[test]
+    fn the_album_holding_a_file_under_any_id_means_already_there() {
+        let chosen = [
+            hit(1, ALICE, "x", 0),
+            hit(2, ALICE, "y", 1),
+            hit(3, ALICE, "w", 2),
+            hit(4, ALICE, "v", 3),
+        ];
+        let held = Held::from_contents(
+            [
+                (Uuid::from_u128(1), "x".into()),
+                (Uuid::from_u128(99), "y".into()),
+            ]
+            .into(),
+        );
+        let excluded: HashSet<Box<str>> = ["w".into()].into();
+        let part = against_album(&chosen, &held, Some(&excluded));
+        assert_eq!(part.already, 2);
+        assert_eq!(part.excluded, 1);
+        assert_eq!(part.to_add, [Uuid::from_u128(4)]);
+    }
+}

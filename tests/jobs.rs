@@ -1,0 +1,385 @@
+//! Jobs across accounts, run through the job engine against the simulator: per-account person names,
+//! checksum dedupe, album creation and sharing, editor and viewer rights, the safe album failing
+//! closed, and idempotence.
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::Path;
+
+use immich_smart_albums::immich::{Client, ClientOptions, ServerUrl};
+use immich_smart_albums::job::JobFile;
+use immich_smart_albums::job::run::{Account, JobReport, Mode, Slot, run_job};
+use immich_smart_albums::secret::ApiKey;
+use immich_smart_albums::sim::{Role, SimAsset, Simulator};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn slots(sim: &Simulator, names: &[&str], keys: &HashMap<&str, String>) -> Vec<Slot> {
+    let limiter = immich_smart_albums::job::account::limiter(8);
+    let mut slots = Vec::new();
+    for name in names {
+        let key = keys
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| sim.account(name).api_key);
+        let server = ServerUrl::parse(&sim.url()).unwrap();
+        let account = async {
+            let client = Client::connect(
+                &server,
+                ApiKey::new(key).unwrap(),
+                &ClientOptions::default(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            let user = client.me().await.map_err(|e| e.to_string())?;
+            Ok(Account {
+                name: name.to_string(),
+                client,
+                user,
+                limiter: limiter.clone(),
+            })
+        }
+        .await;
+        slots.push(Slot {
+            name: name.to_string(),
+            account,
+        });
+    }
+    slots
+}
+
+fn run(
+    sim: &Simulator,
+    yaml: &str,
+    mode: Mode,
+    keys: &HashMap<&str, String>,
+) -> anyhow::Result<JobReport> {
+    let file = JobFile::parse(Path::new("jobs.yaml"), yaml)?;
+    let job = &file.jobs[0];
+    let names: Vec<&str> = job
+        .accounts
+        .as_ref()
+        .map(|a| a.iter().map(String::as_str).collect())
+        .unwrap_or_else(|| vec!["alice", "bob"]);
+    let owner = job
+        .album_owner
+        .clone()
+        .unwrap_or_else(|| names[0].to_string());
+    runtime().block_on(async {
+        let slots = slots(sim, &names, keys).await;
+        run_job(job, &slots, &owner, mode, false).await
+    })
+}
+
+fn visible(asset: &SimAsset) -> bool {
+    asset.visibility != "locked"
+}
+
+/// What a people job should put in the album: one copy per checksum, the first account's copy first.
+fn expected(
+    sim: &Simulator,
+    accounts: &[&str],
+    keep: impl Fn(&SimAsset) -> bool,
+    drop_checksums: &HashSet<String>,
+) -> BTreeSet<String> {
+    let mut seen = HashSet::new();
+    let mut ids = BTreeSet::new();
+    for account in accounts {
+        for asset in sim.assets(account) {
+            if visible(&asset)
+                && keep(&asset)
+                && !drop_checksums.contains(&asset.checksum)
+                && seen.insert(asset.checksum.clone())
+            {
+                ids.insert(asset.id.clone());
+            }
+        }
+    }
+    ids
+}
+
+fn album_ids(sim: &Simulator, name: &str) -> BTreeSet<String> {
+    let albums = sim.album_by_name(name);
+    assert_eq!(albums.len(), 1, "one album named {name}");
+    sim.album_assets(&albums[0]).into_iter().collect()
+}
+
+const KIDS: &str = "
+profile: family
+jobs:
+  kids:
+    include:
+      - any:
+          - people: [Mia]
+          - people: [Leo]
+    album: Family kids
+";
+
+#[test]
+fn a_people_job_fills_one_shared_album_with_one_copy_of_each_photo() {
+    let sim = common::sim();
+    let no_keys = HashMap::new();
+    let preview = run(&sim, KIDS, Mode::Preview, &no_keys).unwrap();
+    assert!(
+        sim.changing_requests().is_empty(),
+        "a preview changes nothing"
+    );
+    assert!(preview.album.id.is_none(), "the album does not exist yet");
+
+    let report = run(&sim, KIDS, Mode::Sync, &no_keys).unwrap();
+    assert!(!report.failed(), "{report:#?}");
+    assert!(report.album.created);
+    let kids = |a: &SimAsset| a.people.iter().any(|p| p == "Mia" || p == "Leo");
+    let want = expected(&sim, &["alice", "bob"], kids, &HashSet::new());
+    assert_eq!(album_ids(&sim, "Family kids"), want);
+    let bob = &report.accounts[1];
+    assert!(
+        bob.duplicates > 0,
+        "bob's copies of alice's files are dropped: {bob:#?}"
+    );
+    assert_eq!(
+        report.accounts.iter().map(|a| a.album.added).sum::<usize>(),
+        want.len()
+    );
+    // Alice created it and shared it with Bob as editor; each account added its own assets.
+    let adds: Vec<_> = sim
+        .changing_requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT" && r.path.ends_with("/assets"))
+        .collect();
+    assert_eq!(
+        adds.iter()
+            .map(|r| r.account.clone().unwrap())
+            .collect::<BTreeSet<_>>(),
+        ["alice".to_string(), "bob".to_string()].into()
+    );
+
+    sim.clear_requests();
+    let again = run(&sim, KIDS, Mode::Sync, &no_keys).unwrap();
+    assert!(!again.failed());
+    assert!(
+        sim.changing_requests().is_empty(),
+        "a second sync adds nothing"
+    );
+    assert!(again.accounts.iter().all(|a| a.album.to_add == 0));
+}
+
+#[test]
+fn a_file_the_album_holds_under_another_accounts_id_is_not_added_again() {
+    let sim = common::sim();
+    // Bob added his copy of a shared file by hand.
+    let alice_checksums: HashMap<String, String> = sim
+        .assets("alice")
+        .into_iter()
+        .map(|a| (a.checksum, a.id))
+        .collect();
+    let bobs_copy = sim
+        .assets("bob")
+        .into_iter()
+        .find(|a| {
+            visible(a)
+                && alice_checksums.contains_key(&a.checksum)
+                && a.people.iter().any(|p| p == "Mia" || p == "Leo")
+        })
+        .expect("the generator shares some files with people in them");
+    let album = sim.create_album("alice", "Family kids", &[("bob", Role::Editor)]);
+    sim.add_to_album(&album, std::slice::from_ref(&bobs_copy.id));
+    let report = run(&sim, KIDS, Mode::Sync, &HashMap::new()).unwrap();
+    assert!(!report.failed(), "{report:#?}");
+    let contents = album_ids(&sim, "Family kids");
+    assert!(contents.contains(&bobs_copy.id));
+    assert!(
+        !contents.contains(&alice_checksums[&bobs_copy.checksum]),
+        "alice's copy was not added"
+    );
+    let checksums: HashMap<String, String> = ["alice", "bob"]
+        .iter()
+        .flat_map(|a| sim.assets(a))
+        .map(|a| (a.id, a.checksum))
+        .collect();
+    let distinct: HashSet<&String> = contents.iter().map(|id| &checksums[id]).collect();
+    assert_eq!(
+        distinct.len(),
+        contents.len(),
+        "no two assets with one checksum"
+    );
+}
+
+const SAFE: &str = "
+profile: family
+jobs:
+  kids:
+    include:
+      - people: [Mia]
+    exclude:
+      - metadata: {type: VIDEO}
+    album: Mia
+    safe:
+      album: Mia (for grandparents)
+      exclude:
+        - smart: {query: nsfw swimsuit, resultLimit: 40}
+";
+
+#[test]
+fn the_safe_album_is_the_result_minus_every_accounts_safe_exclusions() {
+    let sim = common::sim();
+    let report = run(&sim, SAFE, Mode::Sync, &HashMap::new()).unwrap();
+    assert!(!report.failed(), "{report:#?}");
+    let videos: HashSet<String> = ["alice", "bob"]
+        .iter()
+        .flat_map(|a| sim.assets(a))
+        .filter(|a| a.kind == "VIDEO")
+        .map(|a| a.checksum)
+        .collect();
+    let mia = |a: &SimAsset| a.people.iter().any(|p| p == "Mia");
+    let main = album_ids(&sim, "Mia");
+    assert_eq!(main, expected(&sim, &["alice", "bob"], mia, &videos));
+    let safe = album_ids(&sim, "Mia (for grandparents)");
+    assert!(
+        !safe.is_empty() && safe.len() < main.len(),
+        "{} of {}",
+        safe.len(),
+        main.len()
+    );
+    assert!(safe.is_subset(&main));
+    // Nothing in the safe album has a checksum that any account's safe search found.
+    let all: HashMap<String, SimAsset> = ["alice", "bob"]
+        .iter()
+        .flat_map(|a| sim.assets(a))
+        .map(|a| (a.id.clone(), a))
+        .collect();
+    let flagged = report
+        .accounts
+        .iter()
+        .map(|a| a.safe.as_ref().unwrap().excluded)
+        .sum::<usize>();
+    assert_eq!(safe.len() + flagged, main.len(), "{report:#?}");
+    let flagged_words = safe
+        .iter()
+        .filter(|id| all[*id].words.iter().any(|w| w == "nsfw"))
+        .count();
+    assert_eq!(flagged_words, 0, "no nsfw photo reaches the safe album");
+}
+
+#[test]
+fn the_safe_album_fails_closed_when_a_safe_exclusion_fails() {
+    let sim = common::sim();
+    // A safe exclusion the server rejects (400) for every account.
+    let yaml = SAFE.replace(
+        "smart: {query: nsfw swimsuit, resultLimit: 40}",
+        "metadata: {personIds: [not-a-uuid]}",
+    );
+    let report = run(&sim, &yaml, Mode::Sync, &HashMap::new()).unwrap();
+    assert!(report.failed());
+    let reason = report.safe.as_ref().unwrap().fail_closed.clone().unwrap();
+    assert!(reason.contains("safe exclusion search"), "{reason}");
+    assert!(
+        !album_ids(&sim, "Mia").is_empty(),
+        "the main album still fills"
+    );
+    assert!(
+        sim.album_by_name("Mia (for grandparents)").is_empty(),
+        "the safe album is not even created"
+    );
+}
+
+#[test]
+fn a_failed_account_fails_alone_but_closes_the_safe_album() {
+    let sim = common::sim();
+    let keys: HashMap<&str, String> = [("bob", "revoked-key".to_string())].into();
+    let report = run(&sim, SAFE, Mode::Sync, &keys).unwrap();
+    assert!(report.failed());
+    let bob = &report.accounts[1];
+    assert!(bob.error.as_ref().unwrap().contains("401"), "{bob:#?}");
+    let mia = |a: &SimAsset| a.people.iter().any(|p| p == "Mia");
+    let videos: HashSet<String> = sim
+        .assets("alice")
+        .into_iter()
+        .filter(|a| a.kind == "VIDEO")
+        .map(|a| a.checksum)
+        .collect();
+    assert_eq!(
+        album_ids(&sim, "Mia"),
+        expected(&sim, &["alice"], mia, &videos)
+    );
+    assert!(
+        report
+            .safe
+            .as_ref()
+            .unwrap()
+            .fail_closed
+            .as_ref()
+            .unwrap()
+            .contains("bob")
+    );
+    assert!(sim.album_by_name("Mia (for grandparents)").is_empty());
+}
+
+#[test]
+fn a_viewer_is_reported_and_the_editor_still_adds() {
+    let sim = common::sim();
+    sim.create_album("alice", "Family kids", &[("bob", Role::Viewer)]);
+    let report = run(&sim, KIDS, Mode::Sync, &HashMap::new()).unwrap();
+    assert!(report.failed());
+    let bob = &report.accounts[1];
+    assert!(
+        bob.album.error.as_ref().unwrap().contains("only a viewer"),
+        "{bob:#?}"
+    );
+    assert!(report.accounts[0].album.added > 0);
+    let bob_ids: BTreeSet<String> = sim.assets("bob").into_iter().map(|a| a.id).collect();
+    assert!(album_ids(&sim, "Family kids").is_disjoint(&bob_ids));
+}
+
+#[test]
+fn a_person_no_account_knows_is_an_input_error() {
+    let sim = common::sim();
+    let yaml = KIDS.replace("people: [Leo]", "people: [Zoe]");
+    let error = run(&sim, &yaml, Mode::Sync, &HashMap::new()).unwrap_err();
+    assert_eq!(immich_smart_albums::error::exit_code(&error), 2);
+    assert!(error.to_string().contains("`Zoe`"), "{error}");
+    assert!(sim.changing_requests().is_empty());
+}
+
+#[test]
+fn three_accounts_resolve_their_own_person_ids() {
+    let sim = common::sim_with(&["alice", "bob", "carol"], 200);
+    let yaml = KIDS
+        .replace("profile: family\n", "profile: family\n")
+        .replace(
+            "    album: Family kids",
+            "    accounts: [alice, bob, carol]\n    album: Family kids\n    album_owner: carol",
+        );
+    let report = run(&sim, &yaml, Mode::Sync, &HashMap::new()).unwrap();
+    assert!(!report.failed(), "{report:#?}");
+    let people_queries: HashSet<String> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/search/metadata")
+        .filter_map(|r| {
+            r.body.and_then(|b| {
+                b.get("personIds")
+                    .map(|p| format!("{}:{p}", r.account.unwrap()))
+            })
+        })
+        .collect();
+    for account in ["alice", "bob", "carol"] {
+        let mia = sim.person_id(account, "Mia").unwrap();
+        assert!(
+            people_queries.contains(&format!("{account}:[\"{mia}\"]")),
+            "{people_queries:?}"
+        );
+    }
+    let kids = |a: &SimAsset| a.people.iter().any(|p| p == "Mia" || p == "Leo");
+    assert_eq!(
+        album_ids(&sim, "Family kids"),
+        expected(&sim, &["alice", "bob", "carol"], kids, &HashSet::new())
+    );
+}
