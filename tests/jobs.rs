@@ -351,12 +351,10 @@ fn a_person_no_account_knows_is_an_input_error() {
 #[test]
 fn three_accounts_resolve_their_own_person_ids() {
     let sim = common::sim_with(&["alice", "bob", "carol"], 200);
-    let yaml = KIDS
-        .replace("profile: family\n", "profile: family\n")
-        .replace(
-            "    album: Family kids",
-            "    accounts: [alice, bob, carol]\n    album: Family kids\n    album_owner: carol",
-        );
+    let yaml = KIDS.replace(
+        "    album: Family kids",
+        "    accounts: [alice, bob, carol]\n    album: Family kids\n    album_owner: carol",
+    );
     let report = run(&sim, &yaml, Mode::Sync, &HashMap::new()).unwrap();
     assert!(!report.failed(), "{report:#?}");
     let people_queries: HashSet<String> = sim

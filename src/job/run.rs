@@ -350,29 +350,29 @@ pub async fn run_job(
             |r| &mut r.album,
         )
         .await;
-        if let Some(safe_summary) = safe_summary.as_mut() {
-            if safe_fail.is_none() {
-                let safe_parts: Vec<Option<&AlbumPart>> = parts
-                    .iter()
-                    .map(|p| p.as_ref().and_then(|(_, safe)| safe.as_ref()))
-                    .collect();
-                let name = safe_summary.name.clone();
-                apply(
-                    slots,
-                    owner_account,
-                    safe_album,
-                    &name,
-                    safe_summary,
-                    &safe_parts,
-                    &mut reports,
-                    |r| {
-                        r.safe
-                            .as_mut()
-                            .expect("a safe row for every merged account")
-                    },
-                )
-                .await;
-            }
+        if let Some(safe_summary) = safe_summary.as_mut()
+            && safe_fail.is_none()
+        {
+            let safe_parts: Vec<Option<&AlbumPart>> = parts
+                .iter()
+                .map(|p| p.as_ref().and_then(|(_, safe)| safe.as_ref()))
+                .collect();
+            let name = safe_summary.name.clone();
+            apply(
+                slots,
+                owner_account,
+                safe_album,
+                &name,
+                safe_summary,
+                &safe_parts,
+                &mut reports,
+                |r| {
+                    r.safe
+                        .as_mut()
+                        .expect("a safe row for every merged account")
+                },
+            )
+            .await;
         }
     }
 
