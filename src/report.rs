@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use crate::album::AddOutcome;
 use crate::job::AccountResult;
+use crate::job::run::{AccountReport, AlbumRow, AlbumSummary, JobReport};
 
 /// Standard output, locked, for one report.
 pub fn stdout() -> io::StdoutLock<'static> {
@@ -158,4 +159,215 @@ mod tests {
         assert!(text.contains("left after local filters"), "{text}");
         assert!(text.contains("2 assets match"), "{text}");
     }
+}
+
+/// The per-account table of one job: a row per step, a column per account, and totals.
+pub fn job(out: &mut impl Write, report: &JobReport, list: bool) -> io::Result<()> {
+    let mode = if report.applied {
+        "sync"
+    } else {
+        "preview: nothing was changed"
+    };
+    writeln!(out, "Job `{}` ({mode})", report.job)?;
+    writeln!(
+        out,
+        "  album \"{}\": {}",
+        report.album.name,
+        album_state(&report.album, report.applied)
+    )?;
+    if let Some(safe) = &report.safe {
+        writeln!(
+            out,
+            "  safe album \"{}\": {}",
+            safe.name,
+            album_state(safe, report.applied)
+        )?;
+    }
+    for (i, label) in report.include_conditions.iter().enumerate() {
+        writeln!(out, "  include {}: {label}", i + 1)?;
+    }
+    for (i, label) in report.exclude_conditions.iter().enumerate() {
+        writeln!(out, "  exclude {}: {label}", i + 1)?;
+    }
+    writeln!(out)?;
+
+    let accounts = &report.accounts;
+    let width = accounts
+        .iter()
+        .map(|a| a.account.len())
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    let label_width = 40;
+    write!(out, "  {:<label_width$}", "")?;
+    for account in accounts {
+        write!(out, " {:>width$}", account.account)?;
+    }
+    writeln!(out, " {:>width$}", "total")?;
+    let line = |out: &mut dyn Write,
+                label: &str,
+                value: &dyn Fn(&AccountReport) -> Option<usize>|
+     -> io::Result<()> {
+        write!(out, "  {label:<label_width$}")?;
+        let mut total = 0;
+        for account in accounts {
+            if account.error.is_some() {
+                write!(out, " {:>width$}", "failed")?;
+                continue;
+            }
+            match value(account) {
+                Some(n) => {
+                    total += n;
+                    write!(out, " {n:>width$}")?;
+                }
+                None => write!(out, " {:>width$}", "-")?,
+            }
+        }
+        writeln!(out, " {total:>width$}")
+    };
+    for i in 0..report.include_conditions.len() {
+        line(out, &format!("found by include {}", i + 1), &|a| {
+            a.found.get(i).copied()
+        })?;
+    }
+    line(out, "found by every include", &|a| Some(a.matched))?;
+    if !report.exclude_conditions.is_empty() {
+        line(out, "left after excludes", &|a| Some(a.after_excludes))?;
+    }
+    line(out, "left after local filters", &|a| Some(a.after_local))?;
+    line(out, "dropped as duplicates", &|a| Some(a.duplicates))?;
+    writeln!(out, "  album \"{}\"", report.album.name)?;
+    line(out, "  already in the album", &|a| Some(a.album.already))?;
+    line(out, "  to add", &|a| Some(a.album.to_add))?;
+    if report.applied {
+        line(out, "  added", &|a| Some(a.album.added))?;
+    }
+    if let Some(safe) = &report.safe {
+        writeln!(out, "  safe album \"{}\"", safe.name)?;
+        let safe_row = |a: &AccountReport, f: fn(&AlbumRow) -> usize| a.safe.as_ref().map(f);
+        line(out, "  removed by safe exclusions", &|a| {
+            safe_row(a, |r| r.excluded)
+        })?;
+        line(out, "  already in the album", &|a| {
+            safe_row(a, |r| r.already)
+        })?;
+        line(out, "  to add", &|a| safe_row(a, |r| r.to_add))?;
+        if report.applied {
+            line(out, "  added", &|a| safe_row(a, |r| r.added))?;
+        }
+    }
+
+    let mut remarks: Vec<String> = Vec::new();
+    for account in accounts {
+        let name = &account.account;
+        if let Some(error) = &account.error {
+            remarks.push(format!("{name} failed: {error}"));
+        }
+        remarks.extend(account.notes.iter().map(|n| format!("{name} {n}")));
+        let rows = [
+            Some((&report.album.name, &account.album)),
+            report
+                .safe
+                .as_ref()
+                .zip(account.safe.as_ref())
+                .map(|(s, r)| (&s.name, r)),
+        ];
+        for (album, row) in rows.into_iter().flatten() {
+            if let Some(error) = &row.error {
+                remarks.push(format!("{name}, album \"{album}\": {error}"));
+            }
+            for (reason, count) in &row.refused {
+                remarks.push(format!(
+                    "{name}, album \"{album}\": {count} refused ({reason}: {})",
+                    explain_refusal(reason)
+                ));
+            }
+        }
+    }
+    if let Some(reason) = report.safe.as_ref().and_then(|s| s.fail_closed.as_ref()) {
+        remarks.push(format!(
+            "safe album failed closed: {reason}; nothing {} added to it in this run",
+            if report.applied { "was" } else { "would be" }
+        ));
+    }
+    if !remarks.is_empty() {
+        writeln!(out)?;
+        for remark in remarks {
+            writeln!(out, "  ! {remark}")?;
+        }
+    }
+    if list {
+        for account in accounts {
+            let rows = [
+                Some((&report.album.name, &account.album)),
+                report
+                    .safe
+                    .as_ref()
+                    .zip(account.safe.as_ref())
+                    .map(|(s, r)| (&s.name, r)),
+            ];
+            for (album, row) in rows.into_iter().flatten() {
+                if row.links.is_empty() {
+                    continue;
+                }
+                writeln!(out)?;
+                writeln!(out, "  {} to add to \"{album}\":", account.account)?;
+                for link in &row.links {
+                    writeln!(out, "    {link}")?;
+                }
+            }
+        }
+    }
+    writeln!(out)
+}
+
+fn album_state(album: &AlbumSummary, applied: bool) -> String {
+    match (&album.id, album.created, applied) {
+        (Some(id), true, _) => format!("created by {} ({id})", album.owner),
+        (Some(id), false, _) => format!("exists ({id}), owned or found through {}", album.owner),
+        (None, _, false) => format!("does not exist yet; a sync creates it as {}", album.owner),
+        (None, _, true) => "was not created".to_string(),
+    }
+}
+
+/// One line for a job, for `sync --quiet`: what was added, and whether anything failed.
+pub fn job_line(out: &mut impl Write, report: &JobReport) -> io::Result<()> {
+    let added = |row: fn(&AccountReport) -> Option<&AlbumRow>| -> usize {
+        report
+            .accounts
+            .iter()
+            .filter_map(row)
+            .map(|r| r.added)
+            .sum()
+    };
+    let failed = report.accounts.iter().filter(|a| a.error.is_some()).count();
+    let mut text = format!(
+        "{}: added {} to \"{}\"",
+        report.job,
+        added(|a| Some(&a.album)),
+        report.album.name
+    );
+    if let Some(safe) = &report.safe {
+        text.push_str(&format!(
+            ", {} to \"{}\"",
+            added(|a| a.safe.as_ref()),
+            safe.name
+        ));
+        if safe.fail_closed.is_some() {
+            text.push_str(" (failed closed)");
+        }
+    }
+    text.push_str(&format!(
+        "; {} accounts, {failed} failed{}",
+        report.accounts.len(),
+        if report.failed() { "; see errors" } else { "" }
+    ));
+    writeln!(out, "{text}")
+}
+
+/// The reports of a run as one JSON document (`--format json`), described in docs/jobs.md.
+pub fn jobs_json(out: &mut impl Write, reports: &[JobReport]) -> io::Result<()> {
+    let document = serde_json::json!({ "version": 1, "jobs": reports });
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    writeln!(out)
 }

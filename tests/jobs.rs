@@ -74,7 +74,7 @@ fn run(
         .unwrap_or_else(|| names[0].to_string());
     runtime().block_on(async {
         let slots = slots(sim, &names, keys).await;
-        run_job(job, &slots, &owner, mode, false).await
+        run_job(job, &slots, &owner, mode, true).await
     })
 }
 
@@ -380,4 +380,37 @@ fn three_accounts_resolve_their_own_person_ids() {
         album_ids(&sim, "Family kids"),
         expected(&sim, &["alice", "bob", "carol"], kids, &HashSet::new())
     );
+}
+
+#[test]
+fn the_text_report_has_a_column_per_account_and_totals() {
+    let sim = common::sim();
+    let preview = run(&sim, SAFE, Mode::Preview, &HashMap::new()).unwrap();
+    let mut out = Vec::new();
+    immich_smart_albums::report::job(&mut out, &preview, true).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    eprintln!("{text}");
+    let header = text.lines().find(|l| l.contains("total")).unwrap();
+    assert!(header.contains("bob") && header.contains("total"), "{text}");
+    for row in [
+        "found by include 1",
+        "left after excludes",
+        "dropped as duplicates",
+        "removed by safe exclusions",
+        "to add",
+    ] {
+        assert!(text.contains(row), "{row} missing in\n{text}");
+    }
+    assert!(text.contains("preview: nothing was changed"));
+    assert!(text.contains("/photos/"), "--list adds the links");
+    assert!(
+        text.contains(r#"exclude 1: metadata {"type":"VIDEO"}"#),
+        "{text}"
+    );
+    let mut json = Vec::new();
+    immich_smart_albums::report::jobs_json(&mut json, std::slice::from_ref(&preview)).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["jobs"][0]["accounts"][1]["account"], "bob");
+    assert!(doc["jobs"][0]["accounts"][0]["safe"]["to_add"].is_u64());
 }

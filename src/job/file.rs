@@ -331,7 +331,12 @@ fn check_condition(place: &str, base: &Path, raw: RawCondition) -> Result<Condit
         let filter = match filter {
             RawFilter::Path(file) => SearchFilter::load(kind, &base.join(file))?,
             RawFilter::Inline(body) => {
-                SearchFilter::from_value(kind, format!("({place})"), Value::Object(body))?
+                let text = Value::Object(body.clone()).to_string();
+                let mut filter =
+                    SearchFilter::from_value(kind, format!("({place})"), Value::Object(body))?;
+                // Reports show an inline filter by its content; messages above named its place.
+                filter.origin = text;
+                filter
             }
         };
         Ok(Condition::Search(filter))
