@@ -126,41 +126,6 @@ pub fn line(out: &mut impl Write, text: &str) -> io::Result<()> {
     writeln!(out, "{text}")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::job::SearchCount;
-
-    #[test]
-    fn a_preview_lists_sorted_links_then_counts() {
-        let result = AccountResult {
-            includes: vec![SearchCount {
-                label: "metadata a.json".into(),
-                count: 3,
-            }],
-            matched: 3,
-            after_excludes: 3,
-            after_local: 2,
-            ..AccountResult::default()
-        };
-        let selected = Selected {
-            result: &result,
-            limited_to: None,
-            links: vec!["https://x/photos/b".into(), "https://x/photos/a".into()],
-        };
-        let mut out = Vec::new();
-        preview(&mut out, "https://x", &selected).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        assert!(
-            text.starts_with("https://x/photos/a\nhttps://x/photos/b\n"),
-            "{text}"
-        );
-        assert!(text.contains("include metadata a.json"), "{text}");
-        assert!(text.contains("left after local filters"), "{text}");
-        assert!(text.contains("2 assets match"), "{text}");
-    }
-}
-
 /// The per-account table of one job: a row per step, a column per account, and totals.
 pub fn job(out: &mut impl Write, report: &JobReport, list: bool) -> io::Result<()> {
     let mode = if report.applied {
@@ -370,4 +335,39 @@ pub fn jobs_json(out: &mut impl Write, reports: &[JobReport]) -> io::Result<()> 
     let document = serde_json::json!({ "version": 1, "jobs": reports });
     serde_json::to_writer_pretty(&mut *out, &document)?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::SearchCount;
+
+    #[test]
+    fn a_preview_lists_sorted_links_then_counts() {
+        let result = AccountResult {
+            includes: vec![SearchCount {
+                label: "metadata a.json".into(),
+                count: 3,
+            }],
+            matched: 3,
+            after_excludes: 3,
+            after_local: 2,
+            ..AccountResult::default()
+        };
+        let selected = Selected {
+            result: &result,
+            limited_to: None,
+            links: vec!["https://x/photos/b".into(), "https://x/photos/a".into()],
+        };
+        let mut out = Vec::new();
+        preview(&mut out, "https://x", &selected).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("https://x/photos/a\nhttps://x/photos/b\n"),
+            "{text}"
+        );
+        assert!(text.contains("include metadata a.json"), "{text}");
+        assert!(text.contains("left after local filters"), "{text}");
+        assert!(text.contains("2 assets match"), "{text}");
+    }
 }
