@@ -1,0 +1,273 @@
+//! `preview` and `sync`: job files run against their profile's accounts. A job file is checked whole
+//! (filters, profile, accounts, keys) before the first request; then its accounts are connected once
+//! and its jobs run one after the other. `sync` holds a lock per job file so that overlapping cron runs
+//! do not race; one failing job file does not stop the others, and the exit code is the worst of them.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::hash::{Hash, Hasher};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use futures::future::join_all;
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::Semaphore;
+
+use crate::cli::{GlobalArgs, JobFormat, PreviewArgs, SyncArgs};
+use crate::error::{EXIT_FAILURE, EXIT_INPUT, EXIT_OK, exit_code, input_error};
+use crate::immich::Client;
+use crate::job::JobFile;
+use crate::job::run::{Account, JobReport, Mode, Slot, run_job};
+use crate::profile::{self, Profile, Settings};
+use crate::report;
+
+/// A job file's NAME_OR_PATH: a value with `/` or ending in `.yaml`/`.yml` is a path, anything else a
+/// name in `<config dir>/jobs/`.
+pub fn resolve_job_path(name_or_path: &str) -> PathBuf {
+    if name_or_path.contains('/')
+        || name_or_path.contains(std::path::MAIN_SEPARATOR)
+        || name_or_path.ends_with(".yaml")
+        || name_or_path.ends_with(".yml")
+    {
+        PathBuf::from(name_or_path)
+    } else {
+        profile::config_dir().join("jobs").join(format!("{name_or_path}.yaml"))
+    }
+}
+
+/// A job file with everything it needs, checked.
+struct Loaded {
+    file: JobFile,
+    profile: Profile,
+    settings: Settings,
+}
+
+fn load(name_or_path: &str, job: Option<&str>, global: &GlobalArgs) -> anyhow::Result<Loaded> {
+    let path = resolve_job_path(name_or_path);
+    let file = JobFile::load(&path)?;
+    file.select(job)?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let profile = Profile::load(&file.profile, &base)?;
+    let settings = profile::merge_settings(global, &|name| std::env::var(name).ok(), Some(&profile.settings))?;
+    for spec in &file.jobs {
+        for warning in spec.warnings() {
+            tracing::warn!("{warning}");
+        }
+        let known: Vec<&str> = profile.accounts.iter().map(|a| a.name.as_str()).collect();
+        let names = spec.accounts.clone().unwrap_or_else(|| known.iter().map(|s| s.to_string()).collect());
+        for name in names.iter().chain(&spec.album_owner) {
+            if !known.contains(&name.as_str()) {
+                return Err(input_error(format!(
+                    "{}: job `{}` names account `{name}`, which profile `{}` ({}) does not have; its \
+                     accounts are: {}",
+                    path.display(),
+                    spec.name,
+                    profile.name,
+                    profile.path.display(),
+                    known.join(", ")
+                )));
+            }
+        }
+        if let Some(owner) = &spec.album_owner
+            && !names.contains(owner)
+        {
+            return Err(input_error(format!(
+                "{}: job `{}`: album_owner `{owner}` is not one of the job's accounts ({})",
+                path.display(),
+                spec.name,
+                names.join(", ")
+            )));
+        }
+    }
+    Ok(Loaded { file, profile, settings })
+}
+
+/// Connects every account the selected jobs need, once each, concurrently. Keys are read first, so a
+/// missing key is an input error before any request.
+async fn connect(loaded: &Loaded, job: Option<&str>) -> anyhow::Result<HashMap<String, Result<Account, String>>> {
+    let jobs = loaded.file.select(job)?;
+    let mut needed: Vec<&profile::ProfileAccount> = Vec::new();
+    for spec in &jobs {
+        for account in &loaded.profile.accounts {
+            let wanted = spec.accounts.as_ref().is_none_or(|names| names.contains(&account.name));
+            if wanted && !needed.iter().any(|a| a.name == account.name) {
+                needed.push(account);
+            }
+        }
+    }
+    let mut prepared = Vec::new();
+    for account in needed {
+        let server = account.server_url()?;
+        let key = account.api_key()?;
+        prepared.push((account.name.clone(), server, key));
+    }
+    let mut limiters: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    for (_, server, _) in &prepared {
+        limiters
+            .entry(server.site.to_string())
+            .or_insert_with(|| crate::job::account::limiter(loaded.settings.max_in_flight));
+    }
+    let options = loaded.settings.client_options();
+    let connected = join_all(prepared.into_iter().map(|(name, server, key)| {
+        let limiter = limiters[&server.site.to_string()].clone();
+        let options = options.clone();
+        async move {
+            let account = async {
+                let client = Client::connect(&server, key, &options).await.map_err(|e| e.to_string())?;
+                let user = client.me().await.map_err(|e| e.to_string())?;
+                Ok(Account { name: name.clone(), client, user, limiter })
+            }
+            .await;
+            (name, account)
+        }
+    }))
+    .await;
+    Ok(connected.into_iter().collect())
+}
+
+/// Runs the selected jobs of one loaded job file.
+async fn run_file(loaded: &Loaded, job: Option<&str>, mode: Mode, list: bool, progress: &ProgressBar) -> anyhow::Result<Vec<JobReport>> {
+    progress.set_message(format!("{}: connecting", loaded.file.path.display()));
+    let accounts = connect(loaded, job).await?;
+    let mut reports = Vec::new();
+    for spec in loaded.file.select(job)? {
+        let names: Vec<String> = spec
+            .accounts
+            .clone()
+            .unwrap_or_else(|| loaded.profile.accounts.iter().map(|a| a.name.clone()).collect());
+        let slots: Vec<Slot> = names
+            .iter()
+            .map(|name| Slot {
+                name: name.clone(),
+                account: accounts
+                    .get(name)
+                    .cloned()
+                    .unwrap_or_else(|| Err("not connected".to_string())),
+            })
+            .collect();
+        let owner = spec.album_owner.clone().unwrap_or_else(|| names[0].clone());
+        progress.set_message(format!("job `{}`: searching {}", spec.name, names.join(", ")));
+        let report = run_job(spec, &slots, &owner, mode, list).await?;
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+fn spinner(quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("a valid template"));
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// `preview JOBFILE`: what a sync would do, per account; changes nothing.
+pub async fn preview(args: &PreviewArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+    let loaded = load(&args.jobfile, args.job.as_deref(), global)?;
+    let progress = spinner(false);
+    let result = run_file(&loaded, args.job.as_deref(), Mode::Preview, args.list, &progress).await;
+    progress.finish_and_clear();
+    let reports = result?;
+    let mut out = report::stdout();
+    match args.format {
+        JobFormat::Json => report::jobs_json(&mut out, &reports)?,
+        JobFormat::Text => {
+            for r in &reports {
+                report::job(&mut out, r, args.list)?;
+            }
+        }
+    }
+    Ok(if reports.iter().any(JobReport::failed) { EXIT_FAILURE } else { EXIT_OK })
+}
+
+/// A lock held for as long as a job file syncs; released when dropped or when the process ends.
+struct Lock {
+    _file: File,
+}
+
+fn lock(job_path: &Path) -> anyhow::Result<Option<Lock>> {
+    let canonical = job_path.canonicalize().unwrap_or_else(|_| job_path.to_path_buf());
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    canonical.hash(&mut hasher);
+    let path = std::env::temp_dir().join(format!("immich-smart-albums-{:016x}.lock", hasher.finish()));
+    let file = File::options().create(true).truncate(false).write(true).open(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(Lock { _file: file })),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(error)) => Err(error.into()),
+    }
+}
+
+/// `sync JOBFILE...`: applies every job, for cron.
+pub async fn sync(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+    let mut worst = EXIT_OK;
+    let mut all_reports = Vec::new();
+    for name in &args.jobfiles {
+        let path = resolve_job_path(name);
+        let code = match sync_one(name, &path, args, global, &mut all_reports).await {
+            Ok(code) => code,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                exit_code(&error)
+            }
+        };
+        worst = worse(worst, code);
+    }
+    if args.format == JobFormat::Json {
+        report::jobs_json(&mut report::stdout(), &all_reports)?;
+    }
+    Ok(worst)
+}
+
+/// 2 (input) outranks 1 (failure) outranks 0.
+fn worse(a: i32, b: i32) -> i32 {
+    let rank = |c: i32| match c {
+        EXIT_OK => 0,
+        EXIT_FAILURE => 1,
+        EXIT_INPUT => 2,
+        _ => 3,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}
+
+async fn sync_one(
+    name: &str,
+    path: &Path,
+    args: &SyncArgs,
+    global: &GlobalArgs,
+    all_reports: &mut Vec<JobReport>,
+) -> anyhow::Result<i32> {
+    let loaded = load(name, args.job.as_deref(), global)?;
+    let Some(_lock) = lock(path)? else {
+        eprintln!(
+            "{}: another sync of this job file is running; skipping it this time",
+            path.display()
+        );
+        return Ok(EXIT_OK);
+    };
+    let progress = spinner(args.quiet);
+    let result = run_file(&loaded, args.job.as_deref(), Mode::Sync, false, &progress).await;
+    progress.finish_and_clear();
+    let reports = result?;
+    let mut out = report::stdout();
+    for r in &reports {
+        match (args.format, args.quiet) {
+            (JobFormat::Json, _) => {}
+            (JobFormat::Text, true) => report::job_line(&mut out, r)?,
+            (JobFormat::Text, false) => report::job(&mut out, r, false)?,
+        }
+        if args.quiet {
+            for account in &r.accounts {
+                if let Some(error) = &account.error {
+                    eprintln!("error: job `{}`, account {}: {error}", r.job, account.account);
+                }
+            }
+        }
+    }
+    let failed = reports.iter().any(JobReport::failed);
+    all_reports.extend(reports);
+    Ok(if failed { EXIT_FAILURE } else { EXIT_OK })
+}
