@@ -50,9 +50,8 @@ pub async fn run_search(
     let mut rank: u32 = 0;
     while let Some(items) = stream.try_next().await? {
         for item in items {
-            let hit = hit_from(&item, rank, local).map_err(|message| ApiError {
-                endpoint: endpoint.clone(),
-                kind: ApiErrorKind::Decode(message),
+            let hit = hit_from(&item, rank, local).map_err(|message| {
+                ApiError::new(endpoint.clone(), ApiErrorKind::Decode(message))
             })?;
             rank += 1;
             // The same asset twice in one search keeps its first (best) rank.
