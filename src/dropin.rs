@@ -112,6 +112,7 @@ impl DropIn {
             options: ClientOptions {
                 connect_timeout: Duration::from_secs(global.connect_timeout),
                 timeout: Duration::from_secs(global.timeout),
+                ..ClientOptions::default()
             },
         })
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use immich_smart_albums::album;
 use immich_smart_albums::filter::{SearchFilter, run_search};
-use immich_smart_albums::immich::{Client, ClientOptions, SearchKind, ServerUrl};
+use immich_smart_albums::immich::{Client, ClientOptions, RetryPolicy, SearchKind, ServerUrl};
 use immich_smart_albums::secret::ApiKey;
 use immich_smart_albums::sim::Simulator;
 use serde_json::json;
@@ -170,6 +170,7 @@ fn refused_keys_and_unreachable_servers_name_the_endpoint() {
         let options = ClientOptions {
             connect_timeout: Duration::from_secs(2),
             timeout: Duration::from_secs(5),
+            retry: RetryPolicy::never(),
         };
         let server = ServerUrl::parse(&format!("http://127.0.0.1:{port}/api")).unwrap();
         let c = Client::connect(&server, ApiKey::new("k").unwrap(), &options)

@@ -53,10 +53,7 @@ pub async fn run_search(
     while let Some(items) = stream.try_next().await? {
         for item in items {
             let hit = hit_from(&item, rank, local, filter.kind == SearchKind::Metadata).map_err(
-                |message| ApiError {
-                    endpoint: endpoint.clone(),
-                    kind: ApiErrorKind::Decode(message),
-                },
+                |message| ApiError::new(endpoint.clone(), ApiErrorKind::Decode(message)),
             )?;
             rank += 1;
             // The same asset twice in one search keeps its first (best) rank.

@@ -1,8 +1,9 @@
 //! The Immich HTTP client. [`Client::connect`] turns a server URL as a user writes it (`https://host`,
 //! `https://host/` or `https://host/api`) into the API base, discovering it through
 //! `/.well-known/immich` when given the bare site. Every call then goes through one send path,
-//! [`Client::call`]: it adds `x-api-key`, applies the connect and request timeouts, logs the endpoint and
-//! status (never a header), and turns every failure into an [`ApiError`] that names the endpoint.
+//! [`Client::call`]: it adds `x-api-key`, applies the connect and request timeouts, retries what a
+//! restarting proxy or server gets wrong (see [`super::retry`]), logs the endpoint and status (never a
+//! header), and turns every failure into an [`ApiError`] that names the endpoint and the attempts made.
 //! Redirects are followed only within the same origin, so the key never travels to another host.
 
 use std::time::{Duration, Instant};
@@ -14,17 +15,20 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use super::error::{ApiError, ApiErrorKind};
+use super::retry::{self, Class, Failure, RetryPolicy, Safety, class_of_status};
 use super::types::{
     Album, AlbumUserAdd, ApiKeyInfo, BulkIdResult, PeoplePage, SearchAssets, SearchResponse,
     ServerVersion, User,
 };
 use crate::secret::ApiKey;
 
-/// Timeouts for every request of a client.
+/// Timeouts and retries for every request of a client.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
     pub connect_timeout: Duration,
+    /// For one request (one attempt), from sending to the end of the body.
     pub timeout: Duration,
+    pub retry: RetryPolicy,
 }
 
 impl Default for ClientOptions {
@@ -32,6 +36,7 @@ impl Default for ClientOptions {
         ClientOptions {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(120),
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -146,6 +151,7 @@ pub struct Client {
     api: Url,
     site: Url,
     key: ApiKey,
+    retry: RetryPolicy,
 }
 
 impl std::fmt::Debug for Client {
@@ -201,13 +207,14 @@ impl Client {
         let http = http_client(options);
         let api = match &server.api {
             Some(api) => api.clone(),
-            None => discover(&http, &server.site).await?,
+            None => discover(&http, &server.site, &options.retry).await?,
         };
         Ok(Client {
             http,
             api,
             site: server.site.clone(),
             key,
+            retry: options.retry.clone(),
         })
     }
 
@@ -224,7 +231,9 @@ impl Client {
         )
     }
 
-    /// The one send path: every API call goes through here.
+    /// The one send path: every API call goes through here. A call is retried by the client's
+    /// [`RetryPolicy`] on failures a repeat may fix; `POST /api/albums` only when the request never
+    /// reached the server (see [`safety_of`]).
     pub async fn call<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,
         method: Method,
@@ -232,42 +241,74 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&B>,
     ) -> Result<T, ApiError> {
+        let path = path.trim_start_matches('/');
         let url = self
             .api
-            .join(path.trim_start_matches('/'))
+            .join(path)
             .expect("API paths are valid relative URLs");
         let endpoint = format!("{method} {}", url.path());
+        // Encoded once, sent as it is by every attempt.
+        let body = match body.map(serde_json::to_vec).transpose() {
+            Ok(body) => body,
+            Err(error) => {
+                return Err(ApiError::new(
+                    endpoint,
+                    ApiErrorKind::Transport {
+                        message: format!("the request body could not be encoded: {error}"),
+                        timeout: false,
+                    },
+                ));
+            }
+        };
+        let safety = safety_of(&method, path);
+        retry::run(&self.retry, &endpoint, safety, || {
+            self.attempt(&method, &url, &endpoint, query, body.as_deref())
+        })
+        .await
+    }
+
+    /// One request of a call, its failure classed for [`retry::run`].
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        method: &Method,
+        url: &Url,
+        endpoint: &str,
+        query: &[(&str, String)],
+        body: Option<&[u8]>,
+    ) -> Result<T, Failure> {
         let mut request = self
             .http
-            .request(method, url)
+            .request(method.clone(), url.clone())
             .header("x-api-key", self.key.expose())
             .header("accept", "application/json");
         if !query.is_empty() {
             request = request.query(query);
         }
         if let Some(body) = body {
-            request = request.json(body);
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_vec());
         }
         let started = Instant::now();
         let response = request
             .send()
             .await
-            .map_err(|error| transport(&endpoint, &error))?;
+            .map_err(|error| transport_failure(endpoint, &error))?;
         let status = response.status();
-        let correlation_id = response
-            .headers()
-            .get("x-correlation-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let location = response
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|error| transport(&endpoint, &error))?;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let correlation_id = header("x-correlation-id");
+        let location = header("location");
+        let retry_after = retry::parse_retry_after(header("retry-after").as_deref());
+        let bytes = response.bytes().await.map_err(|error| {
+            // The status line came, the body did not: a cut-off answer.
+            Failure::new(transport(endpoint, &error), Class::Transient)
+        })?;
         tracing::debug!(
             "{endpoint} -> {} ({} bytes, {} ms)",
             status.as_u16(),
@@ -275,9 +316,9 @@ impl Client {
             started.elapsed().as_millis()
         );
         if status.is_redirection() {
-            return Err(ApiError {
+            let error = ApiError::new(
                 endpoint,
-                kind: ApiErrorKind::Status {
+                ApiErrorKind::Status {
                     status: status.as_u16(),
                     message: format!(
                         "redirected to {}, another host; not following it with the API key \
@@ -286,19 +327,26 @@ impl Client {
                     ),
                     correlation_id,
                 },
-            });
+            );
+            return Err(Failure::new(error, Class::Final));
         }
         if !status.is_success() {
-            return Err(ApiError::from_status(
-                endpoint,
+            let error = ApiError::from_status(
+                endpoint.to_string(),
                 status.as_u16(),
                 &bytes,
                 correlation_id,
-            ));
+            );
+            return Err(Failure {
+                error,
+                class: class_of_status(status.as_u16()),
+                retry_after: (status.as_u16() == 429).then_some(retry_after).flatten(),
+            });
         }
-        serde_json::from_slice(&bytes).map_err(|error| ApiError {
-            endpoint,
-            kind: ApiErrorKind::Decode(error.to_string()),
+        serde_json::from_slice(&bytes).map_err(|error| {
+            // A 2xx with a body that is not the API's JSON: most often one cut off by a proxy.
+            let error = ApiError::new(endpoint, ApiErrorKind::Decode(error.to_string()));
+            Failure::new(error, Class::Transient)
         })
     }
 
@@ -395,32 +443,55 @@ impl Client {
     }
 }
 
+/// How safe a call is to repeat. Every call of this client may be sent twice with the effect of once
+/// (reads, searches, album adds: a second add of an id answers `duplicate`), except creating an album:
+/// when the server took `POST /api/albums` and the answer was lost (a 502 from the proxy, a reset, a
+/// timeout), a repeat would create a second album of the same name, and the next run would then stop
+/// at the ambiguous name. It is retried only when no connection was made.
+fn safety_of(method: &Method, path: &str) -> Safety {
+    if *method == Method::POST && path.trim_end_matches('/') == "albums" {
+        Safety::OnlyIfUnsent
+    } else {
+        Safety::Idempotent
+    }
+}
+
 /// Finds the API base of a bare site through `/.well-known/immich`, falling back to `{site}/api` when
-/// the server (or a proxy in front of it) does not answer that path.
-async fn discover(http: &reqwest::Client, site: &Url) -> Result<Url, ApiError> {
+/// the server (or a proxy in front of it) does not answer that path. Retried like a GET.
+async fn discover(
+    http: &reqwest::Client,
+    site: &Url,
+    policy: &RetryPolicy,
+) -> Result<Url, ApiError> {
     let site_dir = with_trailing_slash(site.clone());
     let url = site_dir
         .join(".well-known/immich")
         .expect("a valid relative URL");
     let endpoint = format!("GET {}", url.path());
     let fallback = site_dir.join("api/").expect("a valid relative URL");
-    let response = http
-        .get(url)
-        .send()
-        .await
-        .map_err(|error| transport(&endpoint, &error))?;
-    if !response.status().is_success() {
-        tracing::debug!(
-            "{endpoint} -> {}; using {fallback}",
-            response.status().as_u16()
-        );
-        return Ok(fallback);
-    }
-    let document: Value = match response.json().await {
-        Ok(document) => document,
-        Err(_) => return Ok(fallback),
-    };
-    match document.pointer("/api/endpoint").and_then(Value::as_str) {
+    let document = retry::run(policy, &endpoint, Safety::Idempotent, || async {
+        let response = http
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|error| transport_failure(&endpoint, &error))?;
+        let status = response.status().as_u16();
+        if class_of_status(status) == Class::Transient {
+            let error = ApiError::from_status(endpoint.clone(), status, b"", None);
+            return Err(Failure::new(error, Class::Transient));
+        }
+        if !response.status().is_success() {
+            tracing::debug!("{endpoint} -> {status}; using {fallback}");
+            return Ok(None);
+        }
+        Ok::<_, Failure>(response.json::<Value>().await.ok())
+    })
+    .await?;
+    match document
+        .as_ref()
+        .and_then(|d| d.pointer("/api/endpoint"))
+        .and_then(Value::as_str)
+    {
         Some(endpoint) => Ok(with_trailing_slash(
             site_dir
                 .join(endpoint.trim_start_matches('/'))
@@ -428,6 +499,19 @@ async fn discover(http: &reqwest::Client, site: &Url) -> Result<Url, ApiError> {
         )),
         None => Ok(fallback),
     }
+}
+
+/// A transport failure, classed: no connection made ([`Class::Unsent`]), a builder or redirect-policy
+/// error ([`Class::Final`]), or anything after the request left ([`Class::Transient`]).
+fn transport_failure(endpoint: &str, error: &reqwest::Error) -> Failure {
+    let class = if error.is_connect() {
+        Class::Unsent
+    } else if error.is_builder() || error.is_redirect() {
+        Class::Final
+    } else {
+        Class::Transient
+    };
+    Failure::new(transport(endpoint, error), class)
 }
 
 /// Describes a transport failure with its causes, without the URL (the endpoint says where).
@@ -455,13 +539,13 @@ fn transport(endpoint: &str, error: &reqwest::Error) -> ApiError {
     } else {
         format!("{headline}: {}", parts.join(": "))
     };
-    ApiError {
-        endpoint: endpoint.to_string(),
-        kind: ApiErrorKind::Transport {
+    ApiError::new(
+        endpoint,
+        ApiErrorKind::Transport {
             message,
             timeout: error.is_timeout(),
         },
-    }
+    )
 }
 
 #[cfg(test)]
@@ -523,6 +607,24 @@ mod tests {
     }
 
     #[test]
+    fn only_album_creation_is_unsafe_to_repeat() {
+        assert_eq!(safety_of(&Method::POST, "albums"), Safety::OnlyIfUnsent);
+        for (method, path) in [
+            (Method::POST, "search/metadata"),
+            (Method::POST, "search/smart"),
+            (Method::PUT, "albums/x/assets"),
+            (Method::GET, "albums"),
+            (Method::GET, "users/me"),
+        ] {
+            assert_eq!(
+                safety_of(&method, path),
+                Safety::Idempotent,
+                "{method} {path}"
+            );
+        }
+    }
+
+    #[test]
     fn debug_output_hides_the_key() {
         let server = ServerUrl::parse("http://127.0.0.1:1/api").unwrap();
         let client = Client {
@@ -530,6 +632,7 @@ mod tests {
             api: server.api.unwrap(),
             site: server.site,
             key: ApiKey::new("very-secret").unwrap(),
+            retry: RetryPolicy::default(),
         };
         let text = format!("{client:?}");
         assert!(!text.contains("very-secret"), "{text}");

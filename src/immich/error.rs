@@ -2,9 +2,11 @@
 //! endpoint (`POST /api/search/metadata`), and carries what the server said: the HTTP status, Immich's
 //! message (a string, or a list on older servers) and the correlation id to look up in the server log.
 //! 401 and 403 get a plain-words explanation; 403 names the missing permission when the server says it.
-//! Request headers (and so the API key) are never part of an error.
+//! A call that was retried says so: how many attempts were made and for how long, then what the last
+//! attempt got. Request headers (and so the API key) are never part of an error.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -13,7 +15,12 @@ use serde_json::Value;
 pub struct ApiError {
     /// Method and path, e.g. `PUT /api/albums/{id}/assets`.
     pub endpoint: String,
+    /// What the last attempt got.
     pub kind: ApiErrorKind,
+    /// Requests sent for this call (1 when it was not retried).
+    pub attempts: u32,
+    /// From the first request to the give-up, when the call was retried.
+    pub elapsed: Duration,
 }
 
 #[derive(Debug)]
@@ -31,6 +38,16 @@ pub enum ApiErrorKind {
 }
 
 impl ApiError {
+    /// An error of a call that made one attempt.
+    pub fn new(endpoint: impl Into<String>, kind: ApiErrorKind) -> ApiError {
+        ApiError {
+            endpoint: endpoint.into(),
+            kind,
+            attempts: 1,
+            elapsed: Duration::ZERO,
+        }
+    }
+
     pub fn status(&self) -> Option<u16> {
         match &self.kind {
             ApiErrorKind::Status { status, .. } => Some(*status),
@@ -53,9 +70,7 @@ impl ApiError {
                 status: 403,
                 message,
                 ..
-            } => message
-                .split_once("Missing required permission:")
-                .map(|(_, permission)| permission.trim()),
+            } => missing_permission(message),
             _ => None,
         }
     }
@@ -66,15 +81,22 @@ impl ApiError {
         body: &[u8],
         correlation_id: Option<String>,
     ) -> ApiError {
-        ApiError {
+        ApiError::new(
             endpoint,
-            kind: ApiErrorKind::Status {
+            ApiErrorKind::Status {
                 status,
                 message: message_from_body(body),
                 correlation_id,
             },
-        }
+        )
     }
+}
+
+/// The permission named in a 403's message.
+fn missing_permission(message: &str) -> Option<&str> {
+    message
+        .split_once("Missing required permission:")
+        .map(|(_, permission)| permission.trim())
 }
 
 /// Reads Immich's error body: `{"message": "..."}`, `{"message": ["...", "..."]}` (older servers), or a
@@ -135,21 +157,44 @@ fn message_from_body(body: &[u8]) -> String {
 }
 
 impl fmt::Display for ApiError {
+    /// One attempt: `GET /api/people answered 403: …` or `GET /api/users/me: could not reach the
+    /// server (…)`. Several: `POST /api/search/metadata: gave up after 5 attempts in 3.2 s: answered
+    /// 502: Bad Gateway`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
+        if self.attempts > 1 {
+            write!(
+                f,
+                "{}: gave up after {} attempts in {:.1} s: ",
+                self.endpoint,
+                self.attempts,
+                self.elapsed.as_secs_f64()
+            )?;
+        } else if matches!(self.kind, ApiErrorKind::Status { .. }) {
+            write!(f, "{} ", self.endpoint)?;
+        } else {
+            write!(f, "{}: ", self.endpoint)?;
+        }
+        write!(f, "{}", self.kind)
+    }
+}
+
+impl fmt::Display for ApiErrorKind {
+    /// What went wrong, without the endpoint.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             ApiErrorKind::Status {
                 status,
                 message,
                 correlation_id,
             } => {
-                write!(f, "{} answered {status}: {message}", self.endpoint)?;
+                write!(f, "answered {status}: {message}")?;
                 match status {
                     401 => write!(
                         f,
                         " (the server did not accept the API key: it is wrong, expired or was \
                          deleted; create a new one in Immich under Account Settings > API Keys)"
                     )?,
-                    403 => match self.missing_permission() {
+                    403 => match missing_permission(message) {
                         Some(permission) => write!(
                             f,
                             " (the API key lacks the permission `{permission}`; edit the key in \
@@ -166,19 +211,14 @@ impl fmt::Display for ApiError {
             }
             ApiErrorKind::Transport { message, timeout } => {
                 if *timeout {
-                    write!(f, "{}: no answer in time ({message})", self.endpoint)
+                    write!(f, "no answer in time ({message})")
                 } else {
-                    write!(
-                        f,
-                        "{}: could not reach the server ({message})",
-                        self.endpoint
-                    )
+                    write!(f, "could not reach the server ({message})")
                 }
             }
             ApiErrorKind::Decode(message) => write!(
                 f,
-                "{}: the server's answer is not what Immich 3 sends ({message})",
-                self.endpoint
+                "the server's answer is not what Immich 3 sends ({message})"
             ),
         }
     }
@@ -245,5 +285,43 @@ mod tests {
         assert_eq!(e.server_message(), Some("a must be a string; b is bad"));
         let e = ApiError::from_status("POST /x".into(), 502, b"<html>Bad Gateway</html>", None);
         assert_eq!(e.server_message(), Some("<html>Bad Gateway</html>"));
+    }
+
+    #[test]
+    fn a_retried_call_says_how_often_and_how_long() {
+        let mut e = ApiError::from_status(
+            "POST /api/search/metadata".into(),
+            502,
+            b"Bad Gateway",
+            None,
+        );
+        assert_eq!(
+            e.to_string(),
+            "POST /api/search/metadata answered 502: Bad Gateway"
+        );
+        e.attempts = 5;
+        e.elapsed = Duration::from_millis(3240);
+        assert_eq!(
+            e.to_string(),
+            "POST /api/search/metadata: gave up after 5 attempts in 3.2 s: answered 502: Bad Gateway"
+        );
+        let mut e = ApiError::new(
+            "GET /api/users/me",
+            ApiErrorKind::Transport {
+                message: "connection failed".into(),
+                timeout: false,
+            },
+        );
+        assert_eq!(
+            e.to_string(),
+            "GET /api/users/me: could not reach the server (connection failed)"
+        );
+        e.attempts = 2;
+        assert!(
+            e.to_string().starts_with(
+                "GET /api/users/me: gave up after 2 attempts in 0.0 s: could not reach"
+            ),
+            "{e}"
+        );
     }
 }

@@ -1,13 +1,15 @@
-//! The Immich API client: one send path ([`Client::call`]), typed responses, paged searches as streams,
-//! and an error type that names the endpoint. It knows nothing of filters, jobs or reports.
+//! The Immich API client: one send path ([`Client::call`]) with bounded retries, typed responses, paged
+//! searches as streams, and an error type that names the endpoint. It knows nothing of filters, jobs or reports.
 
 mod client;
 mod error;
+mod retry;
 mod search;
 mod types;
 
 pub use client::{Client, ClientOptions, ServerUrl};
 pub use error::{ApiError, ApiErrorKind};
+pub use retry::RetryPolicy;
 pub use search::{MAX_PAGE_SIZE, SearchKind, pages};
 pub use types::{
     Album, AlbumRole, AlbumUser, AlbumUserAdd, ApiKeyInfo, BulkIdResult, PeoplePage, Person,

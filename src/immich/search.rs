@@ -74,9 +74,11 @@ pub fn pages(
         let mut items = result.items;
         walk.next_page = match result.next_page.as_deref() {
             None => None,
-            Some(next) => Some(next.parse::<u64>().map_err(|_| ApiError {
-                endpoint: format!("POST /api/{}", walk.kind.path()),
-                kind: ApiErrorKind::Decode(format!("nextPage `{next}` is not a page number")),
+            Some(next) => Some(next.parse::<u64>().map_err(|_| {
+                ApiError::new(
+                    format!("POST /api/{}", walk.kind.path()),
+                    ApiErrorKind::Decode(format!("nextPage `{next}` is not a page number")),
+                )
             })?),
         };
         if let Some(remaining) = walk.remaining.as_mut() {

@@ -2,8 +2,9 @@
 //! the configuration, the account/asset/request views handed to tests, and `Simulator`, which runs
 //! the HTTP server on its own thread and tokio runtime and offers direct (unlogged) access to its
 //! state. Data generation lives in `generator`, the data model in `state`, search in `search`,
-//! JSON shapes in `json`, and the HTTP layer in `routes`.
+//! JSON shapes in `json`, fault injection in `faults`, and the HTTP layer in `routes`.
 
+mod faults;
 mod generator;
 mod json;
 mod rng;
@@ -18,6 +19,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use state::State;
+
+pub use faults::{FaultPlan, FaultRule};
 
 /// How to build the simulated server.
 #[derive(Debug, Clone)]
@@ -85,6 +88,22 @@ pub struct LoggedRequest {
     pub changed: bool,
     /// The JSON body of a non-GET request (a non-JSON body is kept as a string).
     pub body: Option<serde_json::Value>,
+    /// The injected fault, if any: `status 502`, `status 502 after handler`, `status 429`, `reset`
+    /// (logged with status 0), `truncate` (logged with the status that was cut), `always fail`,
+    /// `redirect`.
+    pub fault: Option<String>,
+    /// The request headers as received, in order; the value of `x-api-key` is logged as `[redacted]`.
+    pub headers: Vec<(String, String)>,
+}
+
+impl LoggedRequest {
+    /// The value of a request header (names are lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// A readable view of one generated asset.
@@ -115,6 +134,7 @@ pub struct SimAsset {
 /// A running simulated Immich server. Dropping it shuts the server down.
 pub struct Simulator {
     state: Arc<Mutex<State>>,
+    faults: Arc<Mutex<faults::Faults>>,
     port: u16,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -137,7 +157,8 @@ impl Simulator {
         listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
         let state = Arc::new(Mutex::new(generator::generate(&config)));
-        let app = routes::router(state.clone(), config.latency);
+        let faults = Arc::new(Mutex::new(faults::Faults::default()));
+        let app = routes::router(state.clone(), config.latency, faults.clone());
 
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<()>>();
@@ -147,6 +168,7 @@ impl Simulator {
         match ready_rx.recv() {
             Ok(Ok(())) => Ok(Simulator {
                 state,
+                faults,
                 port,
                 stop: Some(stop_tx),
                 thread: Some(thread),
@@ -272,6 +294,44 @@ impl Simulator {
             .filter(|r| r.changed)
             .cloned()
             .collect()
+    }
+
+    /// Inject faults from now on, by this plan (replacing any plan and `fail_always` before it; the
+    /// draws start again from the plan's seed).
+    pub fn set_faults(&self, plan: FaultPlan) {
+        self.faults().set_plan(plan);
+    }
+
+    /// No more faults: removes the plan, every `fail_always` and every redirect.
+    pub fn clear_faults(&self) {
+        self.faults().clear();
+    }
+
+    /// Every request of `account`'s keys to endpoints matching `endpoint` (as in [`FaultRule`]) is
+    /// answered 503 from now on.
+    pub fn fail_always(&self, account: &str, endpoint: &str) {
+        self.lock().user_by_name(account);
+        self.faults().fail_always(account, endpoint);
+    }
+
+    /// Requests to endpoints matching `endpoint` (as in [`FaultRule`]) are answered 307 with this
+    /// `Location` from now on.
+    pub fn set_redirect(&self, endpoint: &str, location: String) {
+        self.faults().set_redirect(endpoint, location);
+    }
+
+    /// The requests that got an injected fault.
+    pub fn faulted_requests(&self) -> Vec<LoggedRequest> {
+        self.lock()
+            .log
+            .iter()
+            .filter(|r| r.fault.is_some())
+            .cloned()
+            .collect()
+    }
+
+    fn faults(&self) -> MutexGuard<'_, faults::Faults> {
+        self.faults.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Stop the server and wait for its thread.

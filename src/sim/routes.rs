@@ -1,6 +1,6 @@
 //! The HTTP layer: the axum router, the `gateway` middleware (API-key resolution, latency, the
-//! `X-Correlation-ID` header and the request log: the seam where fault injection can be added
-//! later), and one small handler per Immich endpoint. Handlers check the permission first, then
+//! `X-Correlation-ID` header, the request log, and carrying out the faults that `faults` decides),
+//! and one small handler per Immich endpoint. Handlers check the permission first, then
 //! validate, then lock the state, act, and build the response JSON.
 
 use std::collections::{HashMap, HashSet};
@@ -18,6 +18,7 @@ use axum::response::Response;
 use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 
+use super::faults::{Fault, Faults};
 use super::json::{self, ApiError, issue_bad_uuid, issue_invalid_enum, json_response};
 use super::rng::lower_alnum_from;
 use super::search::{self, SearchKind};
@@ -33,6 +34,7 @@ pub struct App {
     state: Arc<Mutex<State>>,
     latency: Duration,
     requests: Arc<AtomicU64>,
+    faults: Arc<Mutex<Faults>>,
 }
 
 impl App {
@@ -41,11 +43,12 @@ impl App {
     }
 }
 
-pub fn router(state: Arc<Mutex<State>>, latency: Duration) -> Router {
+pub fn router(state: Arc<Mutex<State>>, latency: Duration, faults: Arc<Mutex<Faults>>) -> Router {
     let app = App {
         state,
         latency,
         requests: Arc::new(AtomicU64::new(0)),
+        faults,
     };
     Router::new()
         .route("/.well-known/immich", get(well_known))
@@ -69,7 +72,7 @@ pub fn router(state: Arc<Mutex<State>>, latency: Duration) -> Router {
         .with_state(app)
 }
 
-// ----- the seam: auth, latency, correlation id, request log ---------------------------------
+// ----- the seam: auth, latency, faults, correlation id, request log --------------------------
 
 async fn gateway(AxumState(app): AxumState<App>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
@@ -83,6 +86,7 @@ async fn gateway(AxumState(app): AxumState<App>, req: Request, next: Next) -> Re
     let account = caller
         .as_ref()
         .map(|c| app.lock().users[c.user].name.clone());
+    let headers = logged_headers(req.headers());
 
     let (parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
@@ -97,30 +101,152 @@ async fn gateway(AxumState(app): AxumState<App>, req: Request, next: Next) -> Re
         req.extensions_mut().insert(caller);
     }
 
-    if !app.latency.is_zero() {
-        tokio::time::sleep(app.latency).await;
+    let (fault, added_latency) = app.faults.lock().unwrap_or_else(|e| e.into_inner()).decide(
+        method.as_str(),
+        &path,
+        account.as_deref(),
+    );
+    let latency = app.latency + added_latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
     }
-    let mut resp = next.run(req).await;
+    // The handler's status, when it ran; then what the client gets.
+    let (handled, mut resp) = match &fault {
+        None => {
+            let resp = next.run(req).await;
+            (Some(resp.status()), resp)
+        }
+        Some(Fault::Status {
+            status,
+            after_handler,
+            retry_after,
+        }) => {
+            let handled = if *after_handler {
+                Some(next.run(req).await.status())
+            } else {
+                None
+            };
+            (handled, fault_answer(*status, *retry_after))
+        }
+        Some(Fault::AlwaysFail) => (None, fault_answer(503, None)),
+        Some(Fault::Reset) => (None, reset_answer()),
+        Some(Fault::Truncate) => {
+            let resp = next.run(req).await;
+            (Some(resp.status()), truncated(resp).await)
+        }
+        Some(Fault::Redirect(location)) => (None, redirect_answer(location)),
+    };
 
     let n = app.requests.fetch_add(1, Ordering::Relaxed);
     if let Ok(id) = HeaderValue::from_str(&lower_alnum_from(n, 8)) {
         resp.headers_mut().insert("x-correlation-id", id);
     }
-    let status = resp.status();
-    let changed = status.is_success()
+    // A reset sends no status at all: logged as 0.
+    let status = match fault {
+        Some(Fault::Reset) => 0,
+        _ => resp.status().as_u16(),
+    };
+    let changed = handled.is_some_and(|s| s.is_success())
         && matches!(method, Method::POST | Method::PUT | Method::DELETE)
         && path.starts_with("/api/albums");
-    tracing::debug!(%method, %path, status = status.as_u16(), "immich simulator request");
+    tracing::debug!(%method, %path, status, fault = ?fault, "immich simulator request");
     app.lock().log_request(LoggedRequest {
         seq: 0,
         method: method.to_string(),
         path,
         query,
         account,
-        status: status.as_u16(),
+        status,
         changed,
         body: logged_body,
+        fault: fault.as_ref().map(Fault::label),
+        headers,
     });
+    resp
+}
+
+/// The request headers for the log, with the API key's value replaced: the log may be printed.
+fn logged_headers(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let value = if name == "x-api-key" {
+                "[redacted]".to_string()
+            } else {
+                String::from_utf8_lossy(value.as_bytes()).into_owned()
+            };
+            (name.as_str().to_string(), value)
+        })
+        .collect()
+}
+
+/// An injected error answer: a JSON error for Immich's own 500, the proxy's plain text otherwise.
+fn fault_answer(status: u16, retry_after: Option<u64>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut resp = if status == StatusCode::INTERNAL_SERVER_ERROR {
+        json_response(
+            status,
+            &json!({"message": "Internal server error", "statusCode": 500}),
+        )
+    } else {
+        let text = status.canonical_reason().unwrap_or("Error");
+        let mut resp = Response::new(Body::from(text));
+        *resp.status_mut() = status;
+        resp
+    };
+    if let Some(seconds) = retry_after {
+        resp.headers_mut()
+            .insert("retry-after", HeaderValue::from(seconds));
+    }
+    resp
+}
+
+/// An answer whose body fails before anything is written: hyper drops the connection without
+/// sending the status line, as a proxy does when its upstream dies.
+fn reset_answer() -> Response {
+    let body = futures::stream::once(async {
+        Err::<Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "injected reset",
+        ))
+    });
+    Response::new(Body::from_stream(body))
+}
+
+/// The handler's answer with its full `Content-Length` but half of its body, then the connection
+/// closed (after a short pause, so that the head and the first half do go out).
+async fn truncated(resp: Response) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    parts.headers.insert(
+        axum::http::header::CONTENT_LENGTH,
+        HeaderValue::from(bytes.len()),
+    );
+    let half = bytes.slice(..bytes.len() / 2);
+    let body = futures::stream::unfold(Some(half), |half| async move {
+        match half {
+            Some(half) => Some((Ok(half), None)),
+            None => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                let error = std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "injected truncation",
+                );
+                Some((Err(error), None))
+            }
+        }
+    });
+    Response::from_parts(parts, Body::from_stream(body))
+}
+
+fn redirect_answer(location: &str) -> Response {
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+    if let Ok(location) = HeaderValue::from_str(location) {
+        resp.headers_mut().insert("location", location);
+    }
     resp
 }
 
@@ -1415,6 +1541,74 @@ mod tests {
             .call("bob", "GET", "/api/people?size=1001", json!(null))
             .await;
         assert_eq!(status, 400);
+    }
+
+    #[tokio::test]
+    async fn injected_faults_reach_the_wire_as_a_proxy_sends_them() {
+        use crate::sim::{FaultPlan, FaultRule};
+        let h = Harness::new(&["alice"], 10);
+        let key = h.sim.account("alice").api_key;
+        let only = |rule: FaultRule| FaultPlan {
+            seed: 1,
+            rules: vec![rule],
+            always_fail: Vec::new(),
+        };
+        h.sim.set_faults(only(FaultRule {
+            reset: 1.0,
+            ..FaultRule::new("GET /api/users/me")
+        }));
+        let reset = h
+            .http
+            .get(format!("{}/api/users/me", h.sim.url()))
+            .header("x-api-key", &key)
+            .send()
+            .await;
+        assert!(reset.is_err(), "no status line: {reset:?}");
+
+        h.sim.set_faults(only(FaultRule {
+            truncate: 1.0,
+            ..FaultRule::new("GET /api/users/me")
+        }));
+        let cut = h.raw(Some(&key), "GET", "/api/users/me", None).await;
+        assert_eq!(cut.status(), 200);
+        assert!(cut.bytes().await.is_err(), "the body is cut off");
+
+        h.sim.set_faults(only(FaultRule {
+            status_429: 1.0,
+            retry_after_secs: 7,
+            ..FaultRule::new("GET /api/users/me")
+        }));
+        let throttled = h.raw(Some(&key), "GET", "/api/users/me", None).await;
+        assert_eq!(throttled.status(), 429);
+        assert_eq!(throttled.headers()["retry-after"], "7");
+        h.sim.clear_faults();
+        assert_eq!(
+            h.raw(Some(&key), "GET", "/api/users/me", None)
+                .await
+                .status(),
+            200
+        );
+
+        let log: Vec<(u16, Option<String>)> = h
+            .sim
+            .requests()
+            .into_iter()
+            .map(|r| (r.status, r.fault))
+            .collect();
+        assert_eq!(
+            log,
+            [
+                (0, Some("reset".to_string())),
+                (200, Some("truncate".to_string())),
+                (429, Some("status 429".to_string())),
+                (200, None),
+            ]
+        );
+        assert_eq!(
+            h.sim.requests()[0].header("x-api-key"),
+            Some("[redacted]"),
+            "the key is logged by name only"
+        );
     }
 
     #[tokio::test]
