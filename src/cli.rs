@@ -144,8 +144,9 @@ Examples:
   # Check that every account of the profile answers and its key has the permissions jobs need
   immich-smart-albums profiles test family
 
-Profiles live in $IMMICH_SMART_ALBUMS_CONFIG_DIR/profiles/ (default ~/.config/immich-smart-albums/profiles/
-on Linux). See docs/profiles.md for the file format and the key sources.";
+Profiles live in $IMMICH_SMART_ALBUMS_CONFIG_DIR/profiles/, by default
+~/.config/immich-smart-albums/profiles/ on Linux. See docs/profiles.md for the file format and the key
+sources.";
 
 #[derive(Debug, Clone, Args)]
 pub struct ProfilesArgs {

@@ -258,6 +258,8 @@ pub fn profile_shown(
 pub struct AccountTested {
     pub name: String,
     pub server: String,
+    /// Whether the server was asked at all (not when the key or URL was missing).
+    pub contacted: bool,
     /// The server version, when it answered.
     pub version: Option<String>,
     /// `Name <email>` of the key's user, when the key was accepted.
@@ -287,9 +289,10 @@ pub fn profile_tested(
         let verdict = if account.passed() { "ok" } else { "FAILED" };
         writeln!(out, "  account {}: {verdict}", account.name)?;
         writeln!(out, "    server: {}", account.server)?;
-        match &account.version {
-            Some(version) => writeln!(out, "    reachable: yes, Immich {version}")?,
-            None => writeln!(out, "    reachable: no")?,
+        match (&account.version, account.contacted) {
+            (Some(version), _) => writeln!(out, "    reachable: yes, Immich {version}")?,
+            (None, true) => writeln!(out, "    reachable: no")?,
+            (None, false) => writeln!(out, "    reachable: not tried")?,
         }
         if let Some(user) = &account.user {
             writeln!(out, "    user: {user}")?;

@@ -502,7 +502,11 @@ fn secret_service_round_trip() {
         stdout_of(&output)
     );
     let yaml = std::fs::read_to_string(config.profile(&profile)).unwrap();
-    assert!(!yaml.contains("api_key"), "{yaml}");
+    assert!(
+        !yaml.lines().any(|l| l.trim_start().starts_with("api_key")),
+        "{yaml}"
+    );
+    assert!(!yaml.contains(&alice.api_key), "{yaml}");
 
     let output = config.run(&["profiles", "show", &profile, "-v"]);
     assert_eq!(output.status.code(), Some(0), "{}", all_output(&output));

@@ -286,6 +286,7 @@ async fn test_account(
     let mut tested = AccountTested {
         name: account.name.clone(),
         server: account.server.clone(),
+        contacted: false,
         version: None,
         user: None,
         missing: None,
@@ -305,6 +306,7 @@ async fn test_account(
             return tested;
         }
     };
+    tested.contacted = true;
     let result: Result<(), crate::immich::ApiError> = async {
         let client = Client::connect(&server, key, options).await?;
         tested.version = Some(client.server_version().await?.to_string());

@@ -109,8 +109,8 @@ pub fn keyring_status() -> KeyringStatus {
 pub fn no_keyring_help(reason: &str, profile_arg: &str, account: &str, server: &str) -> String {
     format!(
         "no usable OS keyring on this host ({reason}). That is normal on a headless host (cron, a \
-         server, ssh without a desktop session: no D-Bus session or no Secret Service). Keep the key \
-         another way:\n  \
+         server, ssh without a desktop session): there is no D-Bus session, no Secret Service, or \
+         its keyring is locked and nobody is there to unlock it. Keep the key another way:\n  \
          - in a file readable only by you (mode 0600; the profile records `api_key_file`):\n      \
          immich-smart-albums profiles add {profile_arg} {account} --server {server} --store \
          file:{key_file}\n  \
