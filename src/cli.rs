@@ -52,13 +52,20 @@ pub struct GlobalArgs {
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,
 
-    /// Seconds a request may take before it counts as failed
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 120)]
-    pub timeout: u64,
+    /// Seconds a request may take before it counts as failed [default: 120; env
+    /// IMMICH_SMART_ALBUMS_TIMEOUT; profile `timeout`]
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
 
-    /// Seconds to wait for a connection to the server
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
-    pub connect_timeout: u64,
+    /// Seconds to wait for a connection to the server [default: 10; env
+    /// IMMICH_SMART_ALBUMS_CONNECT_TIMEOUT; profile `connect_timeout`]
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub connect_timeout: Option<u64>,
+
+    /// Requests in flight at once per server [default: 8; env IMMICH_SMART_ALBUMS_MAX_IN_FLIGHT;
+    /// profile `max_in_flight`]
+    #[arg(long, global = true, value_name = "N")]
+    pub max_in_flight: Option<usize>,
 }
 
 /// The Python script's flags. Each filter flag may be repeated and takes one or more files, so a shell
@@ -123,6 +130,171 @@ pub enum Command {
         after_help = "Example:\n  immich-smart-albums sim --port 2283 --assets 5000 --accounts alice,bob,carol"
     )]
     Sim(SimArgs),
+
+    /// Manage profiles: named sets of Immich accounts, with their keys kept out of the profile file
+    #[command(after_help = PROFILES_EXAMPLES)]
+    Profiles(ProfilesArgs),
+
+    /// Show per account what a job file would add, changing nothing
+    #[command(after_help = "Examples:\n  \
+        immich-smart-albums preview filters/family-kids.yaml\n  \
+        immich-smart-albums preview family-kids --job kids --list\n  \
+        immich-smart-albums preview filters/family-kids.yaml --format json\n\n\
+        JOBFILE is a path (it contains / or ends in .yaml), or a name in <config dir>/jobs/. \
+        See docs/jobs.md.")]
+    Preview(PreviewArgs),
+
+    /// Run job files: add what their albums lack, in every account (for cron)
+    #[command(after_help = "Examples:\n  \
+        immich-smart-albums sync filters/family-kids.yaml\n  \
+        # crontab: every night at 3, one line per job, mail only on errors\n  \
+        0 3 * * * immich-smart-albums sync family-kids --quiet\n\n\
+        Exit codes: 0 done, 1 something failed on a server, 2 a mistake in a file or flag. \
+        See docs/jobs.md.")]
+    Sync(SyncArgs),
+}
+
+/// How job reports are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum JobFormat {
+    /// A table per job, a column per account
+    Text,
+    /// One JSON document (see docs/jobs.md)
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PreviewArgs {
+    /// The job file: a path, or a name in <config dir>/jobs/
+    #[arg(value_name = "JOBFILE")]
+    pub jobfile: String,
+
+    /// Only this job of the file
+    #[arg(long, value_name = "NAME")]
+    pub job: Option<String>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = JobFormat::Text)]
+    pub format: JobFormat,
+
+    /// Also list the links of the assets that would be added
+    #[arg(long)]
+    pub list: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SyncArgs {
+    /// Job files: paths, or names in <config dir>/jobs/
+    #[arg(value_name = "JOBFILE", required = true)]
+    pub jobfiles: Vec<String>,
+
+    /// Only this job of each file
+    #[arg(long, value_name = "NAME")]
+    pub job: Option<String>,
+
+    /// Print only errors and one summary line per job
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = JobFormat::Text)]
+    pub format: JobFormat,
+}
+
+const PROFILES_EXAMPLES: &str = "\
+Examples:
+  # Add bob's account to the profile `family` (asks for the key; stores it in the OS keyring)
+  immich-smart-albums profiles add family bob --server https://photos.example.com
+
+  # Check that every account of the profile answers and its key has the permissions jobs need
+  immich-smart-albums profiles test family
+
+Profiles live in $IMMICH_SMART_ALBUMS_CONFIG_DIR/profiles/, by default
+~/.config/immich-smart-albums/profiles/ on Linux. See docs/profiles.md for the file format and the key
+sources.";
+
+#[derive(Debug, Clone, Args)]
+pub struct ProfilesArgs {
+    #[command(subcommand)]
+    pub command: ProfilesCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ProfilesCommand {
+    /// Check an account's API key, store it, and add the account to a profile (created if needed)
+    #[command(after_help = "Examples:\n  \
+        # Asks for the key (not echoed), checks it, stores it in the OS keyring\n  \
+        immich-smart-albums profiles add family bob --server https://photos.example.com\n\n  \
+        # On a headless host: the key from stdin, kept in a file readable only by you\n  \
+        pass show immich/bob | immich-smart-albums profiles add family bob \\\n      \
+        --server https://photos.example.com --api-key-stdin --store file:/etc/immich/bob.key")]
+    Add(ProfilesAddArgs),
+
+    /// List the profiles in the config directory
+    #[command(after_help = "Example:\n  immich-smart-albums profiles list")]
+    List,
+
+    /// Show a profile's accounts, servers and key sources, and whether each key is found (never the key)
+    #[command(after_help = "Example:\n  immich-smart-albums profiles show family")]
+    Show(ProfileArg),
+
+    /// Connect with every account of a profile: server version, user and missing permissions
+    #[command(
+        after_help = "Example:\n  immich-smart-albums profiles test family\n\n\
+        Exits with 1 when any account fails; the other accounts are still tested."
+    )]
+    Test(ProfileArg),
+
+    /// Remove an account from a profile, or the whole profile, with its keyring entries
+    #[command(after_help = "Examples:\n  \
+        immich-smart-albums profiles remove family bob\n  \
+        immich-smart-albums profiles remove family")]
+    Remove(ProfilesRemoveArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProfileArg {
+    /// Profile name (a file in <config dir>/profiles/) or path to a .yaml file
+    #[arg(value_name = "PROFILE")]
+    pub profile: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProfilesAddArgs {
+    /// Profile name (a file in <config dir>/profiles/) or path to a .yaml file
+    #[arg(value_name = "PROFILE")]
+    pub profile: String,
+
+    /// Account name within the profile, e.g. bob
+    #[arg(value_name = "ACCOUNT")]
+    pub account: String,
+
+    /// Immich server: https://host or https://host/api
+    #[arg(long, value_name = "URL")]
+    pub server: String,
+
+    /// Read the API key from stdin instead of asking for it
+    #[arg(long)]
+    pub api_key_stdin: bool,
+
+    /// Where to keep the key: `keyring` (the OS keyring) or `file:PATH` (written with mode 0600)
+    #[arg(long, value_name = "keyring|file:PATH", default_value = "keyring")]
+    pub store: String,
+
+    /// Add the account even when its key lacks permissions that jobs need
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProfilesRemoveArgs {
+    /// Profile name (a file in <config dir>/profiles/) or path to a .yaml file
+    #[arg(value_name = "PROFILE")]
+    pub profile: String,
+
+    /// The account to remove; without it, the whole profile is removed
+    #[arg(value_name = "ACCOUNT")]
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

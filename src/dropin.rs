@@ -4,7 +4,6 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use uuid::Uuid;
 
@@ -14,11 +13,9 @@ use crate::error::{EXIT_FAILURE, EXIT_OK, input_error};
 use crate::filter::{LocalFilters, RuleList, SearchFilter};
 use crate::immich::{Client, ClientOptions, SearchKind, ServerUrl};
 use crate::job::{self, Selection};
+use crate::profile::{merge_settings, process_env};
 use crate::report::{self, AlbumTarget, Selected};
 use crate::secret::ApiKey;
-
-/// Searches of one account that run at once.
-pub const SEARCH_CONCURRENCY: usize = 8;
 
 /// A checked drop-in run, ready to go.
 #[derive(Debug)]
@@ -29,6 +26,8 @@ pub struct DropIn {
     pub max_assets: Option<usize>,
     pub selection: Selection,
     pub options: ClientOptions,
+    /// Requests in flight at once (`--max-in-flight`).
+    pub max_in_flight: usize,
 }
 
 impl DropIn {
@@ -103,17 +102,16 @@ impl DropIn {
                 "--album is empty: give an album UUID or exact name",
             ));
         }
+        // No profile here: flags, then the environment, then the defaults.
+        let settings = merge_settings(global, &process_env, None)?;
         Ok(DropIn {
             server,
             key,
             album: args.album.clone(),
             max_assets: args.max_assets,
             selection,
-            options: ClientOptions {
-                connect_timeout: Duration::from_secs(global.connect_timeout),
-                timeout: Duration::from_secs(global.timeout),
-                ..ClientOptions::default()
-            },
+            options: settings.client_options(),
+            max_in_flight: settings.max_in_flight,
         })
     }
 
@@ -126,7 +124,7 @@ impl DropIn {
             Some(spec) => Some(album::resolve(&client, spec).await?),
             None => None,
         };
-        let mut result = job::evaluate(&client, &self.selection, SEARCH_CONCURRENCY).await?;
+        let mut result = job::evaluate(&client, &self.selection, self.max_in_flight).await?;
         let limited_to = match self.max_assets {
             Some(max) if result.assets.len() > max => {
                 result.assets.truncate(max);

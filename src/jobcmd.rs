@@ -32,7 +32,9 @@ pub fn resolve_job_path(name_or_path: &str) -> PathBuf {
     {
         PathBuf::from(name_or_path)
     } else {
-        profile::config_dir().join("jobs").join(format!("{name_or_path}.yaml"))
+        profile::config_dir()
+            .join("jobs")
+            .join(format!("{name_or_path}.yaml"))
     }
 }
 
@@ -49,13 +51,20 @@ fn load(name_or_path: &str, job: Option<&str>, global: &GlobalArgs) -> anyhow::R
     file.select(job)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let profile = Profile::load(&file.profile, &base)?;
-    let settings = profile::merge_settings(global, &|name| std::env::var(name).ok(), Some(&profile.settings))?;
+    let settings = profile::merge_settings(
+        global,
+        &|name| std::env::var(name).ok(),
+        Some(&profile.settings),
+    )?;
     for spec in &file.jobs {
         for warning in spec.warnings() {
             tracing::warn!("{warning}");
         }
         let known: Vec<&str> = profile.accounts.iter().map(|a| a.name.as_str()).collect();
-        let names = spec.accounts.clone().unwrap_or_else(|| known.iter().map(|s| s.to_string()).collect());
+        let names = spec
+            .accounts
+            .clone()
+            .unwrap_or_else(|| known.iter().map(|s| s.to_string()).collect());
         for name in names.iter().chain(&spec.album_owner) {
             if !known.contains(&name.as_str()) {
                 return Err(input_error(format!(
@@ -80,17 +89,27 @@ fn load(name_or_path: &str, job: Option<&str>, global: &GlobalArgs) -> anyhow::R
             )));
         }
     }
-    Ok(Loaded { file, profile, settings })
+    Ok(Loaded {
+        file,
+        profile,
+        settings,
+    })
 }
 
 /// Connects every account the selected jobs need, once each, concurrently. Keys are read first, so a
 /// missing key is an input error before any request.
-async fn connect(loaded: &Loaded, job: Option<&str>) -> anyhow::Result<HashMap<String, Result<Account, String>>> {
+async fn connect(
+    loaded: &Loaded,
+    job: Option<&str>,
+) -> anyhow::Result<HashMap<String, Result<Account, String>>> {
     let jobs = loaded.file.select(job)?;
     let mut needed: Vec<&profile::ProfileAccount> = Vec::new();
     for spec in &jobs {
         for account in &loaded.profile.accounts {
-            let wanted = spec.accounts.as_ref().is_none_or(|names| names.contains(&account.name));
+            let wanted = spec
+                .accounts
+                .as_ref()
+                .is_none_or(|names| names.contains(&account.name));
             if wanted && !needed.iter().any(|a| a.name == account.name) {
                 needed.push(account);
             }
@@ -114,9 +133,16 @@ async fn connect(loaded: &Loaded, job: Option<&str>) -> anyhow::Result<HashMap<S
         let options = options.clone();
         async move {
             let account = async {
-                let client = Client::connect(&server, key, &options).await.map_err(|e| e.to_string())?;
+                let client = Client::connect(&server, key, &options)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let user = client.me().await.map_err(|e| e.to_string())?;
-                Ok(Account { name: name.clone(), client, user, limiter })
+                Ok(Account {
+                    name: name.clone(),
+                    client,
+                    user,
+                    limiter,
+                })
             }
             .await;
             (name, account)
@@ -127,15 +153,25 @@ async fn connect(loaded: &Loaded, job: Option<&str>) -> anyhow::Result<HashMap<S
 }
 
 /// Runs the selected jobs of one loaded job file.
-async fn run_file(loaded: &Loaded, job: Option<&str>, mode: Mode, list: bool, progress: &ProgressBar) -> anyhow::Result<Vec<JobReport>> {
+async fn run_file(
+    loaded: &Loaded,
+    job: Option<&str>,
+    mode: Mode,
+    list: bool,
+    progress: &ProgressBar,
+) -> anyhow::Result<Vec<JobReport>> {
     progress.set_message(format!("{}: connecting", loaded.file.path.display()));
     let accounts = connect(loaded, job).await?;
     let mut reports = Vec::new();
     for spec in loaded.file.select(job)? {
-        let names: Vec<String> = spec
-            .accounts
-            .clone()
-            .unwrap_or_else(|| loaded.profile.accounts.iter().map(|a| a.name.clone()).collect());
+        let names: Vec<String> = spec.accounts.clone().unwrap_or_else(|| {
+            loaded
+                .profile
+                .accounts
+                .iter()
+                .map(|a| a.name.clone())
+                .collect()
+        });
         let slots: Vec<Slot> = names
             .iter()
             .map(|name| Slot {
@@ -147,7 +183,11 @@ async fn run_file(loaded: &Loaded, job: Option<&str>, mode: Mode, list: bool, pr
             })
             .collect();
         let owner = spec.album_owner.clone().unwrap_or_else(|| names[0].clone());
-        progress.set_message(format!("job `{}`: searching {}", spec.name, names.join(", ")));
+        progress.set_message(format!(
+            "job `{}`: searching {}",
+            spec.name,
+            names.join(", ")
+        ));
         let report = run_job(spec, &slots, &owner, mode, list).await?;
         reports.push(report);
     }
@@ -159,7 +199,9 @@ fn spinner(quiet: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("a valid template"));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("a valid template"),
+    );
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
 }
@@ -168,7 +210,14 @@ fn spinner(quiet: bool) -> ProgressBar {
 pub async fn preview(args: &PreviewArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     let loaded = load(&args.jobfile, args.job.as_deref(), global)?;
     let progress = spinner(false);
-    let result = run_file(&loaded, args.job.as_deref(), Mode::Preview, args.list, &progress).await;
+    let result = run_file(
+        &loaded,
+        args.job.as_deref(),
+        Mode::Preview,
+        args.list,
+        &progress,
+    )
+    .await;
     progress.finish_and_clear();
     let reports = result?;
     let mut out = report::stdout();
@@ -180,7 +229,11 @@ pub async fn preview(args: &PreviewArgs, global: &GlobalArgs) -> anyhow::Result<
             }
         }
     }
-    Ok(if reports.iter().any(JobReport::failed) { EXIT_FAILURE } else { EXIT_OK })
+    Ok(if reports.iter().any(JobReport::failed) {
+        EXIT_FAILURE
+    } else {
+        EXIT_OK
+    })
 }
 
 /// A lock held for as long as a job file syncs; released when dropped or when the process ends.
@@ -189,11 +242,18 @@ struct Lock {
 }
 
 fn lock(job_path: &Path) -> anyhow::Result<Option<Lock>> {
-    let canonical = job_path.canonicalize().unwrap_or_else(|_| job_path.to_path_buf());
+    let canonical = job_path
+        .canonicalize()
+        .unwrap_or_else(|_| job_path.to_path_buf());
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     canonical.hash(&mut hasher);
-    let path = std::env::temp_dir().join(format!("immich-smart-albums-{:016x}.lock", hasher.finish()));
-    let file = File::options().create(true).truncate(false).write(true).open(&path)?;
+    let path =
+        std::env::temp_dir().join(format!("immich-smart-albums-{:016x}.lock", hasher.finish()));
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
     match file.try_lock() {
         Ok(()) => Ok(Some(Lock { _file: file })),
         Err(std::fs::TryLockError::WouldBlock) => Ok(None),
@@ -262,7 +322,10 @@ async fn sync_one(
         if args.quiet {
             for account in &r.accounts {
                 if let Some(error) = &account.error {
-                    eprintln!("error: job `{}`, account {}: {error}", r.job, account.account);
+                    eprintln!(
+                        "error: job `{}`, account {}: {error}",
+                        r.job, account.account
+                    );
                 }
             }
         }

@@ -2,7 +2,8 @@
 //!
 //! The data flows one way: command line ([`cli`]) → filters ([`filter`]) → per-account searches through
 //! the client ([`immich`]) → the selection ([`job`]) → the album ([`album`]) → the report ([`report`]).
-//! [`sim`] is an Immich simulator for tests, the demo and benchmarks.
+//! [`profile`] holds the named sets of accounts, their keys and the run settings. [`sim`] is an Immich
+//! simulator for tests, the demo and benchmarks.
 
 pub mod album;
 pub mod cli;
@@ -12,7 +13,9 @@ pub mod error;
 pub mod filter;
 pub mod immich;
 pub mod job;
+pub mod jobcmd;
 pub mod logging;
+pub mod profile;
 pub mod report;
 pub mod secret;
 pub mod sim;
@@ -28,5 +31,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Some(Command::Demo(args)) => demo::run(&args, &cli.global).await,
         Some(Command::Sim(args)) => demo::serve(&args).await,
+        Some(Command::Profiles(args)) => profile::run(&args, &cli.global).await,
+        Some(Command::Preview(args)) => jobcmd::preview(&args, &cli.global).await,
+        Some(Command::Sync(args)) => jobcmd::sync(&args, &cli.global).await,
     }
 }

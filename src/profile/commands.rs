@@ -1,0 +1,437 @@
+//! `immich-smart-albums profiles …`: add (check a key against its server, store it, record the
+//! account), list, show, test and remove. What they print goes through `report.rs`; what they write goes
+//! through `store.rs`; keys are read and kept by `keys.rs`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use futures::future::join_all;
+
+use super::keys::{self, KeyringStatus};
+use super::store;
+use super::{
+    AccountFile, KeySource, Profile, ProfileAccount, ProfileSettings, check_name, is_path,
+    merge_settings, process_env, profiles_dir, resolve_profile_path,
+};
+use crate::cli::{GlobalArgs, ProfilesAddArgs, ProfilesArgs, ProfilesCommand, ProfilesRemoveArgs};
+use crate::error::{EXIT_FAILURE, EXIT_OK, InputError, input_error};
+use crate::immich::{Client, NEEDED_PERMISSIONS, ServerUrl, User};
+use crate::report::{self, AccountShown, AccountTested, KeyCheck, ProfileListing};
+use crate::secret::ApiKey;
+
+/// Runs a `profiles` subcommand; returns the exit code.
+pub async fn run(args: &ProfilesArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+    let cwd = std::env::current_dir()?;
+    let mut out = report::stdout();
+    match &args.command {
+        ProfilesCommand::Add(add_args) => add(add_args, global, &cwd, &mut out).await,
+        ProfilesCommand::List => list(&mut out),
+        ProfilesCommand::Show(profile) => show(&profile.profile, &cwd, &mut out),
+        ProfilesCommand::Test(profile) => test(&profile.profile, global, &cwd, &mut out).await,
+        ProfilesCommand::Remove(remove_args) => remove(remove_args, &cwd, &mut out),
+    }
+}
+
+/// Where `profiles add` keeps the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Store {
+    Keyring,
+    File(PathBuf),
+}
+
+fn parse_store(text: &str, cwd: &Path) -> Result<Store, InputError> {
+    if text == "keyring" {
+        return Ok(Store::Keyring);
+    }
+    match text.strip_prefix("file:") {
+        Some(path) if !path.trim().is_empty() => Ok(Store::File(cwd.join(path.trim()))),
+        _ => Err(InputError::new(format!(
+            "--store `{text}`: expected `keyring` or `file:PATH` (e.g. file:/etc/immich/bob.key)"
+        ))),
+    }
+}
+
+/// `Name <email>`, or whichever of the two the server gave.
+fn describe_user(user: &User) -> String {
+    match (user.name.trim(), user.email.trim()) {
+        ("", "") => format!("user {}", user.id),
+        (name, "") => name.to_string(),
+        ("", email) => email.to_string(),
+        (name, email) => format!("{name} <{email}>"),
+    }
+}
+
+/// The profile's name as the user gave it, for commands suggested in messages.
+fn profile_arg(name_or_path: &str, path: &Path) -> String {
+    if is_path(name_or_path) {
+        path.display().to_string()
+    } else {
+        name_or_path.to_string()
+    }
+}
+
+fn profile_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Reads the key: from stdin with `--api-key-stdin`, else from the terminal without echo.
+fn read_key(args: &ProfilesAddArgs) -> anyhow::Result<ApiKey> {
+    let text = if args.api_key_stdin {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|error| input_error(format!("--api-key-stdin: reading stdin: {error}")))?;
+        text
+    } else {
+        rpassword::prompt_password(format!(
+            "API key for {} on {} (input is hidden): ",
+            args.account,
+            args.server.trim()
+        ))
+        .map_err(|error| {
+            input_error(format!(
+                "could not read the API key from the terminal ({error}); pipe it in with \
+                 --api-key-stdin instead"
+            ))
+        })?
+    };
+    ApiKey::new(text).ok_or_else(|| {
+        input_error("the API key is empty (create one in Immich under Account Settings > API Keys)")
+    })
+}
+
+async fn add(
+    args: &ProfilesAddArgs,
+    global: &GlobalArgs,
+    cwd: &Path,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<i32> {
+    if !is_path(&args.profile) {
+        check_name("profile", &args.profile)?;
+    }
+    check_name("account", &args.account)?;
+    let path = resolve_profile_path(&args.profile, cwd);
+    let name = profile_name(&path);
+    check_name("profile", &name)?;
+    let server = ServerUrl::parse(&args.server)
+        .map_err(|message| input_error(format!("--server: {message}")))?;
+    let store_to = parse_store(&args.store, cwd)?;
+    let mut file = store::read_for_update(&path)?;
+    let settings = ProfileSettings {
+        timeout: file.timeout,
+        connect_timeout: file.connect_timeout,
+        max_in_flight: file.max_in_flight,
+    };
+    let settings = merge_settings(global, &process_env, Some(&settings))?;
+
+    // A host without a keyring should hear so before it is asked for a key.
+    if store_to == Store::Keyring
+        && let KeyringStatus::Unavailable(reason) = keys::keyring_status_for(&name, &args.account)
+    {
+        return Err(input_error(keys::no_keyring_help(
+            &reason,
+            &profile_arg(&args.profile, &path),
+            &args.account,
+            args.server.trim(),
+        )));
+    }
+
+    let key = read_key(args)?;
+    let site = server.site.as_str().trim_end_matches('/').to_string();
+    let client = Client::connect(&server, key.clone(), &settings.client_options()).await?;
+    let version = client.server_version().await?;
+    let user = client.me().await?;
+    let info = client.api_key_info().await?;
+    let missing = info.missing(NEEDED_PERMISSIONS);
+    report::key_check(
+        out,
+        &KeyCheck {
+            account: &args.account,
+            server: &site,
+            version: version.to_string(),
+            user: describe_user(&user),
+            key_name: &info.name,
+            missing: &missing,
+        },
+    )?;
+    if !missing.is_empty() && !args.force {
+        return Err(input_error(format!(
+            "the key lacks {} permission{} that jobs need: {}; nothing was stored. Edit the key in \
+             Immich under Account Settings > API Keys and grant them, or give --force to store it \
+             anyway",
+            missing.len(),
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", ")
+        )));
+    }
+
+    let mut account = AccountFile {
+        server: args.server.trim().to_string(),
+        ..AccountFile::default()
+    };
+    let key_place = match &store_to {
+        Store::Keyring => {
+            keys::store_in_keyring(&name, &args.account, &key).map_err(|reason| {
+                input_error(keys::no_keyring_help(
+                    &reason,
+                    &profile_arg(&args.profile, &path),
+                    &args.account,
+                    args.server.trim(),
+                ))
+            })?;
+            format!(
+                "the OS keyring (service {}, user {})",
+                keys::KEYRING_SERVICE,
+                keys::keyring_user(&name, &args.account)
+            )
+        }
+        Store::File(key_path) => {
+            store::write_key_file(key_path, &key)?;
+            account.api_key_file = Some(key_path.clone());
+            format!("{} (mode 0600)", key_path.display())
+        }
+    };
+    let replaced = file
+        .accounts
+        .insert(args.account.clone(), account)
+        .is_some();
+    store::write_profile(&path, &file)?;
+    report::account_added(
+        out,
+        &args.account,
+        &name,
+        &path.display().to_string(),
+        &key_place,
+        replaced,
+    )?;
+    Ok(EXIT_OK)
+}
+
+fn list(out: &mut impl std::io::Write) -> anyhow::Result<i32> {
+    let dir = profiles_dir();
+    let mut profiles = Vec::new();
+    match std::fs::read_dir(&dir) {
+        Ok(entries) => {
+            for entry in entries {
+                let path = entry?.path();
+                if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+                    continue;
+                }
+                let accounts = std::fs::read_to_string(&path)
+                    .map_err(|error| error.to_string())
+                    .and_then(|text| Profile::parse(&text, &path).map_err(|e| e.to_string()))
+                    .map(|profile| profile.accounts.into_iter().map(|a| a.name).collect());
+                profiles.push(ProfileListing {
+                    name: profile_name(&path),
+                    accounts,
+                });
+            }
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => anyhow::bail!("reading {}: {error}", dir.display()),
+    }
+    profiles.sort_by(|a, b| a.name.cmp(&b.name));
+    report::profile_list(out, &dir.display().to_string(), &profiles)?;
+    Ok(EXIT_OK)
+}
+
+fn settings_of(profile: &Profile) -> Vec<(&'static str, String)> {
+    let settings = &profile.settings;
+    let mut shown = Vec::new();
+    if let Some(value) = settings.timeout {
+        shown.push(("timeout", format!("{value} s")));
+    }
+    if let Some(value) = settings.connect_timeout {
+        shown.push(("connect_timeout", format!("{value} s")));
+    }
+    if let Some(value) = settings.max_in_flight {
+        shown.push(("max_in_flight", value.to_string()));
+    }
+    shown
+}
+
+fn show(name_or_path: &str, cwd: &Path, out: &mut impl std::io::Write) -> anyhow::Result<i32> {
+    let profile = Profile::load(name_or_path, cwd)?;
+    let accounts: Vec<AccountShown> = profile
+        .accounts
+        .iter()
+        .map(|account| AccountShown {
+            name: account.name.clone(),
+            server: account.server.clone(),
+            key_source: account.key_source.to_string(),
+            key: account
+                .api_key()
+                .map(drop)
+                .map_err(|error| format!("{error:#}")),
+        })
+        .collect();
+    report::profile_shown(
+        out,
+        &profile.name,
+        &profile.path.display().to_string(),
+        &settings_of(&profile),
+        &accounts,
+    )?;
+    Ok(EXIT_OK)
+}
+
+/// Tests one account: key, server, version, user, permissions. Never fails; what went wrong is in
+/// the result.
+async fn test_account(
+    account: &ProfileAccount,
+    options: &crate::immich::ClientOptions,
+) -> AccountTested {
+    let mut tested = AccountTested {
+        name: account.name.clone(),
+        server: account.server.clone(),
+        contacted: false,
+        version: None,
+        user: None,
+        missing: None,
+        error: None,
+    };
+    let server = match account.server_url() {
+        Ok(server) => server,
+        Err(error) => {
+            tested.error = Some(error.to_string());
+            return tested;
+        }
+    };
+    let key = match account.api_key() {
+        Ok(key) => key,
+        Err(error) => {
+            tested.error = Some(format!("{error:#}"));
+            return tested;
+        }
+    };
+    tested.contacted = true;
+    let result: Result<(), crate::immich::ApiError> = async {
+        let client = Client::connect(&server, key, options).await?;
+        tested.version = Some(client.server_version().await?.to_string());
+        tested.user = Some(describe_user(&client.me().await?));
+        let info = client.api_key_info().await?;
+        tested.missing = Some(
+            info.missing(NEEDED_PERMISSIONS)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        );
+        Ok(())
+    }
+    .await;
+    if let Err(error) = result {
+        tested.error = Some(error.to_string());
+    }
+    tested
+}
+
+async fn test(
+    name_or_path: &str,
+    global: &GlobalArgs,
+    cwd: &Path,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<i32> {
+    let profile = Profile::load(name_or_path, cwd)?;
+    let settings = merge_settings(global, &process_env, Some(&profile.settings))?;
+    let options = settings.client_options();
+    let results = join_all(
+        profile
+            .accounts
+            .iter()
+            .map(|account| test_account(account, &options)),
+    )
+    .await;
+    report::profile_tested(
+        out,
+        &profile.name,
+        &profile.path.display().to_string(),
+        &results,
+    )?;
+    Ok(if results.iter().all(AccountTested::passed) {
+        EXIT_OK
+    } else {
+        EXIT_FAILURE
+    })
+}
+
+/// Deletes an account's keyring entry, if its key lives there; says what happened.
+fn forget_key(account: &ProfileAccount) -> String {
+    match &account.key_source {
+        KeySource::Keyring { user, .. } => {
+            match keys::delete_from_keyring(&account.profile, &account.name) {
+                Ok(true) => format!(
+                    "Deleted the keyring entry {user} of account {}.",
+                    account.name
+                ),
+                Ok(false) => format!("Account {} had no keyring entry.", account.name),
+                Err(reason) => {
+                    tracing::warn!(
+                        "could not delete the keyring entry {user} of account {}: {reason}",
+                        account.name
+                    );
+                    format!(
+                        "The keyring entry {user} of account {} could not be deleted (see the warning).",
+                        account.name
+                    )
+                }
+            }
+        }
+        KeySource::File(path) => format!(
+            "The key file {} of account {} was left in place; delete it if no longer needed.",
+            path.display(),
+            account.name
+        ),
+        KeySource::Env(_) | KeySource::Command(_) => String::new(),
+    }
+}
+
+fn remove(
+    args: &ProfilesRemoveArgs,
+    cwd: &Path,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<i32> {
+    let profile = Profile::load(&args.profile, cwd)?;
+    let mut lines = Vec::new();
+    match &args.account {
+        Some(name) => {
+            let Some(account) = profile.account(name) else {
+                let names: Vec<&str> = profile.accounts.iter().map(|a| a.name.as_str()).collect();
+                return Err(input_error(format!(
+                    "profile {}: no account `{name}` (it has: {})",
+                    profile.path.display(),
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                )));
+            };
+            let mut file = store::read_for_update(&profile.path)?;
+            file.accounts.shift_remove(name);
+            lines.push(forget_key(account));
+            store::write_profile(&profile.path, &file)?;
+            lines.push(format!(
+                "Removed account {name} from profile {} ({}).",
+                profile.name,
+                profile.path.display()
+            ));
+        }
+        None => {
+            for account in &profile.accounts {
+                lines.push(forget_key(account));
+            }
+            std::fs::remove_file(&profile.path)
+                .map_err(|error| anyhow::anyhow!("removing {}: {error}", profile.path.display()))?;
+            lines.push(format!(
+                "Removed profile {} ({}).",
+                profile.name,
+                profile.path.display()
+            ));
+        }
+    }
+    lines.retain(|line| !line.is_empty());
+    report::removed(out, &lines)?;
+    Ok(EXIT_OK)
+}

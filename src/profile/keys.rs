@@ -1,0 +1,270 @@
+//! API keys of profile accounts: reading them from their [`KeySource`] (environment variable, key file,
+//! command, OS keyring) and keeping them in the OS keyring. The keyring is reached through
+//! `keyring-core` with the platform's store (Secret Service over D-Bus on Linux, the Keychain on macOS,
+//! the Credential Manager on Windows), set up once as keyring-core's default store unless one is set
+//! already (tests set the mock store). A key only ever lives in an [`ApiKey`]; no message here contains
+//! one.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use super::{KeySource, ProfileAccount};
+use crate::error::input_error;
+use crate::secret::ApiKey;
+
+/// The keyring service of every entry this tool stores.
+pub const KEYRING_SERVICE: &str = "immich-smart-albums";
+
+/// The keyring user of an account: `<profile>/<account>`.
+pub fn keyring_user(profile: &str, account: &str) -> String {
+    format!("{profile}/{account}")
+}
+
+/// Whether the OS keyring can be used on this host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyringStatus {
+    Available,
+    /// Why not, e.g. no D-Bus session or no Secret Service.
+    Unavailable(String),
+}
+
+/// Sets up the platform's keyring store as keyring-core's default store, once; keeps a store that is
+/// set already (the mock store in tests).
+fn ensure_store() -> Result<(), String> {
+    static PLATFORM: OnceLock<Result<(), String>> = OnceLock::new();
+    if keyring_core::get_default_store().is_some() {
+        return Ok(());
+    }
+    PLATFORM
+        .get_or_init(|| {
+            let store = platform_store().map_err(|error| error.to_string())?;
+            if keyring_core::get_default_store().is_none() {
+                keyring_core::set_default_store(store);
+            }
+            Ok(())
+        })
+        .clone()
+}
+
+#[cfg(target_os = "linux")]
+fn platform_store() -> keyring_core::Result<std::sync::Arc<keyring_core::CredentialStore>> {
+    Ok(dbus_secret_service_keyring_store::Store::new()?)
+}
+
+#[cfg(target_os = "macos")]
+fn platform_store() -> keyring_core::Result<std::sync::Arc<keyring_core::CredentialStore>> {
+    Ok(apple_native_keyring_store::keychain::Store::new()?)
+}
+
+#[cfg(target_os = "windows")]
+fn platform_store() -> keyring_core::Result<std::sync::Arc<keyring_core::CredentialStore>> {
+    Ok(windows_native_keyring_store::Store::new()?)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+fn platform_store() -> keyring_core::Result<std::sync::Arc<keyring_core::CredentialStore>> {
+    Err(keyring_core::Error::NotSupportedByStore(
+        "this tool has no OS keyring support on this platform".to_string(),
+    ))
+}
+
+fn entry(profile: &str, account: &str) -> Result<keyring_core::Entry, String> {
+    ensure_store()?;
+    keyring_core::Entry::new(KEYRING_SERVICE, &keyring_user(profile, account))
+        .map_err(|error| error.to_string())
+}
+
+/// True when a keyring error means "no usable keyring here" rather than a problem with one entry.
+fn is_unavailable(error: &keyring_core::Error) -> bool {
+    matches!(
+        error,
+        keyring_core::Error::NoStorageAccess(_)
+            | keyring_core::Error::PlatformFailure(_)
+            | keyring_core::Error::NoDefaultStore
+            | keyring_core::Error::NotSupportedByStore(_)
+    )
+}
+
+/// Whether the keyring works: the store can be set up and an entry can be read (a missing entry is
+/// fine). Reads the entry of `profile`/`account`, so it asks the keyring nothing new.
+pub fn keyring_status_for(profile: &str, account: &str) -> KeyringStatus {
+    match entry(profile, account) {
+        Err(reason) => KeyringStatus::Unavailable(reason),
+        Ok(entry) => match entry.get_password() {
+            Ok(_) | Err(keyring_core::Error::NoEntry) => KeyringStatus::Available,
+            Err(error) if is_unavailable(&error) => KeyringStatus::Unavailable(error.to_string()),
+            Err(_) => KeyringStatus::Available,
+        },
+    }
+}
+
+/// Whether the keyring works on this host.
+pub fn keyring_status() -> KeyringStatus {
+    keyring_status_for("(probe)", "(probe)")
+}
+
+/// What to do on a host with no usable keyring: the file, env and command key sources.
+pub fn no_keyring_help(reason: &str, profile_arg: &str, account: &str, server: &str) -> String {
+    format!(
+        "no usable OS keyring on this host ({reason}). That is normal on a headless host (cron, a \
+         server, ssh without a desktop session): there is no D-Bus session, no Secret Service, or \
+         its keyring is locked and nobody is there to unlock it. Keep the key another way:\n  \
+         - in a file readable only by you (mode 0600; the profile records `api_key_file`):\n      \
+         immich-smart-albums profiles add {profile_arg} {account} --server {server} --store \
+         file:{key_file}\n  \
+         - in an environment variable: give the account `api_key_env: IMMICH_KEY_{upper}` in the \
+         profile file\n  \
+         - from a command such as a password manager: give the account \
+         `api_key_command: \"pass show immich/{account}\"` in the profile file\n\
+         See docs/profiles.md for the details.",
+        upper = account.to_ascii_uppercase().replace(['-', '.'], "_"),
+        key_file = super::config_dir()
+            .join("keys")
+            .join(format!("{account}.key"))
+            .display(),
+    )
+}
+
+/// Stores a key in the OS keyring under `<profile>/<account>`.
+pub fn store_in_keyring(profile: &str, account: &str, key: &ApiKey) -> Result<(), String> {
+    let entry = entry(profile, account)?;
+    entry
+        .set_password(key.expose())
+        .map_err(|error| error.to_string())
+}
+
+/// Deletes the keyring entry of `<profile>/<account>`; `Ok(false)` when there was none.
+pub fn delete_from_keyring(profile: &str, account: &str) -> Result<bool, String> {
+    let entry = entry(profile, account)?;
+    match entry.delete_credential() {
+        Ok(()) => Ok(true),
+        Err(keyring_core::Error::NoEntry) => Ok(false),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+impl ProfileAccount {
+    /// Reads the account's API key from its key source. No key found (an unset variable, a missing
+    /// file, a failing command, no keyring entry) is an [`InputError`] that names the profile, the
+    /// account and the source, and says how to fix it.
+    pub fn api_key(&self) -> anyhow::Result<ApiKey> {
+        let at = format!(
+            "profile {}: account {}",
+            self.profile_path.display(),
+            self.name
+        );
+        let fix = format!("store a key with `{}`", self.add_command(""));
+        match &self.key_source {
+            KeySource::Env(var) => std::env::var(var)
+                .ok()
+                .and_then(ApiKey::new)
+                .ok_or_else(|| {
+                    input_error(format!(
+                        "{at}: no API key: the environment variable {var} (api_key_env) is not set \
+                         or empty; set it, or {fix}"
+                    ))
+                }),
+            KeySource::File(path) => read_key_file(path).map_err(|problem| {
+                input_error(format!(
+                    "{at}: no API key: {problem}; store a key with `{}`",
+                    self.add_command(" --store file:PATH")
+                ))
+            }),
+            KeySource::Command(command) => run_key_command(command)
+                .map_err(|problem| input_error(format!("{at}: no API key: {problem}"))),
+            KeySource::Keyring { service, user } => {
+                let entry = entry(&self.profile, &self.name).map_err(|reason| {
+                    input_error(format!(
+                        "{at}: no API key: {}",
+                        no_keyring_help(
+                            &reason,
+                            &self.profile_arg(),
+                            &self.name,
+                            self.server.trim()
+                        )
+                    ))
+                })?;
+                match entry.get_password() {
+                    Ok(password) => ApiKey::new(password).ok_or_else(|| {
+                        input_error(format!(
+                            "{at}: the OS keyring entry (service {service}, user {user}) is empty; \
+                             {fix}"
+                        ))
+                    }),
+                    Err(keyring_core::Error::NoEntry) => Err(input_error(format!(
+                        "{at}: no API key in the OS keyring (service {service}, user {user}); {fix}"
+                    ))),
+                    Err(error) if is_unavailable(&error) => Err(input_error(format!(
+                        "{at}: no API key: {}",
+                        no_keyring_help(
+                            &error.to_string(),
+                            &self.profile_arg(),
+                            &self.name,
+                            self.server.trim()
+                        )
+                    ))),
+                    Err(error) => Err(anyhow::anyhow!(
+                        "{at}: reading the OS keyring (service {service}, user {user}): {error}"
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// Reads a key file, refusing it (like ssh) when group or others can read it.
+pub fn read_key_file(path: &Path) -> Result<ApiKey, String> {
+    let mut file = std::fs::File::open(path)
+        .map_err(|error| format!("key file {} (api_key_file): {error}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file
+            .metadata()
+            .map_err(|error| format!("key file {}: {error}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o044 != 0 {
+            return Err(format!(
+                "key file {} can be read by group or others (mode {:04o}); refusing it, like ssh \
+                 does with a private key: run `chmod 600 {}`",
+                path.display(),
+                mode & 0o7777,
+                path.display()
+            ));
+        }
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text)
+        .map_err(|error| format!("key file {}: {error}", path.display()))?;
+    ApiKey::new(text).ok_or_else(|| format!("key file {} is empty", path.display()))
+}
+
+/// Runs `sh -c COMMAND` and takes its trimmed stdout as the key.
+pub fn run_key_command(command: &str) -> Result<ApiKey, String> {
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| format!("api_key_command `{command}` did not start: {error}"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr: String = stderr.trim().chars().take(500).collect();
+    let said = if stderr.is_empty() {
+        "no output on stderr".to_string()
+    } else {
+        format!("stderr: {stderr}")
+    };
+    if !output.status.success() {
+        return Err(format!(
+            "api_key_command `{command}` failed ({}; {said})",
+            output.status
+        ));
+    }
+    let stdout = String::from_utf8(output.stdout)
+        .map_err(|_| format!("api_key_command `{command}` printed something that is not text"))?;
+    ApiKey::new(stdout)
+        .ok_or_else(|| format!("api_key_command `{command}` printed nothing ({said})"))
+}
