@@ -6,38 +6,85 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::{DemoArgs, DropInArgs, GlobalArgs, SimArgs};
+use crate::cli::{DemoArgs, DropInArgs, GlobalArgs, JobFormat, PreviewArgs, SimArgs, SyncArgs};
 use crate::dropin::DropIn;
 use crate::error::EXIT_OK;
+use crate::jobcmd;
 use crate::report;
 use crate::sim::{SimConfig, Simulator};
 
 /// The example files the demo uses, built in so that the demo runs from any directory.
 const EXAMPLES: &[(&str, &str)] = &[
     (
-        "all-photos.json",
+        "filters/all-photos.json",
         include_str!("../filters/all-photos.json"),
     ),
-    ("beach.json", include_str!("../filters/beach.json")),
-    ("nsfw.json", include_str!("../filters/nsfw.json")),
+    ("filters/beach.json", include_str!("../filters/beach.json")),
+    ("filters/nsfw.json", include_str!("../filters/nsfw.json")),
     (
-        "iphone15pro.json",
+        "filters/iphone15pro.json",
         include_str!("../filters/iphone15pro.json"),
+    ),
+    (
+        "filters/screenshots.json",
+        include_str!("../filters/screenshots.json"),
+    ),
+    (
+        "filters/family-kids.yaml",
+        include_str!("../filters/family-kids.yaml"),
     ),
 ];
 
-/// Where the example filters are: `./filters` when run from the repository, else a private copy.
-fn examples_dir() -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
-    let local = Path::new("filters");
-    if EXAMPLES.iter().all(|(name, _)| local.join(name).is_file()) {
-        return Ok((local.to_path_buf(), None));
+/// A private copy of the examples, with `profiles/family.yaml` pointing at the simulator and its keys
+/// in files only this user can read. Removed when dropped.
+struct DemoDir {
+    root: PathBuf,
+}
+
+impl DemoDir {
+    fn new(sim: &Simulator) -> anyhow::Result<DemoDir> {
+        let root =
+            std::env::temp_dir().join(format!("immich-smart-albums-demo-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("filters"))?;
+        std::fs::create_dir_all(root.join("profiles"))?;
+        let dir = DemoDir { root };
+        for (name, text) in EXAMPLES {
+            std::fs::write(dir.path(name), text)?;
+        }
+        let mut profile =
+            String::from("# Written by `immich-smart-albums demo` for its simulator.\naccounts:\n");
+        for account in sim.accounts() {
+            let key_file = dir.path(&format!("profiles/{}.key", account.name));
+            write_private(&key_file, &account.api_key)?;
+            profile.push_str(&format!(
+                "  {}:\n    server: {}\n    api_key_file: {}\n",
+                account.name,
+                sim.url(),
+                key_file.display()
+            ));
+        }
+        std::fs::write(dir.path("profiles/family.yaml"), profile)?;
+        Ok(dir)
     }
-    let dir = std::env::temp_dir().join(format!("immich-smart-albums-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    for (name, text) in EXAMPLES {
-        std::fs::write(dir.join(name), text)?;
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
     }
-    Ok((dir.clone(), Some(dir)))
+}
+
+impl Drop for DemoDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// Writes a file that only its owner can read, as key files must be.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(path)?, text.as_bytes())
 }
 
 pub async fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
@@ -50,18 +97,19 @@ pub async fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     let alice = sim.account("alice");
     let album_name = "Beach, iPhone 15 Pro";
     sim.create_album("alice", album_name, &[]);
-    let (dir, cleanup) = examples_dir()?;
-    let file = |name: &str| dir.join(name);
+    let dir = DemoDir::new(&sim)?;
+    let file = |name: &str| dir.path(&format!("filters/{name}"));
 
     let mut out = report::stdout();
     report::line(
         &mut out,
         &format!(
             "A simulated Immich server runs on {} with {} assets in each of the accounts alice and \
-             bob (seed {}).",
+             bob (seed {}). Example files are copied to {}.",
             sim.url(),
             args.assets,
-            args.seed
+            args.seed,
+            dir.root.display()
         ),
     )?;
     let mut dropin_args = DropInArgs {
@@ -73,29 +121,25 @@ pub async fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         include_local_filter_file: vec![file("iphone15pro.json")],
         ..DropInArgs::default()
     };
-    let command = format!(
-        "immich-smart-albums --include-metadata-file {} --include-smart-file {} \
-         --exclude-smart-file {} --include-local-filter-file {}",
-        file("all-photos.json").display(),
-        file("beach.json").display(),
-        file("nsfw.json").display(),
-        file("iphone15pro.json").display()
-    );
+    let command = "immich-smart-albums --include-metadata-file filters/all-photos.json \
+         --include-smart-file filters/beach.json --exclude-smart-file filters/nsfw.json \
+         --include-local-filter-file filters/iphone15pro.json";
 
     report::heading(
         &mut out,
         &format!(
-            "1. Preview: beach photos taken with an iPhone 15 Pro, without NSFW ones\n$ {command}"
+            "1. The Python script's flags, one account: a preview of beach photos taken with an \
+             iPhone 15 Pro, without NSFW ones\n$ {command}"
         ),
     )?;
-    let code = DropIn::from_args(&dropin_args, global)?
+    let mut code = DropIn::from_args(&dropin_args, global)?
         .run(&mut out)
         .await?;
 
     dropin_args.album = Some(album_name.to_string());
     let command = format!("{command} --album \"{album_name}\"");
     report::heading(&mut out, &format!("2. Add them to the album\n$ {command}"))?;
-    let code = code.max(
+    code = code.max(
         DropIn::from_args(&dropin_args, global)?
             .run(&mut out)
             .await?,
@@ -105,15 +149,56 @@ pub async fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         &mut out,
         &format!("3. Run it again: nothing is left to add\n$ {command}"),
     )?;
-    let code = code.max(
+    code = code.max(
         DropIn::from_args(&dropin_args, global)?
             .run(&mut out)
             .await?,
     );
 
-    if let Some(dir) = cleanup {
-        let _ = std::fs::remove_dir_all(dir);
-    }
+    let job_file = file("family-kids.yaml").display().to_string();
+    report::heading(
+        &mut out,
+        "4. A job over both accounts (filters/family-kids.yaml, profiles/family.yaml): every photo of \
+         Mia or Leo in one shared album, one copy of each file, and a safe album without NSFW ones\n\
+         $ immich-smart-albums preview filters/family-kids.yaml",
+    )?;
+    drop(out);
+    let preview = PreviewArgs {
+        jobfile: job_file.clone(),
+        job: None,
+        format: JobFormat::Text,
+        list: false,
+    };
+    code = code.max(jobcmd::preview(&preview, global).await?);
+    let sync = SyncArgs {
+        jobfiles: vec![job_file],
+        job: None,
+        quiet: false,
+        format: JobFormat::Text,
+    };
+    report::heading(
+        &mut report::stdout(),
+        "5. Sync it: alice creates the albums and shares them with bob; each adds its own photos\n\
+         $ immich-smart-albums sync filters/family-kids.yaml",
+    )?;
+    code = code.max(jobcmd::sync(&sync, global).await?);
+    report::heading(
+        &mut report::stdout(),
+        "6. Sync it again, as cron would: nothing is left to add\n\
+         $ immich-smart-albums sync filters/family-kids.yaml --quiet",
+    )?;
+    code = code.max(
+        jobcmd::sync(
+            &SyncArgs {
+                quiet: true,
+                ..sync
+            },
+            global,
+        )
+        .await?,
+    );
+
+    drop(dir);
     sim.shutdown();
     Ok(code)
 }

@@ -1,4 +1,5 @@
-//! `demo` runs end to end on the built-in simulator: preview, add, and a second run with nothing left.
+//! `demo` runs end to end on the built-in simulator: the Python-compatible preview, add and idempotent
+//! re-run, then a two-account job with a safe album: preview, sync, and a sync with nothing left.
 
 mod common;
 
@@ -15,15 +16,36 @@ fn the_demo_previews_adds_and_then_has_nothing_left_to_add() {
         stderr_of(&output)
     );
     let steps: Vec<&str> = stdout.split("\n== ").collect();
-    assert_eq!(steps.len(), 4, "{stdout}");
+    assert_eq!(steps.len(), 7, "{stdout}");
     assert!(steps[1].contains("This was a preview"), "{}", steps[1]);
     let added = |text: &str| -> usize {
         text.lines()
-            .find(|l| l.trim_start().starts_with("added "))
-            .and_then(|l| l.split_whitespace().last())
-            .and_then(|n| n.parse().ok())
+            .filter(|l| l.trim_start().starts_with("added "))
+            .filter_map(|l| l.split_whitespace().last()?.parse::<usize>().ok())
+            .max()
             .unwrap_or_else(|| panic!("no `added` line in {text}"))
     };
     assert!(added(steps[2]) > 0, "{}", steps[2]);
     assert_eq!(added(steps[3]), 0, "{}", steps[3]);
+
+    assert!(
+        steps[4].contains("preview: nothing was changed"),
+        "{}",
+        steps[4]
+    );
+    assert!(steps[4].contains("dropped as duplicates"), "{}", steps[4]);
+    assert!(steps[5].contains("created by alice"), "{}", steps[5]);
+    assert!(added(steps[5]) > 0, "{}", steps[5]);
+    let quiet: Vec<&str> = steps[6]
+        .lines()
+        .filter(|l| l.contains(": added "))
+        .collect();
+    assert_eq!(quiet.len(), 2, "{}", steps[6]);
+    assert!(
+        quiet
+            .iter()
+            .all(|l| l.contains("added 0 to") && l.contains("0 failed")),
+        "{}",
+        steps[6]
+    );
 }

@@ -1,21 +1,35 @@
-//! Every example under `filters/` is read and run against the simulator, so examples cannot rot: a JSON
-//! list is a local filter (run on top of `all-photos.json`), an object with `query` a smart filter, any
-//! other object a metadata filter.
+//! Every example under `filters/` and `profiles/` is read, and run against the simulator, so examples
+//! cannot rot: a JSON list is a local filter (run on top of `all-photos.json`), an object with `query`
+//! a smart filter, any other object a metadata filter; a YAML file is a job file, run as a preview with
+//! its profile's accounts pointed at the simulator.
 
 mod common;
 
+use std::path::Path;
+
 use common::{bin_for, repo, sim, stderr_of};
+use immich_smart_albums::immich::{Client, ClientOptions, ServerUrl};
+use immich_smart_albums::job::JobFile;
+use immich_smart_albums::job::run::{Account, Mode, Slot, run_job};
+use immich_smart_albums::profile::Profile;
+use immich_smart_albums::secret::ApiKey;
+
+fn files(dir: &str, ext: &str) -> Vec<std::path::PathBuf> {
+    let mut paths: Vec<_> = std::fs::read_dir(repo(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some(ext))
+        .collect();
+    paths.sort();
+    paths
+}
 
 #[test]
 fn every_example_filter_parses_and_runs() {
     let sim = sim();
-    let mut seen = 0;
-    for entry in std::fs::read_dir(repo("filters")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("json") {
-            continue;
-        }
-        seen += 1;
+    let examples = files("filters", "json");
+    assert!(examples.len() >= 5, "found the examples");
+    for path in examples {
         let value: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let mut cmd = bin_for(&sim, "alice");
@@ -39,5 +53,78 @@ fn every_example_filter_parses_and_runs() {
         );
         assert!(!stderr.contains("warning"), "{}: {stderr}", path.display());
     }
-    assert!(seen >= 5, "found the examples");
+}
+
+#[test]
+fn every_example_profile_parses() {
+    let examples = files("profiles", "yaml");
+    assert!(examples.len() >= 2);
+    for path in examples {
+        let profile = Profile::load(path.to_str().unwrap(), Path::new("."))
+            .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+        assert!(!profile.accounts.is_empty(), "{}", path.display());
+        for account in &profile.accounts {
+            account.server_url().unwrap();
+        }
+    }
+}
+
+#[test]
+fn every_example_job_parses_and_previews_against_the_simulator() {
+    let sim = sim();
+    let examples = files("filters", "yaml");
+    assert!(!examples.is_empty());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for path in examples {
+        let file = JobFile::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let profile = Profile::load(&file.profile, path.parent().unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+        for job in &file.jobs {
+            let names: Vec<String> = job
+                .accounts
+                .clone()
+                .unwrap_or_else(|| profile.accounts.iter().map(|a| a.name.clone()).collect());
+            let report = runtime.block_on(async {
+                let limiter = immich_smart_albums::job::account::limiter(8);
+                let mut slots = Vec::new();
+                for name in &names {
+                    // The profile's servers are examples; the simulator stands in for them.
+                    let client = Client::connect(
+                        &ServerUrl::parse(&sim.url()).unwrap(),
+                        ApiKey::new(sim.account(name).api_key).unwrap(),
+                        &ClientOptions::default(),
+                    )
+                    .await
+                    .unwrap();
+                    let user = client.me().await.unwrap();
+                    slots.push(Slot {
+                        name: name.clone(),
+                        account: Ok(Account {
+                            name: name.clone(),
+                            client,
+                            user,
+                            limiter: limiter.clone(),
+                        }),
+                    });
+                }
+                let owner = job.album_owner.clone().unwrap_or_else(|| names[0].clone());
+                run_job(job, &slots, &owner, Mode::Preview, false).await
+            });
+            let report =
+                report.unwrap_or_else(|e| panic!("{} job {}: {e:#}", path.display(), job.name));
+            assert!(
+                !report.failed(),
+                "{} job {}: {report:#?}",
+                path.display(),
+                job.name
+            );
+            assert!(
+                report.accounts.iter().any(|a| a.album.to_add > 0),
+                "{} job {} finds something in the simulator",
+                path.display(),
+                job.name
+            );
+        }
+    }
+    assert!(sim.changing_requests().is_empty());
 }
