@@ -22,8 +22,56 @@ pub mod sim;
 
 use cli::{Cli, Command};
 
-/// Runs a parsed command line; returns the exit code of a run that finished.
+/// Exit code after an interrupt (Ctrl-C), as shells report it: 128 + SIGINT.
+pub const EXIT_INTERRUPTED: i32 = 130;
+/// Exit code after SIGTERM (from `kill`, systemd, or a cron daemon that stops): 128 + SIGTERM.
+pub const EXIT_TERMINATED: i32 = 143;
+
+/// Runs a parsed command line; returns the exit code of a run that finished. Ctrl-C or SIGTERM stops a
+/// run cleanly: requests in flight are dropped, the sync lock is released, and the next run completes
+/// the work (adding is idempotent). Nothing local is half-written: the only files written (profiles, key
+/// files) are replaced whole.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    if let Some(Command::Sim(args)) = &cli.command {
+        // Ctrl-C is how the simulator is meant to stop.
+        return demo::serve(args).await;
+    }
+    tokio::select! {
+        result = dispatch(cli) => result,
+        (name, code) = shutdown_signal() => {
+            eprintln!(
+                "interrupted by {name}: stopped cleanly; what was added stays, and the next run \
+                 completes the work"
+            );
+            Ok(code)
+        }
+    }
+}
+
+/// Waits for Ctrl-C or (on Unix) SIGTERM.
+async fn shutdown_signal() -> (&'static str, i32) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => ("Ctrl-C", EXIT_INTERRUPTED),
+                _ = terminate.recv() => ("SIGTERM", EXIT_TERMINATED),
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                ("Ctrl-C", EXIT_INTERRUPTED)
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        ("Ctrl-C", EXIT_INTERRUPTED)
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         None => {
             let dropin = dropin::DropIn::from_args(&cli.dropin, &cli.global)?;

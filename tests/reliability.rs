@@ -1,0 +1,329 @@
+//! Reliability end to end: a chaos run of a two-account job with a safe album under injected faults
+//! (the safe album never takes a flagged photo, no file goes in twice, nothing is removed, and once the
+//! faults stop one more run converges), an account whose server is down, and SIGTERM in the middle of a
+//! sync.
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::Path;
+use std::time::Duration;
+
+use immich_smart_albums::filter::{SearchFilter, run_search};
+use immich_smart_albums::immich::{Client, ClientOptions, RetryPolicy, SearchKind, ServerUrl};
+use immich_smart_albums::job::JobFile;
+use immich_smart_albums::job::run::{Account, Mode, Slot, run_job};
+use immich_smart_albums::secret::ApiKey;
+use immich_smart_albums::sim::{FaultPlan, FaultRule, SimConfig, Simulator};
+use serde_json::json;
+
+const JOB: &str = "
+profile: family
+jobs:
+  kids:
+    include:
+      - any:
+          - people: [Mia]
+          - people: [Leo]
+    exclude:
+      - metadata: {type: VIDEO}
+    album: Kids
+    safe:
+      album: Kids (safe)
+      exclude:
+        - smart: {query: nsfw, resultLimit: 15}
+";
+
+fn options(max_attempts: u32) -> ClientOptions {
+    ClientOptions {
+        connect_timeout: Duration::from_secs(5),
+        timeout: Duration::from_secs(20),
+        retry: RetryPolicy {
+            max_attempts,
+            min_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+            max_total: Duration::from_secs(10),
+        },
+    }
+}
+
+async fn slots(sim: &Simulator, options: &ClientOptions) -> Vec<Slot> {
+    let limiter = immich_smart_albums::job::account::limiter(8);
+    let mut slots = Vec::new();
+    for name in ["alice", "bob"] {
+        let account = async {
+            let client = Client::connect(
+                &ServerUrl::parse(&format!("{}/api", sim.url())).unwrap(),
+                ApiKey::new(sim.account(name).api_key).unwrap(),
+                options,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            let user = client.me().await.map_err(|e| e.to_string())?;
+            Ok(Account {
+                name: name.into(),
+                client,
+                user,
+                limiter: limiter.clone(),
+            })
+        }
+        .await;
+        slots.push(Slot {
+            name: name.into(),
+            account,
+        });
+    }
+    slots
+}
+
+fn sync(sim: &Simulator, options: &ClientOptions) -> anyhow::Result<bool> {
+    let file = JobFile::parse(Path::new("jobs.yaml"), JOB)?;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let slots = slots(sim, options).await;
+        let report = run_job(&file.jobs[0], &slots, "alice", Mode::Sync, false).await?;
+        Ok(report.failed())
+    })
+}
+
+fn contents(sim: &Simulator, name: &str) -> BTreeSet<String> {
+    match sim.album_by_name(name).as_slice() {
+        [] => BTreeSet::new(),
+        [id] => sim.album_assets(id).into_iter().collect(),
+        more => panic!("{} albums named {name}", more.len()),
+    }
+}
+
+/// Checksums the safe exclusion finds in any account, without faults.
+fn flagged(sim: &Simulator) -> HashSet<String> {
+    let filter = SearchFilter::from_value(
+        SearchKind::Smart,
+        "nsfw".into(),
+        json!({"query": "nsfw", "resultLimit": 15}),
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut found = HashSet::new();
+        for slot in slots(sim, &options(1)).await {
+            let client = slot.account.unwrap().client;
+            for hit in run_search(&client, &filter, None)
+                .await
+                .unwrap()
+                .into_values()
+            {
+                found.insert(hit.checksum.to_string());
+            }
+        }
+        found
+    })
+}
+
+fn sim(seed: u64) -> Simulator {
+    Simulator::start(SimConfig {
+        seed,
+        assets_per_account: 250,
+        ..SimConfig::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn chaos_runs_keep_the_invariants_and_converge_once_the_faults_stop() {
+    let mut all_failed_runs = 0;
+    for seed in 1..=8u64 {
+        let sim = sim(seed);
+        let flagged = flagged(&sim);
+        let checksum: HashMap<String, String> = ["alice", "bob"]
+            .iter()
+            .flat_map(|a| sim.assets(a))
+            .map(|a| (a.id, a.checksum))
+            .collect();
+        // The photos each album should end with, from a fault-free twin of the same library. Which
+        // account's copy of a shared file goes in may differ (whoever succeeded first adds it), so the
+        // albums are compared by file.
+        let files = |ids: BTreeSet<String>| -> BTreeSet<String> {
+            ids.iter().map(|id| checksum[id].clone()).collect()
+        };
+        let twin = self::sim(seed);
+        assert!(!sync(&twin, &options(5)).unwrap());
+        let (want_main, want_safe) = (
+            files(contents(&twin, "Kids")),
+            files(contents(&twin, "Kids (safe)")),
+        );
+        assert!(!want_safe.is_empty() && want_safe.len() < want_main.len());
+
+        sim.set_faults(FaultPlan {
+            seed,
+            rules: vec![FaultRule {
+                after_handler: 0.5,
+                ..FaultRule::uniform("*", 0.2)
+            }],
+            always_fail: Vec::new(),
+        });
+        let (mut main, mut safe) = (BTreeSet::new(), BTreeSet::new());
+        let mut failed_runs = 0;
+        for _ in 0..3 {
+            // Two attempts per call: under a 20% fault rate some runs fail part-way, as they would.
+            match sync(&sim, &options(2)) {
+                Ok(false) => {}
+                Ok(true) | Err(_) => failed_runs += 1,
+            }
+            let (now_main, now_safe) = (contents(&sim, "Kids"), contents(&sim, "Kids (safe)"));
+            assert!(
+                main.is_subset(&now_main) && safe.is_subset(&now_safe),
+                "seed {seed}: nothing is removed"
+            );
+            for album in [&now_main, &now_safe] {
+                let files: HashSet<&String> = album.iter().map(|id| &checksum[id]).collect();
+                assert_eq!(
+                    files.len(),
+                    album.len(),
+                    "seed {seed}: a file went in twice"
+                );
+            }
+            for id in &now_safe {
+                assert!(
+                    !flagged.contains(&checksum[id]),
+                    "seed {seed}: a flagged photo reached the safe album"
+                );
+            }
+            (main, safe) = (now_main, now_safe);
+        }
+        assert!(
+            sim.requests().iter().any(|r| r.fault.is_some()),
+            "seed {seed}: faults were injected"
+        );
+
+        sim.clear_faults();
+        assert!(
+            !sync(&sim, &options(5)).unwrap(),
+            "seed {seed}: the run after the faults succeeds"
+        );
+        assert_eq!(
+            files(contents(&sim, "Kids")),
+            want_main,
+            "seed {seed} (failed runs: {failed_runs})"
+        );
+        assert_eq!(
+            files(contents(&sim, "Kids (safe)")),
+            want_safe,
+            "seed {seed}"
+        );
+        let removals = sim
+            .requests()
+            .iter()
+            .filter(|r| r.method == "DELETE")
+            .count();
+        assert_eq!(removals, 0);
+        all_failed_runs += failed_runs;
+    }
+    assert!(
+        all_failed_runs > 0,
+        "the fault rate made some runs fail, so failing closed was exercised"
+    );
+}
+
+#[test]
+fn an_account_whose_server_is_down_fails_alone() {
+    let sim = common::sim();
+    let dir = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    drop(listener);
+    std::fs::create_dir_all(dir.path().join("profiles")).unwrap();
+    std::fs::write(
+        dir.path().join("profiles/family.yaml"),
+        format!("accounts:\n  alice:\n    server: {}\n    api_key_env: K_ALICE\n  bob:\n    server: {dead}/api\n    api_key_env: K_BOB\n", sim.url()),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("jobs.yaml"), "profile: family\njobs:\n  rome:\n    include: [{metadata: {city: Rome}}]\n    album: Rome\n").unwrap();
+    let output = common::bin()
+        .env("IMMICH_SMART_ALBUMS_CONFIG_DIR", dir.path())
+        .env("K_ALICE", sim.account("alice").api_key)
+        .env("K_BOB", "bobs-key")
+        .args(["sync", "--connect-timeout", "2"])
+        .arg(dir.path().join("jobs.yaml"))
+        .output()
+        .unwrap();
+    let stdout = common::stdout_of(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{stdout}{}",
+        common::stderr_of(&output)
+    );
+    assert!(
+        stdout.contains("bob failed") && stdout.contains("could not reach the server"),
+        "{stdout}"
+    );
+    assert!(!contents(&sim, "Rome").is_empty(), "alice finished");
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_in_the_middle_of_a_sync_stops_cleanly_and_the_next_run_completes() {
+    let sim = Simulator::start(SimConfig {
+        seed: 3,
+        assets_per_account: 300,
+        latency: Duration::from_millis(120),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("profiles")).unwrap();
+    std::fs::write(
+        dir.path().join("profiles/family.yaml"),
+        format!("accounts:\n  alice:\n    server: {url}\n    api_key_env: K_ALICE\n  bob:\n    server: {url}\n    api_key_env: K_BOB\n", url = sim.url()),
+    )
+    .unwrap();
+    let job = dir.path().join("jobs.yaml");
+    std::fs::write(&job, JOB).unwrap();
+    let command = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_immich-smart-albums"));
+        cmd.env("IMMICH_SMART_ALBUMS_CONFIG_DIR", dir.path())
+            .env("K_ALICE", sim.account("alice").api_key)
+            .env("K_BOB", sim.account("bob").api_key)
+            .arg("sync")
+            .arg(&job);
+        cmd
+    };
+    let child = command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it has started changing things: the album exists.
+    while sim.changing_requests().is_empty() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = common::stderr_of(&output);
+    assert_eq!(output.status.code(), Some(143), "{stderr}");
+    assert!(
+        stderr.contains("interrupted by SIGTERM: stopped cleanly"),
+        "{stderr}"
+    );
+
+    // The lock was released and the next run completes the work; the one after has nothing to do.
+    let output = command().output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        common::stderr_of(&output)
+    );
+    assert!(!common::stderr_of(&output).contains("another sync"));
+    let output = command().arg("--quiet").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        common::stdout_of(&output).starts_with("kids: added 0 to \"Kids\", 0 to \"Kids (safe)\""),
+        "{}",
+        common::stdout_of(&output)
+    );
+}
