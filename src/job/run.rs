@@ -194,6 +194,17 @@ pub async fn run_job(
         }
     }
 
+    if let Some(error) = slots
+        .iter()
+        .position(|s| s.name == owner)
+        .and_then(|i| errors[i].as_ref())
+    {
+        anyhow::bail!(
+            "job `{}`: the album owner `{owner}` failed: {error}",
+            spec.name
+        );
+    }
+
     let plans: Vec<AccountPlan> = indexes
         .iter()
         .map(|index| {

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::process::Output;
 
 use assert_cmd::Command;
 use immich_smart_albums::sim::{SimConfig, Simulator};
@@ -73,4 +74,42 @@ pub fn stdout_of(output: &std::process::Output) -> String {
 
 pub fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A config directory with a profile `family` whose keys come from variables, and a job directory.
+pub struct Setup {
+    pub dir: tempfile::TempDir,
+    pub sim: Simulator,
+}
+
+impl Setup {
+    pub fn new(sim: Simulator) -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let profile = format!(
+            "accounts:\n  alice:\n    server: {url}\n    api_key_env: TEST_KEY_ALICE\n  bob:\n    server: {url}/api\n    api_key_env: TEST_KEY_BOB\n",
+            url = sim.url()
+        );
+        std::fs::create_dir_all(dir.path().join("profiles")).unwrap();
+        std::fs::write(dir.path().join("profiles/family.yaml"), profile).unwrap();
+        Setup { dir, sim }
+    }
+
+    pub fn job(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    pub fn bin(&self) -> Command {
+        let mut cmd = bin();
+        cmd.env("IMMICH_SMART_ALBUMS_CONFIG_DIR", self.dir.path())
+            .env("TEST_KEY_ALICE", self.sim.account("alice").api_key)
+            .env("TEST_KEY_BOB", self.sim.account("bob").api_key)
+            .current_dir(self.dir.path());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.bin().args(args).output().unwrap()
+    }
 }
