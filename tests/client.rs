@@ -184,3 +184,33 @@ fn refused_keys_and_unreachable_servers_name_the_endpoint() {
         "{text}"
     );
 }
+
+#[test]
+fn albums_are_created_and_shared_as_editor_or_viewer() {
+    use immich_smart_albums::immich::{AlbumRole, AlbumUserAdd};
+    let sim = common::sim_with(&["alice", "bob", "carol"], 50);
+    let (album, shared) = runtime().block_on(async {
+        let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
+        let bob = AlbumUserAdd {
+            user_id: sim.account("bob").user_id,
+            role: AlbumRole::Editor,
+        };
+        let album = c.create_album("Shared", &[bob]).await.unwrap();
+        let carol = AlbumUserAdd {
+            user_id: sim.account("carol").user_id,
+            role: AlbumRole::Viewer,
+        };
+        let shared = c.share_album(&album.id, &[carol]).await.unwrap();
+        (album, shared)
+    });
+    assert_eq!(album.owner().unwrap().id, sim.account("alice").user_id);
+    assert_eq!(
+        album.role_of(&sim.account("bob").user_id),
+        Some(AlbumRole::Editor)
+    );
+    assert_eq!(
+        shared.role_of(&sim.account("carol").user_id),
+        Some(AlbumRole::Viewer)
+    );
+    assert_eq!(sim.album_by_name("Shared"), vec![album.id]);
+}

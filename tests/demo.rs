@@ -49,3 +49,50 @@ fn the_demo_previews_adds_and_then_has_nothing_left_to_add() {
         steps[6]
     );
 }
+
+#[test]
+fn sim_serves_until_stopped_and_prints_each_accounts_key() {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_immich-smart-albums"))
+        .args([
+            "sim",
+            "--port",
+            "0",
+            "--assets",
+            "50",
+            "--seed",
+            "9",
+            "--accounts",
+            "alice,bob,carol",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(
+        first.starts_with("Immich simulator on http://127.0.0.1:"),
+        "{first}"
+    );
+    let url = first.split_whitespace().nth(3).unwrap().to_string();
+    let mut keys = Vec::new();
+    for _ in 0..3 {
+        let line = lines.next().unwrap().unwrap();
+        keys.push(line.split_whitespace().last().unwrap().to_string());
+    }
+    // The printed key works against the printed URL.
+    let output = bin()
+        .args([
+            "--server",
+            &url,
+            "--key",
+            &keys[2],
+            "--include-metadata-file",
+        ])
+        .arg(common::repo("filters/all-photos.json"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -7,7 +7,7 @@ mod common;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use immich_smart_albums::immich::{Client, ClientOptions, ServerUrl};
+use immich_smart_albums::immich::{Client, ClientOptions, RetryPolicy, ServerUrl};
 use immich_smart_albums::job::JobFile;
 use immich_smart_albums::job::run::{Account, JobReport, Mode, Slot, run_job};
 use immich_smart_albums::secret::ApiKey;
@@ -413,4 +413,27 @@ fn the_text_report_has_a_column_per_account_and_totals() {
     assert_eq!(doc["version"], 1);
     assert_eq!(doc["jobs"][0]["accounts"][1]["account"], "bob");
     assert!(doc["jobs"][0]["accounts"][0]["safe"]["to_add"].is_u64());
+}
+
+#[test]
+fn the_safe_album_fails_closed_when_one_accounts_smart_search_keeps_failing() {
+    let sim = common::sim();
+    // Every smart search of bob's fails (503), retries included: his safe exclusions are unknown.
+    sim.fail_always("bob", "POST /api/search/smart");
+    let report = run(&sim, SAFE, Mode::Sync, &HashMap::new()).unwrap();
+    assert!(report.failed());
+    let reason = report.safe.as_ref().unwrap().fail_closed.clone().unwrap();
+    assert!(
+        reason.contains("`bob`") && reason.contains("503"),
+        "{reason}"
+    );
+    assert!(
+        report.accounts[1].error.is_none(),
+        "bob's main searches worked"
+    );
+    assert!(
+        report.accounts[1].album.added > 0,
+        "bob still adds to the main album"
+    );
+    assert!(sim.album_by_name("Mia (for grandparents)").is_empty());
 }
