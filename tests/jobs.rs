@@ -31,13 +31,19 @@ async fn slots(sim: &Simulator, names: &[&str], keys: &HashMap<&str, String>) ->
             .unwrap_or_else(|| sim.account(name).api_key);
         let server = ServerUrl::parse(&sim.url()).unwrap();
         let account = async {
-            let client = Client::connect(
-                &server,
-                ApiKey::new(key).unwrap(),
-                &ClientOptions::default(),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+            // Quick retries, so that a failure the test injects does not wait out real backoff.
+            let options = ClientOptions {
+                retry: RetryPolicy {
+                    max_attempts: 3,
+                    min_delay: std::time::Duration::from_millis(1),
+                    max_delay: std::time::Duration::from_millis(5),
+                    max_total: std::time::Duration::from_secs(5),
+                },
+                ..ClientOptions::default()
+            };
+            let client = Client::connect(&server, ApiKey::new(key).unwrap(), &options)
+                .await
+                .map_err(|e| e.to_string())?;
             let user = client.me().await.map_err(|e| e.to_string())?;
             Ok(Account {
                 name: name.to_string(),
