@@ -229,15 +229,7 @@ pub fn job(out: &mut impl Write, report: &JobReport, list: bool) -> io::Result<(
             remarks.push(format!("{name} failed: {error}"));
         }
         remarks.extend(account.notes.iter().map(|n| format!("{name} {n}")));
-        let rows = [
-            Some((&report.album.name, &account.album)),
-            report
-                .safe
-                .as_ref()
-                .zip(account.safe.as_ref())
-                .map(|(s, r)| (&s.name, r)),
-        ];
-        for (album, row) in rows.into_iter().flatten() {
+        for (album, row) in album_rows(report, account) {
             if let Some(error) = &row.error {
                 remarks.push(format!("{name}, album \"{album}\": {error}"));
             }
@@ -263,15 +255,7 @@ pub fn job(out: &mut impl Write, report: &JobReport, list: bool) -> io::Result<(
     }
     if list {
         for account in accounts {
-            let rows = [
-                Some((&report.album.name, &account.album)),
-                report
-                    .safe
-                    .as_ref()
-                    .zip(account.safe.as_ref())
-                    .map(|(s, r)| (&s.name, r)),
-            ];
-            for (album, row) in rows.into_iter().flatten() {
+            for (album, row) in album_rows(report, account) {
                 if row.links.is_empty() {
                     continue;
                 }
@@ -284,6 +268,16 @@ pub fn job(out: &mut impl Write, report: &JobReport, list: bool) -> io::Result<(
         }
     }
     writeln!(out)
+}
+
+/// An account's rows with the names of their albums: the main album, then the safe one if any.
+fn album_rows<'a>(
+    report: &'a JobReport,
+    account: &'a AccountReport,
+) -> impl Iterator<Item = (&'a str, &'a AlbumRow)> {
+    let safe = report.safe.as_ref().zip(account.safe.as_ref());
+    std::iter::once((report.album.name.as_str(), &account.album))
+        .chain(safe.map(|(summary, row)| (summary.name.as_str(), row)))
 }
 
 fn album_state(album: &AlbumSummary, applied: bool) -> String {
