@@ -139,7 +139,8 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
         immich-smart-albums preview filters/family-kids.yaml\n  \
         immich-smart-albums preview family-kids --job kids --list\n  \
-        immich-smart-albums preview filters/family-kids.yaml --format json\n\n\
+        immich-smart-albums preview filters/family-kids.yaml --format json\n  \
+        immich-smart-albums preview filters/family-kids.yaml --format html --output report.html\n\n\
         JOBFILE is a path (it contains / or ends in .yaml), or a name in <config dir>/jobs/. \
         See docs/jobs.md.")]
     Preview(PreviewArgs),
@@ -152,6 +153,26 @@ pub enum Command {
         Exit codes: 0 done, 1 something failed on a server, 2 a mistake in a file or flag. \
         See docs/jobs.md.")]
     Sync(SyncArgs),
+
+    /// Print a shell completion script
+    #[command(after_help = "Examples:\n  \
+        immich-smart-albums completions bash > ~/.local/share/bash-completion/completions/immich-smart-albums\n  \
+        immich-smart-albums completions zsh > ~/.zfunc/_immich-smart-albums\n  \
+        immich-smart-albums completions fish > ~/.config/fish/completions/immich-smart-albums.fish\n  \
+        immich-smart-albums completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff)
+    #[command(after_help = "Example:\n  \
+        immich-smart-albums man > immich-smart-albums.1 && man ./immich-smart-albums.1")]
+    Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 /// How job reports are printed.
@@ -161,6 +182,8 @@ pub enum JobFormat {
     Text,
     /// One JSON document (see docs/jobs.md)
     Json,
+    /// One self-contained HTML page with thumbnails (`preview` only; see docs/jobs.md)
+    Html,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -180,6 +203,14 @@ pub struct PreviewArgs {
     /// Also list the links of the assets that would be added
     #[arg(long)]
     pub list: bool,
+
+    /// Write the report to this file instead of stdout (needed for --format html)
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// With --format html: thumbnails shown per section; the rest are counted
+    #[arg(long, value_name = "N", default_value_t = crate::html::DEFAULT_PER_SECTION)]
+    pub thumbnails: usize,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -168,6 +168,8 @@ pub async fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         job: None,
         format: JobFormat::Text,
         list: false,
+        output: None,
+        thumbnails: crate::html::DEFAULT_PER_SECTION,
     };
     code = code.max(jobcmd::preview(&preview, global).await?);
     let sync = SyncArgs {

@@ -2,6 +2,7 @@
 //! (filters, profile, accounts, keys) before the first request; then its accounts are connected once
 //! and its jobs run one after the other. `sync` holds a lock per job file so that overlapping cron runs
 //! do not race; one failing job file does not stop the others, and the exit code is the worst of them.
+//! `preview --format html` also fetches the thumbnails of what it shows (see [`crate::html`]).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -18,7 +19,7 @@ use crate::cli::{GlobalArgs, JobFormat, PreviewArgs, SyncArgs};
 use crate::error::{EXIT_FAILURE, EXIT_INPUT, EXIT_OK, exit_code, input_error};
 use crate::immich::Client;
 use crate::job::JobFile;
-use crate::job::run::{Account, JobReport, Mode, Slot, run_job};
+use crate::job::run::{Account, JobReport, Mode, RunOptions, Slot, run_job_with};
 use crate::profile::{self, Profile, Settings};
 use crate::report;
 
@@ -38,6 +39,24 @@ pub fn resolve_job_path(name_or_path: &str) -> PathBuf {
     }
 }
 
+/// The names of the job files in `<config dir>/jobs/`, or `(none)`.
+fn job_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(profile::config_dir().join("jobs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".yaml").map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        names.push("(none)".to_string());
+    }
+    names
+}
+
 /// A job file with everything it needs, checked.
 struct Loaded {
     file: JobFile,
@@ -47,6 +66,14 @@ struct Loaded {
 
 fn load(name_or_path: &str, job: Option<&str>, global: &GlobalArgs) -> anyhow::Result<Loaded> {
     let path = resolve_job_path(name_or_path);
+    if !path.exists() && path.as_path() != Path::new(name_or_path) {
+        return Err(input_error(format!(
+            "no job file named `{name_or_path}`: {} does not exist; the job files there are: {}. \
+             Give a path (e.g. filters/family-kids.yaml) or put the file there; see docs/jobs.md",
+            path.display(),
+            job_names().join(", ")
+        )));
+    }
     let file = JobFile::load(&path)?;
     file.select(job)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -157,9 +184,9 @@ async fn run_file(
     loaded: &Loaded,
     job: Option<&str>,
     mode: Mode,
-    list: bool,
+    options: RunOptions,
     progress: &ProgressBar,
-) -> anyhow::Result<Vec<JobReport>> {
+) -> anyhow::Result<(Vec<JobReport>, Connected)> {
     progress.set_message(format!("{}: connecting", loaded.file.path.display()));
     let accounts = connect(loaded, job).await?;
     let mut reports = Vec::new();
@@ -188,11 +215,14 @@ async fn run_file(
             spec.name,
             names.join(", ")
         ));
-        let report = run_job(spec, &slots, &owner, mode, list).await?;
+        let report = run_job_with(spec, &slots, &owner, mode, options).await?;
         reports.push(report);
     }
-    Ok(reports)
+    Ok((reports, accounts))
 }
+
+/// The accounts of a job file, by name: connected, or why not.
+type Connected = HashMap<String, Result<Account, String>>;
 
 fn spinner(quiet: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
@@ -209,25 +239,57 @@ fn spinner(quiet: bool) -> ProgressBar {
 /// `preview JOBFILE`: what a sync would do, per account; changes nothing.
 pub async fn preview(args: &PreviewArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     let loaded = load(&args.jobfile, args.job.as_deref(), global)?;
+    let html = args.format == JobFormat::Html;
     let progress = spinner(false);
+    let options = RunOptions {
+        list: args.list,
+        ids: html,
+    };
     let result = run_file(
         &loaded,
         args.job.as_deref(),
         Mode::Preview,
-        args.list,
+        options,
         &progress,
     )
     .await;
-    progress.finish_and_clear();
-    let reports = result?;
-    let mut out = report::stdout();
+    let (reports, accounts) = match result {
+        Ok(done) => done,
+        Err(error) => {
+            progress.finish_and_clear();
+            return Err(error);
+        }
+    };
+    let mut text = Vec::new();
     match args.format {
-        JobFormat::Json => report::jobs_json(&mut out, &reports)?,
+        JobFormat::Json => report::jobs_json(&mut text, &reports)?,
         JobFormat::Text => {
             for r in &reports {
-                report::job(&mut out, r, args.list)?;
+                report::job(&mut text, r, args.list)?;
             }
         }
+        JobFormat::Html => {
+            progress.set_message("fetching thumbnails");
+            let gallery = crate::html::fetch(&reports, &accounts, args.thumbnails).await;
+            let source = loaded.file.path.display().to_string();
+            text = crate::html::render(&source, &reports, &gallery, args.thumbnails).into_bytes();
+        }
+    }
+    progress.finish_and_clear();
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|error| {
+                input_error(format!(
+                    "--output {}: cannot write it: {error}",
+                    path.display()
+                ))
+            })?;
+            report::line(
+                &mut report::stdout(),
+                &format!("Wrote the preview to {}", path.display()),
+            )?;
+        }
+        None => report::generated(&mut report::stdout(), &text)?,
     }
     Ok(if reports.iter().any(JobReport::failed) {
         EXIT_FAILURE
@@ -263,6 +325,13 @@ fn lock(job_path: &Path) -> anyhow::Result<Option<Lock>> {
 
 /// `sync JOBFILE...`: applies every job, for cron.
 pub async fn sync(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+    if args.format == JobFormat::Html {
+        return Err(input_error(format!(
+            "--format html is for preview: run `immich-smart-albums preview {} --format html \
+             --output report.html` first, then sync",
+            args.jobfiles[0]
+        )));
+    }
     let mut worst = EXIT_OK;
     let mut all_reports = Vec::new();
     for name in &args.jobfiles {
@@ -309,13 +378,14 @@ async fn sync_one(
         return Ok(EXIT_OK);
     };
     let progress = spinner(args.quiet);
-    let result = run_file(&loaded, args.job.as_deref(), Mode::Sync, false, &progress).await;
+    let options = RunOptions::default();
+    let result = run_file(&loaded, args.job.as_deref(), Mode::Sync, options, &progress).await;
     progress.finish_and_clear();
-    let reports = result?;
+    let (reports, _) = result?;
     let mut out = report::stdout();
     for r in &reports {
         match (args.format, args.quiet) {
-            (JobFormat::Json, _) => {}
+            (JobFormat::Json | JobFormat::Html, _) => {}
             (JobFormat::Text, true) => report::job_line(&mut out, r)?,
             (JobFormat::Text, false) => report::job(&mut out, r, false)?,
         }

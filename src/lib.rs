@@ -3,7 +3,8 @@
 //! The data flows one way: command line ([`cli`]) → filters ([`filter`]) → per-account searches through
 //! the client ([`immich`]) → the selection ([`job`]) → the album ([`album`]) → the report ([`report`]).
 //! [`profile`] holds the named sets of accounts, their keys and the run settings. [`sim`] is an Immich
-//! simulator for tests, the demo and benchmarks.
+//! simulator for tests, the demo and benchmarks. [`html`] is the HTML preview page, and [`shell`] the
+//! completion scripts and man page.
 
 pub mod album;
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod demo;
 pub mod dropin;
 pub mod error;
 pub mod filter;
+pub mod html;
 pub mod immich;
 pub mod job;
 pub mod jobcmd;
@@ -18,6 +20,7 @@ pub mod logging;
 pub mod profile;
 pub mod report;
 pub mod secret;
+pub mod shell;
 pub mod sim;
 
 use cli::{Cli, Command};
@@ -82,5 +85,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Profiles(args)) => profile::run(&args, &cli.global).await,
         Some(Command::Preview(args)) => jobcmd::preview(&args, &cli.global).await,
         Some(Command::Sync(args)) => jobcmd::sync(&args, &cli.global).await,
+        Some(Command::Completions(args)) => shell::completions(args.shell),
+        Some(Command::Man) => shell::man(),
     }
 }

@@ -121,6 +121,12 @@ pub fn heading(out: &mut impl Write, text: &str) -> io::Result<()> {
     writeln!(out)
 }
 
+/// A generated document as it is: a completion script, the man page, an HTML report without --output.
+pub fn generated(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
+    out.write_all(bytes)?;
+    out.flush()
+}
+
 /// A line of explanation, for the demo and the simulator.
 pub fn line(out: &mut impl Write, text: &str) -> io::Result<()> {
     writeln!(out, "{text}")

@@ -1,7 +1,7 @@
 //! The Immich HTTP client. [`Client::connect`] turns a server URL as a user writes it (`https://host`,
 //! `https://host/` or `https://host/api`) into the API base, discovering it through
-//! `/.well-known/immich` when given the bare site. Every call then goes through one send path,
-//! [`Client::call`]: it adds `x-api-key`, applies the connect and request timeouts, retries what a
+//! `/.well-known/immich` when given the bare site. Every call then goes through one send path
+//! ([`Client::call`] for JSON answers, [`Client::call_binary`] for images, both over one `attempt`): it adds `x-api-key`, applies the connect and request timeouts, retries what a
 //! restarting proxy or server gets wrong (see [`super::retry`]), logs the endpoint and status (never a
 //! header), and turns every failure into an [`ApiError`] that names the endpoint and the attempts made.
 //! Redirects are followed only within the same origin, so the key never travels to another host.
@@ -21,6 +21,16 @@ use super::types::{
     ServerVersion, User,
 };
 use crate::secret::ApiKey;
+
+/// The `accept` header of JSON calls.
+const JSON: &str = "application/json";
+
+/// An answer that is not JSON: its bytes and content type.
+#[derive(Debug, Clone)]
+pub struct Binary {
+    pub bytes: Vec<u8>,
+    pub content_type: Option<String>,
+}
 
 /// Timeouts and retries for every request of a client.
 #[derive(Debug, Clone)]
@@ -261,26 +271,55 @@ impl Client {
             }
         };
         let safety = safety_of(&method, path);
+        let (method, url, at, body) = (&method, &url, endpoint.as_str(), body.as_deref());
+        retry::run(&self.retry, &endpoint, safety, move || async move {
+            let answer = self.attempt(method, url, at, query, body, JSON).await?;
+            serde_json::from_slice(&answer.bytes).map_err(|error| {
+                // A 2xx with a body that is not the API's JSON: most often one cut off by a proxy.
+                let error = ApiError::new(at, ApiErrorKind::Decode(error.to_string()));
+                Failure::new(error, Class::Transient)
+            })
+        })
+        .await
+    }
+
+    /// The send path for an answer that is not JSON (an image): the same key, timeouts, retries and
+    /// logging as [`Client::call`], with the body and its content type as they came.
+    pub async fn call_binary(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        accept: &str,
+    ) -> Result<Binary, ApiError> {
+        let path = path.trim_start_matches('/');
+        let url = self
+            .api
+            .join(path)
+            .expect("API paths are valid relative URLs");
+        let endpoint = format!("{method} {}", url.path());
+        let safety = safety_of(&method, path);
         retry::run(&self.retry, &endpoint, safety, || {
-            self.attempt(&method, &url, &endpoint, query, body.as_deref())
+            self.attempt(&method, &url, &endpoint, query, None, accept)
         })
         .await
     }
 
     /// One request of a call, its failure classed for [`retry::run`].
-    async fn attempt<T: DeserializeOwned>(
+    async fn attempt(
         &self,
         method: &Method,
         url: &Url,
         endpoint: &str,
         query: &[(&str, String)],
         body: Option<&[u8]>,
-    ) -> Result<T, Failure> {
+        accept: &str,
+    ) -> Result<Binary, Failure> {
         let mut request = self
             .http
             .request(method.clone(), url.clone())
             .header("x-api-key", self.key.expose())
-            .header("accept", "application/json");
+            .header("accept", accept);
         if !query.is_empty() {
             request = request.query(query);
         }
@@ -304,6 +343,7 @@ impl Client {
         };
         let correlation_id = header("x-correlation-id");
         let location = header("location");
+        let content_type = header("content-type");
         let retry_after = retry::parse_retry_after(header("retry-after").as_deref());
         let bytes = response.bytes().await.map_err(|error| {
             // The status line came, the body did not: a cut-off answer.
@@ -343,10 +383,9 @@ impl Client {
                 retry_after: (status.as_u16() == 429).then_some(retry_after).flatten(),
             });
         }
-        serde_json::from_slice(&bytes).map_err(|error| {
-            // A 2xx with a body that is not the API's JSON: most often one cut off by a proxy.
-            let error = ApiError::new(endpoint, ApiErrorKind::Decode(error.to_string()));
-            Failure::new(error, Class::Transient)
+        Ok(Binary {
+            bytes: bytes.to_vec(),
+            content_type,
         })
     }
 
@@ -429,6 +468,17 @@ impl Client {
             &format!("albums/{id}/assets"),
             &[],
             Some(&body),
+        )
+        .await
+    }
+
+    /// An asset's small thumbnail (`size=thumbnail`), as the server encodes it (WebP or JPEG on Immich).
+    pub async fn thumbnail(&self, asset_id: &str) -> Result<Binary, ApiError> {
+        self.call_binary(
+            Method::GET,
+            &format!("assets/{asset_id}/thumbnail"),
+            &[("size", "thumbnail".to_string())],
+            "image/*",
         )
         .await
     }

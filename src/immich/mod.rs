@@ -7,7 +7,7 @@ mod retry;
 mod search;
 mod types;
 
-pub use client::{Client, ClientOptions, ServerUrl};
+pub use client::{Binary, Client, ClientOptions, ServerUrl};
 pub use error::{ApiError, ApiErrorKind};
 pub use retry::RetryPolicy;
 pub use search::{MAX_PAGE_SIZE, SearchKind, pages};

@@ -5,6 +5,9 @@
 //! - assets with the same checksum are one photo: the first account in job order that has it adds it;
 //! - against an album: a photo whose checksum the album already holds (added by anyone, by hand too) is
 //!   not added again.
+//!
+//! Besides the counts, the merge keeps which copy each dropped duplicate gave way to, and the album split
+//! keeps which assets the album's own exclusions removed, for the HTML preview.
 
 use std::collections::{HashMap, HashSet};
 
@@ -31,6 +34,18 @@ pub struct Merged {
     pub duplicates: usize,
     /// The copies this account contributes, one per file, in rank order.
     pub chosen: Vec<Hit>,
+    /// The duplicates dropped from this account, each with the copy kept instead.
+    pub dropped: Vec<Dropped>,
+}
+
+/// A copy dropped as a duplicate, and the copy kept in its place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dropped {
+    /// The dropped asset, as this account sees it.
+    pub id: Uuid,
+    /// The index (in job order) of the account that adds the kept copy.
+    pub kept_account: usize,
+    pub kept_id: Uuid,
 }
 
 /// Merges accounts in job order. `None` stands for an account that failed: it contributes nothing.
@@ -84,17 +99,34 @@ pub fn merge(
         }
     }
 
-    let mut claimed: HashSet<&str> = HashSet::new();
+    // Who adds each file: checksum -> (account, id of the copy it adds).
+    let mut claimed: HashMap<&str, (usize, Uuid)> = HashMap::new();
+    let mut dropped: Vec<(usize, &Hit)> = Vec::new();
     for (i, hits) in kept.iter().enumerate() {
         let Some(share) = merged[i].as_mut() else {
             continue;
         };
         for hit in hits {
-            if holder[&hit.id] == i && claimed.insert(&hit.checksum) {
+            if holder[&hit.id] == i && !claimed.contains_key(&*hit.checksum) {
+                claimed.insert(&hit.checksum, (i, hit.id));
                 share.chosen.push((*hit).clone());
             } else {
                 share.duplicates += 1;
+                dropped.push((i, hit));
             }
+        }
+    }
+    // Every dropped copy's file is claimed by now: its id's holder kept it, and either claimed its
+    // checksum or found it claimed.
+    for (i, hit) in dropped {
+        if let (Some(share), Some(&(kept_account, kept_id))) =
+            (merged[i].as_mut(), claimed.get(&*hit.checksum))
+        {
+            share.dropped.push(Dropped {
+                id: hit.id,
+                kept_account,
+                kept_id,
+            });
         }
     }
     merged
@@ -123,6 +155,8 @@ impl Held {
 pub struct AlbumPart {
     /// Removed by the album's own exclusions (the safe album's).
     pub excluded: usize,
+    /// The assets those exclusions removed.
+    pub excluded_ids: Vec<Uuid>,
     /// Already in the album: the same asset, or the same file under another id.
     pub already: usize,
     pub to_add: Vec<Uuid>,
@@ -138,6 +172,7 @@ pub fn against_album(
     for hit in chosen {
         if excluded.is_some_and(|e| e.contains(&hit.checksum)) {
             part.excluded += 1;
+            part.excluded_ids.push(hit.id);
         } else if held.ids.contains(&hit.id) || held.checksums.contains(&hit.checksum) {
             part.already += 1;
         } else {
@@ -188,6 +223,47 @@ mod tests {
         assert_eq!(ids(&alice.chosen), [1, 2]);
         assert_eq!(ids(&bob.chosen), [12]);
         assert_eq!(bob.duplicates, 1);
+    }
+
+    #[test]
+    fn each_dropped_duplicate_names_the_copy_kept_instead() {
+        // Bob has "x" twice and Alice has it too; Alice sees Bob's "z" (id 12) through partner
+        // sharing, and Bob, its owner, adds it.
+        let a = [hit(1, ALICE, "x", 0), hit(12, BOB, "z", 1)];
+        let b = [
+            hit(11, BOB, "x", 0),
+            hit(12, BOB, "z", 1),
+            hit(13, BOB, "x", 2),
+        ];
+        let inputs = [
+            Some(MergeInput {
+                user: Uuid::from_u128(ALICE),
+                matched: a.iter().collect(),
+            }),
+            Some(MergeInput {
+                user: Uuid::from_u128(BOB),
+                matched: b.iter().collect(),
+            }),
+        ];
+        let merged = merge(&inputs, &HashSet::new());
+        let dropped = |i: usize| -> Vec<(u128, usize, u128)> {
+            merged[i]
+                .as_ref()
+                .unwrap()
+                .dropped
+                .iter()
+                .map(|d| (d.id.as_u128(), d.kept_account, d.kept_id.as_u128()))
+                .collect()
+        };
+        assert_eq!(dropped(0), [(12, 1, 12)]);
+        assert_eq!(dropped(1), [(11, 0, 1), (13, 0, 1)]);
+        assert_eq!(merged[1].as_ref().unwrap().duplicates, 2);
+        let part = against_album(
+            &merged[1].as_ref().unwrap().chosen,
+            &Held::default(),
+            Some(&["z".into()].into()),
+        );
+        assert_eq!(part.excluded_ids, [Uuid::from_u128(12)]);
     }
 
     #[test]

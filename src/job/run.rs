@@ -3,6 +3,8 @@
 //! sync) create the album if needed and let each account add its own assets with its own key. One
 //! failing account does not stop the others, but the safe album fails closed: if any account's safe
 //! exclusions are unknown, nothing is added to it in this run. Nothing is ever removed from an album.
+//! With [`RunOptions::ids`] the report also carries the asset ids behind its counts (for the HTML
+//! preview); they never reach the text or JSON reports.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -43,6 +45,24 @@ pub struct Slot {
 pub enum Mode {
     Preview,
     Sync,
+}
+
+/// What a report carries besides the counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Links to the assets to add (`--list`).
+    pub list: bool,
+    /// The ids of the assets to add, of those a safe album leaves out, and of the dropped duplicates
+    /// with the copies kept instead.
+    pub ids: bool,
+}
+
+/// A duplicate dropped from one account, and the copy another account (or the same one) adds instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DroppedCopy {
+    pub id: String,
+    pub kept_account: String,
+    pub kept_id: String,
 }
 
 /// What a job found and did: the document behind both the text and the JSON reports.
@@ -91,6 +111,9 @@ pub struct AccountReport {
     pub after_local: usize,
     /// Dropped because another account (or another copy) contributes the same file.
     pub duplicates: usize,
+    /// With [`RunOptions::ids`]: the duplicates dropped, each with the copy kept.
+    #[serde(skip)]
+    pub dropped: Vec<DroppedCopy>,
     pub album: AlbumRow,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub safe: Option<AlbumRow>,
@@ -111,6 +134,12 @@ pub struct AlbumRow {
     /// Links to the assets to add (with `--list`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<String>,
+    /// With [`RunOptions::ids`]: the assets to add, in rank order.
+    #[serde(skip)]
+    pub to_add_ids: Vec<String>,
+    /// With [`RunOptions::ids`]: the assets this album's own exclusions removed.
+    #[serde(skip)]
+    pub excluded_ids: Vec<String>,
 }
 
 impl JobReport {
@@ -134,6 +163,18 @@ pub async fn run_job(
     owner: &str,
     mode: Mode,
     list: bool,
+) -> anyhow::Result<JobReport> {
+    let options = RunOptions { list, ids: false };
+    run_job_with(spec, slots, owner, mode, options).await
+}
+
+/// [`run_job`], with the report's extra detail chosen by `options`.
+pub async fn run_job_with(
+    spec: &JobSpec,
+    slots: &[Slot],
+    owner: &str,
+    mode: Mode,
+    options: RunOptions,
 ) -> anyhow::Result<JobReport> {
     let owner_slot = slots
         .iter()
@@ -315,13 +356,24 @@ pub async fn run_job(
         let part = match (&merged[i], &evaluated[i]) {
             (Some(share), Some(found)) => {
                 fill_counts(&mut report, share, found);
+                if options.ids {
+                    report.dropped = share
+                        .dropped
+                        .iter()
+                        .map(|d| DroppedCopy {
+                            id: d.id.to_string(),
+                            kept_account: slots[d.kept_account].name.clone(),
+                            kept_id: d.kept_id.to_string(),
+                        })
+                        .collect();
+                }
                 let main = against_album(&share.chosen, &held_main, None);
                 let safe = spec
                     .safe
                     .as_ref()
                     .map(|_| against_album(&share.chosen, &held_safe, Some(&safe_excluded)));
-                report.album = row(&main, slot, list);
-                report.safe = safe.as_ref().map(|s| row(s, slot, list));
+                report.album = row(&main, slot, options);
+                report.safe = safe.as_ref().map(|s| row(s, slot, options));
                 Some((main, safe))
             }
             _ => None,
@@ -407,8 +459,15 @@ fn fill_counts(report: &mut AccountReport, share: &Merged, found: &Evaluated) {
     report.duplicates = share.duplicates;
 }
 
-fn row(part: &AlbumPart, slot: &Slot, list: bool) -> AlbumRow {
-    let links = match (&slot.account, list) {
+fn row(part: &AlbumPart, slot: &Slot, options: RunOptions) -> AlbumRow {
+    let ids = |ids: &[Uuid]| -> Vec<String> {
+        if options.ids {
+            ids.iter().map(Uuid::to_string).collect()
+        } else {
+            Vec::new()
+        }
+    };
+    let links = match (&slot.account, options.list) {
         (Ok(account), true) => {
             let mut links: Vec<String> = part
                 .to_add
@@ -425,6 +484,8 @@ fn row(part: &AlbumPart, slot: &Slot, list: bool) -> AlbumRow {
         already: part.already,
         to_add: part.to_add.len(),
         links,
+        to_add_ids: ids(&part.to_add),
+        excluded_ids: ids(&part.excluded_ids),
         ..AlbumRow::default()
     }
 }

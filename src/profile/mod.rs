@@ -170,7 +170,11 @@ impl Profile {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let hint = if is_path(name_or_path) {
-                    String::new()
+                    format!(
+                        "; create it with `immich-smart-albums profiles add {name_or_path} ACCOUNT \
+                         --server URL`, or fix the path (relative paths start at the job file's \
+                         directory)"
+                    )
                 } else {
                     format!(
                         "; create it with `immich-smart-albums profiles add {name_or_path} ACCOUNT \

@@ -7,6 +7,7 @@
 mod faults;
 mod generator;
 mod json;
+mod png;
 mod rng;
 mod routes;
 mod search;

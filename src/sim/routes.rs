@@ -66,6 +66,7 @@ pub fn router(state: Arc<Mutex<State>>, latency: Duration, faults: Arc<Mutex<Fau
             put(add_album_assets).delete(remove_album_assets),
         )
         .route("/api/people", get(people))
+        .route("/api/assets/{id}/thumbnail", get(thumbnail))
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
         .layer(middleware::from_fn_with_state(app.clone(), gateway))
@@ -591,6 +592,49 @@ async fn remove_album_assets(
         .collect();
     st.remove_album_assets(album, &removed);
     ok(Value::Array(results))
+}
+
+// ----- thumbnails ---------------------------------------------------------------------------
+
+/// `GET /api/assets/{id}/thumbnail?size=thumbnail|preview`: a small PNG drawn from the asset's
+/// checksum (Immich sends WebP or JPEG; a browser shows either). Seen by its owner, the owner's
+/// partners and the members of an album that holds it.
+async fn thumbnail(
+    AxumState(app): AxumState<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Handled {
+    caller.require("asset.view")?;
+    let id = path_uuid(&id)?;
+    if let Some(size) = query.get("size")
+        && !["thumbnail", "preview", "fullsize"].contains(&size.as_str())
+    {
+        return Err(ApiError::validation(vec![issue_invalid_enum(
+            json!(["size"]),
+            &["fullsize", "preview", "thumbnail"],
+        )]));
+    }
+    let st = app.lock();
+    let visible = st.asset_by_id(id).filter(|&i| {
+        st.can_use_asset(caller.user, i)
+            || st
+                .albums
+                .iter()
+                .any(|a| a.role_of(caller.user).is_some() && a.assets.contains(&id))
+    });
+    let Some(asset) = visible else {
+        return Err(ApiError::bad_request("Not found or no asset.view access"));
+    };
+    let png = super::png::thumbnail(&st.assets[asset].checksum);
+    let mut resp = Response::new(Body::from(png));
+    resp.headers_mut()
+        .insert("content-type", HeaderValue::from_static("image/png"));
+    resp.headers_mut().insert(
+        "cache-control",
+        HeaderValue::from_static("private, max-age=86400, no-transform"),
+    );
+    Ok(resp)
 }
 
 // ----- people --------------------------------------------------------------------------------
