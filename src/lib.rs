@@ -6,6 +6,7 @@
 //! simulator for tests, the demo and benchmarks.
 
 pub mod album;
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod dropin;
@@ -34,5 +35,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Profiles(args)) => profile::run(&args, &cli.global).await,
         Some(Command::Preview(args)) => jobcmd::preview(&args, &cli.global).await,
         Some(Command::Sync(args)) => jobcmd::sync(&args, &cli.global).await,
+        Some(Command::Bench(args)) => bench::run(&args, &cli.global).await,
     }
 }

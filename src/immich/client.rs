@@ -1,24 +1,28 @@
 //! The Immich HTTP client. [`Client::connect`] turns a server URL as a user writes it (`https://host`,
 //! `https://host/` or `https://host/api`) into the API base, discovering it through
 //! `/.well-known/immich` when given the bare site. Every call then goes through one send path,
-//! [`Client::call`]: it adds `x-api-key`, applies the connect and request timeouts, retries what a
+//! [`Client::call`] (or [`Client::call_with`], with the caller's decoder): it waits for the server's
+//! in-flight limit when the client has one ([`Client::with_limiter`]), adds `x-api-key`, applies the
+//! connect and request timeouts, retries what a
 //! restarting proxy or server gets wrong (see [`super::retry`]), logs the endpoint and status (never a
 //! header), and turns every failure into an [`ApiError`] that names the endpoint and the attempts made.
 //! Redirects are followed only within the same origin, so the key never travels to another host.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
 use url::Url;
 
 use super::error::{ApiError, ApiErrorKind};
 use super::retry::{self, Class, Failure, RetryPolicy, Safety, class_of_status};
 use super::types::{
-    Album, AlbumUserAdd, ApiKeyInfo, BulkIdResult, PeoplePage, SearchAssets, SearchResponse,
-    ServerVersion, User,
+    Album, AlbumUserAdd, ApiKeyInfo, BulkIdResult, PeoplePage, ServerVersion, User,
 };
 use crate::secret::ApiKey;
 
@@ -152,6 +156,30 @@ pub struct Client {
     site: Url,
     key: ApiKey,
     retry: RetryPolicy,
+    /// Bounds the requests in flight to the server; shared by every client of one server.
+    limiter: Option<Arc<Semaphore>>,
+}
+
+/// Requests sent and response bytes received by every client of this process, for the benchmark.
+static REQUESTS_SENT: AtomicU64 = AtomicU64::new(0);
+static BYTES_RECEIVED: AtomicU64 = AtomicU64::new(0);
+
+/// Requests sent (attempts, retries included) and response body bytes received so far by every client
+/// of this process.
+pub fn traffic() -> (u64, u64) {
+    (
+        REQUESTS_SENT.load(Ordering::Relaxed),
+        BYTES_RECEIVED.load(Ordering::Relaxed),
+    )
+}
+
+/// Why a 2xx body could not be used.
+#[derive(Debug)]
+pub enum DecodeFailure {
+    /// Not the API's JSON at all: most often a body cut off by a proxy, so the call is retried.
+    Malformed(String),
+    /// Well-formed JSON that does not say what it must (an asset without an id): not retried.
+    Invalid(String),
 }
 
 impl std::fmt::Debug for Client {
@@ -215,7 +243,16 @@ impl Client {
             site: server.site.clone(),
             key,
             retry: options.retry.clone(),
+            limiter: None,
         })
+    }
+
+    /// This client with every request bounded by `limiter`: a request waits for a permit, holds it
+    /// while it is in flight (not while it waits for a retry) and gives it back once its body is read.
+    /// Share one limiter between the clients of one server.
+    pub fn with_limiter(mut self, limiter: Arc<Semaphore>) -> Client {
+        self.limiter = Some(limiter);
+        self
     }
 
     /// The web site of the server, for links.
@@ -241,6 +278,22 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&B>,
     ) -> Result<T, ApiError> {
+        self.call_with(method, path, query, body, |bytes| {
+            serde_json::from_slice(bytes).map_err(|e| DecodeFailure::Malformed(e.to_string()))
+        })
+        .await
+    }
+
+    /// [`Client::call`] with the caller's decoder, which reads the body while it is at hand (a search
+    /// page is cut down to what is kept of each asset, and the page's JSON is dropped right after).
+    pub async fn call_with<T, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+        decode: impl Fn(&[u8]) -> Result<T, DecodeFailure>,
+    ) -> Result<T, ApiError> {
         let path = path.trim_start_matches('/');
         let url = self
             .api
@@ -262,20 +315,31 @@ impl Client {
         };
         let safety = safety_of(&method, path);
         retry::run(&self.retry, &endpoint, safety, || {
-            self.attempt(&method, &url, &endpoint, query, body.as_deref())
+            self.attempt(&method, &url, &endpoint, query, body.as_deref(), &decode)
         })
         .await
     }
 
     /// One request of a call, its failure classed for [`retry::run`].
-    async fn attempt<T: DeserializeOwned>(
+    async fn attempt<T>(
         &self,
         method: &Method,
         url: &Url,
         endpoint: &str,
         query: &[(&str, String)],
         body: Option<&[u8]>,
+        decode: &impl Fn(&[u8]) -> Result<T, DecodeFailure>,
     ) -> Result<T, Failure> {
+        let permit = match &self.limiter {
+            Some(limiter) => Some(
+                limiter
+                    .acquire()
+                    .await
+                    .expect("the limiter is never closed"),
+            ),
+            None => None,
+        };
+        REQUESTS_SENT.fetch_add(1, Ordering::Relaxed);
         let mut request = self
             .http
             .request(method.clone(), url.clone())
@@ -309,6 +373,8 @@ impl Client {
             // The status line came, the body did not: a cut-off answer.
             Failure::new(transport(endpoint, &error), Class::Transient)
         })?;
+        drop(permit);
+        BYTES_RECEIVED.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         tracing::debug!(
             "{endpoint} -> {} ({} bytes, {} ms)",
             status.as_u16(),
@@ -343,10 +409,16 @@ impl Client {
                 retry_after: (status.as_u16() == 429).then_some(retry_after).flatten(),
             });
         }
-        serde_json::from_slice(&bytes).map_err(|error| {
+        decode(&bytes).map_err(|failure| match failure {
             // A 2xx with a body that is not the API's JSON: most often one cut off by a proxy.
-            let error = ApiError::new(endpoint, ApiErrorKind::Decode(error.to_string()));
-            Failure::new(error, Class::Transient)
+            DecodeFailure::Malformed(message) => Failure::new(
+                ApiError::new(endpoint, ApiErrorKind::Decode(message)),
+                Class::Transient,
+            ),
+            DecodeFailure::Invalid(message) => Failure::new(
+                ApiError::new(endpoint, ApiErrorKind::Decode(message)),
+                Class::Final,
+            ),
         })
     }
 
@@ -368,16 +440,6 @@ impl Client {
 
     pub async fn api_key_info(&self) -> Result<ApiKeyInfo, ApiError> {
         self.get("api-keys/me", &[]).await
-    }
-
-    /// One page of a metadata or smart search.
-    pub async fn search_page(
-        &self,
-        path: &str,
-        body: &Map<String, Value>,
-    ) -> Result<SearchAssets, ApiError> {
-        let response: SearchResponse = self.call(Method::POST, path, &[], Some(body)).await?;
-        Ok(response.assets)
     }
 
     /// Albums the key's user owns or is a member of; with `name`, only those of exactly that name.
@@ -633,6 +695,7 @@ mod tests {
             site: server.site,
             key: ApiKey::new("very-secret").unwrap(),
             retry: RetryPolicy::default(),
+            limiter: None,
         };
         let text = format!("{client:?}");
         assert!(!text.contains("very-secret"), "{text}");
