@@ -16,12 +16,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::cli::{BenchArgs, GlobalArgs};
 use crate::error::EXIT_OK;
 use crate::filter::LocalFilters;
-use crate::immich::{Client, ClientOptions, SearchKind, ServerUrl, pages, traffic};
+use crate::immich::{Client, ClientOptions, MAX_PAGE_SIZE, SearchKind, ServerUrl, pages, traffic};
 use crate::job::run::{Account, JobReport, Mode, Slot, run_job};
 use crate::job::{Condition, JobFile, JobSpec};
 use crate::report;
@@ -171,6 +171,15 @@ pub async fn measure(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<Be
         }
     }
     sim.clear_requests();
+    // What each album holds before the run, as its contents listing will find it (the run adds more).
+    let held: HashMap<String, usize> = [&main_album, &safe_album]
+        .into_iter()
+        .filter_map(|id| {
+            let body = json!({"albumIds": [id], "size": MAX_PAGE_SIZE});
+            let total = sim.search_total(&names[0], "metadata", &body)?;
+            Some((body.to_string(), total))
+        })
+        .collect();
     reset_peak_rss();
 
     let rss_before = rss("VmRSS:");
@@ -212,7 +221,7 @@ pub async fn measure(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<Be
         failed: report.failed(),
         ..BenchReport::default()
     };
-    count_requests(&sim, spec, &report, &mut bench);
+    count_requests(&sim, spec, &report, &held, &mut bench);
     sim.shutdown();
     Ok(bench)
 }
@@ -286,8 +295,14 @@ async fn decode_rate(slots: &[Slot], spec: &JobSpec) -> Option<f64> {
 
 /// Fills in the requests by endpoint from the simulator's log, with the minimum the API allows for
 /// the searches (each search once, ceil(matches / page size) pages, at least one), the album contents
-/// and the adds (ceil(new / 1000) per account and album).
-fn count_requests(sim: &Simulator, spec: &JobSpec, report: &JobReport, bench: &mut BenchReport) {
+/// (as they were before the run) and the adds (ceil(new / 1000) per account and album).
+fn count_requests(
+    sim: &Simulator,
+    spec: &JobSpec,
+    report: &JobReport,
+    held: &HashMap<String, usize>,
+    bench: &mut BenchReport,
+) {
     let log = sim.requests();
     bench.requests = log.len();
     let mut by_endpoint: BTreeMap<String, usize> = BTreeMap::new();
@@ -360,7 +375,10 @@ fn count_requests(sim: &Simulator, spec: &JobSpec, report: &JobReport, bench: &m
             map.remove("size");
         }
         let limit = limits.get(&key.to_string()).copied();
-        let total = sim.search_total(account, kind, &body).unwrap_or(0);
+        let total = match held.get(&body.to_string()) {
+            Some(&before) => before,
+            None => sim.search_total(account, kind, &body).unwrap_or(0),
+        };
         let found = limit.map_or(total, |l| total.min(l));
         bench.assets_received += found;
         *minimum
