@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use futures::TryStreamExt;
-use serde_json::{Map, Value, json};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, json};
 use uuid::Uuid;
 
 use crate::error::input_error;
@@ -76,29 +78,40 @@ pub async fn find(client: &Client, spec: &str) -> anyhow::Result<Option<Album>> 
     }
 }
 
-/// Everything the album holds (any member's assets), by id, with checksums.
+/// An album asset as the contents listing reads it: id and checksum, the rest skipped.
+#[derive(Deserialize)]
+struct Held<'a> {
+    #[serde(borrow)]
+    id: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    checksum: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Everything the album holds (any member's assets), by id, with checksums. With the album's asset
+/// count (`expected`), every page is requested at once.
 pub async fn contents(
     client: &Client,
     album_id: &str,
+    expected: Option<usize>,
 ) -> Result<HashMap<Uuid, Box<str>>, ApiError> {
     let mut body = Map::new();
     body.insert("albumIds".into(), json!([album_id]));
-    let mut held = HashMap::new();
-    let mut stream = std::pin::pin!(pages(client, SearchKind::Metadata, body, None));
+    let decode = |raw: &RawValue| -> Result<Option<(Uuid, Box<str>)>, String> {
+        let held: Held<'_> = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
+        let id = held.id.and_then(|id| Uuid::parse_str(&id).ok());
+        Ok(id.map(|id| (id, Box::<str>::from(held.checksum.unwrap_or_default()))))
+    };
+    let mut held = HashMap::with_capacity(expected.unwrap_or(0));
+    let mut stream = std::pin::pin!(pages(
+        client,
+        SearchKind::Metadata,
+        body,
+        None,
+        expected,
+        decode
+    ));
     while let Some(items) = stream.try_next().await? {
-        for item in items {
-            let id = item
-                .get("id")
-                .and_then(Value::as_str)
-                .and_then(|id| Uuid::parse_str(id).ok());
-            let checksum = item
-                .get("checksum")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            if let Some(id) = id {
-                held.insert(id, checksum.into());
-            }
-        }
+        held.extend(items.into_iter().flatten());
     }
     Ok(held)
 }

@@ -154,6 +154,14 @@ pub enum Command {
         See docs/jobs.md.")]
     Sync(SyncArgs),
 
+    /// Measure a realistic family job against the built-in simulator: time, requests, bytes, CPU, memory
+    #[command(after_help = "Examples:\n  \
+        immich-smart-albums bench                                  # 3 accounts x 100,000 assets, 5 ms\n  \
+        immich-smart-albums bench --accounts 1 --assets 1000000\n  \
+        immich-smart-albums bench --assets 10000 --latency-ms 20 --max-in-flight 4\n\n\
+        See docs/performance.md.")]
+    Bench(BenchArgs),
+
     /// Print a shell completion script
     #[command(after_help = "Examples:\n  \
         immich-smart-albums completions bash > ~/.local/share/bash-completion/completions/immich-smart-albums\n  \
@@ -360,6 +368,25 @@ pub struct SimArgs {
     /// Milliseconds added to every answer, to stand for a home network
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Accounts in the simulated family (1 to 8)
+    #[arg(long, default_value_t = 3)]
+    pub accounts: usize,
+
+    /// Assets per account
+    #[arg(long, default_value_t = 100_000)]
+    pub assets: usize,
+
+    /// Milliseconds the simulator waits before answering each request
+    #[arg(long, value_name = "MS", default_value_t = 5)]
+    pub latency_ms: u64,
+
+    /// Seed of the generated library
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }
 
 #[cfg(test)]

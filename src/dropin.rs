@@ -118,7 +118,9 @@ impl DropIn {
     /// Runs the searches, then previews or adds. Returns the exit code for a run that finished
     /// (1 when the server refused some assets); errors are returned for `main` to report.
     pub async fn run(&self, out: &mut impl std::io::Write) -> anyhow::Result<i32> {
-        let client = Client::connect(&self.server, self.key.clone(), &self.options).await?;
+        let client = Client::connect(&self.server, self.key.clone(), &self.options)
+            .await?
+            .with_limiter(job::account::limiter(self.max_in_flight));
         // Find the album first: a wrong name should not cost a full search.
         let target = match &self.album {
             Some(spec) => Some(album::resolve(&client, spec).await?),
@@ -148,7 +150,7 @@ impl DropIn {
             return Ok(EXIT_OK);
         };
 
-        let held = album::contents(&client, &target.id).await?;
+        let held = album::contents(&client, &target.id, Some(target.asset_count as usize)).await?;
         let held_checksums: HashSet<&str> = held.values().map(|c| &**c).collect();
         let (mut already_by_id, mut already_by_checksum) = (0, 0);
         let mut to_add: Vec<Uuid> = Vec::new();

@@ -7,6 +7,7 @@
 //! completion scripts and man page.
 
 pub mod album;
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod dropin;
@@ -87,5 +88,6 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Sync(args)) => jobcmd::sync(&args, &cli.global).await,
         Some(Command::Completions(args)) => shell::completions(args.shell),
         Some(Command::Man) => shell::man(),
+        Some(Command::Bench(args)) => bench::run(&args, &cli.global).await,
     }
 }

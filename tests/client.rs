@@ -132,7 +132,7 @@ fn adds_go_in_batches_of_1000() {
     );
     let contents = runtime().block_on(async {
         let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
-        album::contents(&c, &album_id).await.unwrap()
+        album::contents(&c, &album_id, None).await.unwrap()
     });
     // Like Immich, the listing leaves out locked assets unless asked for them.
     let visible = sim

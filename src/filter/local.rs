@@ -8,6 +8,11 @@
 //!
 //! All include rules must match; any matching exclude rule removes the asset. Paths and regexes are
 //! compiled once, when the file is read, and a bad one is an input error naming the file and the rule.
+//!
+//! Rules run on the raw JSON of each asset ([`LocalFilters::keep_raw`]). A simple path (`$.a.b`,
+//! `$.a[*].b`, `$.a[0]`, `$['a']`, `$.a.*`) is followed straight through the raw text, skipping
+//! everything off the path without building it, with the same results as jsonpath-rust (a test checks
+//! them against each other); any other path parses the asset once and goes through jsonpath-rust.
 
 use std::path::Path;
 
@@ -16,7 +21,9 @@ use jsonpath_rust::parser::parse_json_path;
 use jsonpath_rust::query::js_path_process;
 use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::error::InputError;
 
@@ -40,6 +47,8 @@ pub struct LocalRule {
     pub path_text: String,
     pub description: Option<String>,
     path: JpQuery,
+    /// The steps of a simple path, followed without jsonpath-rust; `None` for any other path.
+    steps: Option<Vec<Step>>,
     regex: Option<Regex>,
 }
 
@@ -50,9 +59,33 @@ impl LocalRule {
         let Ok(found) = js_path_process(&self.path, asset) else {
             return false;
         };
+        self.judge(found.iter().map(|hit| hit.val))
+    }
+
+    /// [`LocalRule::matches`] on an asset's raw JSON. `parsed` holds the asset parsed once, for the
+    /// rules whose path is not simple.
+    pub fn matches_raw(&self, asset: &RawValue, parsed: &mut Option<Value>) -> bool {
+        match &self.steps {
+            Some(steps) => {
+                let found = follow(asset.get(), steps);
+                self.judge(found.iter())
+            }
+            None => {
+                if parsed.is_none() {
+                    match serde_json::from_str(asset.get()) {
+                        Ok(value) => *parsed = Some(value),
+                        Err(_) => return false,
+                    }
+                }
+                self.matches(parsed.as_ref().expect("parsed above"))
+            }
+        }
+    }
+
+    fn judge<'v>(&self, mut found: impl Iterator<Item = &'v Value>) -> bool {
         match &self.regex {
-            None => !found.is_empty(),
-            Some(regex) => found.iter().any(|hit| match hit.val {
+            None => found.next().is_some(),
+            Some(regex) => found.any(|value| match value {
                 Value::Null => false,
                 Value::String(text) => regex.is_match(text),
                 other => regex.is_match(&other.to_string()),
@@ -141,6 +174,7 @@ impl RuleList {
             };
             rules.push(LocalRule {
                 origin: place,
+                steps: simple_path(&path_text),
                 path_text,
                 description: raw.description,
                 path,
@@ -173,6 +207,23 @@ impl LocalFilters {
             && !self.exclude.iter().any(|rule| rule.matches(asset))
     }
 
+    /// [`LocalFilters::keep`] on an asset's raw JSON, which is parsed only for rules whose path is not
+    /// simple, and then once.
+    pub fn keep_raw(&self, asset: &RawValue) -> bool {
+        let mut parsed = None;
+        for rule in &self.include {
+            if !rule.matches_raw(asset, &mut parsed) {
+                return false;
+            }
+        }
+        for rule in &self.exclude {
+            if rule.matches_raw(asset, &mut parsed) {
+                return false;
+            }
+        }
+        true
+    }
+
     fn rules(&self) -> impl Iterator<Item = &LocalRule> {
         self.include.iter().chain(&self.exclude)
     }
@@ -185,6 +236,201 @@ impl LocalFilters {
     /// Whether any rule may look at `people`, which metadata search sends only with `withPeople`.
     pub fn needs_people(&self) -> bool {
         self.rules().any(|rule| rule.reaches("people"))
+    }
+}
+
+/// One step of a simple path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    /// `.name` or `['name']`: the member of an object.
+    Name(String),
+    /// `[*]` or `.*`: every element of an array, every member value of an object.
+    Wildcard,
+    /// `[n]`: the element of an array.
+    Index(usize),
+}
+
+/// The steps of a simple path (`$`, then `.name`, `['name']`, `["name"]`, `.*`, `[*]`, `[n]`), or
+/// `None` for anything else (`..`, filters, slices, negative indexes, unusual names).
+fn simple_path(text: &str) -> Option<Vec<Step>> {
+    let plain = |name: &str| {
+        let mut chars = name.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let mut rest = text.trim().strip_prefix('$')?;
+    let mut steps = Vec::new();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix(".*") {
+            steps.push(Step::Wildcard);
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix('.') {
+            let end = after.find(['.', '[']).unwrap_or(after.len());
+            let name = &after[..end];
+            if !plain(name) {
+                return None;
+            }
+            steps.push(Step::Name(name.to_string()));
+            rest = &after[end..];
+        } else if let Some(after) = rest.strip_prefix('[') {
+            let end = after.find(']')?;
+            let inner = &after[..end];
+            let quoted = |q: char| {
+                inner
+                    .strip_prefix(q)
+                    .and_then(|i| i.strip_suffix(q))
+                    .filter(|name| plain(name))
+            };
+            if inner == "*" {
+                steps.push(Step::Wildcard);
+            } else if let Some(name) = quoted('\'').or_else(|| quoted('"')) {
+                steps.push(Step::Name(name.to_string()));
+            } else if !inner.is_empty()
+                && inner.len() < 10
+                && inner.bytes().all(|b| b.is_ascii_digit())
+                && (inner == "0" || !inner.starts_with('0'))
+            {
+                steps.push(Step::Index(inner.parse().ok()?));
+            } else {
+                return None;
+            }
+            rest = &after[end + 1..];
+        } else {
+            return None;
+        }
+    }
+    Some(steps)
+}
+
+/// The values at a simple path in raw JSON; what is off the path is skipped, not built.
+fn follow(json: &str, steps: &[Step]) -> Vec<Value> {
+    let mut found = Vec::new();
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let walked = Walker {
+        steps,
+        out: &mut found,
+    }
+    .deserialize(&mut deserializer);
+    if walked.is_err() {
+        found.clear();
+    }
+    found
+}
+
+/// Follows the remaining steps through one JSON value, collecting what is at their end.
+struct Walker<'s, 'o> {
+    steps: &'s [Step],
+    out: &'o mut Vec<Value>,
+}
+
+impl<'de> DeserializeSeed<'de> for Walker<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        if self.steps.is_empty() {
+            self.out.push(Value::deserialize(deserializer)?);
+            Ok(())
+        } else {
+            deserializer.deserialize_any(self)
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Walker<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let (step, rest) = self.steps.split_first().expect("steps left");
+        let out = self.out;
+        let mut index = 0;
+        loop {
+            let wanted = match step {
+                Step::Wildcard => true,
+                Step::Index(n) => *n == index,
+                Step::Name(_) => false,
+            };
+            let more = if wanted {
+                seq.next_element_seed(Walker {
+                    steps: rest,
+                    out: &mut *out,
+                })?
+                .is_some()
+            } else {
+                seq.next_element::<IgnoredAny>()?.is_some()
+            };
+            if !more {
+                return Ok(());
+            }
+            index += 1;
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let (step, rest) = self.steps.split_first().expect("steps left");
+        let out = self.out;
+        while let Some(wanted) = map.next_key_seed(KeyIs(step))? {
+            if wanted {
+                map.next_value_seed(Walker {
+                    steps: rest,
+                    out: &mut *out,
+                })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads an object key and says whether the step goes into its value.
+struct KeyIs<'s>(&'s Step);
+
+impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<bool, E> {
+        Ok(match self.0 {
+            Step::Name(name) => name == key,
+            Step::Wildcard => true,
+            Step::Index(_) => false,
+        })
     }
 }
 
@@ -325,5 +571,100 @@ mod tests {
             exclude: vec![],
         };
         assert!(!path_only.needs_exif() && !path_only.needs_people());
+    }
+
+    /// The raw-JSON walk gives exactly what jsonpath-rust gives, for every simple path tried.
+    #[test]
+    fn simple_paths_match_jsonpath_rust() {
+        let assets = [
+            asset(),
+            json!({"id": "b", "exifInfo": null, "people": [], "tags": [{"value": "x"}, {"value": 2}]}),
+            json!({"id": "c", "exifInfo": {"model": ["a", "b"], "make": {"x": 1}}, "people": {"name": "Obj"},
+                   "tags": [[1, 2], [3]], "a_b": {"c1": [null, true, 1.5]}}),
+            json!([{"id": "array root"}, {"exifInfo": {"model": "m"}}]),
+            json!("a string root"),
+        ];
+        let names = [
+            "id", "exifInfo", "model", "make", "people", "name", "tags", "value", "x", "a_b", "c1",
+            "nothing",
+        ];
+        let mut paths: Vec<String> = vec!["$".into()];
+        let steps = |depth: usize| -> Vec<String> {
+            let mut out = vec![String::new()];
+            for _ in 0..depth {
+                let mut next = Vec::new();
+                for prefix in &out {
+                    for name in names {
+                        next.push(format!("{prefix}.{name}"));
+                    }
+                    for other in [".*", "[*]", "[0]", "[1]", "[7]"] {
+                        next.push(format!("{prefix}{other}"));
+                    }
+                }
+                out = next;
+            }
+            out
+        };
+        for depth in 1..=3 {
+            paths.extend(steps(depth).into_iter().map(|s| format!("${s}")));
+        }
+        paths.extend(
+            [
+                "$['exifInfo']['model']",
+                "$[\"people\"][*][\"name\"]",
+                "$['a_b'].c1[2]",
+            ]
+            .map(String::from),
+        );
+        assert!(paths.len() > 5000);
+        let text = |values: Vec<Value>| {
+            let mut texts: Vec<String> = values.iter().map(Value::to_string).collect();
+            texts.sort();
+            texts
+        };
+        for path in &paths {
+            let steps = simple_path(path).unwrap_or_else(|| panic!("{path} is simple"));
+            let query = parse_json_path(path).unwrap();
+            for asset in &assets {
+                let expected: Vec<Value> = js_path_process(&query, asset)
+                    .unwrap()
+                    .into_iter()
+                    .map(|hit| hit.val.clone())
+                    .collect();
+                let got = follow(&asset.to_string(), &steps);
+                assert_eq!(text(got), text(expected), "path {path} on {asset}");
+            }
+        }
+        for complex in [
+            "$..city",
+            "$.people[?(@.name == 'Mia')]",
+            "$.a[-1]",
+            "$.a[0:2]",
+            "$.a-b",
+        ] {
+            assert_eq!(simple_path(complex), None, "{complex}");
+        }
+    }
+
+    #[test]
+    fn raw_and_parsed_rules_agree() {
+        let asset = asset();
+        let raw = RawValue::from_string(asset.to_string()).unwrap();
+        let cases = [
+            ("$.exifInfo.model", Some("iphone")),
+            ("$.people[*].name", Some("^Leo$")),
+            ("$..city", Some("helsinki")),
+            ("$.exifInfo.lensModel", None),
+            ("$.exifInfo.lensModel", Some(".")),
+            ("$.people[?(@.name == 'Mia')].name", Some("mia")),
+        ];
+        for (path, regex) in cases {
+            let rule = rule(path, regex);
+            assert_eq!(
+                rule.matches_raw(&raw, &mut None),
+                rule.matches(&asset),
+                "{path}"
+            );
+        }
     }
 }

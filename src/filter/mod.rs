@@ -6,5 +6,5 @@ mod query;
 mod search;
 
 pub use local::{LocalFilters, LocalRule, RuleList};
-pub use query::{Hit, Hits, run_search};
+pub use query::{Hit, Hits, decode_search_page, run_search};
 pub use search::{RESULT_LIMIT, SearchFilter};

@@ -1,29 +1,46 @@
 //! The Immich HTTP client. [`Client::connect`] turns a server URL as a user writes it (`https://host`,
 //! `https://host/` or `https://host/api`) into the API base, discovering it through
-//! `/.well-known/immich` when given the bare site. Every call then goes through one send path
-//! ([`Client::call`] for JSON answers, [`Client::call_binary`] for images, both over one `attempt`): it adds `x-api-key`, applies the connect and request timeouts, retries what a
+//! `/.well-known/immich` when given the bare site. Every call then goes through one send path,
+//! [`Client::call`] (or [`Client::call_with`], with the caller's decoder; [`Client::call_binary`] for
+//! images): it waits for the server's in-flight limit when the client has one
+//! ([`Client::with_limiter`]), adds `x-api-key`, applies the connect and request timeouts, retries what a
 //! restarting proxy or server gets wrong (see [`super::retry`]), logs the endpoint and status (never a
 //! header), and turns every failure into an [`ApiError`] that names the endpoint and the attempts made.
 //! Redirects are followed only within the same origin, so the key never travels to another host.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
 use url::Url;
 
 use super::error::{ApiError, ApiErrorKind};
 use super::retry::{self, Class, Failure, RetryPolicy, Safety, class_of_status};
 use super::types::{
-    Album, AlbumUserAdd, ApiKeyInfo, BulkIdResult, PeoplePage, SearchAssets, SearchResponse,
-    ServerVersion, User,
+    Album, AlbumUserAdd, ApiKeyInfo, BulkIdResult, PeoplePage, ServerVersion, User,
 };
 use crate::secret::ApiKey;
 
 /// The `accept` header of JSON calls.
 const JSON: &str = "application/json";
+
+/// One request as every attempt of a call sends it.
+#[derive(Clone, Copy)]
+struct Request<'a> {
+    method: &'a Method,
+    url: &'a Url,
+    /// `POST /api/search/metadata`, for logs and errors.
+    endpoint: &'a str,
+    query: &'a [(&'a str, String)],
+    /// Encoded once, sent as it is by every attempt.
+    body: Option<&'a [u8]>,
+    accept: &'a str,
+}
 
 /// An answer that is not JSON: its bytes and content type.
 #[derive(Debug, Clone)]
@@ -162,6 +179,30 @@ pub struct Client {
     site: Url,
     key: ApiKey,
     retry: RetryPolicy,
+    /// Bounds the requests in flight to the server; shared by every client of one server.
+    limiter: Option<Arc<Semaphore>>,
+}
+
+/// Requests sent and response bytes received by every client of this process, for the benchmark.
+static REQUESTS_SENT: AtomicU64 = AtomicU64::new(0);
+static BYTES_RECEIVED: AtomicU64 = AtomicU64::new(0);
+
+/// Requests sent (attempts, retries included) and response body bytes received so far by every client
+/// of this process.
+pub fn traffic() -> (u64, u64) {
+    (
+        REQUESTS_SENT.load(Ordering::Relaxed),
+        BYTES_RECEIVED.load(Ordering::Relaxed),
+    )
+}
+
+/// Why a 2xx body could not be used.
+#[derive(Debug)]
+pub enum DecodeFailure {
+    /// Not the API's JSON at all: most often a body cut off by a proxy, so the call is retried.
+    Malformed(String),
+    /// Well-formed JSON that does not say what it must (an asset without an id): not retried.
+    Invalid(String),
 }
 
 impl std::fmt::Debug for Client {
@@ -225,7 +266,16 @@ impl Client {
             site: server.site.clone(),
             key,
             retry: options.retry.clone(),
+            limiter: None,
         })
+    }
+
+    /// This client with every request bounded by `limiter`: a request waits for a permit, holds it
+    /// while it is in flight (not while it waits for a retry) and gives it back once its body is read.
+    /// Share one limiter between the clients of one server.
+    pub fn with_limiter(mut self, limiter: Arc<Semaphore>) -> Client {
+        self.limiter = Some(limiter);
+        self
     }
 
     /// The web site of the server, for links.
@@ -251,6 +301,61 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&B>,
     ) -> Result<T, ApiError> {
+        self.call_with(method, path, query, body, |bytes| {
+            serde_json::from_slice(bytes).map_err(|e| DecodeFailure::Malformed(e.to_string()))
+        })
+        .await
+    }
+
+    /// The send path for an answer that is not JSON (an image): the same limit, key, timeouts,
+    /// retries and logging as [`Client::call`], with the body and its content type as they came.
+    pub async fn call_binary(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        accept: &str,
+    ) -> Result<Binary, ApiError> {
+        self.send(
+            method,
+            path,
+            query,
+            None::<&()>,
+            accept,
+            |bytes, content_type| {
+                Ok(Binary {
+                    bytes: bytes.to_vec(),
+                    content_type: content_type.map(str::to_string),
+                })
+            },
+        )
+        .await
+    }
+
+    /// [`Client::call`] with the caller's decoder, which reads the body while it is at hand (a search
+    /// page is cut down to what is kept of each asset, and the page's JSON is dropped right after).
+    pub async fn call_with<T, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+        decode: impl Fn(&[u8]) -> Result<T, DecodeFailure>,
+    ) -> Result<T, ApiError> {
+        self.send(method, path, query, body, JSON, |bytes, _| decode(bytes))
+            .await
+    }
+
+    /// What every call comes down to: encode the body once, then attempt (and retry) the request.
+    async fn send<T, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+        accept: &str,
+        decode: impl Fn(&[u8], Option<&str>) -> Result<T, DecodeFailure>,
+    ) -> Result<T, ApiError> {
         let path = path.trim_start_matches('/');
         let url = self
             .api
@@ -271,50 +376,44 @@ impl Client {
             }
         };
         let safety = safety_of(&method, path);
-        let (method, url, at, body) = (&method, &url, endpoint.as_str(), body.as_deref());
-        retry::run(&self.retry, &endpoint, safety, move || async move {
-            let answer = self.attempt(method, url, at, query, body, JSON).await?;
-            serde_json::from_slice(&answer.bytes).map_err(|error| {
-                // A 2xx with a body that is not the API's JSON: most often one cut off by a proxy.
-                let error = ApiError::new(at, ApiErrorKind::Decode(error.to_string()));
-                Failure::new(error, Class::Transient)
-            })
-        })
-        .await
-    }
-
-    /// The send path for an answer that is not JSON (an image): the same key, timeouts, retries and
-    /// logging as [`Client::call`], with the body and its content type as they came.
-    pub async fn call_binary(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-        accept: &str,
-    ) -> Result<Binary, ApiError> {
-        let path = path.trim_start_matches('/');
-        let url = self
-            .api
-            .join(path)
-            .expect("API paths are valid relative URLs");
-        let endpoint = format!("{method} {}", url.path());
-        let safety = safety_of(&method, path);
+        let request = Request {
+            method: &method,
+            url: &url,
+            endpoint: &endpoint,
+            query,
+            body: body.as_deref(),
+            accept,
+        };
         retry::run(&self.retry, &endpoint, safety, || {
-            self.attempt(&method, &url, &endpoint, query, None, accept)
+            self.attempt(&request, &decode)
         })
         .await
     }
 
     /// One request of a call, its failure classed for [`retry::run`].
-    async fn attempt(
+    async fn attempt<T>(
         &self,
-        method: &Method,
-        url: &Url,
-        endpoint: &str,
-        query: &[(&str, String)],
-        body: Option<&[u8]>,
-        accept: &str,
-    ) -> Result<Binary, Failure> {
+        request: &Request<'_>,
+        decode: &impl Fn(&[u8], Option<&str>) -> Result<T, DecodeFailure>,
+    ) -> Result<T, Failure> {
+        let Request {
+            method,
+            url,
+            endpoint,
+            query,
+            body,
+            accept,
+        } = *request;
+        let permit = match &self.limiter {
+            Some(limiter) => Some(
+                limiter
+                    .acquire()
+                    .await
+                    .expect("the limiter is never closed"),
+            ),
+            None => None,
+        };
+        REQUESTS_SENT.fetch_add(1, Ordering::Relaxed);
         let mut request = self
             .http
             .request(method.clone(), url.clone())
@@ -349,6 +448,8 @@ impl Client {
             // The status line came, the body did not: a cut-off answer.
             Failure::new(transport(endpoint, &error), Class::Transient)
         })?;
+        drop(permit);
+        BYTES_RECEIVED.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         tracing::debug!(
             "{endpoint} -> {} ({} bytes, {} ms)",
             status.as_u16(),
@@ -383,9 +484,16 @@ impl Client {
                 retry_after: (status.as_u16() == 429).then_some(retry_after).flatten(),
             });
         }
-        Ok(Binary {
-            bytes: bytes.to_vec(),
-            content_type,
+        decode(&bytes, content_type.as_deref()).map_err(|failure| match failure {
+            // A 2xx with a body that is not the API's JSON: most often one cut off by a proxy.
+            DecodeFailure::Malformed(message) => Failure::new(
+                ApiError::new(endpoint, ApiErrorKind::Decode(message)),
+                Class::Transient,
+            ),
+            DecodeFailure::Invalid(message) => Failure::new(
+                ApiError::new(endpoint, ApiErrorKind::Decode(message)),
+                Class::Final,
+            ),
         })
     }
 
@@ -407,16 +515,6 @@ impl Client {
 
     pub async fn api_key_info(&self) -> Result<ApiKeyInfo, ApiError> {
         self.get("api-keys/me", &[]).await
-    }
-
-    /// One page of a metadata or smart search.
-    pub async fn search_page(
-        &self,
-        path: &str,
-        body: &Map<String, Value>,
-    ) -> Result<SearchAssets, ApiError> {
-        let response: SearchResponse = self.call(Method::POST, path, &[], Some(body)).await?;
-        Ok(response.assets)
     }
 
     /// Albums the key's user owns or is a member of; with `name`, only those of exactly that name.
@@ -683,6 +781,7 @@ mod tests {
             site: server.site,
             key: ApiKey::new("very-secret").unwrap(),
             retry: RetryPolicy::default(),
+            limiter: None,
         };
         let text = format!("{client:?}");
         assert!(!text.contains("very-secret"), "{text}");

@@ -7,10 +7,10 @@ mod retry;
 mod search;
 mod types;
 
-pub use client::{Binary, Client, ClientOptions, ServerUrl};
+pub use client::{Binary, Client, ClientOptions, DecodeFailure, ServerUrl, traffic};
 pub use error::{ApiError, ApiErrorKind};
 pub use retry::RetryPolicy;
-pub use search::{MAX_PAGE_SIZE, SearchKind, pages};
+pub use search::{MAX_PAGE_SIZE, SearchKind, decode_page, pages};
 pub use types::{
     Album, AlbumRole, AlbumUser, AlbumUserAdd, ApiKeyInfo, BulkIdResult, PeoplePage, Person,
     ServerVersion, User,

@@ -1,5 +1,5 @@
 //! Typed views of the Immich 3.1 responses we read field by field. Asset bodies are not here: they stay
-//! `serde_json::Value` (see `search.rs`), because local filters may look at any field of them.
+//! raw JSON (see `search.rs`), because local filters may look at any field of them.
 //! Every struct ignores fields it does not name, so a newer server that adds fields still works.
 
 use serde::{Deserialize, Serialize};
@@ -126,12 +126,16 @@ pub struct BulkIdResult {
     pub error: Option<String>,
 }
 
-/// A page of `POST /api/search/metadata` or `/api/search/smart`; only the `assets` half matters.
+/// A page of `POST /api/search/metadata` or `/api/search/smart`; only the `assets` half matters. The
+/// client reads pages with raw asset JSON instead (see `search.rs`); this is the typed view the
+/// recorded samples are checked against.
+#[cfg(test)]
 #[derive(Debug, Deserialize)]
 pub struct SearchResponse {
     pub assets: SearchAssets,
 }
 
+#[cfg(test)]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchAssets {

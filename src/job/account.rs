@@ -1,14 +1,14 @@
 //! One account's part of a job: its searches, run with its own key, combined into sets. A job's
 //! conditions become a small tree per account ([`AccountPlan`]): person names turn into that account's
 //! person ids, identical searches are run once (the main and the safe album share them), and every
-//! search of the account runs concurrently, bounded by the server's in-flight limit. Include conditions
+//! search of the account runs concurrently, bounded by the server's in-flight limit (per request, in
+//! the client). Include conditions
 //! are intersected, exclude conditions united; a failed search fails what depends on it and is never
 //! taken as an empty result.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
@@ -207,28 +207,20 @@ pub struct Evaluated {
     pub safe_excluded: Option<Result<HashSet<Box<str>>, ApiError>>,
 }
 
-/// Runs every search of a plan (concurrently, at most `limiter`'s permits at once) and combines them.
-/// Fails when a search the include or exclude conditions need failed; a failed safe exclusion is
-/// returned inside `safe_excluded` instead.
-pub async fn evaluate_plan(
-    client: &Client,
-    plan: &AccountPlan,
-    limiter: &Semaphore,
-) -> Result<Evaluated, ApiError> {
+/// Runs every search of a plan, all at once, and combines them. Each request waits for the client's
+/// in-flight limit (see [`Client::with_limiter`]), so the searches of every account of a server share
+/// one bound. Fails when a search the include or exclude conditions need failed; a failed safe
+/// exclusion is returned inside `safe_excluded` instead.
+pub async fn evaluate_plan(client: &Client, plan: &AccountPlan) -> Result<Evaluated, ApiError> {
     let local = &plan.local;
     let mut results: Vec<Option<Result<Hits, ApiError>>> =
-        futures::stream::iter(plan.leaves.iter().zip(&plan.reads_local))
-            .map(|(filter, reads_local)| async move {
-                let _permit = limiter
-                    .acquire()
-                    .await
-                    .expect("the limiter is never closed");
+        futures::future::join_all(plan.leaves.iter().zip(&plan.reads_local).map(
+            |(filter, reads_local)| async move {
                 let local = (*reads_local && !local.is_empty()).then_some(local);
                 Some(run_search(client, filter, local).await)
-            })
-            .buffered(plan.leaves.len().max(1))
-            .collect()
-            .await;
+            },
+        ))
+        .await;
 
     // Main conditions first: any failure there fails the account.
     let mut needed = Vec::new();
@@ -388,15 +380,16 @@ pub struct AccountResult {
 }
 
 /// Runs a selection for one account: include searches intersected, exclude searches subtracted (by id
-/// and by checksum), local rules applied. The result is in the order of the first include search.
+/// and by checksum), local rules applied. The result is in the order of the first include search. At
+/// most `concurrency` requests are in flight at once.
 pub async fn evaluate(
     client: &Client,
     selection: &Selection,
     concurrency: usize,
 ) -> Result<AccountResult, ApiError> {
     let plan = selection.plan();
-    let limiter = Semaphore::new(concurrency.max(1));
-    let evaluated = evaluate_plan(client, &plan, &limiter).await?;
+    let client = client.clone().with_limiter(limiter(concurrency));
+    let evaluated = evaluate_plan(&client, &plan).await?;
     let counts = |filters: &[SearchFilter], counts: &[usize]| -> Vec<SearchCount> {
         filters
             .iter()

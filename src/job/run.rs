@@ -176,6 +176,18 @@ pub async fn run_job_with(
     mode: Mode,
     options: RunOptions,
 ) -> anyhow::Result<JobReport> {
+    // Every request of the job, album work included, waits for its server's in-flight limit.
+    let limited: Vec<Slot> = slots
+        .iter()
+        .map(|slot| Slot {
+            name: slot.name.clone(),
+            account: slot.account.clone().map(|account| Account {
+                client: account.client.with_limiter(account.limiter.clone()),
+                ..account
+            }),
+        })
+        .collect();
+    let slots = &limited[..];
     let owner_slot = slots
         .iter()
         .find(|s| s.name == owner)
@@ -267,38 +279,44 @@ pub async fn run_job_with(
         None => None,
     };
 
-    // Every account's searches, concurrently.
-    let evaluated: Vec<Option<Evaluated>> = join_all(slots.iter().zip(&plans).zip(&errors).map(
+    // Every account's searches and the albums' contents, concurrently.
+    let contents = |album: &Option<Album>| {
+        let album = album.clone();
+        async move {
+            match album {
+                Some(album) => {
+                    let expected = Some(album.asset_count as usize);
+                    album::contents(owner_client, &album.id, expected)
+                        .await
+                        .map(Held::from_contents)
+                }
+                None => Ok(Held::default()),
+            }
+        }
+    };
+    let searches = join_all(slots.iter().zip(&plans).zip(&errors).map(
         |((slot, plan), error)| async move {
             match (&slot.account, error) {
-                (Ok(account), None) => {
-                    Some(evaluate_plan(&account.client, plan, &account.limiter).await)
-                }
+                (Ok(account), None) => Some(evaluate_plan(&account.client, plan).await),
                 _ => None,
             }
         },
-    ))
-    .await
-    .into_iter()
-    .enumerate()
-    .map(|(i, result)| match result {
-        Some(Ok(evaluated)) => Some(evaluated),
-        Some(Err(error)) => {
-            errors[i] = Some(error.to_string());
-            None
-        }
-        None => None,
-    })
-    .collect();
-
-    let held_main = match &main_album {
-        Some(album) => Held::from_contents(album::contents(owner_client, &album.id).await?),
-        None => Held::default(),
-    };
-    let held_safe = match &safe_album {
-        Some(album) => Held::from_contents(album::contents(owner_client, &album.id).await?),
-        None => Held::default(),
-    };
+    ));
+    let (searched, held_main, held_safe) =
+        tokio::join!(searches, contents(&main_album), contents(&safe_album));
+    let (held_main, held_safe) = (held_main?, held_safe?);
+    let evaluated: Vec<Option<Evaluated>> = searched
+        .into_iter()
+        .enumerate()
+        .map(|(i, result)| match result {
+            Some(Ok(evaluated)) => Some(evaluated),
+            Some(Err(error)) => {
+                errors[i] = Some(error.to_string());
+                None
+            }
+            None => None,
+        })
+        .collect();
 
     // Merge and dedupe.
     let excluded: HashSet<Box<str>> = evaluated

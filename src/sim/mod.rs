@@ -278,6 +278,28 @@ impl Simulator {
             .collect()
     }
 
+    /// How many assets a search by `account` matches in all, before paging: `body` as the client sends
+    /// it to `/api/search/{kind}` (`kind` is `metadata` or `smart`). `None` for a body the server would
+    /// refuse. For checking request counts against the minimum (the benchmark).
+    pub fn search_total(
+        &self,
+        account: &str,
+        kind: &str,
+        body: &serde_json::Value,
+    ) -> Option<usize> {
+        let kind = match kind {
+            "metadata" => search::SearchKind::Metadata,
+            "smart" => search::SearchKind::Smart,
+            _ => return None,
+        };
+        let request = search::parse(kind, body).ok()?;
+        let mut st = self.lock();
+        let user = st.user_by_name(account);
+        search::run(&mut st, user, &request)
+            .ok()
+            .map(|all| all.len())
+    }
+
     /// Every request so far (since the last `clear_requests`).
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.lock().log.clone()
