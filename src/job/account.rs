@@ -6,6 +6,7 @@
 //! are intersected, exclude conditions united; a failed search fails what depends on it and is never
 //! taken as an empty result.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -242,11 +243,11 @@ pub async fn evaluate_plan(client: &Client, plan: &AccountPlan) -> Result<Evalua
         .collect();
     let combine = |node: &Node| combine(node, &hits);
 
-    let includes: Vec<Hits> = plan.include.iter().map(combine).collect();
-    let excludes: Vec<Hits> = plan.exclude.iter().map(combine).collect();
+    let includes: Vec<Cow<'_, Hits>> = plan.include.iter().map(combine).collect();
+    let excludes: Vec<Cow<'_, Hits>> = plan.exclude.iter().map(combine).collect();
     let mut evaluated = Evaluated {
-        include_counts: includes.iter().map(HashMap::len).collect(),
-        exclude_counts: excludes.iter().map(HashMap::len).collect(),
+        include_counts: includes.iter().map(|h| h.len()).collect(),
+        exclude_counts: excludes.iter().map(|h| h.len()).collect(),
         matched: intersect(includes),
         excluded: excludes
             .iter()
@@ -269,55 +270,63 @@ pub async fn evaluate_plan(client: &Client, plan: &AccountPlan) -> Result<Evalua
             },
             None => Ok(safe
                 .iter()
-                .flat_map(|n| combine(n).into_values().map(|hit| hit.checksum))
+                .flat_map(|n| {
+                    combine(n)
+                        .values()
+                        .map(|hit| hit.checksum.clone())
+                        .collect::<Vec<_>>()
+                })
                 .collect()),
         });
     }
     Ok(evaluated)
 }
 
-fn combine(node: &Node, hits: &[Option<&Hits>]) -> Hits {
+/// Combines the searches under a node. A single search is borrowed, not copied: only what an
+/// intersection or union makes is new, so memory stays near the size of the searches themselves.
+fn combine<'a>(node: &Node, hits: &[Option<&'a Hits>]) -> Cow<'a, Hits> {
     match node {
-        Node::Leaf(i) => hits[*i].cloned().unwrap_or_default(),
-        Node::Empty => Hits::new(),
-        Node::All(items) => intersect(items.iter().map(|n| combine(n, hits)).collect()),
+        Node::Leaf(i) => hits[*i].map_or_else(|| Cow::Owned(Hits::new()), Cow::Borrowed),
+        Node::Empty => Cow::Owned(Hits::new()),
+        Node::All(items) => Cow::Owned(intersect(items.iter().map(|n| combine(n, hits)).collect())),
         Node::Any(items) => {
             let mut union = Hits::new();
             for part in items.iter().map(|n| combine(n, hits)) {
-                for (id, hit) in part {
-                    match union.get_mut(&id) {
+                for (id, hit) in part.iter() {
+                    match union.get_mut(id) {
                         None => {
-                            union.insert(id, hit);
+                            union.insert(*id, hit.clone());
                         }
                         Some(existing) => prefer(existing, hit),
                     }
                 }
             }
-            union
+            Cow::Owned(union)
         }
     }
 }
 
-/// Keeps what every set holds; ranks come from the first set.
-fn intersect(mut sets: Vec<Hits>) -> Hits {
-    if sets.is_empty() {
+/// Keeps what every set holds; ranks come from the first set. Only the kept hits are copied.
+fn intersect(sets: Vec<Cow<'_, Hits>>) -> Hits {
+    let Some((first, rest)) = sets.split_first() else {
         return Hits::new();
-    }
-    let mut result = sets.remove(0);
-    for set in sets {
-        result.retain(|id, _| set.contains_key(id));
-        for (id, hit) in set {
-            if let Some(existing) = result.get_mut(&id) {
-                prefer(existing, hit);
+    };
+    first
+        .values()
+        .filter(|hit| rest.iter().all(|set| set.contains_key(&hit.id)))
+        .map(|hit| {
+            let mut kept = hit.clone();
+            for other in rest.iter().filter_map(|set| set.get(&hit.id)) {
+                prefer(&mut kept, other);
             }
-        }
-    }
-    result
+            (kept.id, kept)
+        })
+        .collect()
 }
 
 /// Two sightings of one asset: the local-filter outcome of a metadata search wins (it carries exif
 /// and people), and the better rank is kept.
-fn prefer(existing: &mut Hit, other: Hit) {
+fn prefer(existing: &mut Hit, other: &Hit) {
     if other.from_metadata && !existing.from_metadata {
         existing.local_ok = other.local_ok;
         existing.from_metadata = true;
