@@ -8,11 +8,9 @@ mod common;
 use std::path::Path;
 
 use common::{bin_for, repo, sim, stderr_of};
-use immich_smart_albums::immich::{Client, ClientOptions, ServerUrl};
 use immich_smart_albums::job::JobFile;
-use immich_smart_albums::job::run::{Account, Mode, Slot, run_job};
+use immich_smart_albums::job::run::{Mode, run_job};
 use immich_smart_albums::profile::Profile;
-use immich_smart_albums::secret::ApiKey;
 
 fn files(dir: &str, ext: &str) -> Vec<std::path::PathBuf> {
     let mut paths: Vec<_> = std::fs::read_dir(repo(dir))
@@ -85,29 +83,14 @@ fn every_example_job_parses_and_previews_against_the_simulator() {
                 .clone()
                 .unwrap_or_else(|| profile.accounts.iter().map(|a| a.name.clone()).collect());
             let report = runtime.block_on(async {
-                let limiter = immich_smart_albums::job::account::limiter(8);
-                let mut slots = Vec::new();
-                for name in &names {
-                    // The profile's servers are examples; the simulator stands in for them.
-                    let client = Client::connect(
-                        &ServerUrl::parse(&sim.url()).unwrap(),
-                        ApiKey::new(sim.account(name).api_key).unwrap(),
-                        &ClientOptions::default(),
-                    )
-                    .await
-                    .unwrap();
-                    let user = client.me().await.unwrap();
-                    slots.push(Slot {
-                        name: name.clone(),
-                        account: Ok(Account {
-                            name: name.clone(),
-                            client,
-                            user,
-                            limiter: limiter.clone(),
-                        }),
-                    });
-                }
-                let owner = job.album_owner.clone().unwrap_or_else(|| names[0].clone());
+                // The profile's servers are examples; the simulator stands in for them.
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let slots =
+                    common::slots(&sim, &names, &Default::default(), &Default::default()).await;
+                let owner = job
+                    .album_owner
+                    .clone()
+                    .unwrap_or_else(|| names[0].to_string());
                 run_job(job, &slots, &owner, Mode::Preview, false).await
             });
             let report =

@@ -7,10 +7,8 @@ mod common;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use immich_smart_albums::immich::{Client, ClientOptions, RetryPolicy, ServerUrl};
 use immich_smart_albums::job::JobFile;
-use immich_smart_albums::job::run::{Account, JobReport, Mode, Slot, run_job};
-use immich_smart_albums::secret::ApiKey;
+use immich_smart_albums::job::run::{JobReport, Mode, run_job};
 use immich_smart_albums::sim::{Role, SimAsset, Simulator};
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -19,46 +17,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-async fn slots(sim: &Simulator, names: &[&str], keys: &HashMap<&str, String>) -> Vec<Slot> {
-    let limiter = immich_smart_albums::job::account::limiter(8);
-    let mut slots = Vec::new();
-    for name in names {
-        let key = keys
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| sim.account(name).api_key);
-        let server = ServerUrl::parse(&sim.url()).unwrap();
-        let account = async {
-            // Quick retries, so that a failure the test injects does not wait out real backoff.
-            let options = ClientOptions {
-                retry: RetryPolicy {
-                    max_attempts: 3,
-                    min_delay: std::time::Duration::from_millis(1),
-                    max_delay: std::time::Duration::from_millis(5),
-                    max_total: std::time::Duration::from_secs(5),
-                },
-                ..ClientOptions::default()
-            };
-            let client = Client::connect(&server, ApiKey::new(key).unwrap(), &options)
-                .await
-                .map_err(|e| e.to_string())?;
-            let user = client.me().await.map_err(|e| e.to_string())?;
-            Ok(Account {
-                name: name.to_string(),
-                client,
-                user,
-                limiter: limiter.clone(),
-            })
-        }
-        .await;
-        slots.push(Slot {
-            name: name.to_string(),
-            account,
-        });
-    }
-    slots
 }
 
 fn run(
@@ -79,7 +37,7 @@ fn run(
         .clone()
         .unwrap_or_else(|| names[0].to_string());
     runtime().block_on(async {
-        let slots = slots(sim, &names, keys).await;
+        let slots = common::slots(sim, &names, keys, &common::quick_retries(3)).await;
         run_job(job, &slots, &owner, mode, true).await
     })
 }

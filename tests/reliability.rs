@@ -10,10 +10,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use immich_smart_albums::filter::{SearchFilter, run_search};
-use immich_smart_albums::immich::{Client, ClientOptions, RetryPolicy, SearchKind, ServerUrl};
+use immich_smart_albums::immich::{ClientOptions, SearchKind};
 use immich_smart_albums::job::JobFile;
-use immich_smart_albums::job::run::{Account, Mode, Slot, run_job};
-use immich_smart_albums::secret::ApiKey;
+use immich_smart_albums::job::run::{Mode, run_job};
 use immich_smart_albums::sim::{FaultPlan, FaultRule, SimConfig, Simulator};
 use serde_json::json;
 
@@ -34,53 +33,11 @@ jobs:
         - smart: {query: nsfw, resultLimit: 15}
 ";
 
-fn options(max_attempts: u32) -> ClientOptions {
-    ClientOptions {
-        connect_timeout: Duration::from_secs(5),
-        timeout: Duration::from_secs(20),
-        retry: RetryPolicy {
-            max_attempts,
-            min_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(5),
-            max_total: Duration::from_secs(10),
-        },
-    }
-}
-
-async fn slots(sim: &Simulator, options: &ClientOptions) -> Vec<Slot> {
-    let limiter = immich_smart_albums::job::account::limiter(8);
-    let mut slots = Vec::new();
-    for name in ["alice", "bob"] {
-        let account = async {
-            let client = Client::connect(
-                &ServerUrl::parse(&format!("{}/api", sim.url())).unwrap(),
-                ApiKey::new(sim.account(name).api_key).unwrap(),
-                options,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-            let user = client.me().await.map_err(|e| e.to_string())?;
-            Ok(Account {
-                name: name.into(),
-                client,
-                user,
-                limiter: limiter.clone(),
-            })
-        }
-        .await;
-        slots.push(Slot {
-            name: name.into(),
-            account,
-        });
-    }
-    slots
-}
-
 fn sync(sim: &Simulator, options: &ClientOptions) -> anyhow::Result<bool> {
     let file = JobFile::parse(Path::new("jobs.yaml"), JOB)?;
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let slots = slots(sim, options).await;
+        let slots = common::slots(sim, &["alice", "bob"], &HashMap::new(), options).await;
         let report = run_job(&file.jobs[0], &slots, "alice", Mode::Sync, false).await?;
         Ok(report.failed())
     })
@@ -105,7 +62,14 @@ fn flagged(sim: &Simulator) -> HashSet<String> {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let mut found = HashSet::new();
-        for slot in slots(sim, &options(1)).await {
+        for slot in common::slots(
+            sim,
+            &["alice", "bob"],
+            &HashMap::new(),
+            &common::quick_retries(1),
+        )
+        .await
+        {
             let client = slot.account.unwrap().client;
             for hit in run_search(&client, &filter, None)
                 .await
@@ -146,7 +110,7 @@ fn chaos_runs_keep_the_invariants_and_converge_once_the_faults_stop() {
             ids.iter().map(|id| checksum[id].clone()).collect()
         };
         let twin = self::sim(seed);
-        assert!(!sync(&twin, &options(5)).unwrap());
+        assert!(!sync(&twin, &common::quick_retries(5)).unwrap());
         let (want_main, want_safe) = (
             files(contents(&twin, "Kids")),
             files(contents(&twin, "Kids (safe)")),
@@ -165,7 +129,7 @@ fn chaos_runs_keep_the_invariants_and_converge_once_the_faults_stop() {
         let mut failed_runs = 0;
         for _ in 0..3 {
             // Two attempts per call: under a 20% fault rate some runs fail part-way, as they would.
-            match sync(&sim, &options(2)) {
+            match sync(&sim, &common::quick_retries(2)) {
                 Ok(false) => {}
                 Ok(true) | Err(_) => failed_runs += 1,
             }
@@ -197,7 +161,7 @@ fn chaos_runs_keep_the_invariants_and_converge_once_the_faults_stop() {
 
         sim.clear_faults();
         assert!(
-            !sync(&sim, &options(5)).unwrap(),
+            !sync(&sim, &common::quick_retries(5)).unwrap(),
             "seed {seed}: the run after the faults succeeds"
         );
         assert_eq!(

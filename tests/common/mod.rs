@@ -113,3 +113,59 @@ impl Setup {
         self.bin().args(args).output().unwrap()
     }
 }
+
+/// Client options whose retries wait milliseconds, so that failures a test injects do not wait out
+/// real backoff.
+pub fn quick_retries(max_attempts: u32) -> immich_smart_albums::immich::ClientOptions {
+    use std::time::Duration;
+    immich_smart_albums::immich::ClientOptions {
+        connect_timeout: Duration::from_secs(5),
+        timeout: Duration::from_secs(20),
+        retry: immich_smart_albums::immich::RetryPolicy {
+            max_attempts,
+            min_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+            max_total: Duration::from_secs(10),
+        },
+    }
+}
+
+/// The job engine's view of simulator accounts: each connected with its key (or the one in `keys`),
+/// or the reason it could not be, sharing one in-flight limit.
+pub async fn slots(
+    sim: &Simulator,
+    names: &[&str],
+    keys: &std::collections::HashMap<&str, String>,
+    options: &immich_smart_albums::immich::ClientOptions,
+) -> Vec<immich_smart_albums::job::run::Slot> {
+    use immich_smart_albums::immich::{Client, ServerUrl};
+    use immich_smart_albums::job::run::{Account, Slot};
+    use immich_smart_albums::secret::ApiKey;
+    let limiter = immich_smart_albums::job::account::limiter(8);
+    let mut slots = Vec::new();
+    for name in names {
+        let key = keys
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| sim.account(name).api_key);
+        let account = async {
+            let server = ServerUrl::parse(&sim.url()).unwrap();
+            let client = Client::connect(&server, ApiKey::new(key).unwrap(), options)
+                .await
+                .map_err(|e| e.to_string())?;
+            let user = client.me().await.map_err(|e| e.to_string())?;
+            Ok(Account {
+                name: name.to_string(),
+                client,
+                user,
+                limiter: limiter.clone(),
+            })
+        }
+        .await;
+        slots.push(Slot {
+            name: name.to_string(),
+            account,
+        });
+    }
+    slots
+}
