@@ -3,12 +3,13 @@
 //! an add, and the same add again to show that nothing is left to do. `sim` serves the simulator until
 //! Ctrl-C and prints each account's key, for trying any command by hand.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::cli::{DemoArgs, DropInArgs, GlobalArgs, JobFormat, PreviewArgs, SimArgs, SyncArgs};
 use crate::dropin::DropIn;
 use crate::error::EXIT_OK;
+use crate::files::{Access, write_whole};
 use crate::jobcmd;
 use crate::report;
 use crate::sim::{SimConfig, Simulator};
@@ -55,7 +56,7 @@ impl DemoDir {
             String::from("# Written by `immich-smart-albums demo` for its simulator.\naccounts:\n");
         for account in sim.accounts() {
             let key_file = dir.path(&format!("profiles/{}.key", account.name));
-            write_private(&key_file, &account.api_key)?;
+            write_whole(&key_file, account.api_key.as_bytes(), Access::Private)?;
             profile.push_str(&format!(
                 "  {}:\n    server: {}\n    api_key_file: {}\n",
                 account.name,
@@ -76,15 +77,6 @@ impl Drop for DemoDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
     }
-}
-
-/// Writes a file that only its owner can read, as key files must be.
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    std::io::Write::write_all(&mut options.open(path)?, text.as_bytes())
 }
 
 pub async fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<i32> {

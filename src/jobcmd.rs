@@ -278,12 +278,14 @@ pub async fn preview(args: &PreviewArgs, global: &GlobalArgs) -> anyhow::Result<
     progress.finish_and_clear();
     match &args.output {
         Some(path) => {
-            std::fs::write(path, &text).map_err(|error| {
-                input_error(format!(
-                    "--output {}: cannot write it: {error}",
-                    path.display()
-                ))
-            })?;
+            crate::files::write_whole(path, &text, crate::files::Access::Normal).map_err(
+                |error| {
+                    input_error(format!(
+                        "--output {}: cannot write it: {error}",
+                        path.display()
+                    ))
+                },
+            )?;
             report::line(
                 &mut report::stdout(),
                 &format!("Wrote the preview to {}", path.display()),

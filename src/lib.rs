@@ -12,6 +12,7 @@ pub mod cli;
 pub mod demo;
 pub mod dropin;
 pub mod error;
+pub mod files;
 pub mod filter;
 pub mod html;
 pub mod immich;

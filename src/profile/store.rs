@@ -2,11 +2,11 @@
 //! directory when needed) and key files (mode 0600). A profile file is rewritten whole from its parsed
 //! form, so the order of accounts is kept but comments are not.
 
-use std::io::Write;
 use std::path::Path;
 
 use super::{ProfileFile, parse_file};
 use crate::error::InputError;
+use crate::files::{Access, write_whole};
 use crate::secret::ApiKey;
 
 const HEADER: &str = "# immich-smart-albums profile: the accounts of one family. API keys are not kept \
@@ -30,46 +30,13 @@ pub(crate) fn write_profile(path: &Path, file: &ProfileFile) -> anyhow::Result<(
     let yaml = serde_saphyr::to_string(file)
         .map_err(|error| anyhow::anyhow!("profile {}: {error}", path.display()))?;
     let text = format!("{HEADER}{yaml}");
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|error| {
-            anyhow::anyhow!("creating the profile directory {}: {error}", dir.display())
-        })?;
-    }
-    let temporary = path.with_extension("yaml.tmp");
-    std::fs::write(&temporary, text)
-        .map_err(|error| anyhow::anyhow!("writing {}: {error}", temporary.display()))?;
-    std::fs::rename(&temporary, path)
-        .map_err(|error| anyhow::anyhow!("writing {}: {error}", path.display()))?;
-    Ok(())
+    write_whole(path, text.as_bytes(), Access::Normal)
+        .map_err(|error| anyhow::anyhow!("writing profile {}: {error}", path.display()))
 }
 
 /// Writes a key file readable only by its owner (mode 0600 on unix, also when the file existed).
 pub(crate) fn write_key_file(path: &Path, key: &ApiKey) -> anyhow::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|error| {
-            anyhow::anyhow!(
-                "creating the key file's directory {}: {error}",
-                dir.display()
-            )
-        })?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .map_err(|error| anyhow::anyhow!("key file {}: {error}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(|error| anyhow::anyhow!("key file {}: {error}", path.display()))?;
-    }
-    writeln!(file, "{}", key.expose())
-        .map_err(|error| anyhow::anyhow!("key file {}: {error}", path.display()))?;
-    Ok(())
+    let text = format!("{}\n", key.expose());
+    write_whole(path, text.as_bytes(), Access::Private)
+        .map_err(|error| anyhow::anyhow!("key file {}: {error}", path.display()))
 }
