@@ -34,8 +34,8 @@ pub const EXIT_TERMINATED: i32 = 143;
 
 /// Runs a parsed command line; returns the exit code of a run that finished. Ctrl-C or SIGTERM stops a
 /// run cleanly: requests in flight are dropped, the sync lock is released, and the next run completes
-/// the work (adding is idempotent). Nothing local is half-written: the only files written (profiles, key
-/// files) are replaced whole.
+/// the work (adding is idempotent). Nothing local is half-written: every file written (profiles, key
+/// files, reports) is replaced whole (see [`files`]).
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     if let Some(Command::Sim(args)) = &cli.command {
         // Ctrl-C is how the simulator is meant to stop.
