@@ -24,6 +24,7 @@ pub mod report;
 pub mod secret;
 pub mod shell;
 pub mod sim;
+pub mod state;
 
 use cli::{Cli, Command};
 

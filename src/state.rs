@@ -1,0 +1,661 @@
+//! The local record of what the tool did to albums: a small SQLite database (bundled SQLite, through
+//! rusqlite) in the state directory. Per server and album it keeps which assets the tool added (by which
+//! job and account, when), which it removed, and tombstones: assets the tool added that a person later
+//! took out of the album, which are never added again. Prune removes only what this record says the
+//! tool added, so an asset a person put in an album is never taken out.
+//!
+//! Crash safety: every add or removal is written here as an intent (`adding`, `removing`) before the
+//! request is sent, and confirmed from the server's per-id answers after it. An intent left behind by a
+//! crash, Ctrl-C or SIGTERM is settled at the next run against what the album then holds (see
+//! [`crate::job::decide`]), so the record never loses an asset the tool added and never claims one a
+//! person added.
+//!
+//! This module only stores and loads; what the entries mean is decided in `job::decide`. The schema is
+//! versioned (`PRAGMA user_version`) and migrated forward on open. The database runs in WAL mode with a
+//! busy timeout, so two syncs of different job files that share an album both finish, one after the
+//! other, with a consistent record.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use uuid::Uuid;
+
+use crate::error::input_error;
+
+/// Overrides where the state database lives (a directory).
+pub const STATE_DIR_ENV: &str = "IMMICH_SMART_ALBUMS_STATE_DIR";
+/// The database's file name inside the state directory.
+pub const FILE_NAME: &str = "state.sqlite3";
+
+/// How long a write waits for another process that holds the database.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Each migration takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: what the tool did to each album, and the albums each job uses.
+    "CREATE TABLE album_assets (
+        server   TEXT NOT NULL,
+        album_id TEXT NOT NULL,
+        asset_id TEXT NOT NULL,
+        checksum TEXT NOT NULL,
+        job      TEXT NOT NULL,
+        account  TEXT NOT NULL,
+        state    TEXT NOT NULL CHECK (state IN ('adding', 'added', 'removing', 'removed', 'tombstone')),
+        at       INTEGER NOT NULL,
+        PRIMARY KEY (server, album_id, asset_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE albums (
+        server   TEXT NOT NULL,
+        album_id TEXT NOT NULL,
+        job      TEXT NOT NULL,
+        name     TEXT NOT NULL,
+        role     TEXT NOT NULL,
+        seen     INTEGER NOT NULL,
+        PRIMARY KEY (server, album_id, job)
+    ) WITHOUT ROWID;",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// Where the state database lives: `$IMMICH_SMART_ALBUMS_STATE_DIR/state.sqlite3`, else the platform's
+/// state directory (`~/.local/state/immich-smart-albums/` on Linux), else its local data directory.
+pub fn default_path() -> PathBuf {
+    let dir = match std::env::var_os(STATE_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => dirs::state_dir()
+            .or_else(dirs::data_local_dir)
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("immich-smart-albums"),
+    };
+    dir.join(FILE_NAME)
+}
+
+/// Where an asset stands with the tool in one album.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryState {
+    /// The tool is adding it (the request may or may not have landed).
+    Adding,
+    /// The tool added it, and the album held it when last seen.
+    Added,
+    /// The tool is removing it.
+    Removing,
+    /// The tool removed it (it may be added again if it matches again).
+    Removed,
+    /// The tool added it and a person took it out: never added again.
+    Tombstone,
+}
+
+impl EntryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryState::Adding => "adding",
+            EntryState::Added => "added",
+            EntryState::Removing => "removing",
+            EntryState::Removed => "removed",
+            EntryState::Tombstone => "tombstone",
+        }
+    }
+
+    fn parse(text: &str) -> Option<EntryState> {
+        Some(match text {
+            "adding" => EntryState::Adding,
+            "added" => EntryState::Added,
+            "removing" => EntryState::Removing,
+            "removed" => EntryState::Removed,
+            "tombstone" => EntryState::Tombstone,
+            _ => return None,
+        })
+    }
+}
+
+/// One album on one server: the record's unit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AlbumKey {
+    /// The server's API base URL, e.g. `https://photos.example.com/api`.
+    pub server: String,
+    pub album_id: String,
+}
+
+/// What the record says about one asset of one album.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub asset: Uuid,
+    pub checksum: Box<str>,
+    /// The job that added (or removed) it.
+    pub job: String,
+    /// The account whose asset it is.
+    pub account: String,
+    pub state: EntryState,
+    /// When the state was last set, in seconds since the Unix epoch.
+    pub at: i64,
+}
+
+/// A change to the record of one album.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Set an asset's entry (replacing any).
+    Put(Entry),
+    /// Forget an asset: the tool has nothing to do with it.
+    Delete(Uuid),
+}
+
+/// An album a job has used, as the record knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlbumNote {
+    pub key: AlbumKey,
+    pub job: String,
+    pub name: String,
+    /// `main` or `safe`.
+    pub role: String,
+    /// When a run last saw it, in seconds since the Unix epoch.
+    pub seen: i64,
+}
+
+/// The counts `state show` prints for one album.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Added by the tool and in the album when last seen.
+    pub added: usize,
+    /// Removed by the tool.
+    pub removed: usize,
+    /// Taken out by a person: not added again.
+    pub tombstones: usize,
+    /// Intents a run left unconfirmed (settled by the next run).
+    pub pending: usize,
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The open record.
+pub struct Store {
+    conn: Mutex<Connection>,
+    /// `None` for a record that lives only in memory.
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating it and its directory when missing) the database for reading and writing, and
+    /// checks that it can be written: an unwritable or corrupt database is an input error here, before
+    /// anything changes on a server.
+    pub fn open(path: &Path) -> anyhow::Result<Store> {
+        let fail = |what: String| {
+            input_error(format!(
+                "the state database {}: {what}; set {STATE_DIR_ENV} to a writable directory, or \
+                 move the file away if it is damaged (the record starts again empty)",
+                path.display()
+            ))
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path).map_err(|e| fail(format!("cannot open it: {e}")))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| fail(e.to_string()))?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .map_err(|e| fail(format!("not a usable SQLite database: {e}")))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::debug!("state database journal mode: {mode}");
+        }
+        migrate(&conn).map_err(|e| fail(e.to_string()))?;
+        // A write lock proves the file can be written before a run relies on it.
+        conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
+            .map_err(|e| fail(format!("cannot write it: {e}")))?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            path: Some(path.to_path_buf()),
+        })
+    }
+
+    /// Opens an existing database for reading only (a preview changes nothing, not even the record);
+    /// `None` when there is none yet.
+    pub fn open_read_only(path: &Path) -> anyhow::Result<Option<Store>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let fail = |what: String| {
+            input_error(format!(
+                "the state database {}: {what}; move the file away if it is damaged (the record \
+                 starts again empty)",
+                path.display()
+            ))
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| fail(format!("cannot open it: {e}")))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| fail(e.to_string()))?;
+        let version = schema_version(&conn)
+            .map_err(|e| fail(format!("not a usable SQLite database: {e}")))?;
+        if version > SCHEMA_VERSION {
+            return Err(fail(format!(
+                "it was written by a newer version of immich-smart-albums (schema {version}, this \
+                 one knows {SCHEMA_VERSION})"
+            )));
+        }
+        if version < SCHEMA_VERSION {
+            // Older or empty: what this version reads is not there yet; a sync migrates it.
+            return Ok(Some(Store::memory()));
+        }
+        Ok(Some(Store {
+            conn: Mutex::new(conn),
+            path: Some(path.to_path_buf()),
+        }))
+    }
+
+    /// An empty record in memory: for previews before the first sync, the demo and tests.
+    pub fn memory() -> Store {
+        let conn = Connection::open_in_memory().expect("SQLite opens an in-memory database");
+        migrate(&conn).expect("the schema applies to an empty database");
+        Store {
+            conn: Mutex::new(conn),
+            path: None,
+        }
+    }
+
+    /// The database file, or `None` for a record in memory.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn error(&self, what: &str, error: rusqlite::Error) -> anyhow::Error {
+        let place = self
+            .path
+            .as_ref()
+            .map_or_else(|| "in memory".to_string(), |p| p.display().to_string());
+        anyhow::anyhow!("the state database {place}: cannot {what}: {error}")
+    }
+
+    /// Every entry of one album, whichever job made it.
+    pub fn load(&self, album: &AlbumKey) -> anyhow::Result<Vec<Entry>> {
+        let conn = self.conn();
+        let read = || -> rusqlite::Result<Vec<Entry>> {
+            let mut statement = conn.prepare_cached(
+                "SELECT asset_id, checksum, job, account, state, at FROM album_assets
+                 WHERE server = ?1 AND album_id = ?2 ORDER BY asset_id",
+            )?;
+            let rows = statement.query_map(params![album.server, album.album_id], |row| {
+                let asset: String = row.get(0)?;
+                let state: String = row.get(4)?;
+                Ok((
+                    asset,
+                    row.get::<_, String>(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    state,
+                    row.get(5)?,
+                ))
+            })?;
+            let mut entries = Vec::new();
+            for row in rows {
+                let (asset, checksum, job, account, state, at) = row?;
+                // The schema checks both; a row that still fails is skipped, never guessed.
+                let (Ok(asset), Some(state)) = (Uuid::parse_str(&asset), EntryState::parse(&state))
+                else {
+                    tracing::warn!(
+                        "state database: skipped an unreadable entry ({asset}, {state})"
+                    );
+                    continue;
+                };
+                entries.push(Entry {
+                    asset,
+                    checksum: checksum.into(),
+                    job,
+                    account,
+                    state,
+                    at,
+                });
+            }
+            Ok(entries)
+        };
+        read().map_err(|e| self.error("read the album's record", e))
+    }
+
+    /// Applies changes to one album's record, all or nothing.
+    pub fn write(&self, album: &AlbumKey, changes: &[Change]) -> anyhow::Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.conn();
+        let write = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            {
+                let mut put = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO album_assets
+                     (server, album_id, asset_id, checksum, job, account, state, at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?;
+                let mut delete = tx.prepare_cached(
+                    "DELETE FROM album_assets WHERE server = ?1 AND album_id = ?2 AND asset_id = ?3",
+                )?;
+                for change in changes {
+                    match change {
+                        Change::Put(entry) => {
+                            put.execute(params![
+                                album.server,
+                                album.album_id,
+                                entry.asset.to_string(),
+                                &*entry.checksum,
+                                entry.job,
+                                entry.account,
+                                entry.state.as_str(),
+                                entry.at,
+                            ])?;
+                        }
+                        Change::Delete(asset) => {
+                            delete.execute(params![
+                                album.server,
+                                album.album_id,
+                                asset.to_string()
+                            ])?;
+                        }
+                    }
+                }
+            }
+            tx.commit()
+        };
+        write(&mut conn).map_err(|e| self.error("write the album's record", e))
+    }
+
+    /// Notes that `job` uses this album (as its `main` or `safe` album), for `state show`.
+    pub fn note_album(
+        &self,
+        album: &AlbumKey,
+        job: &str,
+        name: &str,
+        role: &str,
+    ) -> anyhow::Result<()> {
+        self.conn()
+            .execute(
+                "INSERT OR REPLACE INTO albums (server, album_id, job, name, role, seen)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![album.server, album.album_id, job, name, role, now()],
+            )
+            .map(drop)
+            .map_err(|e| self.error("note the album", e))
+    }
+
+    /// The albums the record knows for a job.
+    pub fn albums_of(&self, job: &str) -> anyhow::Result<Vec<AlbumNote>> {
+        let conn = self.conn();
+        let read = || -> rusqlite::Result<Vec<AlbumNote>> {
+            let mut statement = conn.prepare(
+                "SELECT server, album_id, name, role, seen FROM albums WHERE job = ?1
+                 ORDER BY role, name, server",
+            )?;
+            let rows = statement.query_map(params![job], |row| {
+                Ok(AlbumNote {
+                    key: AlbumKey {
+                        server: row.get(0)?,
+                        album_id: row.get(1)?,
+                    },
+                    job: job.to_string(),
+                    name: row.get(2)?,
+                    role: row.get(3)?,
+                    seen: row.get(4)?,
+                })
+            })?;
+            rows.collect()
+        };
+        read().map_err(|e| self.error("read the job's albums", e))
+    }
+
+    /// How many entries of each kind a job has in an album.
+    pub fn counts(&self, album: &AlbumKey, job: &str) -> anyhow::Result<Counts> {
+        let conn = self.conn();
+        let read = || -> rusqlite::Result<Counts> {
+            let mut statement = conn.prepare(
+                "SELECT state, COUNT(*) FROM album_assets
+                 WHERE server = ?1 AND album_id = ?2 AND job = ?3 GROUP BY state",
+            )?;
+            let mut counts = Counts::default();
+            let rows = statement.query_map(params![album.server, album.album_id, job], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            })?;
+            for row in rows {
+                let (state, n) = row?;
+                let n = n as usize;
+                match EntryState::parse(&state) {
+                    Some(EntryState::Added) => counts.added += n,
+                    Some(EntryState::Removed) => counts.removed += n,
+                    Some(EntryState::Tombstone) => counts.tombstones += n,
+                    Some(EntryState::Adding | EntryState::Removing) => counts.pending += n,
+                    None => {}
+                }
+            }
+            Ok(counts)
+        };
+        read().map_err(|e| self.error("count the album's record", e))
+    }
+
+    /// Drops a job's tombstones in an album: those assets may be added again. Returns how many.
+    pub fn forget_tombstones(&self, album: &AlbumKey, job: &str) -> anyhow::Result<usize> {
+        self.conn()
+            .execute(
+                "DELETE FROM album_assets
+                 WHERE server = ?1 AND album_id = ?2 AND job = ?3 AND state = 'tombstone'",
+                params![album.server, album.album_id, job],
+            )
+            .map_err(|e| self.error("forget the tombstones", e))
+    }
+}
+
+fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0))
+        .map(|v| v.max(0) as usize)
+}
+
+/// Brings the schema to [`SCHEMA_VERSION`], one migration per transaction.
+fn migrate(conn: &Connection) -> anyhow::Result<()> {
+    let version =
+        schema_version(conn).map_err(|e| anyhow::anyhow!("not a usable SQLite database: {e}"))?;
+    if version > SCHEMA_VERSION {
+        anyhow::bail!(
+            "it was written by a newer version of immich-smart-albums (schema {version}, this one \
+             knows {SCHEMA_VERSION})"
+        );
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let apply = || -> rusqlite::Result<()> {
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            let result = conn
+                .execute_batch(sql)
+                .and_then(|()| conn.pragma_update(None, "user_version", (i + 1) as i64));
+            match result {
+                Ok(()) => conn.execute_batch("COMMIT"),
+                Err(error) => {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    Err(error)
+                }
+            }
+        };
+        apply()
+            .map_err(|e| anyhow::anyhow!("cannot bring the schema to version {}: {e}", i + 1))?;
+    }
+    Ok(())
+}
+
+/// Whether an entry exists for an asset; for tests and `state show`.
+pub fn has_entry(store: &Store, album: &AlbumKey, asset: &Uuid) -> anyhow::Result<bool> {
+    store
+        .conn()
+        .query_row(
+            "SELECT 1 FROM album_assets WHERE server = ?1 AND album_id = ?2 AND asset_id = ?3",
+            params![album.server, album.album_id, asset.to_string()],
+            |_| Ok(()),
+        )
+        .optional()
+        .map(|found| found.is_some())
+        .map_err(|e| store.error("read the album's record", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> AlbumKey {
+        AlbumKey {
+            server: "http://127.0.0.1:1/api".into(),
+            album_id: "a1".into(),
+        }
+    }
+
+    fn entry(id: u128, state: EntryState) -> Entry {
+        Entry {
+            asset: Uuid::from_u128(id),
+            checksum: format!("c{id}").into(),
+            job: "kids".into(),
+            account: "alice".into(),
+            state,
+            at: 1,
+        }
+    }
+
+    #[test]
+    fn entries_round_trip_and_changes_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/state.sqlite3");
+        let store = Store::open(&path).unwrap();
+        store
+            .write(
+                &key(),
+                &[
+                    Change::Put(entry(1, EntryState::Adding)),
+                    Change::Put(entry(2, EntryState::Added)),
+                    Change::Put(entry(1, EntryState::Added)),
+                    Change::Put(entry(3, EntryState::Tombstone)),
+                    Change::Delete(Uuid::from_u128(2)),
+                ],
+            )
+            .unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        let entries = store.load(&key()).unwrap();
+        assert_eq!(
+            entries,
+            [entry(1, EntryState::Added), entry(3, EntryState::Tombstone)]
+        );
+        let other = AlbumKey {
+            album_id: "a2".into(),
+            ..key()
+        };
+        assert!(store.load(&other).unwrap().is_empty());
+        assert_eq!(
+            store.counts(&key(), "kids").unwrap(),
+            Counts {
+                added: 1,
+                tombstones: 1,
+                ..Counts::default()
+            }
+        );
+        assert_eq!(store.forget_tombstones(&key(), "other-job").unwrap(), 0);
+        assert_eq!(store.forget_tombstones(&key(), "kids").unwrap(), 1);
+        assert_eq!(store.load(&key()).unwrap(), [entry(1, EntryState::Added)]);
+        assert!(has_entry(&store, &key(), &Uuid::from_u128(1)).unwrap());
+    }
+
+    #[test]
+    fn albums_are_noted_per_job() {
+        let store = Store::memory();
+        store.note_album(&key(), "kids", "Kids", "main").unwrap();
+        store
+            .note_album(&key(), "kids", "Kids renamed", "main")
+            .unwrap();
+        store.note_album(&key(), "pets", "Pets", "main").unwrap();
+        let notes = store.albums_of("kids").unwrap();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].name, "Kids renamed");
+        assert!(store.albums_of("nobody").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_corrupt_or_unwritable_database_is_an_input_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite3");
+        std::fs::write(
+            &path,
+            "this is not a database, just text that is long enough",
+        )
+        .unwrap();
+        let error = Store::open(&path).unwrap_err();
+        let text = format!("{error:#}");
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(text.contains("not a usable SQLite database"), "{text}");
+        assert_eq!(crate::error::exit_code(&error), crate::error::EXIT_INPUT);
+
+        // A directory where the file should be.
+        let blocked = dir.path().join("blocked");
+        std::fs::create_dir_all(blocked.join(FILE_NAME)).unwrap();
+        let error = Store::open(&blocked.join(FILE_NAME)).unwrap_err();
+        assert!(format!("{error:#}").contains(STATE_DIR_ENV), "{error:#}");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_and_an_old_one_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", 99).unwrap();
+        }
+        let error = format!("{:#}", Store::open(&path).unwrap_err());
+        assert!(error.contains("newer version"), "{error}");
+        let error = format!("{:#}", Store::open_read_only(&path).unwrap_err());
+        assert!(error.contains("newer version"), "{error}");
+
+        let fresh = dir.path().join("fresh.sqlite3");
+        assert!(Store::open_read_only(&fresh).unwrap().is_none());
+        Store::open(&fresh).unwrap();
+        let conn = Connection::open(&fresh).unwrap();
+        assert_eq!(schema_version(&conn).unwrap(), SCHEMA_VERSION);
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn two_connections_write_one_after_the_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let (a, b) = (Store::open(&path).unwrap(), Store::open(&path).unwrap());
+        let threads: Vec<_> = [(a, 0u128), (b, 1000u128)]
+            .into_iter()
+            .map(|(store, base)| {
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        store
+                            .write(&key(), &[Change::Put(entry(base + i, EntryState::Added))])
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.load(&key()).unwrap().len(), 100);
+    }
+}
