@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::local::LocalFilters;
 use super::search::SearchFilter;
-use crate::immich::{ApiError, Client, SearchKind, pages};
+use crate::immich::{ApiError, Client, SearchKind, Visibility, pages};
 
 /// What is kept of one asset a search found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +28,8 @@ pub struct Hit {
     pub local_ok: bool,
     /// Whether a metadata search found it (its JSON then carries exif and people when asked for).
     pub from_metadata: bool,
+    /// Timeline, archive, hidden or locked.
+    pub visibility: Visibility,
 }
 
 /// The assets one search found, by id.
@@ -43,6 +45,9 @@ struct Slim<'a> {
     owner_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
     checksum: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    visibility: Option<Cow<'a, str>>,
+    is_archived: Option<bool>,
 }
 
 /// Runs a search to its end (or its `resultLimit`). With `local`, every asset is checked against the
@@ -102,6 +107,7 @@ fn hit_from(
         rank: 0,
         local_ok: local.is_none_or(|local| local.keep_raw(raw)),
         from_metadata,
+        visibility: Visibility::from_fields(slim.visibility.as_deref(), slim.is_archived),
     })
 }
 

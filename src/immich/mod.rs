@@ -13,7 +13,7 @@ pub use retry::RetryPolicy;
 pub use search::{MAX_PAGE_SIZE, SearchKind, decode_page, pages};
 pub use types::{
     Album, AlbumRole, AlbumUser, AlbumUserAdd, ApiKeyInfo, BulkIdResult, PeoplePage, Person,
-    ServerVersion, User,
+    ServerVersion, User, Visibility,
 };
 
 /// The permissions a key needs for everything jobs do: search, read people, find, create and share

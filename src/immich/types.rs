@@ -18,6 +18,49 @@ impl std::fmt::Display for ServerVersion {
     }
 }
 
+/// Where an asset shows in Immich (`AssetVisibility`): the timeline, the archive, hidden (the motion
+/// part of a live photo, or set hidden), or the locked folder.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    #[default]
+    Timeline,
+    Archive,
+    Hidden,
+    Locked,
+}
+
+impl Visibility {
+    /// Reads an asset's `visibility`; an asset without one (an older server) is archived when
+    /// `isArchived` says so, else on the timeline. An unknown value counts as hidden: it never goes
+    /// into an album.
+    pub fn from_fields(visibility: Option<&str>, is_archived: Option<bool>) -> Visibility {
+        match visibility {
+            Some("timeline") => Visibility::Timeline,
+            Some("archive") => Visibility::Archive,
+            Some("hidden") => Visibility::Hidden,
+            Some("locked") => Visibility::Locked,
+            Some(_) => Visibility::Hidden,
+            None if is_archived == Some(true) => Visibility::Archive,
+            None => Visibility::Timeline,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Timeline => "timeline",
+            Visibility::Archive => "archive",
+            Visibility::Hidden => "hidden",
+            Visibility::Locked => "locked",
+        }
+    }
+
+    /// Hidden and locked assets never go into an album.
+    pub fn may_enter_album(self) -> bool {
+        matches!(self, Visibility::Timeline | Visibility::Archive)
+    }
+}
+
 /// `GET /api/users/me`, and the `user` of an album member.
 #[derive(Debug, Clone, Deserialize)]
 pub struct User {

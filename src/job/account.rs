@@ -452,6 +452,7 @@ pub fn limiter(permits: usize) -> Arc<Semaphore> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::immich::Visibility;
     use uuid::Uuid;
 
     fn hit(id: u128, rank: u32, local_ok: bool, from_metadata: bool) -> Hit {
@@ -462,6 +463,7 @@ mod tests {
             rank,
             local_ok,
             from_metadata,
+            visibility: Visibility::Timeline,
         }
     }
 

@@ -185,6 +185,7 @@ pub fn against_album(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::immich::Visibility;
 
     const ALICE: u128 = 0xa;
     const BOB: u128 = 0xb;
@@ -197,6 +198,7 @@ mod tests {
             rank,
             local_ok: true,
             from_metadata: true,
+            visibility: Visibility::Timeline,
         }
     }
 

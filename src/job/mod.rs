@@ -3,6 +3,7 @@
 //! account.
 
 pub mod account;
+pub mod decide;
 pub mod file;
 pub mod merge;
 pub mod run;

@@ -1,0 +1,402 @@
+//! Deciding what changes in one album: pure, no I/O. Given what every account of the job selects for
+//! the album (after the merge), what the album holds now and what the local record says the tool did,
+//! [`decide`] settles the record against the album and says, per account, what to add, and for the
+//! album what to remove, what to adopt, and what to leave alone. The rules:
+//!
+//! - **Settle the record first.** An add or removal the last run left unconfirmed (a crash, an
+//!   interrupt) is settled by what the album holds: an asset the tool was adding that the album holds is
+//!   the tool's; one it holds not was never added. An asset the tool added that the album no longer
+//!   holds was taken out by a person: it becomes a tombstone.
+//! - **Add** what is selected and not in the album (by id, or by checksum: the same file under another
+//!   id is already there), except tombstones: what a person took out is not added again.
+//! - **Remove** (with `prune`) only what the record says this job added, that the album still holds and
+//!   that the job no longer selects. Never an asset a person added; nothing at all when the selection
+//!   is incomplete (a failed search or account), and nothing when the removals would exceed the circuit
+//!   breaker (`max_removals`, `max_removal_fraction`) unless the run confirms them.
+//! - **Adopt** (with `--adopt`): what the album holds and the job selects now, that no record claims,
+//!   becomes the tool's (for albums an older version or the Python script filled).
+//! - Assets a person added that this album's exclusions flag are listed, and left in place.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::filter::Hit;
+use crate::immich::Visibility;
+use crate::state::{Change, Entry, EntryState};
+
+/// One asset as the album listing read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldAsset {
+    pub checksum: Box<str>,
+    pub visibility: Visibility,
+    /// In the trash (still in the album, hidden from it).
+    pub trashed: bool,
+}
+
+/// What an album holds now: every member's assets, by id, with their checksums.
+#[derive(Debug, Default)]
+pub struct Held {
+    pub assets: HashMap<Uuid, HeldAsset>,
+    checksums: HashSet<Box<str>>,
+}
+
+impl Held {
+    pub fn new(assets: HashMap<Uuid, HeldAsset>) -> Held {
+        let checksums = assets.values().map(|a| a.checksum.clone()).collect();
+        Held { assets, checksums }
+    }
+
+    /// The same asset, or the same file under another id.
+    pub fn holds(&self, id: &Uuid, checksum: &str) -> bool {
+        self.assets.contains_key(id) || self.checksums.contains(checksum)
+    }
+
+    pub fn len(&self) -> usize {
+        self.assets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.assets.is_empty()
+    }
+}
+
+/// How a job treats one of its albums.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Policy {
+    /// Remove what the tool added and the job no longer selects.
+    pub prune: bool,
+    /// The circuit breaker: more removals than this in one run remove nothing...
+    pub max_removals: usize,
+    /// ... and so do removals of more than this fraction of the album.
+    pub max_removal_fraction: f64,
+    /// Let removals past the breaker through, this once.
+    pub confirm_removals: bool,
+    /// Take over what the album holds and the job selects, where no record claims it.
+    pub adopt: bool,
+    /// Archived assets belong in the album (else they leave it, with prune).
+    pub include_archived: bool,
+}
+
+/// The defaults of the circuit breaker.
+pub const MAX_REMOVALS: usize = 50;
+pub const MAX_REMOVAL_FRACTION: f64 = 0.2;
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            prune: false,
+            max_removals: MAX_REMOVALS,
+            max_removal_fraction: MAX_REMOVAL_FRACTION,
+            confirm_removals: false,
+            adopt: false,
+            include_archived: false,
+        }
+    }
+}
+
+/// Why an asset the tool added no longer belongs in the album.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// An exclusion of the job (or of the safe album) now finds it.
+    Excluded,
+    Trashed,
+    Archived,
+    Hidden,
+    /// The account it came from is no longer one of the job's accounts.
+    AccountLeft,
+    /// The include conditions no longer find it.
+    NoLongerFound,
+}
+
+impl Reason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Reason::Excluded => "excluded",
+            Reason::Trashed => "in the trash",
+            Reason::Archived => "archived",
+            Reason::Hidden => "hidden",
+            Reason::AccountLeft => "its account left the job",
+            Reason::NoLongerFound => "no longer found",
+        }
+    }
+}
+
+/// An asset the tool added that no longer belongs in the album.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stale {
+    pub id: Uuid,
+    pub checksum: Box<str>,
+    /// The account the record says it came from.
+    pub account: String,
+    pub reason: Reason,
+}
+
+/// Why nothing is removed from an album in this run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Blocked {
+    /// A search the decision depends on failed: removing would act on a partial picture.
+    Incomplete(String),
+    /// More removals than the circuit breaker allows.
+    Breaker {
+        removals: usize,
+        held: usize,
+        max_removals: usize,
+        max_removal_fraction: f64,
+    },
+}
+
+impl std::fmt::Display for Blocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Blocked::Incomplete(why) => write!(f, "nothing is removed while {why}"),
+            Blocked::Breaker {
+                removals,
+                held,
+                max_removals,
+                max_removal_fraction,
+            } => write!(
+                f,
+                "{removals} of its {held} assets would be removed, more than the limit \
+                 (max_removals {max_removals}, max_removal_fraction {max_removal_fraction}); nothing \
+                 was removed. Check the preview, then run `sync --confirm-removals` once to let them \
+                 through, or raise the limits in the job"
+            ),
+        }
+    }
+}
+
+/// An asset chosen for the album, with its checksum (for the record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pick {
+    pub id: Uuid,
+    pub checksum: Box<str>,
+}
+
+/// One account's part of the album.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AccountPart {
+    /// Left out by this album's own exclusions (the safe album's).
+    pub excluded: Vec<Uuid>,
+    /// Already in the album: the same asset, or the same file under another id.
+    pub already: usize,
+    pub to_add: Vec<Pick>,
+    /// Taken out of the album by a person after the tool added them: not added again.
+    pub not_readded: Vec<Uuid>,
+}
+
+/// What happens to one album.
+#[derive(Debug, Default, PartialEq)]
+pub struct AlbumDecision {
+    /// Per account of the job, in job order; `None` for a failed account.
+    pub accounts: Vec<Option<AccountPart>>,
+    /// Corrections of the record from what the album holds now: settled intents, new tombstones.
+    pub settle: Vec<Change>,
+    /// What the tool added that no longer belongs, whether or not this run removes it.
+    pub stale: Vec<Stale>,
+    /// Whether this run removes the stale assets: prune is on and nothing blocks it.
+    pub remove: bool,
+    /// Why the stale assets stay, when prune is on.
+    pub blocked: Option<Blocked>,
+    /// What the album holds and the job selects that no record claims: taken over with `adopt`.
+    pub adoptable: Vec<Entry>,
+    /// Assets a person added that the album's exclusions flag: left in place.
+    pub left_flagged: Vec<Uuid>,
+    /// How many assets in the album the record says this job added (after adopting).
+    pub tool_held: usize,
+}
+
+impl AlbumDecision {
+    /// The assets this run removes.
+    pub fn removals(&self) -> &[Stale] {
+        if self.remove { &self.stale } else { &[] }
+    }
+}
+
+/// Everything [`decide`] looks at for one album.
+#[derive(Debug)]
+pub struct AlbumInput<'a> {
+    pub job: &'a str,
+    /// The job's accounts in job order, each with the copies it contributes (after the merge), or
+    /// `None` when the account failed.
+    pub accounts: Vec<(&'a str, Option<&'a [Hit]>)>,
+    /// What this album's own exclusions found (the safe album's): left out per account.
+    pub own_excluded: Option<&'a HashSet<Box<str>>>,
+    /// Every checksum excluded from this album: the job's exclusions and the album's own.
+    pub flagged: &'a HashSet<Box<str>>,
+    pub held: &'a Held,
+    /// The record's entries for this album, every job's.
+    pub record: &'a [Entry],
+    /// Why the selection is incomplete (a failed search or account), if it is.
+    pub incomplete: Option<String>,
+    pub policy: Policy,
+    /// Now, for the entries written.
+    pub now: i64,
+}
+
+/// Decides what happens to one album. Pure: the caller applies it.
+pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
+    let held = input.held;
+    let mut decision = AlbumDecision::default();
+
+    // Settle the record against what the album holds.
+    let mut entries: HashMap<Uuid, Entry> = HashMap::with_capacity(input.record.len());
+    for entry in input.record {
+        let mut entry = entry.clone();
+        if entry.job == input.job {
+            let in_album = held.assets.contains_key(&entry.asset);
+            let next = match (entry.state, in_album) {
+                (EntryState::Adding, true) | (EntryState::Removing, true) => {
+                    Some(EntryState::Added)
+                }
+                (EntryState::Adding, false) => {
+                    decision.settle.push(Change::Delete(entry.asset));
+                    continue;
+                }
+                (EntryState::Removing, false) => Some(EntryState::Removed),
+                (EntryState::Added, false) => Some(EntryState::Tombstone),
+                _ => None,
+            };
+            if let Some(state) = next {
+                entry.state = state;
+                entry.at = input.now;
+                decision.settle.push(Change::Put(entry.clone()));
+            }
+        }
+        entries.insert(entry.asset, entry);
+    }
+    let tombstones: Vec<&Entry> = entries
+        .values()
+        .filter(|e| e.state == EntryState::Tombstone)
+        .collect();
+    let tombstone_ids: HashSet<Uuid> = tombstones.iter().map(|e| e.asset).collect();
+    let tombstone_sums: HashSet<&str> = tombstones.iter().map(|e| &*e.checksum).collect();
+
+    // What each account contributes.
+    let mut wanted_ids: HashSet<Uuid> = HashSet::new();
+    let mut wanted_sums: HashMap<&str, &str> = HashMap::new();
+    for (name, chosen) in &input.accounts {
+        let Some(chosen) = chosen else {
+            decision.accounts.push(None);
+            continue;
+        };
+        let mut part = AccountPart::default();
+        for hit in chosen.iter() {
+            if input
+                .own_excluded
+                .is_some_and(|e| e.contains(&hit.checksum))
+            {
+                part.excluded.push(hit.id);
+                continue;
+            }
+            wanted_ids.insert(hit.id);
+            wanted_sums.entry(&hit.checksum).or_insert(name);
+            if held.holds(&hit.id, &hit.checksum) {
+                part.already += 1;
+            } else if tombstone_ids.contains(&hit.id) || tombstone_sums.contains(&*hit.checksum) {
+                part.not_readded.push(hit.id);
+            } else {
+                part.to_add.push(Pick {
+                    id: hit.id,
+                    checksum: hit.checksum.clone(),
+                });
+            }
+        }
+        decision.accounts.push(Some(part));
+    }
+
+    // What the album holds, asset by asset.
+    let job_accounts: HashSet<&str> = input.accounts.iter().map(|(name, _)| *name).collect();
+    let mut held_ids: Vec<&Uuid> = held.assets.keys().collect();
+    held_ids.sort();
+    for id in held_ids {
+        let asset = &held.assets[id];
+        let wanted = wanted_ids.contains(id) || wanted_sums.contains_key(&*asset.checksum);
+        match entries.get(id) {
+            Some(entry) if entry.job == input.job && entry.state == EntryState::Added => {
+                decision.tool_held += 1;
+                if !wanted {
+                    decision.stale.push(Stale {
+                        id: *id,
+                        checksum: asset.checksum.clone(),
+                        account: entry.account.clone(),
+                        reason: reason(input, entry, asset, &job_accounts),
+                    });
+                }
+            }
+            // Another job's, or a person's who put back what the tool had removed: not ours.
+            Some(_) => {}
+            None if wanted => decision.adoptable.push(Entry {
+                asset: *id,
+                checksum: asset.checksum.clone(),
+                job: input.job.to_string(),
+                account: wanted_sums
+                    .get(&*asset.checksum)
+                    .map_or_else(String::new, |a| a.to_string()),
+                state: EntryState::Added,
+                at: input.now,
+            }),
+            None => {}
+        }
+        let claimed = entries.get(id).is_some_and(|e| {
+            matches!(
+                e.state,
+                EntryState::Added | EntryState::Adding | EntryState::Removing
+            )
+        });
+        if !claimed && input.flagged.contains(&asset.checksum) {
+            decision.left_flagged.push(*id);
+        }
+    }
+    if input.policy.adopt {
+        decision.tool_held += decision.adoptable.len();
+    }
+
+    // Whether the stale assets leave in this run.
+    if input.policy.prune && !decision.stale.is_empty() {
+        let removals = decision.stale.len();
+        decision.blocked = if let Some(why) = &input.incomplete {
+            Some(Blocked::Incomplete(why.clone()))
+        } else if !input.policy.confirm_removals
+            && (removals > input.policy.max_removals
+                || removals as f64 > input.policy.max_removal_fraction * held.len() as f64)
+        {
+            Some(Blocked::Breaker {
+                removals,
+                held: held.len(),
+                max_removals: input.policy.max_removals,
+                max_removal_fraction: input.policy.max_removal_fraction,
+            })
+        } else {
+            None
+        };
+        decision.remove = decision.blocked.is_none();
+    }
+    decision
+}
+
+fn reason(
+    input: &AlbumInput<'_>,
+    entry: &Entry,
+    asset: &HeldAsset,
+    job_accounts: &HashSet<&str>,
+) -> Reason {
+    if input.flagged.contains(&asset.checksum) {
+        Reason::Excluded
+    } else if asset.trashed {
+        Reason::Trashed
+    } else if asset.visibility == Visibility::Archive && !input.policy.include_archived {
+        Reason::Archived
+    } else if !asset.visibility.may_enter_album() {
+        Reason::Hidden
+    } else if !job_accounts.contains(entry.account.as_str()) {
+        Reason::AccountLeft
+    } else {
+        Reason::NoLongerFound
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,392 @@
+//! The decide phase, rule by rule: one table, each row an album as the record, the album and the
+//! searches leave it, and what must happen to it.
+
+use super::*;
+
+const JOB: &str = "kids";
+
+/// An asset id; its file's checksum is `c<id>` unless a case says otherwise.
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+fn hit(n: u128) -> Hit {
+    hit_with(n, &format!("c{n}"))
+}
+
+fn hit_with(n: u128, checksum: &str) -> Hit {
+    Hit {
+        id: id(n),
+        owner: Uuid::nil(),
+        checksum: checksum.into(),
+        rank: n as u32,
+        local_ok: true,
+        from_metadata: true,
+        visibility: Visibility::Timeline,
+    }
+}
+
+fn entry(n: u128, state: EntryState) -> Entry {
+    entry_of(n, state, JOB, "alice")
+}
+
+fn entry_of(n: u128, state: EntryState, job: &str, account: &str) -> Entry {
+    Entry {
+        asset: id(n),
+        checksum: format!("c{n}").into(),
+        job: job.into(),
+        account: account.into(),
+        state,
+        at: 1,
+    }
+}
+
+fn held(items: &[(u128, Visibility, bool)]) -> Held {
+    Held::new(
+        items
+            .iter()
+            .map(|&(n, visibility, trashed)| {
+                (
+                    id(n),
+                    HeldAsset {
+                        checksum: format!("c{n}").into(),
+                        visibility,
+                        trashed,
+                    },
+                )
+            })
+            .collect(),
+    )
+}
+
+fn timeline(ids: &[u128]) -> Vec<(u128, Visibility, bool)> {
+    ids.iter()
+        .map(|&n| (n, Visibility::Timeline, false))
+        .collect()
+}
+
+/// One album, as a case sets it up.
+struct Case {
+    name: &'static str,
+    record: Vec<Entry>,
+    held: Held,
+    /// Per account (alice, bob): what it contributes; `None` = failed.
+    alice: Option<Vec<Hit>>,
+    bob: Option<Vec<Hit>>,
+    own_excluded: Option<HashSet<Box<str>>>,
+    flagged: HashSet<Box<str>>,
+    incomplete: Option<String>,
+    policy: Policy,
+}
+
+impl Case {
+    fn new(name: &'static str) -> Case {
+        Case {
+            name,
+            record: Vec::new(),
+            held: Held::default(),
+            alice: Some(Vec::new()),
+            bob: Some(Vec::new()),
+            own_excluded: None,
+            flagged: HashSet::new(),
+            incomplete: None,
+            policy: Policy::default(),
+        }
+    }
+
+    fn run(&self) -> AlbumDecision {
+        let input = AlbumInput {
+            job: JOB,
+            accounts: vec![
+                ("alice", self.alice.as_deref()),
+                ("bob", self.bob.as_deref()),
+            ],
+            own_excluded: self.own_excluded.as_ref(),
+            flagged: &self.flagged,
+            held: &self.held,
+            record: &self.record,
+            incomplete: self.incomplete.clone(),
+            policy: self.policy,
+            now: 100,
+        };
+        decide(&input)
+    }
+}
+
+fn prune() -> Policy {
+    Policy {
+        prune: true,
+        max_removal_fraction: 1.0,
+        ..Policy::default()
+    }
+}
+
+fn ids(list: &[Uuid]) -> Vec<u128> {
+    let mut out: Vec<u128> = list.iter().map(|u| u.as_u128()).collect();
+    out.sort();
+    out
+}
+
+fn to_add(decision: &AlbumDecision, account: usize) -> Vec<u128> {
+    let part = decision.accounts[account].as_ref().expect("a part");
+    ids(&part.to_add.iter().map(|p| p.id).collect::<Vec<_>>())
+}
+
+fn stale(decision: &AlbumDecision) -> Vec<(u128, Reason)> {
+    decision
+        .stale
+        .iter()
+        .map(|s| (s.id.as_u128(), s.reason))
+        .collect()
+}
+
+fn flagged(ids: &[u128]) -> HashSet<Box<str>> {
+    ids.iter().map(|n| format!("c{n}").into()).collect()
+}
+
+#[test]
+fn adds_what_is_selected_and_missing_by_id_and_by_checksum() {
+    let mut case = Case::new("adds");
+    case.held = held(&timeline(&[1, 50]));
+    case.alice = Some(vec![hit(1), hit(2), hit_with(3, "c50")]);
+    case.bob = Some(vec![hit(4)]);
+    let d = case.run();
+    assert_eq!(to_add(&d, 0), [2], "{}", case.name);
+    assert_eq!(d.accounts[0].as_ref().unwrap().already, 2);
+    assert_eq!(to_add(&d, 1), [4]);
+    assert!(d.stale.is_empty() && !d.remove && d.settle.is_empty());
+}
+
+#[test]
+fn the_record_is_settled_against_the_album() {
+    let mut case = Case::new("settle");
+    case.record = vec![
+        entry(1, EntryState::Adding),                       // landed
+        entry(2, EntryState::Adding),                       // never landed
+        entry(3, EntryState::Removing),                     // removal never landed
+        entry(4, EntryState::Removing),                     // removal landed
+        entry(5, EntryState::Added),                        // a person took it out
+        entry(6, EntryState::Added),                        // still there
+        entry(7, EntryState::Removed),                      // stays removed
+        entry_of(8, EntryState::Added, "other-job", "bob"), // another job's: left to it
+    ];
+    case.held = held(&timeline(&[1, 3, 6]));
+    case.alice = Some(vec![hit(1), hit(3), hit(6)]);
+    let d = case.run();
+    let put = |n: u128, state: EntryState| {
+        let mut e = entry(n, state);
+        e.at = 100;
+        Change::Put(e)
+    };
+    assert_eq!(
+        d.settle,
+        [
+            put(1, EntryState::Added),
+            Change::Delete(id(2)),
+            put(3, EntryState::Added),
+            put(4, EntryState::Removed),
+            put(5, EntryState::Tombstone),
+        ]
+    );
+    assert_eq!(d.tool_held, 3);
+}
+
+#[test]
+fn a_tombstone_is_not_added_again_by_id_or_by_checksum() {
+    let mut case = Case::new("tombstone");
+    case.record = vec![entry(5, EntryState::Added), entry(6, EntryState::Tombstone)];
+    // 5 was taken out just now; 6 earlier; bob has the same file as 6 under another id.
+    case.alice = Some(vec![hit(5), hit(6), hit(7)]);
+    case.bob = Some(vec![hit_with(16, "c6")]);
+    let d = case.run();
+    assert_eq!(to_add(&d, 0), [7]);
+    assert_eq!(ids(&d.accounts[0].as_ref().unwrap().not_readded), [5, 6]);
+    assert_eq!(ids(&d.accounts[1].as_ref().unwrap().not_readded), [16]);
+    assert!(to_add(&d, 1).is_empty());
+}
+
+#[test]
+fn a_removed_asset_that_matches_again_is_added_again() {
+    let mut case = Case::new("removed then matching");
+    case.record = vec![entry(1, EntryState::Removed)];
+    case.alice = Some(vec![hit(1)]);
+    assert_eq!(to_add(&case.run(), 0), [1]);
+}
+
+#[test]
+fn stale_assets_are_removed_only_with_prune_and_with_their_reason() {
+    let mut case = Case::new("reasons");
+    case.record = vec![
+        entry(1, EntryState::Added),                  // still selected
+        entry(2, EntryState::Added),                  // no longer found
+        entry(3, EntryState::Added),                  // flagged by an exclusion
+        entry(4, EntryState::Added),                  // archived
+        entry(5, EntryState::Added),                  // hidden
+        entry(6, EntryState::Added),                  // trashed
+        entry_of(7, EntryState::Added, JOB, "carol"), // carol left the job
+        entry(8, EntryState::Added),                  // bob selects the same file under another id
+    ];
+    case.held = held(&[
+        (1, Visibility::Timeline, false),
+        (2, Visibility::Timeline, false),
+        (3, Visibility::Archive, false),
+        (4, Visibility::Archive, false),
+        (5, Visibility::Hidden, false),
+        (6, Visibility::Timeline, true),
+        (7, Visibility::Timeline, false),
+        (8, Visibility::Timeline, false),
+        (9, Visibility::Timeline, false), // a person's: never stale
+    ]);
+    case.alice = Some(vec![hit(1)]);
+    case.bob = Some(vec![hit_with(18, "c8")]);
+    case.flagged = flagged(&[3]);
+    let expected = [
+        (2, Reason::NoLongerFound),
+        (3, Reason::Excluded),
+        (4, Reason::Archived),
+        (5, Reason::Hidden),
+        (6, Reason::Trashed),
+        (7, Reason::AccountLeft),
+    ];
+    let d = case.run();
+    assert_eq!(stale(&d), expected);
+    assert!(!d.remove && d.removals().is_empty() && d.blocked.is_none());
+
+    case.policy = prune();
+    let d = case.run();
+    assert_eq!(stale(&d), expected);
+    assert!(d.remove);
+    assert_eq!(d.removals().len(), 6);
+    assert_eq!(d.tool_held, 8);
+
+    // With archived assets included, an archived asset the job still finds stays.
+    case.policy.include_archived = true;
+    case.alice = Some(vec![hit(1), hit(4)]);
+    let d = case.run();
+    assert!(!stale(&d).contains(&(4, Reason::Archived)));
+}
+
+#[test]
+fn another_jobs_or_a_persons_assets_are_never_stale() {
+    let mut case = Case::new("not ours");
+    case.record = vec![
+        entry_of(1, EntryState::Added, "other-job", "alice"),
+        entry(2, EntryState::Tombstone), // a person put it back
+        entry(3, EntryState::Removed),   // a person put it back
+    ];
+    case.held = held(&timeline(&[1, 2, 3, 4]));
+    case.policy = prune();
+    let d = case.run();
+    assert!(d.stale.is_empty(), "{:?}", d.stale);
+    assert_eq!(d.tool_held, 0);
+    assert!(d.adoptable.is_empty(), "nothing is selected");
+}
+
+#[test]
+fn an_incomplete_selection_removes_nothing() {
+    let mut case = Case::new("incomplete");
+    case.record = vec![entry(1, EntryState::Added)];
+    case.held = held(&timeline(&[1]));
+    case.policy = prune();
+    case.incomplete = Some("a search of bob failed".into());
+    let d = case.run();
+    assert_eq!(stale(&d), [(1, Reason::NoLongerFound)]);
+    assert!(!d.remove);
+    assert!(matches!(&d.blocked, Some(Blocked::Incomplete(why)) if why.contains("bob")));
+
+    // A failed account is an incomplete selection too, and its part is unknown.
+    case.incomplete = None;
+    case.bob = None;
+    let d = case.run();
+    assert!(d.accounts[1].is_none());
+}
+
+#[test]
+fn the_circuit_breaker_stops_mass_removals_unless_confirmed() {
+    let mut case = Case::new("breaker");
+    case.record = (1..=10).map(|n| entry(n, EntryState::Added)).collect();
+    case.held = held(&timeline(&(1..=10).collect::<Vec<_>>()));
+    case.alice = Some((1..=7).map(hit).collect());
+    case.policy = Policy {
+        prune: true,
+        max_removals: 3,
+        max_removal_fraction: 1.0,
+        ..Policy::default()
+    };
+    // Three removals: at the limit, through.
+    assert!(case.run().remove);
+    // Four: over it.
+    case.alice = Some((1..=6).map(hit).collect());
+    let d = case.run();
+    assert!(!d.remove);
+    assert!(matches!(
+        d.blocked,
+        Some(Blocked::Breaker {
+            removals: 4,
+            held: 10,
+            ..
+        })
+    ));
+    assert!(
+        d.blocked
+            .unwrap()
+            .to_string()
+            .contains("--confirm-removals")
+    );
+    // The fraction: 4 of 10 is over 0.3, 3 of 10 is not.
+    case.policy.max_removals = 100;
+    case.policy.max_removal_fraction = 0.3;
+    assert!(!case.run().remove);
+    case.alice = Some((1..=7).map(hit).collect());
+    assert!(case.run().remove);
+    // Confirmed: through.
+    case.alice = Some(vec![hit(1)]);
+    case.policy.confirm_removals = true;
+    let d = case.run();
+    assert!(d.remove && d.blocked.is_none());
+    assert_eq!(d.removals().len(), 9);
+}
+
+#[test]
+fn adoption_takes_over_what_the_job_selects_and_nobody_claims() {
+    let mut case = Case::new("adopt");
+    case.record = vec![entry_of(3, EntryState::Added, "other-job", "bob")];
+    case.held = held(&timeline(&[1, 2, 3, 4]));
+    // 1 selected by id, 2 selected by checksum (bob's copy), 3 another job's, 4 not selected.
+    case.alice = Some(vec![hit(1), hit(3)]);
+    case.bob = Some(vec![hit_with(12, "c2")]);
+    let d = case.run();
+    let adopted: Vec<(u128, &str)> = d
+        .adoptable
+        .iter()
+        .map(|e| (e.asset.as_u128(), e.account.as_str()))
+        .collect();
+    assert_eq!(adopted, [(1, "alice"), (2, "bob")]);
+    assert_eq!(d.tool_held, 0, "nothing is adopted without --adopt");
+    case.policy.adopt = true;
+    assert_eq!(case.run().tool_held, 2);
+}
+
+#[test]
+fn hand_added_assets_that_exclusions_flag_are_left_in_place_and_listed() {
+    let mut case = Case::new("flagged by hand");
+    case.record = vec![entry(1, EntryState::Added)];
+    case.held = held(&timeline(&[1, 2, 3]));
+    case.flagged = flagged(&[1, 2]);
+    case.own_excluded = Some(flagged(&[1, 2]));
+    case.policy = prune();
+    let d = case.run();
+    assert_eq!(ids(&d.left_flagged), [2]);
+    assert_eq!(stale(&d), [(1, Reason::Excluded)]);
+}
+
+#[test]
+fn the_albums_own_exclusions_leave_assets_out_per_account() {
+    let mut case = Case::new("own exclusions");
+    case.alice = Some(vec![hit(1), hit(2)]);
+    case.own_excluded = Some(flagged(&[2]));
+    case.flagged = flagged(&[2]);
+    let d = case.run();
+    assert_eq!(to_add(&d, 0), [1]);
+    assert_eq!(ids(&d.accounts[0].as_ref().unwrap().excluded), [2]);
+}
