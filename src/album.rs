@@ -1,6 +1,6 @@
-//! Albums: finding one by UUID or exact name, listing what it holds, and adding to it. Adding goes in
-//! batches of at most 1000 ids and reads every per-id answer, since an HTTP 200 does not mean that every
-//! id was added. Nothing here removes anything from an album.
+//! Albums: finding one by UUID or exact name, listing what it holds, adding to it and removing from it.
+//! Both go in batches of at most 1000 ids and read every per-id answer, since an HTTP 200 does not mean
+//! that every id was added or removed. Removing takes an asset out of an album, never out of a library.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,7 +11,8 @@ use serde_json::{Map, json};
 use uuid::Uuid;
 
 use crate::error::input_error;
-use crate::immich::{Album, ApiError, Client, SearchKind, pages};
+use crate::immich::{Album, ApiError, BulkIdResult, Client, SearchKind, Visibility, pages};
+use crate::job::decide::HeldAsset;
 
 /// Most ids sent in one add request.
 pub const ADD_BATCH: usize = 1000;
@@ -78,28 +79,49 @@ pub async fn find(client: &Client, spec: &str) -> anyhow::Result<Option<Album>> 
     }
 }
 
-/// An album asset as the contents listing reads it: id and checksum, the rest skipped.
+/// An album asset as the contents listing reads it: id, checksum and where it shows, the rest skipped.
 #[derive(Deserialize)]
-struct Held<'a> {
+#[serde(rename_all = "camelCase")]
+struct Listed<'a> {
     #[serde(borrow)]
     id: Option<std::borrow::Cow<'a, str>>,
     #[serde(borrow)]
     checksum: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    visibility: Option<std::borrow::Cow<'a, str>>,
+    is_archived: Option<bool>,
+    is_trashed: Option<bool>,
 }
 
-/// Everything the album holds (any member's assets), by id, with checksums. With the album's asset
-/// count (`expected`), every page is requested at once.
+/// Everything the album holds (any member's assets, trashed ones included), by id, with checksums and
+/// visibility. With the album's asset count (`expected`), every page is requested at once.
 pub async fn contents(
     client: &Client,
     album_id: &str,
     expected: Option<usize>,
-) -> Result<HashMap<Uuid, Box<str>>, ApiError> {
+) -> Result<HashMap<Uuid, HeldAsset>, ApiError> {
     let mut body = Map::new();
     body.insert("albumIds".into(), json!([album_id]));
-    let decode = |raw: &RawValue| -> Result<Option<(Uuid, Box<str>)>, String> {
-        let held: Held<'_> = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
-        let id = held.id.and_then(|id| Uuid::parse_str(&id).ok());
-        Ok(id.map(|id| (id, Box::<str>::from(held.checksum.unwrap_or_default()))))
+    body.insert("withDeleted".into(), json!(true));
+    let decode = |raw: &RawValue| -> Result<(Uuid, HeldAsset), String> {
+        let listed: Listed<'_> = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
+        let id = listed.id.ok_or("an album asset without `id`")?;
+        let id =
+            Uuid::parse_str(&id).map_err(|_| format!("album asset id `{id}` is not a UUID"))?;
+        let checksum = listed
+            .checksum
+            .ok_or_else(|| format!("album asset {id} without `checksum`"))?;
+        Ok((
+            id,
+            HeldAsset {
+                checksum: checksum.into(),
+                visibility: Visibility::from_fields(
+                    listed.visibility.as_deref(),
+                    listed.is_archived,
+                ),
+                trashed: listed.is_trashed.unwrap_or(false),
+            },
+        ))
     };
     let mut held = HashMap::with_capacity(expected.unwrap_or(0));
     let mut stream = std::pin::pin!(pages(
@@ -111,17 +133,17 @@ pub async fn contents(
         decode
     ));
     while let Some(items) = stream.try_next().await? {
-        held.extend(items.into_iter().flatten());
+        held.extend(items);
     }
     Ok(held)
 }
 
-/// What an add did, id by id.
+/// What an add did, id by id. Ids of batches not sent (after a failed request) are in none of the lists.
 #[derive(Debug, Default)]
 pub struct AddOutcome {
-    pub added: usize,
+    pub added: Vec<Uuid>,
     /// Answered `duplicate`: already in the album.
-    pub already: usize,
+    pub already: Vec<Uuid>,
     /// Refused, by the server's reason (`no_permission`, `not_found`, …).
     pub refused: BTreeMap<String, Vec<Uuid>>,
     /// The request that failed, if one did; the batches before it were added.
@@ -137,30 +159,88 @@ impl AddOutcome {
 /// Adds assets in batches, reading each per-id answer. Stops at the first failed request.
 pub async fn add(client: &Client, album_id: &str, ids: &[Uuid]) -> AddOutcome {
     let mut outcome = AddOutcome::default();
+    let failed = in_batches(
+        ids,
+        |batch| async move { client.add_album_assets(album_id, &batch).await },
+        |id, result| match (result.success, result.error.as_deref()) {
+            (true, _) => outcome.added.push(id),
+            (false, Some("duplicate")) => outcome.already.push(id),
+            (false, reason) => outcome
+                .refused
+                .entry(reason.unwrap_or("unknown").to_string())
+                .or_default()
+                .push(id),
+        },
+    )
+    .await;
+    outcome.failed = failed;
+    outcome
+}
+
+/// What a removal did, id by id. Ids of batches not sent (after a failed request) are in none of the
+/// lists.
+#[derive(Debug, Default)]
+pub struct RemoveOutcome {
+    pub removed: Vec<Uuid>,
+    /// Answered `not_found`: the album no longer held it.
+    pub gone: Vec<Uuid>,
+    /// Refused, by the server's reason.
+    pub refused: BTreeMap<String, Vec<Uuid>>,
+    /// The request that failed, if one did; the batches before it were removed.
+    pub failed: Option<ApiError>,
+}
+
+/// Removes assets from an album (not from the library) in batches, reading each per-id answer. Stops
+/// at the first failed request.
+pub async fn remove(client: &Client, album_id: &str, ids: &[Uuid]) -> RemoveOutcome {
+    let mut outcome = RemoveOutcome::default();
+    let failed = in_batches(
+        ids,
+        |batch| async move { client.remove_album_assets(album_id, &batch).await },
+        |id, result| match (result.success, result.error.as_deref()) {
+            (true, _) => outcome.removed.push(id),
+            (false, Some("not_found")) => outcome.gone.push(id),
+            (false, reason) => outcome
+                .refused
+                .entry(reason.unwrap_or("unknown").to_string())
+                .or_default()
+                .push(id),
+        },
+    )
+    .await;
+    outcome.failed = failed;
+    outcome
+}
+
+/// Sends ids in batches of [`ADD_BATCH`] and hands every per-id answer to `each`; stops at the first
+/// failed request and returns its error. An answer for an id that was not asked about is skipped
+/// with a warning, never guessed.
+async fn in_batches<F, Fut>(
+    ids: &[Uuid],
+    send: F,
+    mut each: impl FnMut(Uuid, &BulkIdResult),
+) -> Option<ApiError>
+where
+    F: Fn(Vec<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<BulkIdResult>, ApiError>>,
+{
     for batch in ids.chunks(ADD_BATCH) {
+        let asked: std::collections::HashSet<&Uuid> = batch.iter().collect();
         let batch: Vec<String> = batch.iter().map(Uuid::to_string).collect();
-        match client.add_album_assets(album_id, &batch).await {
+        match send(batch).await {
             Ok(results) => {
-                for result in results {
-                    match (result.success, result.error.as_deref()) {
-                        (true, _) => outcome.added += 1,
-                        (false, Some("duplicate")) => outcome.already += 1,
-                        (false, reason) => {
-                            let id = Uuid::parse_str(&result.id).unwrap_or_default();
-                            outcome
-                                .refused
-                                .entry(reason.unwrap_or("unknown").to_string())
-                                .or_default()
-                                .push(id);
-                        }
+                for result in &results {
+                    match Uuid::parse_str(&result.id) {
+                        Ok(id) if asked.contains(&id) => each(id, result),
+                        _ => tracing::warn!(
+                            "the server answered for an id it was not asked about (`{}`); skipped",
+                            result.id
+                        ),
                     }
                 }
             }
-            Err(error) => {
-                outcome.failed = Some(error);
-                break;
-            }
+            Err(error) => return Some(error),
         }
     }
-    outcome
+    None
 }

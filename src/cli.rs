@@ -66,6 +66,16 @@ pub struct GlobalArgs {
     /// profile `max_in_flight`]
     #[arg(long, global = true, value_name = "N")]
     pub max_in_flight: Option<usize>,
+
+    /// Where the record of what the tool added and removed lives (state.sqlite3 in this directory)
+    /// [default: ~/.local/state/immich-smart-albums on Linux]
+    #[arg(
+        long,
+        global = true,
+        env = crate::state::STATE_DIR_ENV,
+        value_name = "DIR"
+    )]
+    pub state_dir: Option<PathBuf>,
 }
 
 /// The Python script's flags. Each filter flag may be repeated and takes one or more files, so a shell
@@ -154,6 +164,14 @@ pub enum Command {
         See docs/jobs.md.")]
     Sync(SyncArgs),
 
+    /// Show or correct the local record of what the tool added to and removed from albums
+    #[command(after_help = "Examples:\n  \
+        immich-smart-albums state show filters/family-kids.yaml\n  \
+        immich-smart-albums state forget filters/family-kids.yaml --job kids\n\n\
+        The record lives in $IMMICH_SMART_ALBUMS_STATE_DIR/state.sqlite3, by default \
+        ~/.local/state/immich-smart-albums/state.sqlite3 on Linux. See docs/jobs.md.")]
+    State(StateArgs),
+
     /// Measure a realistic family job against the built-in simulator: time, requests, bytes, CPU, memory
     #[command(after_help = "Examples:\n  \
         immich-smart-albums bench                                  # 3 accounts x 100,000 assets, 5 ms\n  \
@@ -174,6 +192,37 @@ pub enum Command {
     #[command(after_help = "Example:\n  \
         immich-smart-albums man > immich-smart-albums.1 && man ./immich-smart-albums.1")]
     Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StateArgs {
+    #[command(subcommand)]
+    pub command: StateCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum StateCommand {
+    /// Per album of a job file: where the record is, and what the tool added, removed and must not
+    /// add again
+    #[command(after_help = "Example:\n  immich-smart-albums state show family-kids --job kids")]
+    Show {
+        /// The job file: a path, or a name in <config dir>/jobs/
+        #[arg(value_name = "JOBFILE")]
+        jobfile: String,
+        /// Only this job of the file
+        #[arg(long, value_name = "NAME")]
+        job: Option<String>,
+    },
+    /// Drop a job's tombstones: assets a person took out of its albums may be added again
+    #[command(after_help = "Example:\n  immich-smart-albums state forget family-kids --job kids")]
+    Forget {
+        /// The job file: a path, or a name in <config dir>/jobs/
+        #[arg(value_name = "JOBFILE")]
+        jobfile: String,
+        /// The job whose tombstones to drop
+        #[arg(long, value_name = "NAME", required = true)]
+        job: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -234,6 +283,15 @@ pub struct SyncArgs {
     /// Print only errors and one summary line per job
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// Let removals that the circuit breaker stopped through, this once (see `max_removals`)
+    #[arg(long)]
+    pub confirm_removals: bool,
+
+    /// Record what the albums already hold and the job selects now as the tool's own, so that prune
+    /// may later remove it (for albums the Python script or an older version filled)
+    #[arg(long)]
+    pub adopt: bool,
 
     /// Output format
     #[arg(long, value_enum, default_value_t = JobFormat::Text)]

@@ -163,12 +163,19 @@ pub async fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         output: None,
         thumbnails: crate::html::DEFAULT_PER_SECTION,
     };
+    // The demo's record of what it added lives with its files, not in the user's state directory.
+    let global = &GlobalArgs {
+        state_dir: Some(dir.path("state")),
+        ..global.clone()
+    };
     code = code.max(jobcmd::preview(&preview, global).await?);
     let sync = SyncArgs {
         jobfiles: vec![job_file],
         job: None,
         quiet: false,
         format: JobFormat::Text,
+        confirm_removals: false,
+        adopt: false,
     };
     report::heading(
         &mut report::stdout(),

@@ -151,7 +151,7 @@ impl DropIn {
         };
 
         let held = album::contents(&client, &target.id, Some(target.asset_count as usize)).await?;
-        let held_checksums: HashSet<&str> = held.values().map(|c| &**c).collect();
+        let held_checksums: HashSet<&str> = held.values().map(|h| &*h.checksum).collect();
         let (mut already_by_id, mut already_by_checksum) = (0, 0);
         let mut to_add: Vec<Uuid> = Vec::new();
         for hit in &result.assets {

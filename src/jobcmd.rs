@@ -15,13 +15,14 @@ use futures::future::join_all;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::Semaphore;
 
-use crate::cli::{GlobalArgs, JobFormat, PreviewArgs, SyncArgs};
+use crate::cli::{GlobalArgs, JobFormat, PreviewArgs, StateCommand, SyncArgs};
 use crate::error::{EXIT_FAILURE, EXIT_INPUT, EXIT_OK, exit_code, input_error};
 use crate::immich::Client;
 use crate::job::JobFile;
 use crate::job::run::{Account, JobReport, Mode, RunOptions, Slot, run_job_with};
 use crate::profile::{self, Profile, Settings};
 use crate::report;
+use crate::state::{self, Store};
 
 /// A job file's NAME_OR_PATH: a value with `/` or ending in `.yaml`/`.yml` is a path, anything else a
 /// name in `<config dir>/jobs/`.
@@ -185,6 +186,7 @@ async fn run_file(
     job: Option<&str>,
     mode: Mode,
     options: RunOptions,
+    store: &Store,
     progress: &ProgressBar,
 ) -> anyhow::Result<(Vec<JobReport>, Connected)> {
     progress.set_message(format!("{}: connecting", loaded.file.path.display()));
@@ -215,7 +217,7 @@ async fn run_file(
             spec.name,
             names.join(", ")
         ));
-        let report = run_job_with(spec, &slots, &owner, mode, options).await?;
+        let report = run_job_with(spec, &slots, &owner, mode, options, store).await?;
         reports.push(report);
     }
     Ok((reports, accounts))
@@ -244,12 +246,17 @@ pub async fn preview(args: &PreviewArgs, global: &GlobalArgs) -> anyhow::Result<
     let options = RunOptions {
         list: args.list,
         ids: html,
+        ..RunOptions::default()
     };
+    // A preview reads the record and never writes it (before the first sync there is none).
+    let store = Store::open_read_only(&state::path_in(global.state_dir.as_deref()))?
+        .unwrap_or_else(Store::memory);
     let result = run_file(
         &loaded,
         args.job.as_deref(),
         Mode::Preview,
         options,
+        &store,
         &progress,
     )
     .await;
@@ -379,9 +386,23 @@ async fn sync_one(
         );
         return Ok(EXIT_OK);
     };
+    // An unwritable or damaged record stops the sync here, before anything changes on a server.
+    let store = Store::open(&state::path_in(global.state_dir.as_deref()))?;
     let progress = spinner(args.quiet);
-    let options = RunOptions::default();
-    let result = run_file(&loaded, args.job.as_deref(), Mode::Sync, options, &progress).await;
+    let options = RunOptions {
+        adopt: args.adopt,
+        confirm_removals: args.confirm_removals,
+        ..RunOptions::default()
+    };
+    let result = run_file(
+        &loaded,
+        args.job.as_deref(),
+        Mode::Sync,
+        options,
+        &store,
+        &progress,
+    )
+    .await;
     progress.finish_and_clear();
     let (reports, _) = result?;
     let mut out = report::stdout();
@@ -405,4 +426,52 @@ async fn sync_one(
     let failed = reports.iter().any(JobReport::failed);
     all_reports.extend(reports);
     Ok(if failed { EXIT_FAILURE } else { EXIT_OK })
+}
+
+/// `state show` and `state forget`: the local record of a job file's albums. Needs no server and no
+/// key: the record names each album by server and id, and notes which job uses it.
+pub fn state(command: &StateCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
+    let (jobfile, job) = match command {
+        StateCommand::Show { jobfile, job } => (jobfile, job.as_deref()),
+        StateCommand::Forget { jobfile, job } => (jobfile, Some(job.as_str())),
+    };
+    let path = resolve_job_path(jobfile);
+    let file = JobFile::load(&path)?;
+    let jobs = file.select(job)?;
+    let db = state::path_in(global.state_dir.as_deref());
+    let mut out = report::stdout();
+    let Some(store) = Store::open_read_only(&db)? else {
+        report::line(
+            &mut out,
+            &format!(
+                "No record yet at {}: no sync has run with this state directory.",
+                db.display()
+            ),
+        )?;
+        return Ok(EXIT_OK);
+    };
+    match command {
+        StateCommand::Show { .. } => {
+            let mut albums = Vec::new();
+            for spec in &jobs {
+                for note in store.albums_of(&spec.name)? {
+                    let counts = store.counts(&note.key, &spec.name)?;
+                    albums.push(report::RecordedAlbum { note, counts });
+                }
+            }
+            let names: Vec<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
+            report::state_show(&mut out, &db.display().to_string(), &names, &albums)?;
+        }
+        StateCommand::Forget { job, .. } => {
+            drop(store);
+            let store = Store::open(&db)?;
+            let mut forgotten = Vec::new();
+            for note in store.albums_of(job)? {
+                let n = store.forget_tombstones(&note.key, job)?;
+                forgotten.push((note, n));
+            }
+            report::state_forgotten(&mut out, &db.display().to_string(), job, &forgotten)?;
+        }
+    }
+    Ok(EXIT_OK)
 }

@@ -88,6 +88,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Profiles(args)) => profile::run(&args, &cli.global).await,
         Some(Command::Preview(args)) => jobcmd::preview(&args, &cli.global).await,
         Some(Command::Sync(args)) => jobcmd::sync(&args, &cli.global).await,
+        Some(Command::State(args)) => jobcmd::state(&args.command, &cli.global),
         Some(Command::Completions(args)) => shell::completions(args.shell),
         Some(Command::Man) => shell::man(),
         Some(Command::Bench(args)) => bench::run(&args, &cli.global).await,

@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use crate::album::AddOutcome;
 use crate::job::AccountResult;
 use crate::job::run::{AccountReport, AlbumRow, AlbumSummary, JobReport};
+use crate::state::{AlbumNote, Counts};
 
 /// Standard output, locked, for one report.
 pub fn stdout() -> io::StdoutLock<'static> {
@@ -82,7 +83,11 @@ pub fn added(
 ) -> io::Result<()> {
     writeln!(out, "Album \"{}\" ({}) on {server}:", album.name, album.id)?;
     counts(out, selected)?;
-    row(out, "already in the album", already_by_id + outcome.already)?;
+    row(
+        out,
+        "already in the album",
+        already_by_id + outcome.already.len(),
+    )?;
     if already_by_checksum > 0 {
         row(
             out,
@@ -90,7 +95,7 @@ pub fn added(
             already_by_checksum,
         )?;
     }
-    row(out, "added", outcome.added)?;
+    row(out, "added", outcome.added.len())?;
     for (reason, ids) in &outcome.refused {
         row(
             out,
@@ -210,6 +215,11 @@ pub fn job(out: &mut impl Write, report: &JobReport, list: bool) -> io::Result<(
     writeln!(out, "  album \"{}\"", report.album.name)?;
     line(out, "  already in the album", &|a| Some(a.album.already))?;
     line(out, "  to add", &|a| Some(a.album.to_add))?;
+    if accounts.iter().any(|a| a.album.not_readded > 0) {
+        line(out, "  removed by someone, not added again", &|a| {
+            Some(a.album.not_readded)
+        })?;
+    }
     if report.applied {
         line(out, "  added", &|a| Some(a.album.added))?;
     }
@@ -223,9 +233,21 @@ pub fn job(out: &mut impl Write, report: &JobReport, list: bool) -> io::Result<(
             safe_row(a, |r| r.already)
         })?;
         line(out, "  to add", &|a| safe_row(a, |r| r.to_add))?;
+        if accounts
+            .iter()
+            .any(|a| a.safe.as_ref().is_some_and(|r| r.not_readded > 0))
+        {
+            line(out, "  removed by someone, not added again", &|a| {
+                safe_row(a, |r| r.not_readded)
+            })?;
+        }
         if report.applied {
             line(out, "  added", &|a| safe_row(a, |r| r.added))?;
         }
+    }
+    writeln!(out)?;
+    for album in std::iter::once(&report.album).chain(&report.safe) {
+        album_changes(out, album, report.applied)?;
     }
 
     let mut remarks: Vec<String> = Vec::new();
@@ -253,8 +275,21 @@ pub fn job(out: &mut impl Write, report: &JobReport, list: bool) -> io::Result<(
             if report.applied { "was" } else { "would be" }
         ));
     }
+    for album in std::iter::once(&report.album).chain(&report.safe) {
+        if let Some(why) = &album.removals_blocked {
+            remarks.push(format!("album \"{}\": {why}", album.name));
+        }
+        if let Some(error) = &album.error {
+            remarks.push(format!("album \"{}\": {error}", album.name));
+        }
+        for (reason, count) in &album.removal_refused {
+            remarks.push(format!(
+                "album \"{}\": {count} removals refused ({reason})",
+                album.name
+            ));
+        }
+    }
     if !remarks.is_empty() {
-        writeln!(out)?;
         for remark in remarks {
             writeln!(out, "  ! {remark}")?;
         }
@@ -272,8 +307,166 @@ pub fn job(out: &mut impl Write, report: &JobReport, list: bool) -> io::Result<(
                 }
             }
         }
+        for album in std::iter::once(&report.album).chain(&report.safe) {
+            if album.to_remove.is_empty() {
+                continue;
+            }
+            writeln!(out)?;
+            writeln!(out, "  to remove from \"{}\":", album.name)?;
+            for removal in &album.to_remove {
+                writeln!(
+                    out,
+                    "    {} ({}, from {})",
+                    removal.link,
+                    removal.reason.describe(),
+                    removal.account
+                )?;
+            }
+        }
     }
     writeln!(out)
+}
+
+/// What a job does to an album besides adding: removals with their reasons, what stays and why,
+/// adoption. Nothing when there is nothing to say.
+fn album_changes(out: &mut impl Write, album: &AlbumSummary, applied: bool) -> io::Result<()> {
+    let name = &album.name;
+    if !album.to_remove.is_empty() {
+        let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
+        for removal in &album.to_remove {
+            *reasons.entry(removal.reason.describe()).or_default() += 1;
+        }
+        let reasons: Vec<String> = reasons
+            .iter()
+            .map(|(reason, n)| format!("{n} {reason}"))
+            .collect();
+        let verb = match (applied, album.removals_blocked.is_some()) {
+            (_, true) => "would be removed, but stay (see below)",
+            (true, false) => "removed",
+            (false, false) => "to remove",
+        };
+        writeln!(
+            out,
+            "  album \"{name}\": {} {verb} ({}); the tool added them and the job no longer selects them",
+            if applied && album.removals_blocked.is_none() {
+                album.removed
+            } else {
+                album.to_remove.len()
+            },
+            reasons.join(", ")
+        )?;
+    }
+    if album.no_longer_selected > 0 {
+        writeln!(
+            out,
+            "  album \"{name}\": {} added by the tool are no longer selected and stay (prune is off)",
+            album.no_longer_selected
+        )?;
+    }
+    if album.left_flagged > 0 {
+        writeln!(
+            out,
+            "  album \"{name}\": {} flagged by its exclusions, added by hand, left in place",
+            album.left_flagged
+        )?;
+    }
+    if album.adopted > 0 {
+        writeln!(
+            out,
+            "  album \"{name}\": adopted {}: from now on they count as added by the tool",
+            album.adopted
+        )?;
+    } else if album.adoptable > 0 {
+        writeln!(
+            out,
+            "  album \"{name}\": {} in the album and selected, not recorded as the tool's (sync --adopt \
+             takes them over, so that prune may remove them later)",
+            album.adoptable
+        )?;
+    }
+    Ok(())
+}
+
+/// An album of the record, with its counts, for `state show`.
+pub struct RecordedAlbum {
+    pub note: AlbumNote,
+    pub counts: Counts,
+}
+
+/// `state show`: where the record is, and per album what the tool did.
+pub fn state_show(
+    out: &mut impl Write,
+    db: &str,
+    jobs: &[&str],
+    albums: &[RecordedAlbum],
+) -> io::Result<()> {
+    writeln!(out, "Record: {db}")?;
+    for job in jobs {
+        writeln!(out)?;
+        writeln!(out, "Job `{job}`")?;
+        let mine: Vec<&RecordedAlbum> = albums.iter().filter(|a| a.note.job == *job).collect();
+        if mine.is_empty() {
+            writeln!(out, "  no album recorded yet (no sync has run this job)")?;
+        }
+        for album in mine {
+            let note = &album.note;
+            writeln!(
+                out,
+                "  {} album \"{}\" ({} on {})",
+                note.role, note.name, note.key.album_id, note.key.server
+            )?;
+            let counts = &album.counts;
+            row(out, "  added by the tool, in the album", counts.added)?;
+            row(out, "  removed by the tool", counts.removed)?;
+            row(
+                out,
+                "  removed by someone, not added again",
+                counts.tombstones,
+            )?;
+            if counts.pending > 0 {
+                row(
+                    out,
+                    "  unconfirmed (the next sync settles them)",
+                    counts.pending,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `state forget`: what was dropped.
+pub fn state_forgotten(
+    out: &mut impl Write,
+    db: &str,
+    job: &str,
+    albums: &[(AlbumNote, usize)],
+) -> io::Result<()> {
+    if albums.is_empty() {
+        return writeln!(
+            out,
+            "{db}: job `{job}` has no album in the record; nothing to forget."
+        );
+    }
+    for (note, n) in albums {
+        writeln!(
+            out,
+            "Forgot {n} tombstone{} of job `{job}` in album \"{}\" ({} on {}).",
+            if *n == 1 { "" } else { "s" },
+            note.name,
+            note.key.album_id,
+            note.key.server
+        )?;
+    }
+    let total: usize = albums.iter().map(|(_, n)| n).sum();
+    if total > 0 {
+        writeln!(
+            out,
+            "A person had taken these out of the album; the next sync adds them again where the job \
+             still selects them."
+        )?;
+    }
+    Ok(())
 }
 
 /// An account's rows with the names of their albums: the main album, then the safe one if any.
@@ -306,17 +499,26 @@ pub fn job_line(out: &mut impl Write, report: &JobReport) -> io::Result<()> {
             .sum()
     };
     let failed = report.accounts.iter().filter(|a| a.error.is_some()).count();
+    let removed = |album: &AlbumSummary| -> String {
+        match (album.removed, &album.removals_blocked) {
+            (_, Some(_)) => format!(", removed 0 of {} (stopped)", album.to_remove.len()),
+            (0, None) => String::new(),
+            (n, None) => format!(", removed {n}"),
+        }
+    };
     let mut text = format!(
-        "{}: added {} to \"{}\"",
+        "{}: added {} to \"{}\"{}",
         report.job,
         added(|a| Some(&a.album)),
-        report.album.name
+        report.album.name,
+        removed(&report.album)
     );
     if let Some(safe) = &report.safe {
         text.push_str(&format!(
-            ", {} to \"{}\"",
+            ", {} to \"{}\"{}",
             added(|a| a.safe.as_ref()),
-            safe.name
+            safe.name,
+            removed(safe)
         ));
         if safe.fail_closed.is_some() {
             text.push_str(" (failed closed)");

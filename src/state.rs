@@ -60,11 +60,12 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
-/// Where the state database lives: `$IMMICH_SMART_ALBUMS_STATE_DIR/state.sqlite3`, else the platform's
-/// state directory (`~/.local/state/immich-smart-albums/` on Linux), else its local data directory.
-pub fn default_path() -> PathBuf {
-    let dir = match std::env::var_os(STATE_DIR_ENV) {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+/// Where the state database lives: `state.sqlite3` in `dir` (`--state-dir`, or
+/// `$IMMICH_SMART_ALBUMS_STATE_DIR` through it), else in the platform's state directory
+/// (`~/.local/state/immich-smart-albums/` on Linux), else in its local data directory.
+pub fn path_in(dir: Option<&Path>) -> PathBuf {
+    let dir = match dir {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => dirs::state_dir()
             .or_else(dirs::data_local_dir)
             .unwrap_or_else(|| PathBuf::from("."))

@@ -42,8 +42,9 @@ fn run(
     })
 }
 
+/// Jobs take timeline assets only: not archived, hidden or locked ones.
 fn visible(asset: &SimAsset) -> bool {
-    asset.visibility != "locked"
+    asset.visibility == "timeline"
 }
 
 /// What a people job should put in the album: one copy per checksum, the first account's copy first.

@@ -284,6 +284,12 @@ impl Client {
     }
 
     /// The link to an asset in the web app.
+    /// The API base URL without its trailing slash, e.g. `https://host/api`: names the server in the
+    /// local record.
+    pub fn api_base(&self) -> &str {
+        self.api.as_str().trim_end_matches('/')
+    }
+
     pub fn photo_url(&self, asset_id: &str) -> String {
         format!(
             "{}/photos/{asset_id}",
@@ -563,6 +569,22 @@ impl Client {
         let body = json!({ "ids": asset_ids });
         self.call(
             Method::PUT,
+            &format!("albums/{id}/assets"),
+            &[],
+            Some(&body),
+        )
+        .await
+    }
+
+    /// Removes assets from an album (never from the library); the server answers per id.
+    pub async fn remove_album_assets(
+        &self,
+        id: &str,
+        asset_ids: &[String],
+    ) -> Result<Vec<BulkIdResult>, ApiError> {
+        let body = json!({ "ids": asset_ids });
+        self.call(
+            Method::DELETE,
             &format!("albums/{id}/assets"),
             &[],
             Some(&body),

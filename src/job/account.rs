@@ -67,6 +67,7 @@ pub struct PlanBuilder<'a> {
     plan: AccountPlan,
     index: HashMap<String, usize>,
     people: &'a PeopleIndex,
+    timeline_only: bool,
 }
 
 impl<'a> PlanBuilder<'a> {
@@ -78,11 +79,30 @@ impl<'a> PlanBuilder<'a> {
             },
             index: HashMap::new(),
             people,
+            timeline_only: false,
         }
+    }
+
+    /// Include searches ask for timeline assets only (`"visibility": "timeline"`) unless a filter sets
+    /// its own visibility; exclusions stay unrestricted, so an archived copy still excludes its file.
+    pub fn timeline_only(mut self, yes: bool) -> PlanBuilder<'a> {
+        self.timeline_only = yes;
+        self
     }
 
     /// A search, run once however often it appears.
     pub fn leaf(&mut self, filter: &SearchFilter, include: bool) -> Node {
+        let timeline;
+        let filter = if include && self.timeline_only && !filter.body.contains_key("visibility") {
+            let mut restricted = filter.clone();
+            restricted
+                .body
+                .insert("visibility".into(), Value::String("timeline".into()));
+            timeline = restricted;
+            &timeline
+        } else {
+            filter
+        };
         let key = format!(
             "{:?} {:?} {}",
             filter.kind,
@@ -533,5 +553,42 @@ mod tests {
         assert!(plan.notes[0].contains("`Anna`"), "{:?}", plan.notes);
         assert_eq!(plan.safe_exclude.as_ref().unwrap()[0], plan.include[0]);
         assert_eq!(plan.reads_local, [true, true]);
+    }
+
+    #[test]
+    fn include_searches_ask_for_the_timeline_unless_the_filter_says_otherwise() {
+        let people = PeopleIndex::from([("mia".to_string(), vec!["m1".to_string()])]);
+        let archived = SearchFilter::from_value(
+            SearchKind::Metadata,
+            "a.json".into(),
+            json!({"visibility": "archive"}),
+        )
+        .unwrap();
+        let mut builder = PlanBuilder::new(&people, LocalFilters::default()).timeline_only(true);
+        builder.include(&Condition::People(vec!["Mia".into()]));
+        builder.include(&Condition::Search(archived));
+        builder.exclude(&Condition::People(vec!["Mia".into()]));
+        let plan = builder.build();
+        let bodies: Vec<Value> = plan
+            .leaves
+            .iter()
+            .map(|l| Value::Object(l.body.clone()))
+            .collect();
+        assert_eq!(
+            bodies,
+            [
+                json!({"personIds": ["m1"], "visibility": "timeline"}),
+                json!({"visibility": "archive"}),
+                json!({"personIds": ["m1"]}),
+            ],
+            "the exclusion runs unrestricted, as a search of its own"
+        );
+        // Without it (the Python-compatible command, or include_archived), filters go as written.
+        let mut builder = PlanBuilder::new(&people, LocalFilters::default());
+        builder.include(&Condition::People(vec!["Mia".into()]));
+        assert_eq!(
+            Value::Object(builder.build().leaves[0].body.clone()),
+            json!({"personIds": ["m1"]})
+        );
     }
 }

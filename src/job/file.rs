@@ -36,6 +36,14 @@ struct RawJob {
     #[serde(default)]
     album_owner: Option<String>,
     #[serde(default)]
+    include_archived: bool,
+    #[serde(default)]
+    prune: bool,
+    #[serde(default)]
+    max_removals: Option<usize>,
+    #[serde(default)]
+    max_removal_fraction: Option<f64>,
+    #[serde(default)]
     safe: Option<RawSafe>,
 }
 
@@ -86,6 +94,12 @@ struct RawSafe {
     album: String,
     #[serde(default)]
     exclude: Vec<RawCondition>,
+    #[serde(default = "yes")]
+    prune: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One condition of a job.
@@ -153,6 +167,9 @@ impl Condition {
 pub struct SafeSpec {
     pub album: String,
     pub exclude: Vec<Condition>,
+    /// Remove what the tool added and the safe album no longer selects (default on: what its
+    /// exclusions now flag must leave it).
+    pub prune: bool,
 }
 
 /// One checked job.
@@ -166,6 +183,14 @@ pub struct JobSpec {
     pub local: LocalFilters,
     pub album: String,
     pub album_owner: Option<String>,
+    /// Take archived assets too (else timeline assets only).
+    pub include_archived: bool,
+    /// Remove from the main album what the tool added and the job no longer selects.
+    pub prune: bool,
+    /// The circuit breaker, for both albums: a run that would remove more than this many assets...
+    pub max_removals: usize,
+    /// ... or more than this fraction of an album removes nothing from it.
+    pub max_removal_fraction: f64,
     pub safe: Option<SafeSpec>,
 }
 
@@ -311,9 +336,19 @@ fn check_job(origin: &str, base: &Path, name: String, job: RawJob) -> Result<Job
             Some(SafeSpec {
                 album: safe.album,
                 exclude: conditions(safe.exclude, "safe exclude")?,
+                prune: safe.prune,
             })
         }
     };
+    let max_removal_fraction = job
+        .max_removal_fraction
+        .unwrap_or(crate::job::decide::MAX_REMOVAL_FRACTION);
+    if !(max_removal_fraction > 0.0 && max_removal_fraction <= 1.0) {
+        return Err(InputError::new(format!(
+            "{place}: `max_removal_fraction` is {max_removal_fraction}; expected a fraction of the \
+             album above 0 and at most 1, such as 0.2 (a fifth)"
+        )));
+    }
     Ok(JobSpec {
         name,
         accounts: job.accounts,
@@ -322,6 +357,10 @@ fn check_job(origin: &str, base: &Path, name: String, job: RawJob) -> Result<Job
         local,
         album: job.album,
         album_owner: job.album_owner,
+        include_archived: job.include_archived,
+        prune: job.prune,
+        max_removals: job.max_removals.unwrap_or(crate::job::decide::MAX_REMOVALS),
+        max_removal_fraction,
         safe,
     })
 }
@@ -456,6 +495,17 @@ jobs:
         assert_eq!(job.local.include.len(), 1);
         assert_eq!(job.people(), ["Mia", "Leo"]);
         assert_eq!(job.safe.as_ref().unwrap().exclude.len(), 1);
+        // The defaults: timeline only, the main album not pruned, the safe album pruned.
+        assert!(!job.include_archived && !job.prune);
+        assert!(job.safe.as_ref().unwrap().prune);
+        assert_eq!((job.max_removals, job.max_removal_fraction), (50, 0.2));
+        let tuned = parse(
+            "profile: f\njobs:\n  k:\n    album: A\n    include: [{people: [Mia]}]\n    include_archived: true\n    prune: true\n    max_removals: 5\n    max_removal_fraction: 1\n    safe: {album: B, prune: false}\n",
+        )
+        .unwrap();
+        let job = &tuned.jobs[0];
+        assert!(job.include_archived && job.prune && !job.safe.as_ref().unwrap().prune);
+        assert_eq!((job.max_removals, job.max_removal_fraction), (5, 1.0));
     }
 
     #[test]
@@ -502,6 +552,14 @@ jobs:
             (
                 "profile: f\njobs:\n  k:\n    album: A\n    include: [{people: [Mia]}]\n    safe: {album: A}\n",
                 "safe variant its own album",
+            ),
+            (
+                "profile: f\njobs:\n  k:\n    album: A\n    include: [{people: [Mia]}]\n    max_removal_fraction: 20\n",
+                "job `k`: `max_removal_fraction` is 20; expected a fraction",
+            ),
+            (
+                "profile: f\njobs:\n  k:\n    album: A\n    include: [{people: [Mia]}]\n    prune: maybe\n",
+                "prune",
             ),
         ];
         for (text, expected) in cases {

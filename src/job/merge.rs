@@ -3,11 +3,10 @@
 //!   found an asset with its checksum;
 //! - an asset id seen by two accounts (partner sharing) counts once, for its owner;
 //! - assets with the same checksum are one photo: the first account in job order that has it adds it;
-//! - against an album: a photo whose checksum the album already holds (added by anyone, by hand too) is
-//!   not added again.
+//! - hidden and locked assets never go into an album (whatever a filter asked for).
 //!
-//! Besides the counts, the merge keeps which copy each dropped duplicate gave way to, and the album split
-//! keeps which assets the album's own exclusions removed, for the HTML preview.
+//! Besides the counts, the merge keeps which copy each dropped duplicate gave way to, for the HTML
+//! preview. What happens in each album is decided afterwards, in [`super::decide`].
 
 use std::collections::{HashMap, HashSet};
 
@@ -65,7 +64,7 @@ pub fn merge(
             .matched
             .iter()
             .copied()
-            .filter(|hit| !excluded.contains(&hit.checksum))
+            .filter(|hit| hit.visibility.may_enter_album() && !excluded.contains(&hit.checksum))
             .collect();
         let after_excludes = hits.len();
         hits.retain(|hit| hit.local_ok);
@@ -130,56 +129,6 @@ pub fn merge(
         }
     }
     merged
-}
-
-/// What an album already holds: ids and checksums.
-#[derive(Debug, Default)]
-pub struct Held {
-    pub ids: HashSet<Uuid>,
-    pub checksums: HashSet<Box<str>>,
-}
-
-impl Held {
-    pub fn from_contents(contents: HashMap<Uuid, Box<str>>) -> Held {
-        let mut held = Held::default();
-        for (id, checksum) in contents {
-            held.ids.insert(id);
-            held.checksums.insert(checksum);
-        }
-        held
-    }
-}
-
-/// One account's part of one album.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AlbumPart {
-    /// Removed by the album's own exclusions (the safe album's).
-    pub excluded: usize,
-    /// The assets those exclusions removed.
-    pub excluded_ids: Vec<Uuid>,
-    /// Already in the album: the same asset, or the same file under another id.
-    pub already: usize,
-    pub to_add: Vec<Uuid>,
-}
-
-/// Splits an account's chosen copies into those the album holds and those to add.
-pub fn against_album(
-    chosen: &[Hit],
-    held: &Held,
-    excluded: Option<&HashSet<Box<str>>>,
-) -> AlbumPart {
-    let mut part = AlbumPart::default();
-    for hit in chosen {
-        if excluded.is_some_and(|e| e.contains(&hit.checksum)) {
-            part.excluded += 1;
-            part.excluded_ids.push(hit.id);
-        } else if held.ids.contains(&hit.id) || held.checksums.contains(&hit.checksum) {
-            part.already += 1;
-        } else {
-            part.to_add.push(hit.id);
-        }
-    }
-    part
 }
 
 #[cfg(test)]
@@ -260,12 +209,6 @@ mod tests {
         assert_eq!(dropped(0), [(12, 1, 12)]);
         assert_eq!(dropped(1), [(11, 0, 1), (13, 0, 1)]);
         assert_eq!(merged[1].as_ref().unwrap().duplicates, 2);
-        let part = against_album(
-            &merged[1].as_ref().unwrap().chosen,
-            &Held::default(),
-            Some(&["z".into()].into()),
-        );
-        assert_eq!(part.excluded_ids, [Uuid::from_u128(12)]);
     }
 
     #[test]
@@ -330,24 +273,21 @@ mod tests {
     }
 
     #[test]
-    fn the_album_holding_a_file_under_any_id_means_already_there() {
-        let chosen = [
+    fn hidden_and_locked_assets_never_enter_an_album() {
+        let mut a = [
             hit(1, ALICE, "x", 0),
             hit(2, ALICE, "y", 1),
-            hit(3, ALICE, "w", 2),
-            hit(4, ALICE, "v", 3),
+            hit(3, ALICE, "z", 2),
+            hit(4, ALICE, "w", 3),
         ];
-        let held = Held::from_contents(
-            [
-                (Uuid::from_u128(1), "x".into()),
-                (Uuid::from_u128(99), "y".into()),
-            ]
-            .into(),
-        );
-        let excluded: HashSet<Box<str>> = ["w".into()].into();
-        let part = against_album(&chosen, &held, Some(&excluded));
-        assert_eq!(part.already, 2);
-        assert_eq!(part.excluded, 1);
-        assert_eq!(part.to_add, [Uuid::from_u128(4)]);
+        a[1].visibility = Visibility::Hidden;
+        a[2].visibility = Visibility::Locked;
+        a[3].visibility = Visibility::Archive;
+        let inputs = [Some(MergeInput {
+            user: Uuid::from_u128(ALICE),
+            matched: a.iter().collect(),
+        })];
+        let merged = merge(&inputs, &HashSet::new());
+        assert_eq!(ids(&merged[0].as_ref().unwrap().chosen), [1, 4]);
     }
 }

@@ -1,8 +1,19 @@
-//! Running one job across its accounts: resolve person names per account, run every account's
-//! searches concurrently, merge and dedupe by checksum, compare with what the albums hold, and (for a
-//! sync) create the album if needed and let each account add its own assets with its own key. One
-//! failing account does not stop the others, but the safe album fails closed: if any account's safe
-//! exclusions are unknown, nothing is added to it in this run. Nothing is ever removed from an album.
+//! Running one job across its accounts, as phases, each a function with a typed result:
+//!
+//! 1. [`resolve`]: person names → each account's own person ids;
+//! 2. [`plan`]: each account's searches (include searches timeline-only unless the job takes archived
+//!    assets);
+//! 3. [`search`]: every account's searches and the albums' contents, concurrently;
+//! 4. [`merge_accounts`]: exclusions by checksum, dedupe across accounts, the safe album's exclusions;
+//! 5. decide ([`super::decide`], pure): per album, the record settled, what to add, what to remove and
+//!    why, tombstones, adoption, the circuit breaker;
+//! 6. [`apply`] (sync only): create the albums, each account adds its own assets with its own key, the
+//!    owner removes what prune takes out, every step written to the local record before and after;
+//! 7. the [`JobReport`].
+//!
+//! One failing account does not stop the others, but what depends on it fails closed: the safe album
+//! takes no additions when any account's safe exclusions are unknown, and no album loses anything when
+//! any search it depends on failed. Nothing is ever deleted from a library.
 //! With [`RunOptions::ids`] the report also carries the asset ids behind its counts (for the HTML
 //! preview); they never reach the text or JSON reports.
 
@@ -17,11 +28,14 @@ use uuid::Uuid;
 use super::account::{
     AccountPlan, Evaluated, PeopleIndex, PlanBuilder, evaluate_plan, people_index,
 };
+use super::decide::{self, AlbumDecision, AlbumInput, Held, Policy, Reason};
 use super::file::JobSpec;
-use super::merge::{AlbumPart, Held, MergeInput, Merged, against_album, merge};
+use super::merge::{MergeInput, Merged, merge};
 use crate::album;
 use crate::error::input_error;
+use crate::filter::Hit;
 use crate::immich::{Album, AlbumRole, AlbumUserAdd, Client, User};
+use crate::state::{AlbumKey, Change, Entry, EntryState, Store};
 
 /// A connected account.
 #[derive(Debug, Clone)]
@@ -40,21 +54,25 @@ pub struct Slot {
     pub account: Result<Account, String>,
 }
 
-/// Whether a run only looks or also adds.
+/// Whether a run only looks or also changes albums.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Preview,
     Sync,
 }
 
-/// What a report carries besides the counts.
+/// What a run may do and what its report carries besides the counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunOptions {
-    /// Links to the assets to add (`--list`).
+    /// Links to the assets to add and to remove (`--list`).
     pub list: bool,
-    /// The ids of the assets to add, of those a safe album leaves out, and of the dropped duplicates
-    /// with the copies kept instead.
+    /// The ids of the assets to add, of those a safe album leaves out, of those to remove, and of the
+    /// dropped duplicates with the copies kept instead.
     pub ids: bool,
+    /// Record what the albums hold and the job selects as the tool's own (`sync --adopt`).
+    pub adopt: bool,
+    /// Let removals past the circuit breaker through, this once (`sync --confirm-removals`).
+    pub confirm_removals: bool,
 }
 
 /// A duplicate dropped from one account, and the copy another account (or the same one) adds instead.
@@ -91,6 +109,47 @@ pub struct AlbumSummary {
     /// Why nothing was (or would be) added to it in this run, when it failed closed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fail_closed: Option<String>,
+    /// Whether the job removes from this album what it added and no longer selects.
+    pub prune: bool,
+    /// Assets in the album that the record says this job added.
+    pub held_by_tool: usize,
+    /// With prune: what the tool added that no longer belongs, each with why (removed by a sync unless
+    /// `removals_blocked` says why not).
+    pub to_remove: Vec<RemovalRow>,
+    /// Without prune: how many assets the tool added are no longer selected (they stay).
+    pub no_longer_selected: usize,
+    /// Why nothing is (or would be) removed in this run, when prune is on and something is stale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removals_blocked: Option<String>,
+    /// Removed by this run.
+    pub removed: usize,
+    /// Removals the server refused, by its reason.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub removal_refused: BTreeMap<String, usize>,
+    /// A removal request or a write of the local record that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Added by a person, flagged by this album's exclusions, left in place.
+    pub left_flagged: usize,
+    /// With [`RunOptions::ids`]: those assets.
+    #[serde(skip)]
+    pub left_flagged_ids: Vec<String>,
+    /// In the album and selected by the job, but not recorded as the tool's: `sync --adopt` takes them
+    /// over.
+    pub adoptable: usize,
+    /// Taken over by this run (`sync --adopt`).
+    pub adopted: usize,
+}
+
+/// An asset that leaves (or would leave) an album, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemovalRow {
+    pub id: String,
+    /// The account the record says it came from.
+    pub account: String,
+    pub reason: Reason,
+    /// Its page in Immich.
+    pub link: String,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -126,6 +185,8 @@ pub struct AlbumRow {
     pub excluded: usize,
     pub already: usize,
     pub to_add: usize,
+    /// Added by the tool once, taken out by a person: not added again.
+    pub not_readded: usize,
     pub added: usize,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub refused: BTreeMap<String, usize>,
@@ -143,20 +204,31 @@ pub struct AlbumRow {
 }
 
 impl JobReport {
-    /// Whether anything went wrong: a failed account, a refused or failed add, a safe album that
-    /// failed closed.
+    /// Whether anything went wrong: a failed account, a refused or failed add or removal, a safe
+    /// album that failed closed, removals stopped by the circuit breaker.
     pub fn failed(&self) -> bool {
         let row_failed = |row: &AlbumRow| row.error.is_some() || !row.refused.is_empty();
-        self.safe.as_ref().is_some_and(|s| s.fail_closed.is_some())
+        let album_failed = |album: &AlbumSummary| {
+            album.fail_closed.is_some()
+                || album.removals_blocked.is_some()
+                || album.error.is_some()
+                || !album.removal_refused.is_empty()
+        };
+        album_failed(&self.album)
+            || self.safe.as_ref().is_some_and(album_failed)
             || self.accounts.iter().any(|a| {
                 a.error.is_some() || row_failed(&a.album) || a.safe.as_ref().is_some_and(row_failed)
             })
     }
+
+    /// What this run removed from both albums.
+    pub fn removed(&self) -> usize {
+        self.album.removed + self.safe.as_ref().map_or(0, |s| s.removed)
+    }
 }
 
-/// Runs one job. `owner` is the account that owns (or creates) the albums; it must be one of `slots`.
-/// Input errors (an ambiguous album name, a person no account knows) come back as errors before
-/// anything changes; so does a failure of the owner, without whom the album cannot be found.
+/// Runs one job with an empty record in memory (nothing is removable; the report's extras off but the
+/// links). For callers that keep no record: the benchmark, the examples' previews.
 pub async fn run_job(
     spec: &JobSpec,
     slots: &[Slot],
@@ -164,17 +236,23 @@ pub async fn run_job(
     mode: Mode,
     list: bool,
 ) -> anyhow::Result<JobReport> {
-    let options = RunOptions { list, ids: false };
-    run_job_with(spec, slots, owner, mode, options).await
+    let options = RunOptions {
+        list,
+        ..RunOptions::default()
+    };
+    run_job_with(spec, slots, owner, mode, options, &Store::memory()).await
 }
 
-/// [`run_job`], with the report's extra detail chosen by `options`.
+/// Runs one job. `owner` is the account that owns (or creates) the albums; it must be one of `slots`.
+/// Input errors (an ambiguous album name, a person no account knows) come back as errors before
+/// anything changes; so does a failure of the owner, without whom the album cannot be found.
 pub async fn run_job_with(
     spec: &JobSpec,
     slots: &[Slot],
     owner: &str,
     mode: Mode,
     options: RunOptions,
+    store: &Store,
 ) -> anyhow::Result<JobReport> {
     // Every request of the job, album work included, waits for its server's in-flight limit.
     let limited: Vec<Slot> = slots
@@ -188,80 +266,263 @@ pub async fn run_job_with(
         })
         .collect();
     let slots = &limited[..];
-    let owner_slot = slots
+    let owner_index = slots
         .iter()
-        .find(|s| s.name == owner)
+        .position(|s| s.name == owner)
         .expect("the caller checks that the owner is an account of the job");
-    let owner_account = owner_slot.account.as_ref().map_err(|error| {
+    let owner_failed = |error: &str| {
         anyhow::anyhow!(
             "job `{}`: the album owner `{owner}` failed: {error}",
             spec.name
         )
-    })?;
+    };
+    let owner_account = slots[owner_index]
+        .account
+        .as_ref()
+        .map_err(|e| owner_failed(e))?;
     let mut errors: Vec<Option<String>> = slots
         .iter()
         .map(|s| s.account.as_ref().err().cloned())
         .collect();
 
-    // Person names, per account.
+    let indexes = resolve(spec, slots, &mut errors).await?;
+    if let Some(error) = &errors[owner_index] {
+        return Err(owner_failed(error));
+    }
+    let plans = plan(spec, &indexes);
+    let albums = find_albums(spec, &owner_account.client).await?;
+    let searched = search(slots, &plans, &errors, &owner_account.client, &albums).await?;
+    for (i, error) in searched.errors.iter().enumerate() {
+        if let Some(error) = error {
+            errors[i] = Some(error.clone());
+        }
+    }
+    let merged = merge_accounts(spec, slots, &searched.evaluated, &errors);
+
+    // Decide, per album, against the local record.
+    let server = owner_account.client.api_base().to_string();
+    let key_of = |album: &Option<Album>| {
+        album.as_ref().map(|a| AlbumKey {
+            server: server.clone(),
+            album_id: a.id.clone(),
+        })
+    };
+    let (main_key, safe_key) = (key_of(&albums.main), key_of(&albums.safe));
+    let load = |key: &Option<AlbumKey>| -> anyhow::Result<Vec<Entry>> {
+        key.as_ref().map_or(Ok(Vec::new()), |k| store.load(k))
+    };
+    let (main_record, safe_record) = (load(&main_key)?, load(&safe_key)?);
+    let account_failed = errors.iter().zip(slots).find_map(|(error, slot)| {
+        error
+            .as_ref()
+            .map(|e| format!("account `{}` failed ({e})", slot.name))
+    });
+    let now = crate::state::now();
+    let policy = Policy {
+        prune: spec.prune,
+        max_removals: spec.max_removals,
+        max_removal_fraction: spec.max_removal_fraction,
+        confirm_removals: options.confirm_removals,
+        adopt: options.adopt,
+        include_archived: spec.include_archived,
+    };
+    let chosen: Vec<(&str, Option<&[Hit]>)> = slots
+        .iter()
+        .zip(&merged.shares)
+        .map(|(slot, share)| (slot.name.as_str(), share.as_ref().map(|s| &s.chosen[..])))
+        .collect();
+    let main_decision = decide::decide(&AlbumInput {
+        job: &spec.name,
+        accounts: chosen.clone(),
+        own_excluded: None,
+        flagged: &merged.excluded,
+        held: &searched.held_main,
+        record: &main_record,
+        incomplete: account_failed.clone(),
+        policy,
+        now,
+    });
+    let safe_flagged: HashSet<Box<str>> = merged
+        .excluded
+        .union(&merged.safe_excluded)
+        .cloned()
+        .collect();
+    let safe_decision = spec.safe.as_ref().map(|safe| {
+        decide::decide(&AlbumInput {
+            job: &spec.name,
+            accounts: chosen.clone(),
+            own_excluded: Some(&merged.safe_excluded),
+            flagged: &safe_flagged,
+            held: &searched.held_safe,
+            record: &safe_record,
+            incomplete: merged.safe_fail.clone().or(account_failed.clone()),
+            policy: Policy {
+                prune: safe.prune,
+                ..policy
+            },
+            now,
+        })
+    });
+
+    // The report, as decided; a sync then fills in what happened.
+    let owner_client = &owner_account.client;
+    let mut report = JobReport {
+        job: spec.name.clone(),
+        applied: mode == Mode::Sync,
+        include_conditions: spec.include.iter().map(|c| c.label()).collect(),
+        exclude_conditions: spec.exclude.iter().map(|c| c.label()).collect(),
+        album: summary(
+            &spec.album,
+            &albums.main,
+            owner,
+            spec.prune,
+            &main_decision,
+            owner_client,
+            options,
+        ),
+        safe: spec
+            .safe
+            .as_ref()
+            .zip(safe_decision.as_ref())
+            .map(|(safe, decision)| {
+                let mut summary = summary(
+                    &safe.album,
+                    &albums.safe,
+                    owner,
+                    safe.prune,
+                    decision,
+                    owner_client,
+                    options,
+                );
+                summary.fail_closed = merged.safe_fail.clone();
+                summary
+            }),
+        accounts: account_reports(
+            slots,
+            &errors,
+            &plans,
+            &searched.evaluated,
+            &merged,
+            options,
+        ),
+    };
+    for (i, account) in report.accounts.iter_mut().enumerate() {
+        if let Some(part) = &main_decision.accounts[i] {
+            account.album = row(part, &slots[i], options);
+        }
+        if let Some(part) = safe_decision.as_ref().and_then(|d| d.accounts[i].as_ref()) {
+            account.safe = Some(row(part, &slots[i], options));
+        }
+    }
+
+    if mode == Mode::Sync {
+        let ctx = Apply {
+            job: &spec.name,
+            slots,
+            owner: owner_account,
+            store,
+            adopt: options.adopt,
+        };
+        apply(
+            &ctx,
+            albums.main,
+            &spec.album,
+            "main",
+            &main_decision,
+            true,
+            &mut report.album,
+            &mut report.accounts,
+            |r| &mut r.album,
+        )
+        .await;
+        if let (Some(safe), Some(decision)) = (&spec.safe, &safe_decision) {
+            let summary = report
+                .safe
+                .as_mut()
+                .expect("a safe summary with a safe album");
+            let adds_open = merged.safe_fail.is_none();
+            apply(
+                &ctx,
+                albums.safe,
+                &safe.album,
+                "safe",
+                decision,
+                adds_open,
+                summary,
+                &mut report.accounts,
+                |r| r.safe.get_or_insert_with(AlbumRow::default),
+            )
+            .await;
+        }
+    }
+    Ok(report)
+}
+
+// ----- 1. resolve ------------------------------------------------------------------------------
+
+/// Reads each account's people (when the job names any) into a name index. An account whose people
+/// cannot be read fails (`errors`); a name that no account knows is an input error.
+async fn resolve(
+    spec: &JobSpec,
+    slots: &[Slot],
+    errors: &mut [Option<String>],
+) -> anyhow::Result<Vec<PeopleIndex>> {
     let names = spec.people();
     let mut indexes: Vec<PeopleIndex> = vec![PeopleIndex::new(); slots.len()];
-    if !names.is_empty() {
-        let fetched = join_all(slots.iter().map(|slot| async move {
-            match &slot.account {
-                Ok(account) => Some(people_index(&account.client).await),
-                Err(_) => None,
-            }
-        }))
-        .await;
-        for (i, result) in fetched.into_iter().enumerate() {
-            match result {
-                Some(Ok(index)) => indexes[i] = index,
-                Some(Err(error)) => errors[i] = Some(error.to_string()),
-                None => {}
-            }
+    if names.is_empty() {
+        return Ok(indexes);
+    }
+    let fetched = join_all(slots.iter().map(|slot| async move {
+        match &slot.account {
+            Ok(account) => Some(people_index(&account.client).await),
+            Err(_) => None,
         }
-        if errors.iter().all(Option::is_none) {
-            let unknown: Vec<String> = names
-                .iter()
-                .filter(|n| {
-                    indexes
-                        .iter()
-                        .all(|index| !index.contains_key(&n.to_lowercase()))
-                })
-                .map(|n| format!("`{n}`"))
-                .collect();
-            if !unknown.is_empty() {
-                return Err(input_error(format!(
-                    "job `{}`: no account of the job ({}) knows a person named {}; check the names \
-                     under People in Immich",
-                    spec.name,
-                    slots
-                        .iter()
-                        .map(|s| s.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    unknown.join(", ")
-                )));
-            }
+    }))
+    .await;
+    for (i, result) in fetched.into_iter().enumerate() {
+        match result {
+            Some(Ok(index)) => indexes[i] = index,
+            Some(Err(error)) => errors[i] = Some(error.to_string()),
+            None => {}
         }
     }
-
-    if let Some(error) = slots
-        .iter()
-        .position(|s| s.name == owner)
-        .and_then(|i| errors[i].as_ref())
-    {
-        anyhow::bail!(
-            "job `{}`: the album owner `{owner}` failed: {error}",
-            spec.name
-        );
+    // Only when every account answered can "nobody knows this name" be told from "not asked".
+    if errors.iter().all(Option::is_none) {
+        let unknown: Vec<String> = names
+            .iter()
+            .filter(|n| {
+                indexes
+                    .iter()
+                    .all(|index| !index.contains_key(&n.to_lowercase()))
+            })
+            .map(|n| format!("`{n}`"))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(input_error(format!(
+                "job `{}`: no account of the job ({}) knows a person named {}; check the names \
+                 under People in Immich",
+                spec.name,
+                slots
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                unknown.join(", ")
+            )));
+        }
     }
+    Ok(indexes)
+}
 
-    let plans: Vec<AccountPlan> = indexes
+// ----- 2. plan ---------------------------------------------------------------------------------
+
+/// Each account's searches: the job's conditions with its own person ids.
+fn plan(spec: &JobSpec, indexes: &[PeopleIndex]) -> Vec<AccountPlan> {
+    indexes
         .iter()
         .map(|index| {
-            let mut builder = PlanBuilder::new(index, spec.local.clone());
+            let mut builder =
+                PlanBuilder::new(index, spec.local.clone()).timeline_only(!spec.include_archived);
             spec.include.iter().for_each(|c| builder.include(c));
             spec.exclude.iter().for_each(|c| builder.exclude(c));
             if let Some(safe) = &spec.safe {
@@ -269,32 +530,62 @@ pub async fn run_job_with(
             }
             builder.build()
         })
-        .collect();
+        .collect()
+}
 
-    // The albums, through their owner; a mistake in their names stops the job before any search.
-    let owner_client = &owner_account.client;
-    let main_album = album::find(owner_client, &spec.album).await?;
-    let safe_album = match &spec.safe {
-        Some(safe) => album::find(owner_client, &safe.album).await?,
-        None => None,
-    };
+// ----- 3. search -------------------------------------------------------------------------------
 
-    // Every account's searches and the albums' contents, concurrently.
+/// The job's albums, as their owner sees them; `None` for one that does not exist yet.
+struct Albums {
+    main: Option<Album>,
+    safe: Option<Album>,
+}
+
+/// Finds the albums through their owner; a mistake in their names stops the job before any search.
+async fn find_albums(spec: &JobSpec, owner: &Client) -> anyhow::Result<Albums> {
+    Ok(Albums {
+        main: album::find(owner, &spec.album).await?,
+        safe: match &spec.safe {
+            Some(safe) => album::find(owner, &safe.album).await?,
+            None => None,
+        },
+    })
+}
+
+/// What the searches found, and what the albums hold.
+struct Searched {
+    /// Per account; `None` for an account that failed (before or during its searches).
+    evaluated: Vec<Option<Evaluated>>,
+    /// Per account: why its searches failed.
+    errors: Vec<Option<String>>,
+    held_main: Held,
+    held_safe: Held,
+}
+
+/// Runs every account's searches and lists the albums, all concurrently. A failed listing fails the
+/// job (the decisions rest on it); a failed search fails its account.
+async fn search(
+    slots: &[Slot],
+    plans: &[AccountPlan],
+    errors: &[Option<String>],
+    owner: &Client,
+    albums: &Albums,
+) -> anyhow::Result<Searched> {
     let contents = |album: &Option<Album>| {
         let album = album.clone();
         async move {
             match album {
                 Some(album) => {
                     let expected = Some(album.asset_count as usize);
-                    album::contents(owner_client, &album.id, expected)
+                    album::contents(owner, &album.id, expected)
                         .await
-                        .map(Held::from_contents)
+                        .map(Held::new)
                 }
                 None => Ok(Held::default()),
             }
         }
     };
-    let searches = join_all(slots.iter().zip(&plans).zip(&errors).map(
+    let searches = join_all(slots.iter().zip(plans).zip(errors).map(
         |((slot, plan), error)| async move {
             match (&slot.account, error) {
                 (Ok(account), None) => Some(evaluate_plan(&account.client, plan).await),
@@ -303,22 +594,48 @@ pub async fn run_job_with(
         },
     ));
     let (searched, held_main, held_safe) =
-        tokio::join!(searches, contents(&main_album), contents(&safe_album));
-    let (held_main, held_safe) = (held_main?, held_safe?);
-    let evaluated: Vec<Option<Evaluated>> = searched
+        tokio::join!(searches, contents(&albums.main), contents(&albums.safe));
+    let mut failures = vec![None; slots.len()];
+    let evaluated = searched
         .into_iter()
         .enumerate()
         .map(|(i, result)| match result {
             Some(Ok(evaluated)) => Some(evaluated),
             Some(Err(error)) => {
-                errors[i] = Some(error.to_string());
+                failures[i] = Some(error.to_string());
                 None
             }
             None => None,
         })
         .collect();
+    Ok(Searched {
+        evaluated,
+        errors: failures,
+        held_main: held_main?,
+        held_safe: held_safe?,
+    })
+}
 
-    // Merge and dedupe.
+// ----- 4. merge --------------------------------------------------------------------------------
+
+/// The accounts merged into one selection.
+struct MergedJob {
+    /// Per account, its share (the copies it contributes); `None` for a failed account.
+    shares: Vec<Option<Merged>>,
+    /// Checksums every account's job exclusions found.
+    excluded: HashSet<Box<str>>,
+    /// Checksums every account's safe exclusions found.
+    safe_excluded: HashSet<Box<str>>,
+    /// Why the safe album fails closed: an account, or a safe exclusion, failed.
+    safe_fail: Option<String>,
+}
+
+fn merge_accounts(
+    spec: &JobSpec,
+    slots: &[Slot],
+    evaluated: &[Option<Evaluated>],
+    errors: &[Option<String>],
+) -> MergedJob {
     let excluded: HashSet<Box<str>> = evaluated
         .iter()
         .flatten()
@@ -326,7 +643,7 @@ pub async fn run_job_with(
         .collect();
     let inputs: Vec<Option<MergeInput<'_>>> = slots
         .iter()
-        .zip(&evaluated)
+        .zip(evaluated)
         .map(|(slot, evaluated)| match (&slot.account, evaluated) {
             (Ok(account), Some(evaluated)) => Some(MergeInput {
                 user: Uuid::parse_str(&account.user.id).unwrap_or_default(),
@@ -335,7 +652,7 @@ pub async fn run_job_with(
             _ => None,
         })
         .collect();
-    let merged = merge(&inputs, &excluded);
+    let shares = merge(&inputs, &excluded);
 
     // The safe album fails closed: every account's safe exclusions must be known.
     let mut safe_fail: Option<String> = None;
@@ -361,19 +678,42 @@ pub async fn run_job_with(
             }
         }
     }
+    MergedJob {
+        shares,
+        excluded,
+        safe_excluded,
+        safe_fail,
+    }
+}
 
-    let mut reports: Vec<AccountReport> = Vec::with_capacity(slots.len());
-    let mut parts: Vec<Option<(AlbumPart, Option<AlbumPart>)>> = Vec::with_capacity(slots.len());
-    for (i, slot) in slots.iter().enumerate() {
-        let mut report = AccountReport {
-            account: slot.name.clone(),
-            error: errors[i].clone(),
-            notes: plans[i].notes.clone(),
-            ..AccountReport::default()
-        };
-        let part = match (&merged[i], &evaluated[i]) {
-            (Some(share), Some(found)) => {
-                fill_counts(&mut report, share, found);
+// ----- 7. report -------------------------------------------------------------------------------
+
+/// Each account's search and merge counts (the album rows are filled from the decisions).
+fn account_reports(
+    slots: &[Slot],
+    errors: &[Option<String>],
+    plans: &[AccountPlan],
+    evaluated: &[Option<Evaluated>],
+    merged: &MergedJob,
+    options: RunOptions,
+) -> Vec<AccountReport> {
+    slots
+        .iter()
+        .enumerate()
+        .map(|(i, slot)| {
+            let mut report = AccountReport {
+                account: slot.name.clone(),
+                error: errors[i].clone(),
+                notes: plans[i].notes.clone(),
+                ..AccountReport::default()
+            };
+            if let (Some(share), Some(found)) = (&merged.shares[i], &evaluated[i]) {
+                report.found = found.include_counts.clone();
+                report.excluded_found = found.exclude_counts.clone();
+                report.matched = found.matched.len();
+                report.after_excludes = share.after_excludes;
+                report.after_local = share.after_local;
+                report.duplicates = share.duplicates;
                 if options.ids {
                     report.dropped = share
                         .dropped
@@ -385,102 +725,64 @@ pub async fn run_job_with(
                         })
                         .collect();
                 }
-                let main = against_album(&share.chosen, &held_main, None);
-                let safe = spec
-                    .safe
-                    .as_ref()
-                    .map(|_| against_album(&share.chosen, &held_safe, Some(&safe_excluded)));
-                report.album = row(&main, slot, options);
-                report.safe = safe.as_ref().map(|s| row(s, slot, options));
-                Some((main, safe))
             }
-            _ => None,
-        };
-        reports.push(report);
-        parts.push(part);
-    }
+            report
+        })
+        .collect()
+}
 
-    let mut summary = AlbumSummary {
-        name: spec.album.clone(),
-        id: main_album.as_ref().map(|a| a.id.clone()),
+fn summary(
+    name: &str,
+    album: &Option<Album>,
+    owner: &str,
+    prune: bool,
+    decision: &AlbumDecision,
+    owner_client: &Client,
+    options: RunOptions,
+) -> AlbumSummary {
+    let to_remove = if prune {
+        decision
+            .stale
+            .iter()
+            .map(|s| RemovalRow {
+                id: s.id.to_string(),
+                account: s.account.clone(),
+                reason: s.reason,
+                link: owner_client.photo_url(&s.id.to_string()),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    AlbumSummary {
+        name: name.to_string(),
+        id: album.as_ref().map(|a| a.id.clone()),
         owner: owner.to_string(),
         created: false,
         fail_closed: None,
-    };
-    let mut safe_summary = spec.safe.as_ref().map(|safe| AlbumSummary {
-        name: safe.album.clone(),
-        id: safe_album.as_ref().map(|a| a.id.clone()),
-        owner: owner.to_string(),
-        created: false,
-        fail_closed: safe_fail.clone(),
-    });
-
-    if mode == Mode::Sync {
-        let main_parts: Vec<Option<&AlbumPart>> = parts
-            .iter()
-            .map(|p| p.as_ref().map(|(main, _)| main))
-            .collect();
-        apply(
-            slots,
-            owner_account,
-            main_album,
-            &spec.album,
-            &mut summary,
-            &main_parts,
-            &mut reports,
-            |r| &mut r.album,
-        )
-        .await;
-        if let Some(safe_summary) = safe_summary.as_mut()
-            && safe_fail.is_none()
-        {
-            let safe_parts: Vec<Option<&AlbumPart>> = parts
-                .iter()
-                .map(|p| p.as_ref().and_then(|(_, safe)| safe.as_ref()))
-                .collect();
-            let name = safe_summary.name.clone();
-            apply(
-                slots,
-                owner_account,
-                safe_album,
-                &name,
-                safe_summary,
-                &safe_parts,
-                &mut reports,
-                |r| {
-                    r.safe
-                        .as_mut()
-                        .expect("a safe row for every merged account")
-                },
-            )
-            .await;
-        }
+        prune,
+        held_by_tool: decision.tool_held,
+        to_remove,
+        no_longer_selected: if prune { 0 } else { decision.stale.len() },
+        removals_blocked: decision.blocked.as_ref().map(ToString::to_string),
+        removed: 0,
+        removal_refused: BTreeMap::new(),
+        error: None,
+        left_flagged: decision.left_flagged.len(),
+        left_flagged_ids: if options.ids {
+            decision.left_flagged.iter().map(Uuid::to_string).collect()
+        } else {
+            Vec::new()
+        },
+        adoptable: decision.adoptable.len(),
+        adopted: 0,
     }
-
-    Ok(JobReport {
-        job: spec.name.clone(),
-        applied: mode == Mode::Sync,
-        include_conditions: spec.include.iter().map(|c| c.label()).collect(),
-        exclude_conditions: spec.exclude.iter().map(|c| c.label()).collect(),
-        album: summary,
-        safe: safe_summary,
-        accounts: reports,
-    })
 }
 
-fn fill_counts(report: &mut AccountReport, share: &Merged, found: &Evaluated) {
-    report.found = found.include_counts.clone();
-    report.excluded_found = found.exclude_counts.clone();
-    report.matched = found.matched.len();
-    report.after_excludes = share.after_excludes;
-    report.after_local = share.after_local;
-    report.duplicates = share.duplicates;
-}
-
-fn row(part: &AlbumPart, slot: &Slot, options: RunOptions) -> AlbumRow {
-    let ids = |ids: &[Uuid]| -> Vec<String> {
+fn row(part: &decide::AccountPart, slot: &Slot, options: RunOptions) -> AlbumRow {
+    let ids = |ids: &mut dyn Iterator<Item = &Uuid>| -> Vec<String> {
         if options.ids {
-            ids.iter().map(Uuid::to_string).collect()
+            ids.map(Uuid::to_string).collect()
         } else {
             Vec::new()
         }
@@ -490,7 +792,7 @@ fn row(part: &AlbumPart, slot: &Slot, options: RunOptions) -> AlbumRow {
             let mut links: Vec<String> = part
                 .to_add
                 .iter()
-                .map(|id| account.client.photo_url(&id.to_string()))
+                .map(|pick| account.client.photo_url(&pick.id.to_string()))
                 .collect();
             links.sort();
             links
@@ -498,105 +800,267 @@ fn row(part: &AlbumPart, slot: &Slot, options: RunOptions) -> AlbumRow {
         _ => Vec::new(),
     };
     AlbumRow {
-        excluded: part.excluded,
+        excluded: part.excluded.len(),
         already: part.already,
         to_add: part.to_add.len(),
+        not_readded: part.not_readded.len(),
         links,
-        to_add_ids: ids(&part.to_add),
-        excluded_ids: ids(&part.excluded_ids),
+        to_add_ids: ids(&mut part.to_add.iter().map(|p| &p.id)),
+        excluded_ids: ids(&mut part.excluded.iter()),
         ..AlbumRow::default()
     }
 }
 
-/// Adds every account's part to one album, creating it first (owned by `owner`, shared as editor with
-/// every other connected account of the job) when it does not exist.
+// ----- 6. apply --------------------------------------------------------------------------------
+
+/// What every album's apply step shares.
+struct Apply<'a> {
+    job: &'a str,
+    slots: &'a [Slot],
+    owner: &'a Account,
+    store: &'a Store,
+    adopt: bool,
+}
+
+/// Applies one album's decision: creates the album when it does not exist (owned by the owner,
+/// shared as editor with every other connected account), settles and notes it in the record, adopts,
+/// lets every account add its own part (unless `adds_open` is false: the album failed closed), and
+/// removes what the decision removes. Every add and removal is written to the record as an intent
+/// before its request and confirmed from the per-id answers after it.
 #[allow(clippy::too_many_arguments)]
 async fn apply(
-    slots: &[Slot],
-    owner: &Account,
+    ctx: &Apply<'_>,
     existing: Option<Album>,
     name: &str,
+    role: &str,
+    decision: &AlbumDecision,
+    adds_open: bool,
     summary: &mut AlbumSummary,
-    parts: &[Option<&AlbumPart>],
     reports: &mut [AccountReport],
     row_of: impl Fn(&mut AccountReport) -> &mut AlbumRow,
 ) {
+    let parts: Vec<Option<&decide::AccountPart>> =
+        decision.accounts.iter().map(Option::as_ref).collect();
     let album = match existing {
         Some(album) => album,
-        None => {
-            let members: Vec<AlbumUserAdd> = slots
-                .iter()
-                .filter_map(|s| s.account.as_ref().ok())
-                .filter(|a| a.user.id != owner.user.id)
-                .map(|a| AlbumUserAdd {
-                    user_id: a.user.id.clone(),
-                    role: AlbumRole::Editor,
-                })
-                .collect();
-            match owner.client.create_album(name, &members).await {
-                Ok(album) => {
-                    summary.created = true;
-                    summary.id = Some(album.id.clone());
-                    album
-                }
-                Err(error) => {
-                    let message = format!("could not create album `{name}`: {error}");
-                    for (report, part) in reports.iter_mut().zip(parts) {
-                        if part.is_some() {
-                            row_of(report).error = Some(message.clone());
-                        }
+        // Failed closed: not even created, so nothing shows it half-filled.
+        None if !adds_open => return,
+        None => match create(ctx, name).await {
+            Ok(album) => {
+                summary.created = true;
+                summary.id = Some(album.id.clone());
+                album
+            }
+            Err(message) => {
+                for (report, part) in reports.iter_mut().zip(&parts) {
+                    if part.is_some() {
+                        row_of(report).error = Some(message.clone());
                     }
-                    return;
                 }
+                return;
             }
-        }
+        },
     };
+    let key = AlbumKey {
+        server: ctx.owner.client.api_base().to_string(),
+        album_id: album.id.clone(),
+    };
+    let mut changes = decision.settle.clone();
+    if ctx.adopt {
+        changes.extend(decision.adoptable.iter().cloned().map(Change::Put));
+    }
+    let noted = ctx
+        .store
+        .note_album(&key, ctx.job, &album.album_name, role)
+        .and_then(|()| ctx.store.write(&key, &changes));
+    if let Err(error) = noted {
+        // Without a record, nothing may change: an add could not be told from a person's later.
+        summary.error = Some(format!("{error:#}"));
+        return;
+    }
+    if ctx.adopt {
+        summary.adopted = decision.adoptable.len();
+    }
 
-    let adds = slots.iter().zip(parts).map(|(slot, part)| {
-        let album = &album;
-        async move {
-            let (Ok(account), Some(part)) = (&slot.account, part) else {
-                return None;
-            };
-            if part.to_add.is_empty() {
-                return Some(Ok(None));
+    if adds_open {
+        let adds = ctx.slots.iter().zip(&parts).map(|(slot, part)| {
+            let (album, key) = (&album, &key);
+            async move {
+                let (Ok(account), Some(part)) = (&slot.account, part) else {
+                    return None;
+                };
+                Some(add_part(ctx, album, key, slot, account, part).await)
             }
-            match album.role_of(&account.user.id) {
-                Some(AlbumRole::Owner | AlbumRole::Editor) => {}
-                role => {
-                    let what = match role {
-                        Some(AlbumRole::Viewer) => "only a viewer of",
-                        _ => "not a member of",
-                    };
-                    let owner = album.owner().map_or("its owner", |u| u.name.as_str());
-                    return Some(Err(format!(
-                        "{} is {what} album `{}`, so it cannot add; ask {owner} to share it with \
-                         {} as editor",
-                        slot.name, album.album_name, account.user.email
-                    )));
+        });
+        let outcomes = join_all(adds).await;
+        for (report, outcome) in reports.iter_mut().zip(outcomes) {
+            let row = row_of(report);
+            match outcome {
+                None => {}
+                Some(Err(message)) => row.error = Some(message),
+                Some(Ok(None)) => {}
+                Some(Ok(Some(outcome))) => {
+                    row.added = outcome.added.len();
+                    row.already += outcome.already.len();
+                    row.refused = outcome
+                        .refused
+                        .iter()
+                        .map(|(reason, ids)| (reason.clone(), ids.len()))
+                        .collect();
+                    row.error = outcome.failed.map(|e| e.to_string());
                 }
             }
-            Some(Ok(Some(
-                album::add(&account.client, &album.id, &part.to_add).await,
-            )))
         }
-    });
-    let outcomes = join_all(adds).await;
-    for (report, outcome) in reports.iter_mut().zip(outcomes) {
-        let row = row_of(report);
-        match outcome {
-            None | Some(Ok(None)) => {}
-            Some(Err(message)) => row.error = Some(message),
-            Some(Ok(Some(outcome))) => {
-                row.added = outcome.added;
-                row.already += outcome.already;
-                row.refused = outcome
-                    .refused
-                    .iter()
-                    .map(|(reason, ids)| (reason.clone(), ids.len()))
-                    .collect();
-                row.error = outcome.failed.map(|e| e.to_string());
-            }
+    }
+
+    let removals = decision.removals();
+    if !removals.is_empty() {
+        remove_stale(ctx, &album, &key, removals, summary).await;
+    }
+}
+
+/// Creates an album owned by the job's owner and shared as editor with every other connected account.
+async fn create(ctx: &Apply<'_>, name: &str) -> Result<Album, String> {
+    let owner = ctx.owner;
+    let members: Vec<AlbumUserAdd> = ctx
+        .slots
+        .iter()
+        .filter_map(|s| s.account.as_ref().ok())
+        .filter(|a| a.user.id != owner.user.id)
+        .map(|a| AlbumUserAdd {
+            user_id: a.user.id.clone(),
+            role: AlbumRole::Editor,
+        })
+        .collect();
+    owner
+        .client
+        .create_album(name, &members)
+        .await
+        .map_err(|error| format!("could not create album `{name}`: {error}"))
+}
+
+/// One account adds its part with its own key: intents first, then the request, then each per-id
+/// answer confirmed (added: the tool's; already there or refused: not the tool's). Ids of a batch that
+/// was never answered stay intents, settled by the next run.
+async fn add_part(
+    ctx: &Apply<'_>,
+    album: &Album,
+    key: &AlbumKey,
+    slot: &Slot,
+    account: &Account,
+    part: &decide::AccountPart,
+) -> Result<Option<album::AddOutcome>, String> {
+    if part.to_add.is_empty() {
+        return Ok(None);
+    }
+    match album.role_of(&account.user.id) {
+        Some(AlbumRole::Owner | AlbumRole::Editor) => {}
+        role => {
+            let what = match role {
+                Some(AlbumRole::Viewer) => "only a viewer of",
+                _ => "not a member of",
+            };
+            let owner = album.owner().map_or("its owner", |u| u.name.as_str());
+            return Err(format!(
+                "{} is {what} album `{}`, so it cannot add; ask {owner} to share it with {} as \
+                 editor",
+                slot.name, album.album_name, account.user.email
+            ));
         }
+    }
+    let now = crate::state::now();
+    let entry = |id: Uuid, checksum: &str, state: EntryState| Entry {
+        asset: id,
+        checksum: checksum.into(),
+        job: ctx.job.to_string(),
+        account: slot.name.clone(),
+        state,
+        at: now,
+    };
+    let intents: Vec<Change> = part
+        .to_add
+        .iter()
+        .map(|p| Change::Put(entry(p.id, &p.checksum, EntryState::Adding)))
+        .collect();
+    ctx.store
+        .write(key, &intents)
+        .map_err(|e| format!("nothing added: {e:#}"))?;
+    let ids: Vec<Uuid> = part.to_add.iter().map(|p| p.id).collect();
+    let outcome = album::add(&account.client, &album.id, &ids).await;
+    let checksums: std::collections::HashMap<&Uuid, &str> =
+        part.to_add.iter().map(|p| (&p.id, &*p.checksum)).collect();
+    let checksum_of = |id: &Uuid| -> &str { checksums.get(id).copied().unwrap_or("") };
+    let mut confirmed: Vec<Change> = outcome
+        .added
+        .iter()
+        .map(|id| Change::Put(entry(*id, checksum_of(id), EntryState::Added)))
+        .collect();
+    confirmed.extend(
+        outcome
+            .already
+            .iter()
+            .chain(outcome.refused.values().flatten())
+            .map(|id| Change::Delete(*id)),
+    );
+    if let Err(error) = ctx.store.write(key, &confirmed) {
+        // The intents stay; the next run settles them against the album.
+        tracing::warn!("{error:#}");
+    }
+    Ok(Some(outcome))
+}
+
+/// The owner removes what the decision takes out (from the album, never from the library): intents
+/// first, then the requests, then each per-id answer confirmed.
+async fn remove_stale(
+    ctx: &Apply<'_>,
+    album: &Album,
+    key: &AlbumKey,
+    removals: &[decide::Stale],
+    summary: &mut AlbumSummary,
+) {
+    let now = crate::state::now();
+    let entry = |stale: &decide::Stale, state: EntryState| Entry {
+        asset: stale.id,
+        checksum: stale.checksum.clone(),
+        job: ctx.job.to_string(),
+        account: stale.account.clone(),
+        state,
+        at: now,
+    };
+    let intents: Vec<Change> = removals
+        .iter()
+        .map(|s| Change::Put(entry(s, EntryState::Removing)))
+        .collect();
+    if let Err(error) = ctx.store.write(key, &intents) {
+        summary.error = Some(format!("nothing removed: {error:#}"));
+        return;
+    }
+    let ids: Vec<Uuid> = removals.iter().map(|s| s.id).collect();
+    let outcome = album::remove(&ctx.owner.client, &album.id, &ids).await;
+    let stale: std::collections::HashMap<&Uuid, &decide::Stale> =
+        removals.iter().map(|s| (&s.id, s)).collect();
+    let by_id = |id: &Uuid| stale.get(id).copied();
+    let mut confirmed: Vec<Change> = Vec::new();
+    for id in outcome.removed.iter().chain(&outcome.gone) {
+        if let Some(stale) = by_id(id) {
+            confirmed.push(Change::Put(entry(stale, EntryState::Removed)));
+        }
+    }
+    for id in outcome.refused.values().flatten() {
+        if let Some(stale) = by_id(id) {
+            confirmed.push(Change::Put(entry(stale, EntryState::Added)));
+        }
+    }
+    if let Err(error) = ctx.store.write(key, &confirmed) {
+        tracing::warn!("{error:#}");
+    }
+    summary.removed = outcome.removed.len();
+    summary.removal_refused = outcome
+        .refused
+        .iter()
+        .map(|(reason, ids)| (reason.clone(), ids.len()))
+        .collect();
+    if let Some(error) = outcome.failed {
+        summary.error = Some(format!("removing from `{}`: {error}", album.album_name));
     }
 }

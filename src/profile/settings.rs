@@ -155,6 +155,7 @@ mod tests {
             timeout,
             connect_timeout: None,
             max_in_flight: None,
+            state_dir: None,
         }
     }
 
