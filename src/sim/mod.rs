@@ -85,7 +85,8 @@ pub struct LoggedRequest {
     /// Name of the account the API key belongs to (None when the key was missing or invalid).
     pub account: Option<String>,
     pub status: u16,
-    /// True for a successful POST/PUT/DELETE under /api/albums.
+    /// True for a request that changed albums or assets: a successful POST/PUT/DELETE under
+    /// /api/albums, or a successful `PUT /api/assets`.
     pub changed: bool,
     /// The JSON body of a non-GET request (a non-JSON body is kept as a string).
     pub body: Option<serde_json::Value>,
@@ -255,6 +256,56 @@ impl Simulator {
             .map(|s| state::parse_uuid_any(s).unwrap_or_else(|| panic!("bad asset id {s}")))
             .collect();
         st.insert_album_assets(album, &ids);
+    }
+
+    /// Take assets out of an album directly, as a person does by hand in the web app: not logged, no
+    /// permission checks; the twin of [`Simulator::add_to_album`]. Ids not in the album are
+    /// ignored. Panics on an unknown album or a malformed id.
+    pub fn remove_from_album(&self, album_id: &str, asset_ids: &[String]) {
+        let mut st = self.lock();
+        let album = st.album_index_or_panic(album_id);
+        let ids: Vec<u128> = asset_ids
+            .iter()
+            .map(|s| state::parse_uuid_any(s).unwrap_or_else(|| panic!("bad asset id {s}")))
+            .collect();
+        st.remove_album_assets(album, &ids);
+    }
+
+    /// Change an asset's visibility directly (not logged): `"timeline"`, `"archive"`, `"hidden"` or
+    /// `"locked"`. Moving an asset to `"locked"` also takes it out of every album, as Immich does
+    /// when an asset goes to the locked folder. Panics on an unknown visibility or asset id.
+    pub fn set_visibility(&self, asset_id: &str, visibility: &str) {
+        let visibility = state::Visibility::parse(visibility)
+            .unwrap_or_else(|| panic!("unknown visibility {visibility:?}"));
+        let mut st = self.lock();
+        let asset = st.asset_index_or_panic(asset_id);
+        st.set_visibility(asset, visibility);
+    }
+
+    /// The asset no longer shows `person` (a name in the asset owner's library, e.g. "Mia"), as
+    /// when someone removes a face tag by hand. Nothing changes when the asset did not show them.
+    /// Panics on an unknown asset id or a name the owner's library does not have.
+    pub fn untag(&self, asset_id: &str, person: &str) {
+        let mut st = self.lock();
+        let asset = st.asset_index_or_panic(asset_id);
+        let owner = st.assets[asset].owner as usize;
+        let slot = st
+            .person_slot(owner, person)
+            .unwrap_or_else(|| panic!("no person {person:?} in the owner's library"));
+        st.untag(asset, slot);
+    }
+
+    /// Add content words (from the generator's vocabulary, e.g. `"nsfw"`, `"beach"`) to an asset,
+    /// so smart search for them ranks it as a match. Panics on an unknown asset id or word.
+    pub fn add_words(&self, asset_id: &str, words: &[&str]) {
+        let mask = words.iter().fold(0, |mask, word| {
+            let bit = generator::word_bit(word);
+            assert!(bit != 0, "unknown content word {word:?}");
+            mask | bit
+        });
+        let mut st = self.lock();
+        let asset = st.asset_index_or_panic(asset_id);
+        st.add_words(asset, mask);
     }
 
     /// The album's asset ids, sorted.

@@ -22,7 +22,7 @@ use super::faults::{Fault, Faults};
 use super::json::{self, ApiError, issue_bad_uuid, issue_invalid_enum, json_response};
 use super::rng::lower_alnum_from;
 use super::search::{self, SearchKind};
-use super::state::{Caller, State, parse_uuid_v4};
+use super::state::{Caller, State, Visibility, parse_uuid_v4};
 use super::validate::{Fields, parse_json_body, path_uuid, query_bool, query_int};
 use super::{LoggedRequest, Role};
 
@@ -66,6 +66,7 @@ pub fn router(state: Arc<Mutex<State>>, latency: Duration, faults: Arc<Mutex<Fau
             put(add_album_assets).delete(remove_album_assets),
         )
         .route("/api/people", get(people))
+        .route("/api/assets", put(update_assets))
         .route("/api/assets/{id}/thumbnail", get(thumbnail))
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
@@ -148,8 +149,9 @@ async fn gateway(AxumState(app): AxumState<App>, req: Request, next: Next) -> Re
         _ => resp.status().as_u16(),
     };
     let changed = handled.is_some_and(|s| s.is_success())
-        && matches!(method, Method::POST | Method::PUT | Method::DELETE)
-        && path.starts_with("/api/albums");
+        && (matches!(method, Method::POST | Method::PUT | Method::DELETE)
+            && path.starts_with("/api/albums")
+            || method == Method::PUT && path == "/api/assets");
     tracing::debug!(%method, %path, status, fault = ?fault, "immich simulator request");
     app.lock().log_request(LoggedRequest {
         seq: 0,
@@ -592,6 +594,53 @@ async fn remove_album_assets(
         .collect();
     st.remove_album_assets(album, &removed);
     ok(Value::Array(results))
+}
+
+// ----- assets --------------------------------------------------------------------------------
+
+/// `PUT /api/assets` (`AssetBulkUpdateDto`): `ids` plus the fields to change; `isFavorite` and
+/// `visibility` are carried out, the other fields of the DTO are accepted and ignored. Every id must
+/// be one of the caller's own assets, and (as with any API key, which never has the elevated
+/// permission of a PIN-unlocked session) not a locked one; else the whole call is Immich's 400.
+/// Moving assets to `locked` takes them out of every album, as `AssetService.updateAll` does.
+/// Answers 204 with no body.
+async fn update_assets(AxumState(app): AxumState<App>, caller: Caller, body: Bytes) -> Handled {
+    caller.require("asset.update")?;
+    let body = parse_json_body(&body)?;
+    let mut f = Fields::new(&body)?;
+    if f.value("ids").is_none() {
+        f.wrong_type("ids", "array");
+    }
+    let ids = f.uuid_list("ids");
+    let is_favorite = f.boolean("isFavorite");
+    let visibility = f
+        .one_of("visibility", &Visibility::NAMES)
+        .and_then(|v| Visibility::parse(&v));
+    f.finish()?;
+    let mut st = app.lock();
+    let assets: Option<Vec<usize>> = ids
+        .iter()
+        .map(|&id| {
+            st.asset_by_id(id).filter(|&i| {
+                st.assets[i].owner as usize == caller.user
+                    && st.assets[i].visibility != Visibility::Locked
+            })
+        })
+        .collect();
+    let Some(assets) = assets else {
+        return Err(ApiError::bad_request("Not found or no asset.update access"));
+    };
+    for asset in assets {
+        if let Some(favorite) = is_favorite {
+            st.set_favorite(asset, favorite);
+        }
+        if let Some(visibility) = visibility {
+            st.set_visibility(asset, visibility);
+        }
+    }
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = StatusCode::NO_CONTENT;
+    Ok(resp)
 }
 
 // ----- thumbnails ---------------------------------------------------------------------------
@@ -1652,6 +1701,344 @@ mod tests {
             h.sim.requests()[0].header("x-api-key"),
             Some("[redacted]"),
             "the key is logged by name only"
+        );
+    }
+
+    /// Ids of a metadata search's items (one page of up to 1000).
+    async fn found(h: &Harness, account: &str, mut body: Value) -> Vec<String> {
+        body["size"] = json!(1000);
+        let resp = h.search(account, body).await;
+        resp["assets"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// The `assetCount` of the album as `GET /api/albums` lists it.
+    async fn listed_count(h: &Harness, account: &str, album: &str) -> u64 {
+        let (status, list) = h.call(account, "GET", "/api/albums", json!(null)).await;
+        assert_eq!(status, 200);
+        let entry = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == album)
+            .expect("album listed");
+        entry["assetCount"].as_u64().unwrap()
+    }
+
+    #[tokio::test]
+    async fn set_visibility_is_seen_by_search_and_locked_leaves_albums() {
+        let h = Harness::new(&["alice", "bob"], 40);
+        let timeline: Vec<SimAsset> = h
+            .sim
+            .assets("alice")
+            .into_iter()
+            .filter(|a| a.visibility == "timeline")
+            .collect();
+        let (asset, other) = (timeline[0].id.clone(), timeline[1].id.clone());
+        let album = h
+            .sim
+            .create_album("alice", "Trip", &[("bob", Role::Viewer)]);
+        h.sim.add_to_album(&album, &[asset.clone(), other.clone()]);
+        // Warm the search cache: the changes below must not be hidden by it.
+        assert!(
+            found(&h, "alice", json!({"visibility": "timeline"}))
+                .await
+                .contains(&asset)
+        );
+
+        h.sim.set_visibility(&asset, "archive");
+        assert!(
+            found(&h, "alice", json!({"visibility": "archive"}))
+                .await
+                .contains(&asset)
+        );
+        assert!(
+            !found(&h, "alice", json!({"visibility": "timeline"}))
+                .await
+                .contains(&asset)
+        );
+        h.sim.set_visibility(&asset, "hidden");
+        assert!(
+            found(&h, "alice", json!({})).await.contains(&asset),
+            "hidden is searched"
+        );
+        assert!(
+            found(&h, "alice", json!({"visibility": "hidden"}))
+                .await
+                .contains(&asset)
+        );
+        assert_eq!(listed_count(&h, "bob", &album).await, 2);
+
+        h.sim.set_visibility(&asset, "locked");
+        assert!(!found(&h, "alice", json!({})).await.contains(&asset));
+        assert_eq!(
+            found(&h, "bob", json!({"albumIds": [album]})).await,
+            vec![other.clone()],
+            "a locked asset leaves every album"
+        );
+        assert_eq!(listed_count(&h, "alice", &album).await, 1);
+        assert_eq!(h.sim.album_assets(&album), vec![other]);
+        h.sim.set_visibility(&asset, "timeline");
+        assert!(found(&h, "alice", json!({})).await.contains(&asset));
+        assert_eq!(
+            listed_count(&h, "alice", &album).await,
+            1,
+            "and does not come back"
+        );
+        assert!(
+            h.sim.requests().iter().all(|r| !r.changed),
+            "not logged as changes"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "unknown visibility")]
+    fn set_visibility_panics_on_an_unknown_value() {
+        let sim = Simulator::start(SimConfig {
+            assets_per_account: 2,
+            ..SimConfig::default()
+        })
+        .unwrap();
+        sim.set_visibility(&sim.assets("alice")[0].id, "deleted");
+    }
+
+    #[test]
+    #[should_panic(expected = "unknown asset")]
+    fn set_visibility_panics_on_an_unknown_asset() {
+        let sim = Simulator::start(SimConfig {
+            assets_per_account: 2,
+            ..SimConfig::default()
+        })
+        .unwrap();
+        sim.set_visibility(NO_ASSET, "archive");
+    }
+
+    #[tokio::test]
+    async fn untag_removes_the_person_from_searches() {
+        let h = Harness::new(&["alice", "bob"], 60);
+        let mia = h.sim.person_id("alice", "Mia").unwrap();
+        let tagged: Vec<SimAsset> = h
+            .visible("alice")
+            .into_iter()
+            .filter(|a| a.people.iter().any(|p| p == "Mia"))
+            .collect();
+        assert!(tagged.len() >= 2);
+        let by_mia = json!({"personIds": [mia]});
+        assert_eq!(
+            sorted(found(&h, "alice", by_mia.clone()).await),
+            ids_of(&tagged)
+        );
+
+        h.sim.untag(&tagged[0].id, "Mia");
+        assert_eq!(
+            sorted(found(&h, "alice", by_mia.clone()).await),
+            ids_of(&tagged[1..])
+        );
+        let resp = h
+            .search("alice", json!({"id": tagged[0].id, "withPeople": true}))
+            .await;
+        let names: Vec<&str> = resp["assets"]["items"][0]["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert!(!names.contains(&"Mia"), "{names:?}");
+        assert!(
+            !h.sim.assets("alice")[..]
+                .iter()
+                .any(|a| a.id == tagged[0].id && a.people.iter().any(|p| p == "Mia"))
+        );
+        // Untagging someone the asset does not show changes nothing.
+        h.sim.untag(&tagged[0].id, "Mia");
+        assert_eq!(found(&h, "alice", by_mia).await.len(), tagged.len() - 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "no person")]
+    fn untag_panics_on_an_unknown_person() {
+        let sim = Simulator::start(SimConfig {
+            assets_per_account: 2,
+            ..SimConfig::default()
+        })
+        .unwrap();
+        sim.untag(&sim.assets("alice")[0].id, "Nobody");
+    }
+
+    #[tokio::test]
+    async fn add_words_makes_smart_search_rank_the_asset_as_a_match() {
+        let h = Harness::new(&["alice"], 80);
+        let visible = h.visible("alice");
+        let has = |a: &SimAsset| a.words.iter().any(|w| w == "nsfw");
+        let matches = visible.iter().filter(|a| has(a)).count();
+        let target = visible.iter().find(|a| !has(a)).unwrap().id.clone();
+        let query = json!({"query": "nsfw", "size": 1000});
+        let ranked = h
+            .search_all("alice", "/api/search/smart", query.clone())
+            .await;
+        assert!(!ranked[..matches].contains(&target));
+
+        h.sim.add_words(&target, &["nsfw", "beach"]);
+        let ranked = h.search_all("alice", "/api/search/smart", query).await;
+        assert!(
+            ranked[..matches + 1].contains(&target),
+            "ranked among the {} matches",
+            matches + 1
+        );
+        let asset = h.sim.assets("alice").into_iter().find(|a| a.id == target);
+        let words = asset.unwrap().words;
+        assert!(words.contains(&"nsfw".to_string()) && words.contains(&"beach".to_string()));
+    }
+
+    #[test]
+    #[should_panic(expected = "unknown content word")]
+    fn add_words_panics_on_an_unknown_word() {
+        let sim = Simulator::start(SimConfig {
+            assets_per_account: 2,
+            ..SimConfig::default()
+        })
+        .unwrap();
+        sim.add_words(&sim.assets("alice")[0].id, &["dog", "unicorn"]);
+    }
+
+    #[tokio::test]
+    async fn remove_from_album_by_hand() {
+        let h = Harness::new(&["alice", "bob"], 20);
+        let album = h.sim.create_album("alice", "A", &[("bob", Role::Editor)]);
+        let ids: Vec<String> = h
+            .visible("alice")
+            .iter()
+            .take(3)
+            .map(|a| a.id.clone())
+            .collect();
+        h.sim.add_to_album(&album, &ids);
+        let scope = json!({"albumIds": [album]});
+        assert_eq!(
+            sorted(found(&h, "bob", scope.clone()).await),
+            sorted(ids.clone())
+        );
+        assert_eq!(listed_count(&h, "bob", &album).await, 3);
+
+        h.sim
+            .remove_from_album(&album, &[ids[0].clone(), NO_ASSET.to_string()]);
+        assert_eq!(
+            sorted(found(&h, "bob", scope).await),
+            sorted(ids[1..].to_vec())
+        );
+        assert_eq!(listed_count(&h, "bob", &album).await, 2);
+        assert!(
+            h.sim.requests().iter().all(|r| !r.changed),
+            "not logged as changes"
+        );
+    }
+
+    #[tokio::test]
+    async fn bulk_asset_update_over_http() {
+        let h = Harness::new(&["alice", "bob"], 40);
+        let key = h.sim.account("alice").api_key;
+        let mine: Vec<SimAsset> = h
+            .visible("alice")
+            .into_iter()
+            .filter(|a| a.visibility == "timeline" && !a.is_favorite)
+            .collect();
+        let (a, b) = (mine[0].id.clone(), mine[1].id.clone());
+        let album = h.sim.create_album("alice", "A", &[("bob", Role::Viewer)]);
+        h.sim.add_to_album(&album, &[a.clone(), b.clone()]);
+        assert!(
+            found(&h, "alice", json!({"isFavorite": true}))
+                .await
+                .iter()
+                .all(|i| i != &a)
+        );
+
+        let update = |body: Value| {
+            let key = key.clone();
+            let h = &h;
+            async move { h.raw(Some(&key), "PUT", "/api/assets", Some(body)).await }
+        };
+        let resp =
+            update(json!({"ids": [a, b], "visibility": "archive", "isFavorite": true})).await;
+        assert_eq!(resp.status(), 204);
+        assert!(resp.bytes().await.unwrap().is_empty(), "no body");
+        let archived = found(&h, "alice", json!({"visibility": "archive"})).await;
+        assert!(archived.contains(&a) && archived.contains(&b));
+        let favorites = found(&h, "alice", json!({"isFavorite": true})).await;
+        assert!(favorites.contains(&a) && favorites.contains(&b));
+        assert_eq!(
+            listed_count(&h, "bob", &album).await,
+            2,
+            "archived stays in albums"
+        );
+
+        let resp = update(json!({"ids": [a], "visibility": "locked"})).await;
+        assert_eq!(resp.status(), 204);
+        assert_eq!(
+            found(&h, "bob", json!({"albumIds": [album]})).await,
+            vec![b.clone()]
+        );
+        assert_eq!(listed_count(&h, "alice", &album).await, 1);
+        assert!(!found(&h, "alice", json!({})).await.contains(&a));
+
+        // Only the caller's own assets, and (with an API key) never a locked one.
+        let not_allowed = json!({"message": "Not found or no asset.update access"});
+        let bobs = h.sim.assets("bob")[0].id.clone();
+        for ids in [json!([b, bobs]), json!([NO_ASSET]), json!([a])] {
+            let resp = update(json!({"ids": ids, "isFavorite": false})).await;
+            assert_eq!(resp.status(), 400, "{ids}");
+            assert_eq!(resp.json::<Value>().await.unwrap(), not_allowed);
+        }
+        assert!(
+            found(&h, "alice", json!({"isFavorite": true}))
+                .await
+                .contains(&b),
+            "nothing changed"
+        );
+        let resp = update(json!({"ids": ["x"], "visibility": "gone"})).await;
+        assert_eq!(resp.status(), 400);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["errors"][0]["path"], json!(["ids", 0]));
+        assert_eq!(body["errors"][1]["path"], json!(["visibility"]));
+        let (status, body) = h
+            .call_key(
+                Some(&key),
+                "PUT",
+                "/api/assets",
+                Some(json!({"isFavorite": true})),
+            )
+            .await;
+        assert_eq!((status, &body["errors"][0]["path"]), (400, &json!(["ids"])));
+        let reader = h.sim.add_api_key("alice", "reader", &["asset.read"]);
+        let (status, body) = h
+            .call_key(
+                Some(&reader),
+                "PUT",
+                "/api/assets",
+                Some(json!({"ids": [b]})),
+            )
+            .await;
+        assert_eq!(
+            (status, body),
+            (
+                403,
+                json!({"message": "Missing required permission: asset.update"})
+            )
+        );
+
+        let changing: Vec<(String, String, u16)> = h
+            .sim
+            .changing_requests()
+            .into_iter()
+            .map(|r| (r.method, r.path, r.status))
+            .collect();
+        let put = || ("PUT".to_string(), "/api/assets".to_string(), 204);
+        assert_eq!(
+            changing,
+            [put(), put()],
+            "successful updates count as changes"
         );
     }
 

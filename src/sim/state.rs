@@ -278,9 +278,7 @@ impl State {
     }
 
     pub fn person_id(&self, user: usize, name: &str) -> Option<u128> {
-        (0..self.people[user].len())
-            .find(|&i| person_name(&self.users, i) == name)
-            .map(|i| self.people[user][i])
+        self.person_slot(user, name).map(|i| self.people[user][i])
     }
 
     // ----- assets --------------------------------------------------------------------------
@@ -326,6 +324,52 @@ impl State {
 
     pub fn original_file_name(&self, idx: usize) -> String {
         file_name(&self.assets[idx])
+    }
+
+    /// The index of the asset with this id (any UUID form); panics when there is none.
+    pub fn asset_index_or_panic(&self, id: &str) -> usize {
+        parse_uuid_any(id)
+            .and_then(|id| self.asset_by_id(id))
+            .unwrap_or_else(|| panic!("unknown asset {id}"))
+    }
+
+    /// Change an asset's visibility. Moving it to `locked` also takes it out of every album, as
+    /// Immich does (`AssetService.updateAll` calls `albumRepository.removeAssetsFromAll` when the
+    /// new visibility is locked).
+    pub fn set_visibility(&mut self, idx: usize, visibility: Visibility) {
+        self.assets[idx].visibility = visibility;
+        if visibility == Visibility::Locked {
+            let id = self.assets[idx].id;
+            self.remove_from_all_albums(id);
+        }
+        self.search_cache.clear();
+    }
+
+    /// Mark or unmark an asset as a favourite.
+    pub fn set_favorite(&mut self, idx: usize, favorite: bool) {
+        if favorite {
+            self.assets[idx].flags |= FLAG_FAVORITE;
+        } else {
+            self.assets[idx].flags &= !FLAG_FAVORITE;
+        }
+        self.search_cache.clear();
+    }
+
+    /// The asset no longer shows person slot `slot` of its owner's library.
+    pub fn untag(&mut self, idx: usize, slot: usize) {
+        self.assets[idx].people &= !(1_u32 << slot);
+        self.search_cache.clear();
+    }
+
+    /// Add content words (a bitmask over `WORDS`) to an asset.
+    pub fn add_words(&mut self, idx: usize, mask: u32) {
+        self.assets[idx].words |= mask;
+        self.search_cache.clear();
+    }
+
+    /// The person slot called `name` in `user`'s library.
+    pub fn person_slot(&self, user: usize, name: &str) -> Option<usize> {
+        (0..self.people[user].len()).find(|&i| person_name(&self.users, i) == name)
     }
 
     // ----- albums --------------------------------------------------------------------------
@@ -410,6 +454,17 @@ impl State {
             a.thumbnail = a.assets.first().copied();
         }
         a.updated_ms = time::now_ms();
+        self.search_cache.clear();
+    }
+
+    /// Take an asset out of every album that holds it.
+    pub fn remove_from_all_albums(&mut self, id: u128) {
+        let holding: Vec<usize> = (0..self.albums.len())
+            .filter(|&a| self.albums[a].assets.contains(&id))
+            .collect();
+        for album in holding {
+            self.remove_album_assets(album, &[id]);
+        }
         self.search_cache.clear();
     }
 
