@@ -467,34 +467,51 @@ fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {
         .map(|v| v.max(0) as usize)
 }
 
-/// Brings the schema to [`SCHEMA_VERSION`], one migration per transaction.
+/// Brings the schema to [`SCHEMA_VERSION`] in one transaction that holds the write lock while it reads
+/// the version, so two processes opening a new database at once migrate it once.
 fn migrate(conn: &Connection) -> anyhow::Result<()> {
+    let newer = |version: usize| {
+        anyhow::anyhow!(
+            "it was written by a newer version of immich-smart-albums (schema {version}, this one \
+             knows {SCHEMA_VERSION})"
+        )
+    };
     let version =
         schema_version(conn).map_err(|e| anyhow::anyhow!("not a usable SQLite database: {e}"))?;
     if version > SCHEMA_VERSION {
-        anyhow::bail!(
-            "it was written by a newer version of immich-smart-albums (schema {version}, this one \
-             knows {SCHEMA_VERSION})"
-        );
+        return Err(newer(version));
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-        let apply = || -> rusqlite::Result<()> {
-            conn.execute_batch("BEGIN IMMEDIATE")?;
-            let result = conn
-                .execute_batch(sql)
-                .and_then(|()| conn.pragma_update(None, "user_version", (i + 1) as i64));
-            match result {
-                Ok(()) => conn.execute_batch("COMMIT"),
-                Err(error) => {
-                    let _ = conn.execute_batch("ROLLBACK");
-                    Err(error)
-                }
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let apply = || -> rusqlite::Result<Result<(), usize>> {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let result = (|| {
+            let version = schema_version(conn)?;
+            if version > SCHEMA_VERSION {
+                return Ok(Err(version));
             }
-        };
-        apply()
-            .map_err(|e| anyhow::anyhow!("cannot bring the schema to version {}: {e}", i + 1))?;
+            for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+                conn.execute_batch(sql)?;
+                conn.pragma_update(None, "user_version", (i + 1) as i64)?;
+            }
+            Ok(Ok(()))
+        })();
+        match result {
+            Ok(outcome) => conn.execute_batch("COMMIT").map(|()| outcome),
+            Err(error) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(error)
+            }
+        }
+    };
+    match apply() {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(version)) => Err(newer(version)),
+        Err(e) => Err(anyhow::anyhow!(
+            "cannot bring the schema to version {SCHEMA_VERSION}: {e}"
+        )),
     }
-    Ok(())
 }
 
 /// Whether an entry exists for an asset; for tests and `state show`.

@@ -246,6 +246,7 @@ fn sigterm_in_the_middle_of_a_sync_stops_cleanly_and_the_next_run_completes() {
     let command = || {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_immich-smart-albums"));
         cmd.env("IMMICH_SMART_ALBUMS_CONFIG_DIR", dir.path())
+            .env("IMMICH_SMART_ALBUMS_STATE_DIR", dir.path().join("state"))
             .env("K_ALICE", sim.account("alice").api_key)
             .env("K_BOB", sim.account("bob").api_key)
             .arg("sync")

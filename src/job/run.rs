@@ -940,8 +940,8 @@ async fn create(ctx: &Apply<'_>, name: &str) -> Result<Album, String> {
 }
 
 /// One account adds its part with its own key: intents first, then the request, then each per-id
-/// answer confirmed (added: the tool's; already there or refused: not the tool's). Ids of a batch that
-/// was never answered stay intents, settled by the next run.
+/// answer confirmed (added, or already there after a retry: the tool's; refused: not). Ids of a batch
+/// that was never answered stay intents, settled by the next run.
 async fn add_part(
     ctx: &Apply<'_>,
     album: &Album,
@@ -990,16 +990,19 @@ async fn add_part(
     let checksums: std::collections::HashMap<&Uuid, &str> =
         part.to_add.iter().map(|p| (&p.id, &*p.checksum)).collect();
     let checksum_of = |id: &Uuid| -> &str { checksums.get(id).copied().unwrap_or("") };
+    // `duplicate` for an asset the album did not hold when this run listed it is, in all likelihood,
+    // this run's own add whose first answer was lost and that the client retried: the tool's.
     let mut confirmed: Vec<Change> = outcome
         .added
         .iter()
+        .chain(&outcome.already)
         .map(|id| Change::Put(entry(*id, checksum_of(id), EntryState::Added)))
         .collect();
     confirmed.extend(
         outcome
-            .already
-            .iter()
-            .chain(outcome.refused.values().flatten())
+            .refused
+            .values()
+            .flatten()
             .map(|id| Change::Delete(*id)),
     );
     if let Err(error) = ctx.store.write(key, &confirmed) {

@@ -24,14 +24,23 @@ pub fn sim_with(accounts: &[&str], assets: usize) -> Simulator {
     .expect("the simulator starts")
 }
 
-/// The binary, with no IMMICH_* variables from the developer's shell.
+/// The binary, with no IMMICH_* variables from the developer's shell, and its record of what it did
+/// in a temporary state directory of this test process (never the developer's own).
 pub fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_immich-smart-albums"));
     cmd.env_remove("IMMICH_API_KEY")
         .env_remove("IMMICH_SERVER_URL")
         .env_remove("IMMICH_SMART_ALBUMS_LOG")
+        .env("IMMICH_SMART_ALBUMS_STATE_DIR", process_state_dir())
         .env("NO_COLOR", "1");
     cmd
+}
+
+/// A state directory shared by the tests of this process that do not set their own.
+pub fn process_state_dir() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("a temporary state directory"))
+        .path()
 }
 
 /// The binary, pointed at the simulator with an account's key.
@@ -103,10 +112,16 @@ impl Setup {
     pub fn bin(&self) -> Command {
         let mut cmd = bin();
         cmd.env("IMMICH_SMART_ALBUMS_CONFIG_DIR", self.dir.path())
+            .env("IMMICH_SMART_ALBUMS_STATE_DIR", self.state_dir())
             .env("TEST_KEY_ALICE", self.sim.account("alice").api_key)
             .env("TEST_KEY_BOB", self.sim.account("bob").api_key)
             .current_dir(self.dir.path());
         cmd
+    }
+
+    /// This setup's own record of what the tool did.
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
