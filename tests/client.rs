@@ -186,6 +186,41 @@ fn refused_keys_and_unreachable_servers_name_the_endpoint() {
 }
 
 #[test]
+fn a_locked_folder_search_is_not_reported_as_a_bad_key() {
+    let sim = common::sim_with(&["alice"], 20);
+    let error = runtime().block_on(async {
+        let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
+        let filter = SearchFilter::from_value(
+            SearchKind::Metadata,
+            "locked.json".into(),
+            json!({"visibility": "locked"}),
+        )
+        .unwrap();
+        run_search(&c, &filter, None).await.unwrap_err()
+    });
+    assert_eq!(error.status(), Some(401));
+    let text = error.to_string();
+    assert!(
+        text.starts_with("POST /api/search/metadata answered 401: Elevated permission is required"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "locked-folder assets cannot be searched with an API key; remove `visibility: locked` \
+             from the filter"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("did not accept the API key"), "{text}");
+    let searches = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/search/metadata")
+        .count();
+    assert_eq!(searches, 1, "a 401 is not retried");
+}
+
+#[test]
 fn albums_are_created_and_shared_as_editor_or_viewer() {
     use immich_smart_albums::immich::{AlbumRole, AlbumUserAdd};
     let sim = common::sim_with(&["alice", "bob", "carol"], 50);

@@ -134,7 +134,7 @@ fn the_html_preview_is_self_contained_and_renders_in_a_browser() {
     assert!(
         sources
             .iter()
-            .all(|s| s.starts_with("data:image/png;base64,")),
+            .all(|s| s.starts_with("data:image/webp;base64,")),
         "every image is embedded"
     );
     let links = attributes(&page, "href");

@@ -160,6 +160,7 @@ impl SearchFilter {
         // We page ourselves.
         body.remove("page");
         body.remove("size");
+        check_dates(&origin, &body)?;
         if kind == SearchKind::Smart {
             let has_query = body
                 .get("query")
@@ -193,6 +194,107 @@ impl SearchFilter {
     pub fn label(&self) -> String {
         format!("{} {}", self.kind.name(), self.origin)
     }
+}
+
+/// The date fields of both searches; Immich 3.1 validates each as an ISO 8601 datetime.
+const DATE_FIELDS: &[&str] = &[
+    "takenAfter",
+    "takenBefore",
+    "createdAfter",
+    "createdBefore",
+    "updatedAfter",
+    "updatedBefore",
+    "trashedAfter",
+    "trashedBefore",
+];
+
+/// The form of datetime every date field accepts.
+const DATETIME_EXAMPLE: &str = "2023-06-01T00:00:00.000Z";
+
+/// A date field that Immich 3.1 would refuse (400) is an input error before any request: a date alone
+/// such as "2023-06-01", a time without `Z`, an offset such as `+02:00` (the server's validator
+/// accepts UTC only), or a value that is not a string.
+fn check_dates(origin: &str, body: &Map<String, Value>) -> Result<(), InputError> {
+    for field in DATE_FIELDS {
+        let Some(value) = body.get(*field) else {
+            continue;
+        };
+        let problem = match value {
+            Value::String(text) if is_utc_datetime(text) => continue,
+            Value::String(text)
+                if text.len() == 10 && is_utc_datetime(&format!("{text}T00:00Z")) =>
+            {
+                format!("\"{text}\" is a date without a time")
+            }
+            Value::String(text) if has_offset(text) => {
+                format!("\"{text}\" has a UTC offset; Immich accepts UTC times only, ending in `Z`")
+            }
+            Value::String(text) => format!("\"{text}\" is not one"),
+            other => format!("{} is not one", describe(other)),
+        };
+        return Err(InputError::new(format!(
+            "{origin}: `{field}` must be a full ISO 8601 datetime in UTC such as \
+             \"{DATETIME_EXAMPLE}\" ({problem})"
+        )));
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DDTHH:MM`, then optionally `:SS` and a fraction, then `Z`, on a date that exists: what
+/// Immich 3.1's `isoDatetimeToDate` (zod's `z.iso.datetime()`) accepts.
+fn is_utc_datetime(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits = |from: usize, len: usize| -> Option<u32> {
+        let part = text.get(from..from + len)?;
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute)) = (
+        digits(0, 4),
+        digits(5, 2),
+        digits(8, 2),
+        digits(11, 2),
+        digits(14, 2),
+    ) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return false,
+    };
+    let shape = b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':';
+    if !shape || !(1..=days).contains(&day) || hour > 23 || minute > 59 {
+        return false;
+    }
+    let mut rest = &text[16..];
+    if let Some(after_colon) = rest.strip_prefix(':') {
+        match digits(17, 2) {
+            Some(second) if second <= 59 => rest = &after_colon[2..],
+            _ => return false,
+        }
+        if let Some(fraction) = rest.strip_prefix('.') {
+            let count = fraction.bytes().take_while(u8::is_ascii_digit).count();
+            if count == 0 {
+                return false;
+            }
+            rest = &fraction[count..];
+        }
+    }
+    rest == "Z"
+}
+
+/// Ends in `+HH:MM` or `-HH:MM` after a time.
+fn has_offset(text: &str) -> bool {
+    text.len() > 16
+        && text.contains('T')
+        && text
+            .get(text.len() - 6..)
+            .is_some_and(|tail| tail.starts_with(['+', '-']) && tail.as_bytes()[3] == b':')
 }
 
 fn example(kind: SearchKind) -> &'static str {
@@ -285,6 +387,63 @@ mod tests {
         assert_eq!(f.limit, Some(200));
         assert_eq!(Value::Object(f.body), json!({"query": "beach"}));
         assert!(f.warnings.is_empty());
+    }
+
+    #[test]
+    fn dates_must_be_full_utc_datetimes() {
+        let metadata = |value: Value| {
+            SearchFilter::from_value(SearchKind::Metadata, "summer.json".into(), value)
+        };
+        for good in [
+            "2023-06-01T00:00:00.000Z",
+            "2023-06-01T00:00:00Z",
+            "2023-06-01T00:00Z",
+            "2024-02-29T23:59:59.999999Z",
+        ] {
+            for field in DATE_FIELDS {
+                assert!(metadata(json!({ *field: good })).is_ok(), "{field} {good}");
+            }
+            assert!(smart(json!({"query": "x", "resultLimit": 5, "takenBefore": good})).is_ok());
+        }
+        let error = metadata(json!({"takenAfter": "2023-06-01"}))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "summer.json: `takenAfter` must be a full ISO 8601 datetime in UTC such as \
+             \"2023-06-01T00:00:00.000Z\" (\"2023-06-01\" is a date without a time)"
+        );
+        let error = smart(
+            json!({"query": "x", "resultLimit": 5, "updatedBefore": "2023-06-01T10:00:00+02:00"}),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.starts_with("f.json: `updatedBefore` must be a full ISO 8601 datetime"),
+            "{error}"
+        );
+        assert!(
+            error.contains("UTC offset") && error.contains("2023-06-01T00:00:00.000Z"),
+            "{error}"
+        );
+        for (field, bad) in [
+            ("createdAfter", json!("2023-06-01T10:00:00")),
+            ("createdBefore", json!("2023-02-29T00:00:00Z")),
+            ("trashedAfter", json!("2023-06-01 10:00:00Z")),
+            ("trashedBefore", json!("yesterday")),
+            ("takenBefore", json!(20230601)),
+            ("takenAfter", json!(null)),
+            ("updatedAfter", json!("2023-06-01T25:00Z")),
+        ] {
+            let error = metadata(json!({ field: bad })).unwrap_err().to_string();
+            assert!(
+                error.starts_with(&format!(
+                    "summer.json: `{field}` must be a full ISO 8601 datetime"
+                )),
+                "{error}"
+            );
+            assert!(error.contains("\"2023-06-01T00:00:00.000Z\""), "{error}");
+        }
     }
 
     #[test]

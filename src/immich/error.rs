@@ -1,7 +1,8 @@
 //! The one error type of the Immich client. Every failed call becomes an [`ApiError`] that names the
 //! endpoint (`POST /api/search/metadata`), and carries what the server said: the HTTP status, Immich's
 //! message (a string, or a list on older servers) and the correlation id to look up in the server log.
-//! 401 and 403 get a plain-words explanation; 403 names the missing permission when the server says it.
+//! 401 and 403 get a plain-words explanation; 403 names the missing permission when the server says it,
+//! and a 401 for the locked folder is told apart from a bad key.
 //! A call that was retried says so: how many attempts were made and for how long, then what the last
 //! attempt got. Request headers (and so the API key) are never part of an error.
 
@@ -90,6 +91,13 @@ impl ApiError {
             },
         )
     }
+}
+
+/// A 401 that is not about the key: Immich 3 answers `Elevated permission is required` for the locked
+/// folder (e.g. a search with `visibility: locked`), which needs a PIN-unlocked session that an API
+/// key never has.
+fn needs_elevated_permission(message: &str) -> bool {
+    message.contains("Elevated permission")
 }
 
 /// The permission named in a 403's message.
@@ -189,6 +197,11 @@ impl fmt::Display for ApiErrorKind {
             } => {
                 write!(f, "answered {status}: {message}")?;
                 match status {
+                    401 if needs_elevated_permission(message) => write!(
+                        f,
+                        " (locked-folder assets cannot be searched with an API key; remove \
+                         `visibility: locked` from the filter)"
+                    )?,
                     401 => write!(
                         f,
                         " (the server did not accept the API key: it is wrong, expired or was \
@@ -276,6 +289,30 @@ mod tests {
                 .contains("Validation failed (size: Too big: expected number to be <=1000)"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_locked_folder_401_is_not_a_bad_key() {
+        let e = ApiError::from_status(
+            "POST /api/search/metadata".into(),
+            401,
+            br#"{"message":"Elevated permission is required"}"#,
+            None,
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains("answered 401: Elevated permission is required"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "locked-folder assets cannot be searched with an API key; remove \
+                 `visibility: locked` from the filter"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("did not accept the API key"), "{text}");
+        assert!(!text.contains("expired"), "{text}");
     }
 
     #[test]

@@ -41,10 +41,27 @@ impl ApiError {
         }
     }
 
+    /// 401 for a key that does not exist or was deleted.
     pub fn unauthorized() -> ApiError {
         ApiError {
             status: StatusCode::UNAUTHORIZED,
             body: json!({ "message": "Invalid API key" }),
+        }
+    }
+
+    /// 401 for a request with no credentials at all.
+    pub fn authentication_required() -> ApiError {
+        ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            body: json!({ "message": "Authentication required" }),
+        }
+    }
+
+    /// 401 for what needs a PIN-unlocked session (the locked folder): an API key never has it.
+    pub fn elevated_permission_required() -> ApiError {
+        ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            body: json!({ "message": "Elevated permission is required" }),
         }
     }
 
@@ -63,15 +80,11 @@ impl ApiError {
         }
     }
 
-    /// The NestJS answer for an unknown route.
+    /// Immich 3.1's answer for an unknown route (the message alone, as its other errors).
     pub fn no_route(method: &str, path: &str) -> ApiError {
         ApiError {
             status: StatusCode::NOT_FOUND,
-            body: json!({
-                "message": format!("Cannot {method} {path}"),
-                "error": "Not Found",
-                "statusCode": 404,
-            }),
+            body: json!({ "message": format!("Cannot {method} {path}") }),
         }
     }
 }
@@ -135,6 +148,18 @@ pub fn issue_invalid_type(path: Value, expected: &str, received: Option<&Value>)
     })
 }
 
+/// A boolean query parameter that is neither `true` nor `false` (zod's `stringbool`, as Immich
+/// configures it: case-sensitive).
+pub fn issue_bad_stringbool(path: Value) -> Value {
+    json!({
+        "code": "invalid_value",
+        "expected": "stringbool",
+        "values": ["true", "false"],
+        "path": path,
+        "message": "Invalid option: expected one of \"true\"|\"false\"",
+    })
+}
+
 pub fn issue_invalid_enum(path: Value, values: &[&str]) -> Value {
     let options: Vec<String> = values.iter().map(|v| format!("\"{v}\"")).collect();
     json!({
@@ -145,13 +170,41 @@ pub fn issue_invalid_enum(path: Value, values: &[&str]) -> Value {
     })
 }
 
+/// Zod's `z.iso.datetime()` regex (no offset, no local time, any precision), as Immich reports it
+/// for a date filter.
+const DATETIME_PATTERN: &str = concat!(
+    r"/^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29",
+    r"|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)",
+    r"|(?:02)-(?:0[1-9]|1\d|2[0-8])))T(?:(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:Z))$/",
+);
+
+/// A date filter (`takenAfter` …) that is a string but not an ISO 8601 datetime. Immich's
+/// `isoDatetimeToDate` replaces zod's message with its own.
 pub fn issue_bad_datetime(path: Value) -> Value {
     json!({
         "origin": "string",
         "code": "invalid_format",
         "format": "datetime",
+        "pattern": DATETIME_PATTERN,
         "path": path,
-        "message": "Invalid ISO datetime",
+        "message": "Invalid input: expected ISO 8601 datetime string, received string",
+    })
+}
+
+/// A date filter that is not a string at all: zod's type issue with Immich's message, which names
+/// JavaScript's `typeof` of the value (so `null` is an "object").
+pub fn issue_datetime_not_string(path: Value, received: &Value) -> Value {
+    let typeof_ = match received {
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Null | Value::Array(_) | Value::Object(_) => "object",
+    };
+    json!({
+        "expected": "string",
+        "code": "invalid_type",
+        "path": path,
+        "message": format!("Invalid input: expected ISO 8601 datetime string, received {typeof_}"),
     })
 }
 
@@ -219,6 +272,14 @@ pub fn person_json(st: &State, user: usize, i: usize, nested: bool) -> Value {
     })
 }
 
+/// When asset `idx` was uploaded (its `createdAt`), in milliseconds.
+pub fn uploaded_ms(idx: usize) -> i64 {
+    UPLOADS_START_MS + idx as i64 * 1234
+}
+
+/// An asset's `updatedAt` is this long after its upload.
+pub const UPDATED_AFTER_UPLOAD_MS: i64 = 2000;
+
 /// `AssetResponseDto` for asset `idx`.
 pub fn asset_json(st: &State, idx: usize, with_exif: bool, with_people: bool) -> Value {
     let a = &st.assets[idx];
@@ -240,7 +301,7 @@ pub fn asset_json(st: &State, idx: usize, with_exif: bool, with_people: bool) ->
         (4032, 3024)
     };
     let taken_ms = a.taken * 1000;
-    let uploaded_ms = UPLOADS_START_MS + idx as i64 * 1234;
+    let uploaded_ms = uploaded_ms(idx);
     let mut thumbhash = [0u8; 20];
     for (i, chunk) in thumbhash.chunks_mut(8).enumerate() {
         chunk.copy_from_slice(&hash_id(a.id, 10 + i as u64).to_le_bytes()[..chunk.len()]);
@@ -258,7 +319,7 @@ pub fn asset_json(st: &State, idx: usize, with_exif: bool, with_people: bool) ->
         "fileCreatedAt": time::iso_ms(taken_ms),
         "fileModifiedAt": time::iso_ms(taken_ms),
         "localDateTime": time::iso_ms(taken_ms + a.tz_offset_secs() * 1000),
-        "updatedAt": time::iso_ms(uploaded_ms + 2000),
+        "updatedAt": time::iso_ms(uploaded_ms + UPDATED_AFTER_UPLOAD_MS),
         "isFavorite": a.is_favorite(),
         "isArchived": a.visibility == super::state::Visibility::Archive,
         "isTrashed": false,

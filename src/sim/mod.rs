@@ -1,19 +1,24 @@
 //! An in-process Immich 3.1 server simulator for tests and demos. This file owns the public API:
 //! the configuration, the account/asset/request views handed to tests, and `Simulator`, which runs
 //! the HTTP server on its own thread and tokio runtime and offers direct (unlogged) access to its
-//! state. Data generation lives in `generator`, the data model in `state`, search in `search`,
-//! JSON shapes in `json`, fault injection in `faults`, and the HTTP layer in `routes`.
+//! state, including controls that change assets and albums as a person or Immich itself would
+//! (`set_visibility`, `untag`, `add_words`, `remove_from_album`). Data generation lives in
+//! `generator`, the data model in `state`, search in `search`, JSON shapes in `json`, fault
+//! injection in `faults`, thumbnails in `picture` (encoded by `webp` and `jpeg`), and the HTTP layer
+//! in `routes`.
 
 mod faults;
 mod generator;
+mod jpeg;
 mod json;
-mod png;
+mod picture;
 mod rng;
 mod routes;
 mod search;
 mod state;
 mod time;
 mod validate;
+mod webp;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;

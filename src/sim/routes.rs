@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 
 use super::faults::{Fault, Faults};
 use super::json::{self, ApiError, issue_bad_uuid, issue_invalid_enum, json_response};
+use super::picture::{self, Size};
 use super::rng::lower_alnum_from;
 use super::search::{self, SearchKind};
 use super::state::{Caller, State, Visibility, parse_uuid_v4};
@@ -59,7 +60,7 @@ pub fn router(state: Arc<Mutex<State>>, latency: Duration, faults: Arc<Mutex<Fau
         .route("/api/search/metadata", post(search_metadata))
         .route("/api/search/smart", post(search_smart))
         .route("/api/albums", get(list_albums).post(create_album))
-        .route("/api/albums/{id}", get(get_album))
+        .route("/api/albums/{id}", get(get_album).delete(delete_album))
         .route("/api/albums/{id}/users", put(add_album_users))
         .route(
             "/api/albums/{id}/assets",
@@ -258,11 +259,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        parts
-            .extensions
-            .get::<Caller>()
-            .cloned()
-            .ok_or_else(ApiError::unauthorized)
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        Err(if parts.headers.contains_key("x-api-key") {
+            ApiError::unauthorized()
+        } else {
+            ApiError::authentication_required()
+        })
     }
 }
 
@@ -349,9 +353,11 @@ async fn list_albums(
     let is_shared = query_bool(&query, "isShared")?;
     let name = query.get("name");
     let st = app.lock();
-    let albums = st
-        .albums
-        .iter()
+    // Newest first, as Immich lists them (the later of two created in the same millisecond first).
+    let mut newest_first: Vec<&super::state::Album> = st.albums.iter().rev().collect();
+    newest_first.sort_by_key(|a| std::cmp::Reverse(a.created_ms));
+    let albums = newest_first
+        .into_iter()
         .filter(|a| a.role_of(caller.user).is_some())
         .filter(|a| name.is_none_or(|n| &a.name == n))
         .filter(|a| is_owned.is_none_or(|owned| (a.owner == caller.user) == owned))
@@ -391,11 +397,45 @@ async fn get_album(
     caller.require("album.read")?;
     let st = app.lock();
     let album = album_for(&st, &caller, &id, "album.read", any_role)?;
-    ok(json::album_json(&st, &st.albums[album], caller.user, true))
+    // Immich counts contributors only on shared albums.
+    let shared = !st.albums[album].members.is_empty();
+    ok(json::album_json(
+        &st,
+        &st.albums[album],
+        caller.user,
+        shared,
+    ))
 }
 
-/// Read `albumUsers: [{userId, role}]` (role defaults to editor).
-fn album_users(f: &mut Fields<'_>, st: &State) -> Result<Vec<(usize, Role)>, ApiError> {
+/// `DELETE /api/albums/{id}`: only the owner may (else Immich's 400); answers 204 with no body.
+async fn delete_album(
+    AxumState(app): AxumState<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Handled {
+    caller.require("album.delete")?;
+    let mut st = app.lock();
+    let album = album_for(&st, &caller, &id, "album.delete", |r| {
+        r == Some(Role::Owner)
+    })?;
+    st.delete_album(album);
+    Ok(no_content())
+}
+
+/// An empty 204 answer.
+fn no_content() -> Response {
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = StatusCode::NO_CONTENT;
+    resp
+}
+
+/// Read `albumUsers: [{userId, role}]` (role defaults to editor); a user id that does not exist is a
+/// 400 with `unknown_user` as its message.
+fn album_users(
+    f: &mut Fields<'_>,
+    st: &State,
+    unknown_user: &str,
+) -> Result<Vec<(usize, Role)>, ApiError> {
     let Some(value) = f.value("albumUsers") else {
         return Ok(Vec::new());
     };
@@ -429,7 +469,7 @@ fn album_users(f: &mut Fields<'_>, st: &State) -> Result<Vec<(usize, Role)>, Api
         .map(|(id, role)| {
             st.user_by_id(id)
                 .map(|u| (u, role))
-                .ok_or_else(|| ApiError::bad_request("User not found"))
+                .ok_or_else(|| ApiError::bad_request(unknown_user))
         })
         .collect()
 }
@@ -446,7 +486,7 @@ async fn create_album(AxumState(app): AxumState<App>, caller: Caller, body: Byte
     let asset_ids = f.uuid_list("assetIds");
     f.finish()?;
     let mut st = app.lock();
-    let members = album_users(&mut f, &st)?;
+    let members = album_users(&mut f, &st, "User not found")?;
     if members.iter().any(|(u, _)| *u == caller.user) {
         return Err(ApiError::bad_request("Cannot share album with owner"));
     }
@@ -495,19 +535,20 @@ async fn add_album_users(
     let album = album_for(&st, &caller, &id, "albumUser.create", |r| {
         r == Some(Role::Owner)
     })?;
-    let members = album_users(&mut f, &st)?;
-    for (user, _) in &members {
-        if *user == st.albums[album].owner {
-            return Err(ApiError::bad_request("Cannot be shared with owner"));
-        }
-        if st.albums[album].members.iter().any(|(u, _)| u == user) {
-            return Err(ApiError::bad_request("User already added"));
-        }
-    }
+    let members = album_users(&mut f, &st, "Invalid user")?;
+    // Immich 3.1 answers 200 for the owner and for users already in the album, and leaves them as
+    // they are: adding again does not change a role.
     for (user, role) in members {
-        st.add_album_member(album, user, role);
+        if st.albums[album].role_of(user).is_none() {
+            st.add_album_member(album, user, role);
+        }
     }
-    ok(json::album_json(&st, &st.albums[album], caller.user, false))
+    let mut body = json::album_json(&st, &st.albums[album], caller.user, false);
+    if let Some(fields) = body.as_object_mut() {
+        // This answer of Immich's leaves the field out.
+        fields.remove("lastModifiedAssetTimestamp");
+    }
+    ok(body)
 }
 
 /// Read the `{"ids": [...]}` body of the album asset endpoints.
@@ -537,9 +578,14 @@ async fn add_album_assets(
     body: Bytes,
 ) -> Handled {
     caller.require("albumAsset.create")?;
-    let mut st = app.lock();
-    let album = album_for(&st, &caller, &id, "albumAsset.create", owner_or_editor)?;
+    let album_id = path_uuid(&id)?;
     let ids = asset_ids(&body)?;
+    let mut st = app.lock();
+    // Immich looks the album up before it checks access.
+    if st.album_by_id(album_id).is_none() {
+        return Err(ApiError::bad_request("Album not found"));
+    }
+    let album = album_for(&st, &caller, &id, "albumAsset.create", owner_or_editor)?;
     let mut seen = HashSet::new();
     let mut added = Vec::new();
     let results: Vec<Value> = ids
@@ -570,9 +616,10 @@ async fn remove_album_assets(
     body: Bytes,
 ) -> Handled {
     caller.require("albumAsset.delete")?;
+    path_uuid(&id)?;
+    let ids = asset_ids(&body)?;
     let mut st = app.lock();
     let album = album_for(&st, &caller, &id, "albumAsset.delete", owner_or_editor)?;
-    let ids = asset_ids(&body)?;
     let is_owner = st.albums[album].owner == caller.user;
     let mut removed = Vec::new();
     let results: Vec<Value> = ids
@@ -638,16 +685,15 @@ async fn update_assets(AxumState(app): AxumState<App>, caller: Caller, body: Byt
             st.set_visibility(asset, visibility);
         }
     }
-    let mut resp = Response::new(Body::empty());
-    *resp.status_mut() = StatusCode::NO_CONTENT;
-    Ok(resp)
+    Ok(no_content())
 }
 
 // ----- thumbnails ---------------------------------------------------------------------------
 
-/// `GET /api/assets/{id}/thumbnail?size=thumbnail|preview`: a small PNG drawn from the asset's
-/// checksum (Immich sends WebP or JPEG; a browser shows either). Seen by its owner, the owner's
-/// partners and the members of an album that holds it.
+/// `GET /api/assets/{id}/thumbnail?size=thumbnail|preview|fullsize|original`: a small picture
+/// drawn from the asset's checksum, WebP by default and for `thumbnail`, JPEG for the other sizes (as
+/// Immich 3.1 sends them). Seen by its owner, the owner's partners and the members of an album that
+/// holds it.
 async fn thumbnail(
     AxumState(app): AxumState<App>,
     caller: Caller,
@@ -656,14 +702,12 @@ async fn thumbnail(
 ) -> Handled {
     caller.require("asset.view")?;
     let id = path_uuid(&id)?;
-    if let Some(size) = query.get("size")
-        && !["thumbnail", "preview", "fullsize"].contains(&size.as_str())
-    {
-        return Err(ApiError::validation(vec![issue_invalid_enum(
-            json!(["size"]),
-            &["fullsize", "preview", "thumbnail"],
-        )]));
-    }
+    let size = match query.get("size") {
+        None => Size::Thumbnail,
+        Some(size) => Size::parse(size).ok_or_else(|| {
+            ApiError::validation(vec![issue_invalid_enum(json!(["size"]), &Size::NAMES)])
+        })?,
+    };
     let st = app.lock();
     let visible = st.asset_by_id(id).filter(|&i| {
         st.can_use_asset(caller.user, i)
@@ -675,10 +719,10 @@ async fn thumbnail(
     let Some(asset) = visible else {
         return Err(ApiError::bad_request("Not found or no asset.view access"));
     };
-    let png = super::png::thumbnail(&st.assets[asset].checksum);
-    let mut resp = Response::new(Body::from(png));
+    let (content_type, bytes) = picture::thumbnail(&st.assets[asset].checksum, size);
+    let mut resp = Response::new(Body::from(bytes));
     resp.headers_mut()
-        .insert("content-type", HeaderValue::from_static("image/png"));
+        .insert("content-type", HeaderValue::from_static(content_type));
     resp.headers_mut().insert(
         "cache-control",
         HeaderValue::from_static("private, max-age=86400, no-transform"),
@@ -906,10 +950,11 @@ mod tests {
 
         assert_eq!(
             h.call("alice", "GET", "/api/xyz", json!(null)).await,
-            (
-                404,
-                json!({"message": "Cannot GET /api/xyz", "error": "Not Found", "statusCode": 404})
-            )
+            (404, json!({"message": "Cannot GET /api/xyz"}))
+        );
+        assert_eq!(
+            h.call_key(None, "DELETE", "/api/nope", None).await,
+            (404, json!({"message": "Cannot DELETE /api/nope"}))
         );
         let (status, body) = h
             .call("alice", "GET", "/api/search/metadata", json!(null))
@@ -926,7 +971,13 @@ mod tests {
         let invalid = json!({"message": "Invalid API key"});
         assert_eq!(
             h.call_key(None, "GET", "/api/users/me", None).await,
-            (401, invalid.clone())
+            (401, json!({"message": "Authentication required"})),
+            "no key at all"
+        );
+        assert_eq!(
+            h.call_key(Some(""), "GET", "/api/users/me", None).await,
+            (401, invalid.clone()),
+            "an empty key is a bad key"
         );
         assert_eq!(
             h.call_key(
@@ -1168,11 +1219,22 @@ mod tests {
 
         let all = h.sim.assets("alice");
         let count = |v: &str| all.iter().filter(|a| a.visibility == v).count();
-        for vis in ["archive", "locked", "timeline"] {
+        for vis in ["archive", "hidden", "timeline"] {
             let resp = h
                 .search("alice", json!({"visibility": vis, "size": 1000}))
                 .await;
             assert_eq!(resp["assets"]["total"], json!(count(vis)), "{vis}");
+        }
+        // The locked folder needs a PIN-unlocked session; an API key never has one.
+        assert!(count("locked") > 0);
+        let elevated = json!({"message": "Elevated permission is required"});
+        for path in ["/api/search/metadata", "/api/search/smart"] {
+            let body = json!({"visibility": "locked", "query": "dog"});
+            assert_eq!(
+                h.call("alice", "POST", path, body).await,
+                (401, elevated.clone()),
+                "{path}"
+            );
         }
         let rome = all
             .iter()
@@ -1193,6 +1255,109 @@ mod tests {
         assert_eq!(
             (status, &body["errors"][0]["path"]),
             (400, &json!(["takenAfter"]))
+        );
+    }
+
+    #[tokio::test]
+    async fn date_filters_must_be_full_utc_datetimes() {
+        let h = Harness::new(&["alice"], 50);
+        for path in ["/api/search/metadata", "/api/search/smart"] {
+            for field in [
+                "takenAfter",
+                "takenBefore",
+                "createdAfter",
+                "createdBefore",
+                "updatedAfter",
+                "updatedBefore",
+                "trashedAfter",
+                "trashedBefore",
+            ] {
+                for bad in [
+                    "2023-06-01",
+                    "2023-06-01T00:00:00",
+                    "2023-06-01T00:00:00+02:00",
+                ] {
+                    let body = json!({ field: bad, "query": "dog" });
+                    let (status, answer) = h.call("alice", "POST", path, body).await;
+                    assert_eq!(status, 400, "{path} {field} {bad}");
+                    assert_eq!(answer["message"], "Validation failed");
+                    let issues = answer["errors"].as_array().unwrap();
+                    assert_eq!(issues.len(), 1, "{answer}");
+                    let issue = &issues[0];
+                    assert_eq!(issue["path"], json!([field]));
+                    assert_eq!(issue["code"], "invalid_format");
+                    assert_eq!(issue["format"], "datetime");
+                    assert_eq!(
+                        issue["message"],
+                        "Invalid input: expected ISO 8601 datetime string, received string"
+                    );
+                    assert_eq!(
+                        keys(issue),
+                        key_list("origin code format pattern path message")
+                    );
+                    assert!(issue["pattern"].as_str().unwrap().starts_with("/^"));
+                }
+            }
+        }
+        let (status, answer) = h
+            .call(
+                "alice",
+                "POST",
+                "/api/search/metadata",
+                json!({"takenBefore": 2023, "takenAfter": null}),
+            )
+            .await;
+        assert_eq!(status, 400);
+        let messages: Vec<&str> = answer["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["message"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "Invalid input: expected ISO 8601 datetime string, received number",
+                "Invalid input: expected ISO 8601 datetime string, received object",
+            ]
+        );
+
+        // Full datetimes work, with or without seconds and fractions.
+        let all = h.visible("alice");
+        let in_2021 = all.iter().filter(|a| a.taken.starts_with("2021")).count();
+        for (after, before) in [
+            ("2021-01-01T00:00:00.000Z", "2021-12-31T23:59:59.999Z"),
+            ("2021-01-01T00:00Z", "2021-12-31T23:59:59.999999Z"),
+        ] {
+            let resp = h
+                .search(
+                    "alice",
+                    json!({"takenAfter": after, "takenBefore": before, "size": 1000}),
+                )
+                .await;
+            assert_eq!(resp["assets"]["total"], json!(in_2021), "{after}");
+        }
+        let total = |body: Value| {
+            let h = &h;
+            async move { h.search("alice", body).await["assets"]["total"].clone() }
+        };
+        let everything = json!(all.len());
+        let future = "2099-01-01T00:00:00.000Z";
+        let past = "2000-01-01T00:00:00.000Z";
+        assert_eq!(
+            total(json!({"createdAfter": past, "size": 1000})).await,
+            everything
+        );
+        assert_eq!(total(json!({"createdAfter": future})).await, 0);
+        assert_eq!(
+            total(json!({"updatedBefore": future, "size": 1000})).await,
+            everything
+        );
+        assert_eq!(total(json!({"updatedBefore": past})).await, 0);
+        assert_eq!(
+            total(json!({"trashedAfter": past})).await,
+            0,
+            "nothing is in the trash"
         );
     }
 
@@ -1388,12 +1553,53 @@ mod tests {
             .await;
         assert!(resp["assets"]["items"][0]["exifInfo"].is_object());
 
+        let either = json!({"message": "Either `query` or `queryAssetId` must be set"});
+        for body in [
+            json!({"size": 10}),
+            json!({"query": ""}),
+            json!({"query": "   "}),
+            json!({"query": null}),
+        ] {
+            let (status, answer) = h
+                .call("alice", "POST", "/api/search/smart", body.clone())
+                .await;
+            assert_eq!((status, &answer), (400, &either), "{body}");
+        }
         let (status, body) = h
-            .call("alice", "POST", "/api/search/smart", json!({"size": 10}))
+            .call("alice", "POST", "/api/search/smart", json!({"query": 5}))
             .await;
         assert_eq!(status, 400);
-        assert_eq!(body["message"], "Validation failed");
         assert_eq!(body["errors"][0]["path"], json!(["query"]));
+
+        // A query asset ranks by its content: the asset itself comes first.
+        let like = visible.iter().find(|a| a.words.len() >= 2).unwrap();
+        let (status, resp) = h
+            .call(
+                "alice",
+                "POST",
+                "/api/search/smart",
+                json!({"queryAssetId": like.id, "size": 1}),
+            )
+            .await;
+        assert_eq!(status, 200, "{resp}");
+        let first = resp["assets"]["items"][0]["id"].as_str().unwrap();
+        let first = visible.iter().find(|a| a.id == first).unwrap();
+        assert!(
+            like.words.iter().all(|w| first.words.contains(w)),
+            "{first:?}"
+        );
+        let (status, body) = h
+            .call(
+                "alice",
+                "POST",
+                "/api/search/smart",
+                json!({"queryAssetId": NO_ASSET}),
+            )
+            .await;
+        assert_eq!(
+            (status, body),
+            (400, json!({"message": "Not found or no asset.read access"}))
+        );
         let (status, _) = h
             .call(
                 "alice",
@@ -1538,6 +1744,292 @@ mod tests {
         assert_eq!(roles, ["owner", "editor", "viewer"]);
         let (status, _) = h.call("alice", "POST", "/api/albums", json!({})).await;
         assert_eq!(status, 400);
+    }
+
+    #[tokio::test]
+    async fn sharing_again_changes_nothing_and_unknown_users_are_invalid() {
+        let h = Harness::new(&["alice", "bob", "carol"], 10);
+        let (alice, bob, carol) = (
+            h.sim.account("alice"),
+            h.sim.account("bob"),
+            h.sim.account("carol"),
+        );
+        let album = h
+            .sim
+            .create_album("alice", "Trip", &[("bob", Role::Viewer)]);
+        h.sim
+            .add_to_album(&album, &[h.sim.assets("alice")[0].id.clone()]);
+        let users = format!("/api/albums/{album}/users");
+        let roles = |album: &Value| -> Vec<(String, String)> {
+            album["albumUsers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| {
+                    let name = u["user"]["name"].as_str().unwrap().to_string();
+                    (name, u["role"].as_str().unwrap().to_string())
+                })
+                .collect()
+        };
+        let pair = |n: &str, r: &str| (n.to_string(), r.to_string());
+
+        // Bob again (as editor) and the owner herself: 200, and nobody's role changes.
+        let again = json!({"albumUsers": [
+            {"userId": bob.user_id, "role": "editor"},
+            {"userId": alice.user_id, "role": "editor"},
+        ]});
+        let (status, body) = h.call("alice", "PUT", &users, again).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            roles(&body),
+            [pair("Alice", "owner"), pair("Bob", "viewer")]
+        );
+        assert!(body.get("lastModifiedAssetTimestamp").is_none(), "{body}");
+        assert!(body.get("assetCount").is_some());
+
+        // A known user among them is still added.
+        let more = json!({"albumUsers": [
+            {"userId": bob.user_id, "role": "editor"},
+            {"userId": carol.user_id, "role": "editor"},
+        ]});
+        let (status, body) = h.call("alice", "PUT", &users, more).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            roles(&body),
+            [
+                pair("Alice", "owner"),
+                pair("Bob", "viewer"),
+                pair("Carol", "editor")
+            ]
+        );
+
+        // An id that is no user: 400, and nothing changes.
+        let unknown = json!({"albumUsers": [
+            {"userId": NO_ASSET, "role": "viewer"},
+        ]});
+        assert_eq!(
+            h.call("alice", "PUT", &users, unknown).await,
+            (400, json!({"message": "Invalid user"}))
+        );
+        let (_, got) = h
+            .call("alice", "GET", &format!("/api/albums/{album}"), json!(null))
+            .await;
+        assert_eq!(roles(&got).len(), 3);
+        assert!(
+            got.get("lastModifiedAssetTimestamp").is_some(),
+            "GET keeps it"
+        );
+    }
+
+    #[tokio::test]
+    async fn albums_are_listed_newest_first() {
+        let h = Harness::new(&["alice", "bob"], 5);
+        let first = h.sim.create_album("alice", "First", &[]);
+        std::thread::sleep(Duration::from_millis(5));
+        let (_, second) = h
+            .call(
+                "alice",
+                "POST",
+                "/api/albums",
+                json!({"albumName": "Second"}),
+            )
+            .await;
+        std::thread::sleep(Duration::from_millis(5));
+        let third = h
+            .sim
+            .create_album("bob", "Third", &[("alice", Role::Viewer)]);
+        let (_, list) = h.call("alice", "GET", "/api/albums", json!(null)).await;
+        let ids: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                third.as_str(),
+                second["id"].as_str().unwrap(),
+                first.as_str()
+            ]
+        );
+        let created: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["createdAt"].as_str().unwrap())
+            .collect();
+        assert!(created.windows(2).all(|w| w[0] >= w[1]), "{created:?}");
+    }
+
+    #[tokio::test]
+    async fn album_errors_contributors_and_deleting() {
+        let h = Harness::new(&["alice", "bob"], 10);
+        let asset = h.sim.assets("alice")[0].id.clone();
+        let (status, body) = h
+            .call(
+                "alice",
+                "PUT",
+                &format!("/api/albums/{NO_ASSET}/assets"),
+                json!({"ids": [asset]}),
+            )
+            .await;
+        assert_eq!((status, body), (400, json!({"message": "Album not found"})));
+        let (status, body) = h
+            .call(
+                "alice",
+                "PUT",
+                &format!("/api/albums/{NO_ASSET}/assets"),
+                json!({"ids": ["x"]}),
+            )
+            .await;
+        assert_eq!(
+            (status, &body["errors"][0]["path"]),
+            (400, &json!(["ids", 0]))
+        );
+
+        // contributorCounts only on shared albums.
+        let private = h.sim.create_album("alice", "Private", &[]);
+        let shared = h
+            .sim
+            .create_album("alice", "Shared", &[("bob", Role::Editor)]);
+        h.sim.add_to_album(&private, std::slice::from_ref(&asset));
+        h.sim.add_to_album(&shared, std::slice::from_ref(&asset));
+        let (_, got) = h
+            .call(
+                "alice",
+                "GET",
+                &format!("/api/albums/{private}"),
+                json!(null),
+            )
+            .await;
+        assert_eq!(got["shared"], false);
+        assert!(got.get("contributorCounts").is_none(), "{got}");
+        let (_, got) = h
+            .call(
+                "alice",
+                "GET",
+                &format!("/api/albums/{shared}"),
+                json!(null),
+            )
+            .await;
+        assert_eq!(
+            got["contributorCounts"],
+            json!([{"userId": h.sim.account("alice").user_id, "assetCount": 1}])
+        );
+
+        // DELETE: the owner only, 204 with no body; then the album is gone.
+        let key = h.sim.account("bob").api_key;
+        let (status, body) = h
+            .call_key(Some(&key), "DELETE", &format!("/api/albums/{shared}"), None)
+            .await;
+        assert_eq!(
+            (status, body),
+            (
+                400,
+                json!({"message": "Not found or no album.delete access"})
+            )
+        );
+        let reader = h.sim.add_api_key("alice", "reader", &["album.read"]);
+        let (status, _) = h
+            .call_key(
+                Some(&reader),
+                "DELETE",
+                &format!("/api/albums/{shared}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 403);
+        let key = h.sim.account("alice").api_key;
+        let resp = h
+            .raw(Some(&key), "DELETE", &format!("/api/albums/{shared}"), None)
+            .await;
+        assert_eq!(resp.status(), 204);
+        assert!(resp.bytes().await.unwrap().is_empty());
+        assert!(h.sim.album_by_name("Shared").is_empty());
+        let (status, _) = h
+            .call(
+                "bob",
+                "POST",
+                "/api/search/metadata",
+                json!({"albumIds": [shared]}),
+            )
+            .await;
+        assert_eq!(status, 400, "a deleted album cannot be searched");
+        let (_, list) = h.call("bob", "GET", "/api/albums", json!(null)).await;
+        assert_eq!(list, json!([]));
+        let (status, body) = h
+            .call_key(Some(&key), "DELETE", &format!("/api/albums/{shared}"), None)
+            .await;
+        assert_eq!(
+            (status, body),
+            (
+                400,
+                json!({"message": "Not found or no album.delete access"})
+            )
+        );
+        assert!(
+            h.sim
+                .changing_requests()
+                .iter()
+                .any(|r| r.method == "DELETE" && r.status == 204),
+            "a deletion is a change"
+        );
+    }
+
+    #[tokio::test]
+    async fn thumbnails_are_webp_or_jpeg_images() {
+        let h = Harness::new(&["alice"], 3);
+        let key = h.sim.account("alice").api_key;
+        let id = h.sim.assets("alice")[0].id.clone();
+        let base = format!("/api/assets/{id}/thumbnail");
+        for (query, kind) in [
+            ("", "image/webp"),
+            ("?size=thumbnail", "image/webp"),
+            ("?size=preview", "image/jpeg"),
+            ("?size=fullsize", "image/jpeg"),
+            ("?size=original", "image/jpeg"),
+        ] {
+            let resp = h
+                .raw(Some(&key), "GET", &format!("{base}{query}"), None)
+                .await;
+            assert_eq!(resp.status(), 200, "{query}");
+            assert_eq!(resp.headers()["content-type"], kind, "{query}");
+            let bytes = resp.bytes().await.unwrap();
+            if kind == "image/webp" {
+                assert!(bytes.starts_with(b"RIFF") && &bytes[8..16] == b"WEBPVP8L");
+            } else {
+                assert!(bytes.starts_with(&[0xff, 0xd8]) && bytes.ends_with(&[0xff, 0xd9]));
+            }
+        }
+        let (status, body) = h
+            .call_key(Some(&key), "GET", &format!("{base}?size=huge"), None)
+            .await;
+        assert_eq!(status, 400);
+        assert_eq!(
+            body["errors"][0]["values"],
+            json!(["fullsize", "original", "preview", "thumbnail"])
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_boolean_query_value_lists_the_accepted_ones() {
+        let h = Harness::new(&["alice"], 3);
+        let (status, body) = h
+            .call("alice", "GET", "/api/people?withHidden=maybe", json!(null))
+            .await;
+        assert_eq!(status, 400);
+        assert_eq!(
+            body,
+            json!({"message": "Validation failed", "errors": [{
+                "code": "invalid_value", "expected": "stringbool", "values": ["true", "false"],
+                "path": ["withHidden"],
+                "message": "Invalid option: expected one of \"true\"|\"false\""}]})
+        );
+        let (status, _) = h
+            .call("alice", "GET", "/api/albums?isShared=True", json!(null))
+            .await;
+        assert_eq!(status, 400, "case-sensitive");
     }
 
     #[tokio::test]

@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use super::generator::{CAMERAS, PLACES, file_name, word_bit};
 use super::json::ApiError;
-use super::state::{AssetRec, State, Visibility};
+use super::json::{UPDATED_AFTER_UPLOAD_MS, uploaded_ms};
+use super::state::{State, Visibility};
 use super::validate::{Fields, Text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,10 +20,41 @@ pub enum SearchKind {
     Smart,
 }
 
+/// An inclusive range of times in milliseconds (`…After` ≤ t ≤ `…Before`), each end optional.
+#[derive(Debug, Default, Clone, Copy)]
+struct Range {
+    after: Option<i64>,
+    before: Option<i64>,
+}
+
+impl Range {
+    fn read(f: &mut Fields<'_>, field: &str) -> Range {
+        // Immich's schema order: `…Before` then `…After`, so the issues come out in that order.
+        let before = f.date_ms(&format!("{field}Before"));
+        let after = f.date_ms(&format!("{field}After"));
+        Range { after, before }
+    }
+
+    fn is_set(&self) -> bool {
+        self.after.is_some() || self.before.is_some()
+    }
+
+    fn contains(&self, ms: i64) -> bool {
+        self.after.is_none_or(|t| ms >= t) && self.before.is_none_or(|t| ms <= t)
+    }
+}
+
 #[derive(Debug, Default)]
 struct Filter {
-    taken_after_ms: Option<i64>,
-    taken_before_ms: Option<i64>,
+    /// `createdAfter`/`createdBefore`: when the asset was uploaded.
+    created: Range,
+    /// `updatedAfter`/`updatedBefore`.
+    updated: Range,
+    /// `trashedAfter`/`trashedBefore`: the simulator has no trashed assets, so a set range matches
+    /// nothing.
+    trashed: Range,
+    /// `takenAfter`/`takenBefore`.
+    taken: Range,
     person_ids: Vec<u128>,
     city: Text,
     state: Text,
@@ -39,8 +71,10 @@ struct Filter {
     checksum: Option<Vec<u8>>,
     id: Option<u128>,
     ascending: bool,
-    /// Smart search: bitmask of the query's known words.
-    query_words: u32,
+    /// Smart search: the query, trimmed (Immich trims it); `None` when absent or empty.
+    query: Option<String>,
+    /// Smart search: rank by this asset's content instead of a query.
+    query_asset: Option<u128>,
 }
 
 /// A validated search request.
@@ -66,8 +100,10 @@ pub fn parse(kind: SearchKind, body: &Value) -> Result<SearchRequest, ApiError> 
     let with_people = metadata && f.boolean("withPeople").unwrap_or(false);
 
     let mut filter = Filter {
-        taken_after_ms: f.date_ms("takenAfter"),
-        taken_before_ms: f.date_ms("takenBefore"),
+        created: Range::read(&mut f, "created"),
+        updated: Range::read(&mut f, "updated"),
+        trashed: Range::read(&mut f, "trashed"),
+        taken: Range::read(&mut f, "taken"),
         person_ids: f.uuid_list("personIds"),
         city: f.text("city"),
         state: f.text("state"),
@@ -93,11 +129,13 @@ pub fn parse(kind: SearchKind, body: &Value) -> Result<SearchRequest, ApiError> 
         });
         filter.id = f.uuid("id");
     } else {
-        match f.string("query") {
-            Some(query) => filter.query_words = query_mask(&query),
-            None if f.value("query").is_none() => f.wrong_type("query", "string"),
-            None => {}
-        }
+        // Both optional: a request with neither passes validation and is refused by the search
+        // itself (see `run`).
+        filter.query = f
+            .string("query")
+            .map(|q| q.trim().to_string())
+            .filter(|q| !q.is_empty());
+        filter.query_asset = f.uuid("queryAssetId");
     }
     f.finish()?;
 
@@ -125,8 +163,18 @@ fn query_mask(query: &str) -> u32 {
         .fold(0, |mask, bit| mask | bit)
 }
 
-/// The whole ordered result (asset indexes) for `caller`, from the cache when possible.
+/// The whole ordered result (asset indexes) for `caller`, from the cache when possible. Refuses as
+/// Immich's search service does: locked assets need the elevated permission of a PIN-unlocked session,
+/// which an API key never has (401); a smart search needs a query or a query asset (400); every
+/// listed album must be readable (400).
 pub fn run(st: &mut State, caller: usize, req: &SearchRequest) -> Result<Arc<Vec<u32>>, ApiError> {
+    if req.filter.visibility == Some(Visibility::Locked) {
+        return Err(ApiError::elevated_permission_required());
+    }
+    let query_words = match req.kind {
+        SearchKind::Metadata => 0,
+        SearchKind::Smart => query_words(st, caller, &req.filter)?,
+    };
     for album_id in &req.filter.album_ids {
         let readable = st
             .album_by_id(*album_id)
@@ -139,7 +187,7 @@ pub fn run(st: &mut State, caller: usize, req: &SearchRequest) -> Result<Arc<Vec
     if let Some(hit) = st.search_cache.get(&key) {
         return Ok(hit.clone());
     }
-    let result = Arc::new(compute(st, caller, req));
+    let result = Arc::new(compute(st, caller, req, query_words));
     if st.search_cache.len() >= 256 {
         st.search_cache.clear();
     }
@@ -147,11 +195,28 @@ pub fn run(st: &mut State, caller: usize, req: &SearchRequest) -> Result<Arc<Vec
     Ok(result)
 }
 
-fn compute(st: &State, caller: usize, req: &SearchRequest) -> Vec<u32> {
+/// What a smart search ranks by: the known words of its query, or the content of its query asset
+/// (which the caller must be able to see, as for `GET /api/assets/{id}`).
+fn query_words(st: &State, caller: usize, f: &Filter) -> Result<u32, ApiError> {
+    if let Some(query) = &f.query {
+        return Ok(query_mask(query));
+    }
+    let Some(id) = f.query_asset else {
+        return Err(ApiError::bad_request(
+            "Either `query` or `queryAssetId` must be set",
+        ));
+    };
+    st.asset_by_id(id)
+        .filter(|&i| st.can_read_asset(caller, i))
+        .map(|i| st.assets[i].words)
+        .ok_or_else(|| ApiError::bad_request("Not found or no asset.read access"))
+}
+
+fn compute(st: &State, caller: usize, req: &SearchRequest, query_words: u32) -> Vec<u32> {
     let f = &req.filter;
     let mut hits: Vec<u32> = Vec::new();
     let mut consider = |idx: usize| {
-        if matches(st, f, &st.assets[idx]) {
+        if matches(st, f, idx) {
             hits.push(idx as u32);
         }
     };
@@ -187,15 +252,17 @@ fn compute(st: &State, caller: usize, req: &SearchRequest) -> Vec<u32> {
             }
         }
         SearchKind::Smart => {
-            let score = |i: u32| (assets[i as usize].words & f.query_words).count_ones();
+            let score = |i: u32| (assets[i as usize].words & query_words).count_ones();
             hits.sort_unstable_by_key(|&i| (std::cmp::Reverse(score(i)), assets[i as usize].id));
         }
     }
     hits
 }
 
-fn matches(st: &State, f: &Filter, a: &AssetRec) -> bool {
+fn matches(st: &State, f: &Filter, idx: usize) -> bool {
+    let a = &st.assets[idx];
     let taken_ms = a.taken * 1000;
+    let created_ms = uploaded_ms(idx);
     let camera = CAMERAS.get(a.camera as usize);
     let place = PLACES.get(a.place as usize);
     let shows = |person: &u128| {
@@ -203,8 +270,10 @@ fn matches(st: &State, f: &Filter, a: &AssetRec) -> bool {
             .get(person)
             .is_some_and(|&(user, slot)| user == a.owner as usize && a.people & (1 << slot) != 0)
     };
-    f.taken_after_ms.is_none_or(|t| taken_ms >= t)
-        && f.taken_before_ms.is_none_or(|t| taken_ms <= t)
+    f.taken.contains(taken_ms)
+        && f.created.contains(created_ms)
+        && f.updated.contains(created_ms + UPDATED_AFTER_UPLOAD_MS)
+        && !f.trashed.is_set()
         && f.person_ids.iter().all(shows)
         && f.city.accepts(place.map(|p| p.city))
         && f.state.accepts(place.map(|p| p.state))

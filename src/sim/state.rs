@@ -297,6 +297,18 @@ impl State {
         owner == user || self.is_partner(user, owner)
     }
 
+    /// May `user` see this asset (`asset.read`)? Own assets except locked ones (an API key has no
+    /// elevated permission), partners' assets, and assets in an album the user is a member of.
+    pub fn can_read_asset(&self, user: usize, asset: usize) -> bool {
+        let a = &self.assets[asset];
+        (a.owner as usize == user && a.visibility != Visibility::Locked)
+            || self.is_partner(user, a.owner as usize)
+            || self
+                .albums
+                .iter()
+                .any(|al| al.role_of(user).is_some() && al.assets.contains(&a.id))
+    }
+
     pub fn sim_asset(&self, idx: usize) -> SimAsset {
         let a = &self.assets[idx];
         let camera = CAMERAS.get(a.camera as usize);
@@ -411,6 +423,12 @@ impl State {
         }
         self.search_cache.clear();
         id
+    }
+
+    /// Delete an album (its assets stay in the library).
+    pub fn delete_album(&mut self, album: usize) {
+        self.albums.remove(album);
+        self.search_cache.clear();
     }
 
     /// Add or update a shared user (the owner is never a member of their own album).

@@ -85,9 +85,21 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Parse `YYYY-MM-DD`, or `YYYY-MM-DDTHH:MM[:SS[.fff…]]` followed by `Z` or `±HH:MM` (a missing zone
-/// means UTC), into milliseconds since the epoch.
-pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
+/// Days in a month of the proleptic Gregorian calendar.
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Parse a datetime the way Immich 3.1 validates its date filters (zod's `z.iso.datetime()` with its
+/// defaults): `YYYY-MM-DDTHH:MM`, optional `:SS` and then optional `.` with any number of digits, and
+/// a final `Z`; the date must exist. A date alone, a missing `Z` or an offset such as `+02:00` are
+/// refused (`None`). Returns milliseconds since the epoch.
+pub fn parse_iso_datetime_ms(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     let num = |from: usize, len: usize| -> Option<i64> {
         let part = s.get(from..from + len)?;
@@ -96,52 +108,44 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
             .then(|| part.parse().ok())?
     };
     let (y, mo, d) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || !(1..=12).contains(&mo) {
-        return None;
-    }
-    if !(1..=31).contains(&d) {
-        return None;
-    }
-    let day_ms = date_ms(y, mo as u32, d as u32);
-    if b.len() == 10 {
-        return Some(day_ms);
-    }
-    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) || b.get(13) != Some(&b':') {
+    let date_ok = b.get(4) == Some(&b'-')
+        && b.get(7) == Some(&b'-')
+        && (1..=12).contains(&mo)
+        && (1..=days_in_month(y, mo as u32) as i64).contains(&d);
+    if !date_ok || b.get(10) != Some(&b'T') || b.get(13) != Some(&b':') {
         return None;
     }
     let (h, mi) = (num(11, 2)?, num(14, 2)?);
-    let mut pos = 16;
-    let mut sec = 0;
-    if b.get(pos) == Some(&b':') {
-        sec = num(pos + 1, 2)?;
-        pos += 3;
-    }
-    let mut frac_ms = 0;
-    if b.get(pos) == Some(&b'.') {
-        let digits = b[pos + 1..]
-            .iter()
-            .take_while(|c| c.is_ascii_digit())
-            .count();
-        if digits == 0 {
-            return None;
-        }
-        let padded = format!("{:0<3}", &s[pos + 1..pos + 1 + digits.min(3)]);
-        frac_ms = padded.parse::<i64>().ok()?;
-        pos += 1 + digits;
-    }
-    let offset_min = match b.get(pos) {
-        None => 0,
-        Some(b'Z' | b'z') if b.len() == pos + 1 => 0,
-        Some(sign @ (b'+' | b'-')) if b.len() == pos + 6 && b[pos + 3] == b':' => {
-            let m = num(pos + 1, 2)? * 60 + num(pos + 4, 2)?;
-            if *sign == b'+' { m } else { -m }
-        }
-        _ => return None,
-    };
-    if h > 23 || mi > 59 || sec > 60 {
+    if h > 23 || mi > 59 {
         return None;
     }
-    Some(day_ms + ((h * 60 + mi - offset_min) * 60 + sec) * 1000 + frac_ms)
+    let mut pos = 16;
+    let mut sec = 0;
+    let mut frac_ms = 0;
+    if b.get(pos) == Some(&b':') {
+        sec = num(pos + 1, 2)?;
+        if sec > 59 {
+            return None;
+        }
+        pos += 3;
+        if b.get(pos) == Some(&b'.') {
+            let digits = b[pos + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            if digits == 0 {
+                return None;
+            }
+            frac_ms = format!("{:0<3}", &s[pos + 1..pos + 1 + digits.min(3)])
+                .parse::<i64>()
+                .ok()?;
+            pos += 1 + digits;
+        }
+    }
+    if &s[pos..] != "Z" {
+        return None;
+    }
+    Some(date_ms(y, mo as u32, d as u32) + ((h * 60 + mi) * 60 + sec) * 1000 + frac_ms)
 }
 
 #[cfg(test)]
@@ -153,15 +157,45 @@ mod tests {
         let ms = date_ms(2025, 12, 23) + ((21 * 60 + 13) * 60 + 21) * 1000;
         assert_eq!(iso_ms(ms), "2025-12-23T21:13:21.000Z");
         assert_eq!(iso_offset(ms / 1000), "2025-12-23T21:13:21+00:00");
-        assert_eq!(parse_rfc3339_ms("2025-12-23T21:13:21.000Z"), Some(ms));
-        assert_eq!(parse_rfc3339_ms("2025-12-23T22:13:21+01:00"), Some(ms));
-        assert_eq!(parse_rfc3339_ms("2025-12-23"), Some(date_ms(2025, 12, 23)));
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+    }
+
+    #[test]
+    fn datetimes_are_accepted_as_zod_iso_datetime_does() {
+        let ms = date_ms(2025, 12, 23) + ((21 * 60 + 13) * 60 + 21) * 1000;
+        let parse = parse_iso_datetime_ms;
+        assert_eq!(parse("2025-12-23T21:13:21.000Z"), Some(ms));
+        assert_eq!(parse("2025-12-23T21:13:21Z"), Some(ms));
         assert_eq!(
-            parse_rfc3339_ms("2024-02-29T00:00:00.5Z"),
+            parse("2025-12-23T21:13Z"),
+            Some(ms - 21_000),
+            "seconds are optional"
+        );
+        assert_eq!(
+            parse("2024-02-29T00:00:00.5Z"),
             Some(date_ms(2024, 2, 29) + 500)
         );
-        assert_eq!(parse_rfc3339_ms("yesterday"), None);
-        assert_eq!(parse_rfc3339_ms("2024-13-01"), None);
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(
+            parse("2024-02-29T00:00:00.123456789Z"),
+            Some(date_ms(2024, 2, 29) + 123)
+        );
+        for refused in [
+            "2025-12-23",
+            "2025-12-23T21:13:21",
+            "2025-12-23T22:13:21+01:00",
+            "2025-12-23t21:13:21z",
+            "2025-12-23 21:13:21Z",
+            "2025-12-23T21:13:21.Z",
+            "2025-12-23T24:00:00Z",
+            "2025-12-23T21:60Z",
+            "2025-12-23T21:13:60Z",
+            "2023-02-29T00:00:00Z",
+            "2024-04-31T00:00:00Z",
+            "2024-13-01T00:00:00Z",
+            "yesterday",
+            "",
+        ] {
+            assert_eq!(parse(refused), None, "{refused}");
+        }
     }
 }

@@ -5,8 +5,8 @@
 use serde_json::{Map, Value, json};
 
 use super::json::{
-    ApiError, issue_bad_datetime, issue_bad_uuid, issue_invalid_enum, issue_invalid_type,
-    issue_too_big, issue_too_small,
+    ApiError, issue_bad_datetime, issue_bad_stringbool, issue_bad_uuid, issue_datetime_not_string,
+    issue_invalid_enum, issue_invalid_type, issue_too_big, issue_too_small,
 };
 use super::state::parse_uuid_v4;
 use super::time;
@@ -124,9 +124,16 @@ impl<'a> Fields<'a> {
         None
     }
 
+    /// A date filter (`takenAfter` …): an ISO 8601 datetime in UTC, as Immich's `isoDatetimeToDate`
+    /// accepts it. `null` is refused too (the field is optional, not nullable).
     pub fn date_ms(&mut self, key: &str) -> Option<i64> {
-        let s = self.string(key)?;
-        let ms = time::parse_rfc3339_ms(&s);
+        let value = self.body.get(key)?;
+        let Value::String(s) = value else {
+            self.issues
+                .push(issue_datetime_not_string(json!([key]), value));
+            return None;
+        };
+        let ms = time::parse_iso_datetime_ms(s);
         if ms.is_none() {
             self.issues.push(issue_bad_datetime(json!([key])));
         }
@@ -213,7 +220,7 @@ pub fn query_int(
     Err(ApiError::validation(vec![issue]))
 }
 
-/// An optional boolean query parameter (`true`/`false`).
+/// An optional boolean query parameter: exactly `true` or `false`.
 pub fn query_bool(
     query: &std::collections::HashMap<String, String>,
     key: &str,
@@ -222,10 +229,8 @@ pub fn query_bool(
         None => Ok(None),
         Some("true") => Ok(Some(true)),
         Some("false") => Ok(Some(false)),
-        Some(other) => Err(ApiError::validation(vec![issue_invalid_type(
-            json!([key]),
-            "boolean",
-            Some(&Value::String(other.to_string())),
-        )])),
+        Some(_) => Err(ApiError::validation(vec![issue_bad_stringbool(json!([
+            key
+        ]))])),
     }
 }
