@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 use crate::album::AddOutcome;
+use crate::immich::Visibility;
 use crate::job::AccountResult;
 use crate::job::run::{AccountReport, AlbumRow, AlbumSummary, JobReport};
 use crate::state::{AlbumNote, Counts};
@@ -44,6 +45,17 @@ fn counts(out: &mut impl Write, selected: &Selected<'_>) -> io::Result<()> {
     }
     if let Some(limit) = selected.limited_to {
         row(out, "kept by --max-assets", limit)?;
+    }
+    let count = |v: Visibility| result.assets.iter().filter(|h| h.visibility == v).count();
+    let (archived, hidden) = (count(Visibility::Archive), count(Visibility::Hidden));
+    if archived + hidden > 0 {
+        writeln!(
+            out,
+            "  Of these, {archived} are archived and {hidden} hidden (the motion parts of live \
+             photos, or hidden by hand): Immich's search returns them unless a filter sets \
+             \"visibility\". Add \"visibility\": \"timeline\" to an include metadata filter to \
+             leave them out."
+        )?;
     }
     Ok(())
 }

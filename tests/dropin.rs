@@ -55,6 +55,45 @@ fn preview_lists_every_match_sorted_and_changes_nothing() {
 }
 
 #[test]
+fn the_summary_says_how_many_matches_are_archived_or_hidden_and_how_to_leave_them_out() {
+    let sim = sim();
+    let files = Files::new();
+    let helsinki = files.write("helsinki.json", r#"{"city": "Helsinki"}"#);
+    let mut photos = sim
+        .assets("alice")
+        .into_iter()
+        .filter(|a| a.city == "Helsinki" && a.visibility == "timeline");
+    sim.set_visibility(&photos.next().unwrap().id, "archive");
+    sim.set_visibility(&photos.next().unwrap().id, "hidden");
+    let count = |visibility: &str| {
+        sim.assets("alice")
+            .iter()
+            .filter(|a| a.city == "Helsinki" && a.visibility == visibility)
+            .count()
+    };
+    let output = bin_for(&sim, "alice")
+        .arg("--include-metadata-file")
+        .arg(&helsinki)
+        .output()
+        .unwrap();
+    let stdout = stdout_of(&output);
+    // Sent as written (compatibility): they are among the matches, and the summary says so.
+    assert_eq!(links(&stdout).len(), helsinki_ids(&sim, "alice").len());
+    assert!(
+        stdout.contains(&format!(
+            "Of these, {} are archived and {} hidden",
+            count("archive"),
+            count("hidden")
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#"Add "visibility": "timeline""#),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn album_by_name_gets_the_result_once_and_a_second_run_adds_nothing() {
     let sim = sim();
     let album = sim.create_album("alice", "Helsinki", &[]);

@@ -17,7 +17,7 @@ pub use types::{
 };
 
 /// The permissions a key needs for everything jobs do: search, read people, find, create and share
-/// albums, and add to them.
+/// albums, add to them, and (the album owner's key, for prune) remove from them.
 pub const NEEDED_PERMISSIONS: &[&str] = &[
     "asset.read",
     "person.read",
@@ -25,5 +25,6 @@ pub const NEEDED_PERMISSIONS: &[&str] = &[
     "album.create",
     "albumUser.create",
     "albumAsset.create",
+    "albumAsset.delete",
     "user.read",
 ];
