@@ -61,6 +61,15 @@ fn wanted(reports: &[JobReport], per_section: usize) -> Vec<(String, String)> {
                 add(&dropped.kept_account, &dropped.kept_id);
             }
         }
+        // What leaves an album, and what stays flagged, is shown through the album's owner.
+        for album in std::iter::once(&report.album).chain(&report.safe) {
+            for removal in album.to_remove.iter().take(per_section) {
+                add(&album.owner, &removal.id);
+            }
+            for id in album.left_flagged_ids.iter().take(per_section) {
+                add(&album.owner, id);
+            }
+        }
     }
     wanted
 }
@@ -168,6 +177,8 @@ figure img,figure .missing{width:72px;height:72px;object-fit:cover;border-radius
 figure .missing{font-size:9px;overflow:hidden}
 figure.dup{width:170px}figure.dup .pair{display:flex;gap:4px;align-items:center;justify-content:center}
 .excluded img{outline:3px solid #c33;outline-offset:-3px}
+.removal{border:2px dashed #c33;border-radius:6px;padding:0 8px;margin:8px 0;background:#fff6f6}
+.removed img{opacity:.55;outline:3px dashed #c33;outline-offset:-3px}
 .more{color:#555;font-style:italic}
 .none{color:#777}
 .remark{color:#a30}
@@ -242,10 +253,73 @@ fn job(page: &mut String, report: &JobReport, gallery: &Gallery, per_section: us
     for remark in remarks(report) {
         let _ = writeln!(page, "<p class=\"remark\">{}</p>", escape(&remark));
     }
+    for album in std::iter::once(&report.album).chain(&report.safe) {
+        album_removals(page, album, gallery, per_section);
+    }
     for account in &report.accounts {
         account_section(page, report, account, gallery, per_section);
     }
     page.push_str("</section>\n");
+}
+
+/// What would leave an album, set apart from what would be added: each picture with its reason; and
+/// what its exclusions flag that a person added, which stays.
+fn album_removals(page: &mut String, album: &AlbumSummary, gallery: &Gallery, per_section: usize) {
+    if album.to_remove.is_empty() && album.left_flagged == 0 {
+        return;
+    }
+    page.push_str("<div class=\"removal\">\n");
+    if !album.to_remove.is_empty() {
+        let figures: Vec<String> = album
+            .to_remove
+            .iter()
+            .map(|r| {
+                format!(
+                    "<figure class=\"removed\">{}<figcaption>{}</figcaption></figure>",
+                    thumb(gallery, &album.owner, &r.id),
+                    escape(r.reason.describe())
+                )
+            })
+            .collect();
+        let title = match &album.removals_blocked {
+            Some(_) => format!(
+                "Would be removed from \"{}\", but stay in this run (see above)",
+                album.name
+            ),
+            None => format!(
+                "To remove from \"{}\": the tool added them, the job no longer selects them (never \
+                 deleted from the library)",
+                album.name
+            ),
+        };
+        section(
+            page,
+            "to-remove",
+            &title,
+            album.to_remove.len(),
+            figures,
+            per_section,
+        );
+    }
+    if album.left_flagged > 0 {
+        let figures: Vec<String> = album
+            .left_flagged_ids
+            .iter()
+            .map(|id| figure(gallery, &album.owner, id, "excluded"))
+            .collect();
+        section(
+            page,
+            "left-flagged",
+            &format!(
+                "In \"{}\", flagged by its exclusions, added by hand: left in place",
+                album.name
+            ),
+            album.left_flagged,
+            figures,
+            per_section,
+        );
+    }
+    page.push_str("</div>\n");
 }
 
 fn album_state(album: &AlbumSummary) -> String {
@@ -303,6 +377,9 @@ fn counts(page: &mut String, report: &JobReport) {
     heading(page, format!("album \"{}\"", report.album.name));
     line(page, "already in the album", &|a| Some(a.album.already));
     line(page, "to add", &|a| Some(a.album.to_add));
+    line(page, "removed by someone, not added again", &|a| {
+        Some(a.album.not_readded)
+    });
     if let Some(safe) = &report.safe {
         heading(page, format!("safe album \"{}\"", safe.name));
         let safe_row = |a: &AccountReport, f: fn(&AlbumRow) -> usize| a.safe.as_ref().map(f);
@@ -313,6 +390,9 @@ fn counts(page: &mut String, report: &JobReport) {
             safe_row(a, |r| r.already)
         });
         line(page, "to add", &|a| safe_row(a, |r| r.to_add));
+        line(page, "removed by someone, not added again", &|a| {
+            safe_row(a, |r| r.not_readded)
+        });
     }
     page.push_str("</table>\n");
 }
@@ -334,6 +414,25 @@ fn remarks(report: &JobReport) -> Vec<String> {
         remarks.push(format!(
             "safe album failed closed: {reason}; nothing would be added to it in this run"
         ));
+    }
+    for album in std::iter::once(&report.album).chain(&report.safe) {
+        let name = &album.name;
+        if let Some(why) = &album.removals_blocked {
+            remarks.push(format!("album \"{name}\": {why}"));
+        }
+        if album.no_longer_selected > 0 {
+            remarks.push(format!(
+                "album \"{name}\": {} added by the tool are no longer selected and stay (prune is off)",
+                album.no_longer_selected
+            ));
+        }
+        if album.adoptable > 0 {
+            remarks.push(format!(
+                "album \"{name}\": {} in the album and selected, not recorded as the tool's (sync \
+                 --adopt takes them over)",
+                album.adoptable
+            ));
+        }
     }
     remarks
 }

@@ -566,3 +566,76 @@ fn a_sigterm_during_adds_and_during_removals_leaves_a_record_the_next_runs_settl
         "a person's photo is never the tool's"
     );
 }
+
+#[test]
+fn the_previews_show_what_would_leave_and_why_in_text_json_and_html() {
+    let setup = setup();
+    let sim = &setup.sim;
+    let path = setup.job("kids.yaml", PRUNED);
+    let path = path.to_str().unwrap();
+    setup.run(&["sync", path]);
+    let photos = mia(sim);
+    sim.untag(&photos[0].id, "Mia");
+    sim.set_visibility(&photos[1].id, "archive");
+
+    let output = setup.run(&["preview", path, "--list"]);
+    let text = stdout_of(&output);
+    assert!(
+        text.contains("album \"Mia\": 2 to remove (1 archived, 1 no longer found)"),
+        "{text}"
+    );
+    for photo in &photos[..2] {
+        assert!(text.contains(&format!("/photos/{} (", photo.id)), "{text}");
+    }
+
+    let output = setup.run(&["preview", path, "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let to_remove = json["jobs"][0]["album"]["to_remove"].as_array().unwrap();
+    let mut reasons: Vec<(String, String)> = to_remove
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    reasons.sort();
+    let mut expected = vec![
+        (photos[0].id.clone(), "no_longer_found".to_string()),
+        (photos[1].id.clone(), "archived".to_string()),
+    ];
+    expected.sort();
+    assert_eq!(reasons, expected);
+
+    let page_path = setup.dir.path().join("report.html");
+    let output = setup
+        .bin()
+        .args(["preview", path, "--format", "html", "--output"])
+        .arg(&page_path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let page = std::fs::read_to_string(&page_path).unwrap();
+    let removal = &page[page
+        .find("<div class=\"removal\">")
+        .expect("a removal block")..];
+    let removal = &removal[..removal.find("</div>\n").unwrap()];
+    assert!(
+        removal.contains("data-section=\"to-remove\" data-count=\"2\""),
+        "{removal}"
+    );
+    for photo in &photos[..2] {
+        assert!(
+            removal.contains(&format!("alt=\"alice: {}\"", photo.id)),
+            "the thumbnail of {} is in the removal block",
+            photo.id
+        );
+    }
+    assert!(removal.contains("archived") && removal.contains("no longer found"));
+    assert!(
+        sim.album_assets(&album_id(sim, "Mia"))
+            .contains(&photos[0].id),
+        "a preview changes nothing"
+    );
+}
