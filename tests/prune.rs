@@ -639,3 +639,85 @@ fn the_previews_show_what_would_leave_and_why_in_text_json_and_html() {
         "a preview changes nothing"
     );
 }
+
+#[test]
+fn two_job_files_sharing_an_album_sync_at_once_and_never_prune_each_others_photos() {
+    let setup = setup();
+    let sim = &setup.sim;
+    sim.create_album("alice", "Shared", &[]);
+    let job = |name: &str, person: &str| {
+        format!(
+            "profile: family\njobs:\n  {name}:\n    accounts: [alice]\n    include: [{{people: [{person}]}}]\n    album: Shared\n    prune: true\n    max_removal_fraction: 1\n"
+        )
+    };
+    let a = setup.job("a.yaml", &job("kids-a", "Mia"));
+    let b = setup.job("b.yaml", &job("kids-b", "Leo"));
+    let spawn = |path: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_immich-smart-albums"))
+            .env("IMMICH_SMART_ALBUMS_CONFIG_DIR", setup.dir.path())
+            .env("IMMICH_SMART_ALBUMS_STATE_DIR", setup.state_dir())
+            .env("TEST_KEY_ALICE", sim.account("alice").api_key)
+            .env("TEST_KEY_BOB", sim.account("bob").api_key)
+            .args(["sync", "--quiet"])
+            .arg(path)
+            .output()
+    };
+    let (first, second) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| spawn(&a).unwrap());
+        let second = scope.spawn(|| spawn(&b).unwrap());
+        (first.join().unwrap(), second.join().unwrap())
+    });
+    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    assert_eq!(second.status.code(), Some(0), "{}", stderr_of(&second));
+    let shows = |person: &str, a: &SimAsset| {
+        a.visibility == "timeline" && a.people.iter().any(|p| p == person)
+    };
+    let alice = sim.assets("alice");
+    let expected: BTreeSet<String> = alice
+        .iter()
+        .filter(|a| shows("Mia", a) || shows("Leo", a))
+        .map(|a| a.id.clone())
+        .collect();
+    assert_same(&album(sim, "Shared"), &expected, "both jobs' photos");
+
+    // The record holds every one of them as one job's or the other's, and each job's only photos
+    // are its own.
+    let store = Store::open(&setup.state_dir().join("state.sqlite3")).unwrap();
+    let key = AlbumKey {
+        server: format!("{}/api", sim.url()),
+        album_id: album_id(sim, "Shared"),
+    };
+    let entries: HashMap<String, (String, EntryState)> = store
+        .load(&key)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.asset.to_string(), (e.job, e.state)))
+        .collect();
+    drop(store);
+    for asset in alice.iter().filter(|a| expected.contains(&a.id)) {
+        let (job, state) = entries.get(&asset.id).expect("recorded");
+        assert_eq!(*state, EntryState::Added);
+        if !shows("Leo", asset) {
+            assert_eq!(job, "kids-a");
+        }
+        if !shows("Mia", asset) {
+            assert_eq!(job, "kids-b");
+        }
+    }
+
+    // Each prunes only its own: running both again removes nothing.
+    for path in [&a, &b] {
+        let output = spawn(path).unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        assert!(
+            !stdout_of(&output).contains("removed"),
+            "{}",
+            stdout_of(&output)
+        );
+    }
+    assert_same(
+        &album(sim, "Shared"),
+        &expected,
+        "nothing pruned across jobs",
+    );
+}
