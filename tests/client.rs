@@ -107,6 +107,93 @@ fn adds_read_every_per_id_answer() {
 }
 
 #[test]
+fn a_failed_batch_stops_the_adds_and_removals_that_follow() {
+    use immich_smart_albums::sim::{FaultPlan, FaultRule};
+    let sim = common::sim_with(&["alice"], 2100);
+    let album_id = sim.create_album("alice", "Everything", &[]);
+    let ids: Vec<Uuid> = sim
+        .assets("alice")
+        .iter()
+        .map(|a| Uuid::parse_str(&a.id).unwrap())
+        .collect();
+    // The second batch is answered 500 (not retried): the third must not be sent.
+    let mut second_fails = FaultRule::new("* /api/albums/*/assets");
+    second_fails.status_500 = 1.0;
+    second_fails.pass_first = 1;
+    sim.set_faults(FaultPlan {
+        seed: 1,
+        rules: vec![second_fails],
+        always_fail: Vec::new(),
+    });
+    let (added, removed) = runtime().block_on(async {
+        let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
+        let added = album::add(&c, &album_id, &ids).await;
+        (added, album::remove(&c, &album_id, &ids).await)
+    });
+    assert!(added.failed.is_some());
+    assert_eq!(added.added.len(), 1000, "the first batch went in");
+    let album: std::collections::HashSet<String> =
+        sim.album_assets(&album_id).into_iter().collect();
+    assert_eq!(album.len(), 1000, "what the simulator holds");
+    assert!(removed.failed.is_some());
+    assert!(removed.removed.is_empty());
+    let sent = |method: &str| {
+        sim.requests()
+            .iter()
+            .filter(|r| r.method == method && r.path.ends_with("/assets"))
+            .count()
+    };
+    assert_eq!(sent("PUT"), 2, "no batch after the failed one");
+    assert_eq!(
+        sent("DELETE"),
+        1,
+        "the first removal batch failed: nothing after it"
+    );
+}
+
+#[test]
+fn removals_read_every_per_id_answer_and_never_touch_the_library() {
+    let sim = common::sim();
+    let album_id = sim.create_album(
+        "alice",
+        "Some",
+        &[("bob", immich_smart_albums::sim::Role::Editor)],
+    );
+    let alice: Vec<String> = sim
+        .assets("alice")
+        .iter()
+        .take(3)
+        .map(|a| a.id.clone())
+        .collect();
+    let bobs = sim.assets("bob")[0].id.clone();
+    sim.add_to_album(
+        &album_id,
+        &[alice[0].clone(), alice[1].clone(), bobs.clone()],
+    );
+    let uuid = |s: &str| Uuid::parse_str(s).unwrap();
+    // Bob, an editor, may take out his own asset only; alice[2] is not in the album.
+    let outcome = runtime().block_on(async {
+        let c = client(&sim, &sim.url(), &sim.account("bob").api_key).await;
+        album::remove(
+            &c,
+            &album_id,
+            &[uuid(&bobs), uuid(&alice[0]), uuid(&alice[2])],
+        )
+        .await
+    });
+    assert_eq!(outcome.removed, [uuid(&bobs)]);
+    assert_eq!(outcome.gone, [uuid(&alice[2])]);
+    assert_eq!(outcome.refused["no_permission"], [uuid(&alice[0])]);
+    let held: std::collections::BTreeSet<String> =
+        sim.album_assets(&album_id).into_iter().collect();
+    assert_eq!(held, [alice[0].clone(), alice[1].clone()].into());
+    assert!(
+        sim.assets("bob").iter().any(|a| a.id == bobs),
+        "still in bob's library"
+    );
+}
+
+#[test]
 fn adds_go_in_batches_of_1000() {
     let sim = common::sim_with(&["alice"], 2100);
     let album_id = sim.create_album("alice", "Everything", &[]);

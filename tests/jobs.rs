@@ -402,3 +402,153 @@ fn the_safe_album_fails_closed_when_one_accounts_smart_search_keeps_failing() {
     );
     assert!(sim.album_by_name("Mia (for grandparents)").is_empty());
 }
+
+#[test]
+fn every_include_condition_narrows_the_result_the_third_too() {
+    let sim = common::sim();
+    let yaml = "
+profile: family
+jobs:
+  kids:
+    include:
+      - people: [Mia]
+      - metadata: {type: IMAGE}
+      - metadata: {isFavorite: true}
+    album: Mia favourites
+";
+    let report = run(&sim, yaml, Mode::Sync, &HashMap::new()).unwrap();
+    assert!(!report.failed(), "{report:#?}");
+    let keep =
+        |a: &SimAsset| a.people.iter().any(|p| p == "Mia") && a.kind == "IMAGE" && a.is_favorite;
+    let want = expected(&sim, &["alice", "bob"], keep, &HashSet::new());
+    assert!(!want.is_empty());
+    assert_eq!(album_ids(&sim, "Mia favourites"), want);
+}
+
+#[test]
+fn a_person_only_one_account_knows_is_searched_there_and_noted_elsewhere() {
+    let sim = common::sim();
+    sim.rename_person("bob", "Anna", "Zoe");
+    let yaml = "
+profile: family
+jobs:
+  zoe:
+    include: [{people: [Zoe]}]
+    album: Zoe
+";
+    let report = run(&sim, yaml, Mode::Sync, &HashMap::new()).unwrap();
+    assert!(!report.failed(), "{report:#?}");
+    let zoe = |a: &SimAsset| a.people.iter().any(|p| p == "Zoe");
+    let want = expected(&sim, &["bob"], zoe, &HashSet::new());
+    assert!(!want.is_empty());
+    assert_eq!(
+        album_ids(&sim, "Zoe"),
+        want,
+        "bob's photos of Zoe, and only those"
+    );
+    assert!(
+        report.accounts[0].notes.iter().any(|n| n.contains("`Zoe`")),
+        "{:#?}",
+        report.accounts[0]
+    );
+    // A name nobody knows is still an input error.
+    let error = run(
+        &sim,
+        &yaml.replace("Zoe]", "Nobody]"),
+        Mode::Sync,
+        &HashMap::new(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("no account of the job"), "{error}");
+}
+
+#[test]
+fn one_accounts_safe_exclusion_keeps_every_copy_of_the_file_out_of_the_safe_album() {
+    let sim = common::sim();
+    // A file both have, with Mia in it; bob comes first, so bob's copy is the one added.
+    let alice = sim.assets("alice");
+    let (bobs, alices) = sim
+        .assets("bob")
+        .into_iter()
+        .find_map(|b| {
+            let a = alice.iter().find(|a| {
+                a.checksum == b.checksum && a.visibility == "timeline" && b.visibility == "timeline"
+            })?;
+            let mia = |x: &SimAsset| x.people.iter().any(|p| p == "Mia");
+            (mia(&b) && mia(a)).then(|| (b.clone(), a.clone()))
+        })
+        .expect("the generator shares files with Mia in them");
+    // Only alice's copy is flagged: only alice's own search finds it.
+    sim.add_words(&alices.id, &["nsfw", "swimsuit", "party", "museum", "bike"]);
+    let yaml = "
+profile: family
+jobs:
+  kids:
+    accounts: [bob, alice]
+    include: [{people: [Mia]}]
+    album: Mia
+    safe:
+      album: Mia (safe)
+      exclude:
+        - smart: {query: nsfw swimsuit party museum bike, resultLimit: 5}
+";
+    let report = run(&sim, yaml, Mode::Sync, &HashMap::new()).unwrap();
+    assert!(!report.failed(), "{report:#?}");
+    assert!(
+        album_ids(&sim, "Mia").contains(&bobs.id),
+        "the main album has bob's copy"
+    );
+    let safe = album_ids(&sim, "Mia (safe)");
+    assert!(!safe.is_empty());
+    assert!(
+        !safe.contains(&bobs.id),
+        "bob's copy of a file alice's exclusion flags stays out"
+    );
+    assert!(!safe.contains(&alices.id));
+}
+
+#[test]
+fn a_failed_account_adds_nothing_to_an_existing_safe_album() {
+    let sim = common::sim();
+    let safe = sim.create_album("alice", "Mia (for grandparents)", &[("bob", Role::Editor)]);
+    let keys: HashMap<&str, String> = [("bob", "revoked-key".to_string())].into();
+    let report = run(&sim, SAFE, Mode::Sync, &keys).unwrap();
+    assert!(report.failed());
+    assert!(
+        !album_ids(&sim, "Mia").is_empty(),
+        "the main album still fills"
+    );
+    assert!(
+        sim.album_assets(&safe).is_empty(),
+        "the safe album stays closed"
+    );
+}
+
+#[test]
+fn a_failed_exclusion_search_fails_its_account_and_is_never_taken_as_nothing_to_exclude() {
+    let sim = common::sim();
+    let yaml = "
+profile: family
+jobs:
+  kids:
+    include: [{people: [Mia]}]
+    exclude: [{smart: {query: nsfw, resultLimit: 50}}]
+    album: Mia
+";
+    sim.fail_always("bob", "POST /api/search/smart");
+    let report = run(&sim, yaml, Mode::Sync, &HashMap::new()).unwrap();
+    assert!(report.failed());
+    assert!(
+        report.accounts[1].error.is_some(),
+        "{:#?}",
+        report.accounts[1]
+    );
+    let bobs: HashSet<String> = sim.assets("bob").into_iter().map(|a| a.id).collect();
+    let held = album_ids(&sim, "Mia");
+    assert!(!held.is_empty(), "alice still adds");
+    assert!(
+        held.iter().all(|id| !bobs.contains(id)),
+        "bob adds nothing unexcluded"
+    );
+}

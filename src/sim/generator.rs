@@ -192,6 +192,7 @@ pub fn generate(config: &SimConfig) -> State {
         keys: Vec::new(),
         people: Vec::new(),
         person_index: HashMap::new(),
+        renamed: HashMap::new(),
         assets: Vec::with_capacity(users.len() * config.assets_per_account),
         asset_index: HashMap::with_capacity(users.len() * config.assets_per_account),
         owner_ranges: Vec::new(),

@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::generator::{CAMERAS, PLACES, UPLOADS_START_MS, person_name};
+use super::generator::{CAMERAS, PLACES, UPLOADS_START_MS};
 use super::rng::{derived_uuid, hash_id};
 use super::state::{Album, ApiKey, State, User, b64, uuid_str};
 use super::time;
@@ -263,7 +263,7 @@ pub fn person_json(st: &State, user: usize, i: usize, nested: bool) -> Value {
     let updated = st.users[user].created_ms + 60_000 + i as i64 * 13;
     json!({
         "id": id,
-        "name": person_name(&st.users, i),
+        "name": st.person_name(user, i),
         "birthDate": null,
         "thumbnailPath": format!("/data/thumbs/{user_id}/{}/{}/{id}.jpeg", &id[0..2], &id[2..4]),
         "isHidden": false,

@@ -225,6 +225,18 @@ impl Simulator {
         st.set_partner(viewer, owner);
     }
 
+    /// A person renames someone in their own library (the other accounts keep the old name), e.g. to
+    /// make a name that only one account knows. Panics if the account has no person called `old`.
+    pub fn rename_person(&self, account: &str, old: &str, new: &str) {
+        let mut st = self.lock();
+        let user = st.user_by_name(account);
+        let slot = st
+            .person_slot(user, old)
+            .unwrap_or_else(|| panic!("{account} has no person called {old:?}"));
+        st.renamed.insert((user, slot), new.to_string());
+        st.search_cache.clear();
+    }
+
     /// The id of the person called `name` in `account`'s library.
     pub fn person_id(&self, account: &str, name: &str) -> Option<String> {
         let st = self.lock();

@@ -164,6 +164,8 @@ pub struct State {
     /// `people[user][i]` = id of person `person_name(i)` in that user's library.
     pub people: Vec<Vec<u128>>,
     pub person_index: HashMap<u128, (usize, usize)>,
+    /// Names given at run time: (user, person slot) → name, instead of `person_name(slot)`.
+    pub renamed: HashMap<(usize, usize), String>,
     pub assets: Vec<AssetRec>,
     pub asset_index: HashMap<u128, u32>,
     /// Per owner, the range of its assets in `assets` (generated contiguously).
@@ -326,7 +328,7 @@ impl State {
             words: word_list(a.words),
             people: (0..32)
                 .filter(|i| a.people & (1 << i) != 0)
-                .map(|i| person_name(&self.users, i).to_string())
+                .map(|i| self.person_name(a.owner as usize, i).to_string())
                 .collect(),
             is_favorite: a.is_favorite(),
             visibility: a.visibility.as_str().to_string(),
@@ -381,7 +383,14 @@ impl State {
 
     /// The person slot called `name` in `user`'s library.
     pub fn person_slot(&self, user: usize, name: &str) -> Option<usize> {
-        (0..self.people[user].len()).find(|&i| person_name(&self.users, i) == name)
+        (0..self.people[user].len()).find(|&i| self.person_name(user, i) == name)
+    }
+
+    /// The name of person slot `i` in `user`'s library.
+    pub fn person_name(&self, user: usize, i: usize) -> &str {
+        self.renamed
+            .get(&(user, i))
+            .map_or_else(|| person_name(&self.users, i), String::as_str)
     }
 
     // ----- albums --------------------------------------------------------------------------
