@@ -59,6 +59,14 @@ fn the_benchmark_sends_the_minimum_requests_and_prints_every_row() {
         checked >= 3,
         "searches of both kinds and the adds are checked:\n{text}"
     );
+    // Both columns come from the simulator (its request log, its own search totals), not from the
+    // client; and one count is known here without either: each account's people fit in one page.
+    let people = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("GET /api/people"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .unwrap_or_default();
+    assert_eq!(people, "2", "one people page per account:\n{text}");
     let value = |label: &str| {
         text.lines()
             .find(|l| l.trim_start().starts_with(label))

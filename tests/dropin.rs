@@ -564,3 +564,41 @@ fn the_key_never_appears_in_any_output() {
         "--help shows the key from the environment"
     );
 }
+
+#[test]
+fn a_local_rule_with_a_recursive_path_gets_the_exif_it_reads() {
+    let sim = sim();
+    let files = Files::new();
+    let everything = files.write("all.json", "{}");
+    let rule = files.write(
+        "iphone.json",
+        r#"[{"path": "$..model", "regex": "^iPhone 15 Pro$"}]"#,
+    );
+    let output = bin_for(&sim, "alice")
+        .arg("--include-metadata-file")
+        .arg(&everything)
+        .arg("--include-local-filter-file")
+        .arg(&rule)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let expected: BTreeSet<String> = sim
+        .assets("alice")
+        .into_iter()
+        .filter(|a| a.model == "iPhone 15 Pro" && a.visibility != "locked")
+        .map(|a| a.id)
+        .collect();
+    assert!(!expected.is_empty());
+    let listed: BTreeSet<String> = links(&stdout_of(&output)).into_iter().collect();
+    assert_eq!(listed, expected);
+    let search = sim
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/api/search/metadata")
+        .unwrap();
+    assert_eq!(
+        search.body.unwrap()["withExif"],
+        true,
+        "the search asked for exif"
+    );
+}

@@ -73,6 +73,7 @@ fn every_example_job_parses_and_previews_against_the_simulator() {
     let examples = files("filters", "yaml");
     assert!(!examples.is_empty());
     let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut previewed = Vec::new();
     for path in examples {
         let file = JobFile::load(&path).unwrap_or_else(|e| panic!("{e}"));
         let profile = Profile::load(&file.profile, path.parent().unwrap())
@@ -107,7 +108,36 @@ fn every_example_job_parses_and_previews_against_the_simulator() {
                 path.display(),
                 job.name
             );
+            previewed.push((path.clone(), job.clone(), names, report));
         }
     }
-    assert!(sim.changing_requests().is_empty());
+    assert!(
+        sim.changing_requests().is_empty(),
+        "previews change nothing"
+    );
+
+    // Beside the previews' own counts, what the simulator holds after a sync of each example.
+    for (path, job, names, preview) in previewed {
+        let to_add: usize = preview.accounts.iter().map(|a| a.album.to_add).sum();
+        runtime.block_on(async {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let slots = common::slots(&sim, &names, &Default::default(), &Default::default()).await;
+            let owner = job
+                .album_owner
+                .clone()
+                .unwrap_or_else(|| names[0].to_string());
+            run_job(&job, &slots, &owner, Mode::Sync, false)
+                .await
+                .unwrap();
+        });
+        let albums = sim.album_by_name(&job.album);
+        assert_eq!(albums.len(), 1, "{} job {}", path.display(), job.name);
+        assert_eq!(
+            sim.album_assets(&albums[0]).len(),
+            to_add,
+            "{} job {}: the album holds what the preview said it would add",
+            path.display(),
+            job.name
+        );
+    }
 }

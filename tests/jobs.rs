@@ -220,6 +220,35 @@ fn the_safe_album_is_the_result_minus_every_accounts_safe_exclusions() {
         .flat_map(|a| sim.assets(a))
         .map(|a| (a.id.clone(), a))
         .collect();
+    // The simulator's smart search, done by hand: each account's assets (not locked) ranked by how
+    // many query words they show, then by id; the first 40 are flagged, in every account.
+    let query = ["nsfw", "swimsuit"];
+    let mut flagged_sums: HashSet<String> = HashSet::new();
+    for account in ["alice", "bob"] {
+        let mut ranked: Vec<SimAsset> = sim
+            .assets(account)
+            .into_iter()
+            .filter(|a| a.visibility != "locked")
+            .collect();
+        let score = |a: &SimAsset| {
+            a.words
+                .iter()
+                .filter(|w| query.contains(&w.as_str()))
+                .count()
+        };
+        ranked.sort_by(|a, b| score(b).cmp(&score(a)).then(a.id.cmp(&b.id)));
+        flagged_sums.extend(ranked.into_iter().take(40).map(|a| a.checksum));
+    }
+    let want_safe: BTreeSet<String> = main
+        .iter()
+        .filter(|id| !flagged_sums.contains(&all[*id].checksum))
+        .cloned()
+        .collect();
+    assert_eq!(
+        safe, want_safe,
+        "the main album minus every account's flagged files"
+    );
+    // Beside it, the report agrees.
     let flagged = report
         .accounts
         .iter()

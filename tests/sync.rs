@@ -111,11 +111,28 @@ fn preview_as_json_and_with_links() {
     let alice = &jobs[0]["accounts"][0];
     assert_eq!(alice["account"], "alice");
     let to_add = alice["album"]["to_add"].as_u64().unwrap();
-    assert!(to_add > 0);
-    assert_eq!(
-        alice["album"]["links"].as_array().unwrap().len() as u64,
-        to_add
-    );
+    // What alice adds, from the simulator: her timeline photos of Mia or Leo that are not videos
+    // (the first account adds every one of its own).
+    let expected: std::collections::BTreeSet<String> = setup
+        .sim
+        .assets("alice")
+        .into_iter()
+        .filter(|a| {
+            a.visibility == "timeline"
+                && a.kind != "VIDEO"
+                && a.people.iter().any(|p| p == "Mia" || p == "Leo")
+        })
+        .map(|a| format!("{}/photos/{}", setup.sim.url(), a.id))
+        .collect();
+    let links: std::collections::BTreeSet<String> = alice["album"]["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(links, expected);
+    assert_eq!(to_add, expected.len() as u64);
     assert!(jobs[0]["safe"]["name"] == "Family kids (safe)");
 }
 
