@@ -594,6 +594,21 @@ mod tests {
     }
 
     #[test]
+    fn the_database_lives_in_the_state_directory_given_else_the_platforms() {
+        assert_eq!(
+            path_in(Some(Path::new("/srv/isa"))),
+            Path::new("/srv/isa/state.sqlite3")
+        );
+        let default = path_in(None);
+        assert!(
+            default.ends_with("immich-smart-albums/state.sqlite3"),
+            "{}",
+            default.display()
+        );
+        assert_eq!(path_in(Some(Path::new(""))), default, "an empty value is no value");
+    }
+
+    #[test]
     fn albums_are_noted_per_job() {
         let store = Store::memory();
         store.note_album(&key(), "kids", "Kids", "main").unwrap();
