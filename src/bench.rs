@@ -235,7 +235,9 @@ async fn connect(
     let mut slots = Vec::new();
     for name in names {
         let key = ApiKey::new(sim.account(name).api_key).expect("the simulator's keys are valid");
-        let client = Client::connect(&server, key, &ClientOptions::default()).await?;
+        let client = Client::connect(&server, key, &ClientOptions::default())
+            .await?
+            .with_limiter(limiter.clone());
         let user = client.me().await?;
         slots.push(Slot {
             name: name.clone(),
@@ -243,7 +245,6 @@ async fn connect(
                 name: name.clone(),
                 client,
                 user,
-                limiter: limiter.clone(),
             }),
         });
     }

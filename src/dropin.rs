@@ -126,7 +126,7 @@ impl DropIn {
             Some(spec) => Some(album::resolve(&client, spec).await?),
             None => None,
         };
-        let mut result = job::evaluate(&client, &self.selection, self.max_in_flight).await?;
+        let mut result = job::evaluate(&client, &self.selection).await?;
         let limited_to = match self.max_assets {
             Some(max) if result.assets.len() > max => {
                 result.assets.truncate(max);

@@ -86,10 +86,8 @@ pub async fn fetch(
         .map(|(name, id)| async move {
             let shown = match accounts.get(&name) {
                 Some(Ok(account)) => {
-                    let image = {
-                        let _permit = account.limiter.acquire().await;
-                        account.client.thumbnail(&id).await
-                    };
+                    // The client's own in-flight limit bounds these too.
+                    let image = account.client.thumbnail(&id).await;
                     Shown {
                         link: account.client.photo_url(&id),
                         image: image.map_err(|e| e.to_string()).and_then(|binary| {

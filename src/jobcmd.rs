@@ -161,15 +161,16 @@ async fn connect(
         let options = options.clone();
         async move {
             let account = async {
+                // The one place a job's client gets its server's in-flight limit.
                 let client = Client::connect(&server, key, &options)
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| e.to_string())?
+                    .with_limiter(limiter);
                 let user = client.me().await.map_err(|e| e.to_string())?;
                 Ok(Account {
                     name: name.clone(),
                     client,
                     user,
-                    limiter,
                 })
             }
             .await;

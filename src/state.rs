@@ -605,7 +605,11 @@ mod tests {
             "{}",
             default.display()
         );
-        assert_eq!(path_in(Some(Path::new(""))), default, "an empty value is no value");
+        assert_eq!(
+            path_in(Some(Path::new(""))),
+            default,
+            "an empty value is no value"
+        );
     }
 
     #[test]

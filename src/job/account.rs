@@ -409,16 +409,11 @@ pub struct AccountResult {
 }
 
 /// Runs a selection for one account: include searches intersected, exclude searches subtracted (by id
-/// and by checksum), local rules applied. The result is in the order of the first include search. At
-/// most `concurrency` requests are in flight at once.
-pub async fn evaluate(
-    client: &Client,
-    selection: &Selection,
-    concurrency: usize,
-) -> Result<AccountResult, ApiError> {
+/// and by checksum), local rules applied. The result is in the order of the first include search.
+/// The client's own in-flight limit bounds the requests.
+pub async fn evaluate(client: &Client, selection: &Selection) -> Result<AccountResult, ApiError> {
     let plan = selection.plan();
-    let client = client.clone().with_limiter(limiter(concurrency));
-    let evaluated = evaluate_plan(&client, &plan).await?;
+    let evaluated = evaluate_plan(client, &plan).await?;
     let counts = |filters: &[SearchFilter], counts: &[usize]| -> Vec<SearchCount> {
         filters
             .iter()

@@ -18,11 +18,9 @@
 //! preview); they never reach the text or JSON reports.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
 
 use futures::future::join_all;
 use serde::Serialize;
-use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use super::account::{
@@ -37,14 +35,13 @@ use crate::filter::Hit;
 use crate::immich::{Album, AlbumRole, AlbumUserAdd, Client, User};
 use crate::state::{AlbumKey, Change, Entry, EntryState, Store};
 
-/// A connected account.
+/// A connected account. Its client carries the in-flight limit of its server (shared by the accounts
+/// on one server), attached once where the account is connected.
 #[derive(Debug, Clone)]
 pub struct Account {
     pub name: String,
     pub client: Client,
     pub user: User,
-    /// Limits the requests in flight to this account's server (shared by accounts on one server).
-    pub limiter: Arc<Semaphore>,
 }
 
 /// An account of the job: connected, or why it could not be.
@@ -254,18 +251,6 @@ pub async fn run_job_with(
     options: RunOptions,
     store: &Store,
 ) -> anyhow::Result<JobReport> {
-    // Every request of the job, album work included, waits for its server's in-flight limit.
-    let limited: Vec<Slot> = slots
-        .iter()
-        .map(|slot| Slot {
-            name: slot.name.clone(),
-            account: slot.account.clone().map(|account| Account {
-                client: account.client.with_limiter(account.limiter.clone()),
-                ..account
-            }),
-        })
-        .collect();
-    let slots = &limited[..];
     let owner_index = slots
         .iter()
         .position(|s| s.name == owner)

@@ -167,13 +167,13 @@ pub async fn slots(
             let server = ServerUrl::parse(&sim.url()).unwrap();
             let client = Client::connect(&server, ApiKey::new(key).unwrap(), options)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.to_string())?
+                .with_limiter(limiter.clone());
             let user = client.me().await.map_err(|e| e.to_string())?;
             Ok(Account {
                 name: name.to_string(),
                 client,
                 user,
-                limiter: limiter.clone(),
             })
         }
         .await;
