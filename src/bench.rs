@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use std::io::{self, Write};
+
 use crate::cli::{BenchArgs, GlobalArgs};
 use crate::error::EXIT_OK;
 use crate::filter::LocalFilters;
@@ -114,7 +116,10 @@ impl BenchReport {
 
 pub async fn run(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     let report = measure(args, global).await?;
-    report::bench(&mut report::stdout(), &report)?;
+    // Rendered here, printed by the one writer to stdout.
+    let mut text = Vec::new();
+    table(&mut text, &report)?;
+    report::generated(&mut report::stdout(), &text)?;
     Ok(EXIT_OK)
 }
 
@@ -472,6 +477,82 @@ fn sim_threads_cpu() -> Option<Duration> {
 /// CPU time of the calling thread.
 fn thread_cpu() -> Option<Duration> {
     task_cpu(Path::new("/proc/thread-self"))
+}
+
+/// The benchmark's table: requests by endpoint next to the minimum, then time, bytes, CPU and memory.
+fn table(out: &mut impl Write, report: &BenchReport) -> io::Result<()> {
+    let ms = |d: std::time::Duration| format!("{:.0} ms", d.as_secs_f64() * 1000.0);
+    let mb = |bytes: u64| format!("{:.1} MB", bytes as f64 / 1e6);
+    let or_na = |value: Option<String>| value.unwrap_or_else(|| "n/a".to_string());
+    writeln!(
+        out,
+        "Benchmark: {} account(s) x {} assets, latency {}, max in flight {}, {} core(s)",
+        report.accounts,
+        report.assets_per_account,
+        ms(report.latency),
+        report.max_in_flight,
+        report.cores
+    )?;
+    writeln!(out)?;
+    writeln!(out, "  {:<44} {:>10} {:>10}", "requests", "sent", "minimum")?;
+    for endpoint in &report.endpoints {
+        let minimum = endpoint.minimum.map_or("-".to_string(), |m| m.to_string());
+        writeln!(
+            out,
+            "  {:<44} {:>10} {:>10}",
+            endpoint.endpoint, endpoint.requests, minimum
+        )?;
+    }
+    writeln!(out, "  {:<44} {:>10}", "total", report.requests)?;
+    writeln!(
+        out,
+        "  {:<44} {:>10}",
+        "search pages asked for twice", report.repeated_pages
+    )?;
+    let floor = report.floor();
+    let rows: Vec<(&str, String)> = vec![
+        ("wall time", ms(report.wall)),
+        (
+            "latency floor (requests x latency / in flight)",
+            ms(report.latency_floor()),
+        ),
+        ("simulator CPU", or_na(report.sim_cpu.map(ms))),
+        (
+            "wall / floor",
+            format!(
+                "{:.2}",
+                report.wall.as_secs_f64() / floor.as_secs_f64().max(1e-9)
+            ),
+        ),
+        ("bytes received", mb(report.bytes_received)),
+        ("assets received", report.assets_received.to_string()),
+        ("client CPU", or_na(report.client_cpu.map(ms))),
+        (
+            "assets per client CPU second",
+            or_na(report.client_cpu.map(|cpu| {
+                format!(
+                    "{:.0}",
+                    report.assets_received as f64 / cpu.as_secs_f64().max(1e-9)
+                )
+            })),
+        ),
+        (
+            "decode + local filters, assets/s on one core",
+            or_na(report.decode_rate.map(|r| format!("{r:.0}"))),
+        ),
+        (
+            "RSS before the run (simulator, library)",
+            or_na(report.rss_before.map(mb)),
+        ),
+        ("peak RSS during the run", or_na(report.rss_peak.map(mb))),
+        ("assets added", report.added.to_string()),
+        ("job failed", report.failed.to_string()),
+    ];
+    writeln!(out)?;
+    for (label, value) in rows {
+        writeln!(out, "  {label:<46} {value:>19}")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -52,14 +52,6 @@ impl Held {
     pub fn holds(&self, id: &Uuid, checksum: &str) -> bool {
         self.assets.contains_key(id) || self.checksums.contains(checksum)
     }
-
-    pub fn len(&self) -> usize {
-        self.assets.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.assets.is_empty()
-    }
 }
 
 /// How a job treats one of its albums.
@@ -361,11 +353,11 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
             Some(Blocked::Incomplete(why.clone()))
         } else if !input.policy.confirm_removals
             && (removals > input.policy.max_removals
-                || removals as f64 > input.policy.max_removal_fraction * held.len() as f64)
+                || removals as f64 > input.policy.max_removal_fraction * held.assets.len() as f64)
         {
             Some(Blocked::Breaker {
                 removals,
-                held: held.len(),
+                held: held.assets.len(),
                 max_removals: input.policy.max_removals,
                 max_removal_fraction: input.policy.max_removal_fraction,
             })

@@ -1,10 +1,10 @@
-//! The seeded data generator: static tables (cameras, places, content words, people names) and
-//! `generate`, which builds the initial `State` for a `SimConfig` deterministically from its seed.
-//! Also derives the per-asset details that are not stored (file names).
+//! The seeded data generator: `generate` builds the initial `State` for a `SimConfig`
+//! deterministically from its seed, drawing from the tables of [`super::catalogue`].
 
 use std::collections::{HashMap, HashSet};
 
 use super::SimConfig;
+use super::catalogue::{CAMERAS, FIXED_PEOPLE, PLACES, WORDS, word_bit};
 use super::rng::Rng;
 use super::state::{
     ApiKey, AssetRec, FLAG_FAVORITE, FLAG_SCREENSHOT, FLAG_VIDEO, NO_CAMERA, NO_PLACE, State, User,
@@ -15,156 +15,9 @@ use super::time;
 /// People bitmasks are `u32`: three fixed people plus one per account.
 pub const MAX_ACCOUNTS: usize = 29;
 
-/// How file names look for a camera.
-#[derive(Debug, Clone, Copy)]
-pub enum NameStyle {
-    Apple,
-    Pixel,
-    Canon,
-    Sony,
-    Samsung,
-}
-
-pub struct Camera {
-    pub make: &'static str,
-    pub model: &'static str,
-    pub lens: &'static str,
-    pub style: NameStyle,
-}
-
-pub static CAMERAS: [Camera; 6] = [
-    Camera {
-        make: "Apple",
-        model: "iPhone 15 Pro",
-        lens: "iPhone 15 Pro back triple camera 6.765mm f/1.78",
-        style: NameStyle::Apple,
-    },
-    Camera {
-        make: "Apple",
-        model: "iPhone 8",
-        lens: "iPhone 8 back camera 3.99mm f/1.8",
-        style: NameStyle::Apple,
-    },
-    Camera {
-        make: "Google",
-        model: "Pixel 8",
-        lens: "Pixel 8 back camera 6.9mm f/1.68",
-        style: NameStyle::Pixel,
-    },
-    Camera {
-        make: "Canon",
-        model: "Canon EOS R6",
-        lens: "RF24-105mm F4 L IS USM",
-        style: NameStyle::Canon,
-    },
-    Camera {
-        make: "Sony",
-        model: "ILCE-7M3",
-        lens: "FE 24-70mm F2.8 GM",
-        style: NameStyle::Sony,
-    },
-    Camera {
-        make: "Samsung",
-        model: "SM-S918B",
-        lens: "Galaxy S23 Ultra back camera 6.3mm f/1.7",
-        style: NameStyle::Samsung,
-    },
-];
-
-pub struct Place {
-    pub city: &'static str,
-    pub state: &'static str,
-    pub country: &'static str,
-    pub lat: f64,
-    pub lon: f64,
-    pub tz_hours: i8,
-}
-
-pub static PLACES: [Place; 5] = [
-    Place {
-        city: "Helsinki",
-        state: "Uusimaa",
-        country: "Finland",
-        lat: 60.169_857,
-        lon: 24.938_379,
-        tz_hours: 2,
-    },
-    Place {
-        city: "Rome",
-        state: "Lazio",
-        country: "Italy",
-        lat: 41.868_828,
-        lon: 12.484_984,
-        tz_hours: 1,
-    },
-    Place {
-        city: "Paris",
-        state: "Ile-de-France",
-        country: "France",
-        lat: 48.833_984,
-        lon: 2.338_948,
-        tz_hours: 1,
-    },
-    Place {
-        city: "Berlin",
-        state: "Berlin",
-        country: "Germany",
-        lat: 52.520_008,
-        lon: 13.404_954,
-        tz_hours: 1,
-    },
-    Place {
-        city: "Lisbon",
-        state: "Lisbon",
-        country: "Portugal",
-        lat: 38.722_252,
-        lon: -9.139_337,
-        tz_hours: 0,
-    },
-];
-
-/// The toy embedding vocabulary; an asset's content words are a bitmask over this table.
-pub static WORDS: [&str; 20] = [
-    "beach",
-    "sunset",
-    "mountain",
-    "snow",
-    "dog",
-    "cat",
-    "car",
-    "birthday",
-    "cake",
-    "food",
-    "city",
-    "forest",
-    "lake",
-    "screenshot",
-    "document",
-    "nsfw",
-    "swimsuit",
-    "party",
-    "museum",
-    "bike",
-];
-
-/// Every account's people: these three, then one per account user (display names).
-pub const FIXED_PEOPLE: [&str; 3] = ["Mia", "Leo", "Anna"];
-
 const AVATARS: [&str; 9] = [
     "orange", "blue", "green", "purple", "pink", "red", "yellow", "gray", "amber",
 ];
-
-/// Name of person slot `i` in every library.
-pub fn person_name(users: &[User], i: usize) -> &str {
-    match FIXED_PEOPLE.get(i) {
-        Some(name) => name,
-        None => &users[i - FIXED_PEOPLE.len()].display,
-    }
-}
-
-pub fn word_bit(word: &str) -> u32 {
-    WORDS.iter().position(|w| *w == word).map_or(0, |i| 1 << i)
-}
 
 /// When the generated accounts and their uploads were created (fixed, so output is stable).
 pub const ACCOUNTS_CREATED_MS: i64 = 1_768_471_200_000; // 2026-01-15T10:00:00Z
@@ -353,36 +206,6 @@ fn people_mask(r: &mut Rng, owner: usize, n_users: usize) -> u32 {
         mask &= !(1 << (31 - mask.leading_zeros()));
     }
     mask
-}
-
-/// The original file name, in the style of the asset's camera.
-pub fn file_name(a: &AssetRec) -> String {
-    let (y, mo, d, h, mi, s) = time::parts(a.taken + a.tz_offset_secs());
-    if a.is_screenshot() {
-        return format!("Screenshot_{y:04}-{mo:02}-{d:02}-{h:02}-{mi:02}-{s:02}.png");
-    }
-    let n = a.file_no;
-    let video = a.is_video();
-    let style = CAMERAS
-        .get(a.camera as usize)
-        .map_or(NameStyle::Apple, |c| c.style);
-    match (style, video) {
-        (NameStyle::Apple, false) => format!("IMG_{n:04}.JPG"),
-        (NameStyle::Apple, true) => format!("IMG_{n:04}.MP4"),
-        (NameStyle::Pixel, v) => format!(
-            "PXL_{y:04}{mo:02}{d:02}_{h:02}{mi:02}{s:02}{:03}.{}",
-            n % 1000,
-            if v { "mp4" } else { "jpg" }
-        ),
-        (NameStyle::Canon, false) => format!("_MG_{n:04}.JPG"),
-        (NameStyle::Canon, true) => format!("MVI_{n:04}.MP4"),
-        (NameStyle::Sony, false) => format!("DSC{:05}.JPG", n),
-        (NameStyle::Sony, true) => format!("C{n:04}.MP4"),
-        (NameStyle::Samsung, v) => format!(
-            "{y:04}{mo:02}{d:02}_{h:02}{mi:02}{s:02}.{}",
-            if v { "mp4" } else { "jpg" }
-        ),
-    }
 }
 
 fn capitalise(name: &str) -> String {

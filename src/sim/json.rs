@@ -6,7 +6,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::generator::{CAMERAS, PLACES, UPLOADS_START_MS};
+use super::catalogue::{CAMERAS, PLACES};
+use super::generator::UPLOADS_START_MS;
 use super::rng::{derived_uuid, hash_id};
 use super::state::{Album, ApiKey, State, User, b64, uuid_str};
 use super::time;

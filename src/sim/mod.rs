@@ -7,6 +7,7 @@
 //! injection in `faults`, thumbnails in `picture` (encoded by `webp` and `jpeg`), and the HTTP layer
 //! in `routes`.
 
+mod catalogue;
 mod faults;
 mod generator;
 mod jpeg;
@@ -316,7 +317,7 @@ impl Simulator {
     /// so smart search for them ranks it as a match. Panics on an unknown asset id or word.
     pub fn add_words(&self, asset_id: &str, words: &[&str]) {
         let mask = words.iter().fold(0, |mask, word| {
-            let bit = generator::word_bit(word);
+            let bit = catalogue::word_bit(word);
             assert!(bit != 0, "unknown content word {word:?}");
             mask | bit
         });

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use base64::Engine;
 use serde_json::Value;
 
-use super::generator::{CAMERAS, PLACES, file_name, word_bit};
+use super::catalogue::{CAMERAS, PLACES, word_bit};
 use super::json::ApiError;
 use super::json::{UPDATED_AFTER_UPLOAD_MS, uploaded_ms};
+use super::state::file_name;
 use super::state::{State, Visibility};
 use super::validate::{Fields, Text};
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 
-use super::generator::{CAMERAS, PLACES, WORDS, file_name, person_name};
+use super::catalogue::{CAMERAS, FIXED_PEOPLE, NameStyle, PLACES, WORDS};
 use super::time;
 use super::{LoggedRequest, Role, SimAccount, SimAsset};
 
@@ -512,4 +512,41 @@ pub fn word_list(mask: u32) -> Vec<String> {
         .filter(|(i, _)| mask & (1 << i) != 0)
         .map(|(_, w)| w.to_string())
         .collect()
+}
+/// Name of person slot `i` in every library.
+pub fn person_name(users: &[User], i: usize) -> &str {
+    match FIXED_PEOPLE.get(i) {
+        Some(name) => name,
+        None => &users[i - FIXED_PEOPLE.len()].display,
+    }
+}
+
+/// The original file name, in the style of the asset's camera.
+pub fn file_name(a: &AssetRec) -> String {
+    let (y, mo, d, h, mi, s) = time::parts(a.taken + a.tz_offset_secs());
+    if a.is_screenshot() {
+        return format!("Screenshot_{y:04}-{mo:02}-{d:02}-{h:02}-{mi:02}-{s:02}.png");
+    }
+    let n = a.file_no;
+    let video = a.is_video();
+    let style = CAMERAS
+        .get(a.camera as usize)
+        .map_or(NameStyle::Apple, |c| c.style);
+    match (style, video) {
+        (NameStyle::Apple, false) => format!("IMG_{n:04}.JPG"),
+        (NameStyle::Apple, true) => format!("IMG_{n:04}.MP4"),
+        (NameStyle::Pixel, v) => format!(
+            "PXL_{y:04}{mo:02}{d:02}_{h:02}{mi:02}{s:02}{:03}.{}",
+            n % 1000,
+            if v { "mp4" } else { "jpg" }
+        ),
+        (NameStyle::Canon, false) => format!("_MG_{n:04}.JPG"),
+        (NameStyle::Canon, true) => format!("MVI_{n:04}.MP4"),
+        (NameStyle::Sony, false) => format!("DSC{:05}.JPG", n),
+        (NameStyle::Sony, true) => format!("C{n:04}.MP4"),
+        (NameStyle::Samsung, v) => format!(
+            "{y:04}{mo:02}{d:02}_{h:02}{mi:02}{s:02}.{}",
+            if v { "mp4" } else { "jpg" }
+        ),
+    }
 }
