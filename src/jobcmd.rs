@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{Hash, Hasher};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -21,7 +21,7 @@ use crate::immich::Client;
 use crate::job::JobFile;
 use crate::job::run::{Account, JobReport, Mode, RunOptions, Slot, run_job_with};
 use crate::profile::{self, Profile, Settings};
-use crate::report;
+use crate::report::{self, FailedJob};
 use crate::state::{self, Store};
 
 /// A job file's NAME_OR_PATH: a value with `/` or ending in `.yaml`/`.yml` is a path, anything else a
@@ -180,7 +180,15 @@ async fn connect(
     Ok(connected.into_iter().collect())
 }
 
-/// Runs the selected jobs of one loaded job file.
+/// What one job of a run came to: its report, or the error that stopped it before it changed
+/// anything (an input error such as an ambiguous album name, or its album owner failing).
+enum Outcome {
+    Done(Box<JobReport>),
+    Failed(String, anyhow::Error),
+}
+
+/// Runs the selected jobs of one loaded job file, each to its end: one job's failure does not stop the
+/// others, and every job has an outcome.
 async fn run_file(
     loaded: &Loaded,
     job: Option<&str>,
@@ -188,10 +196,10 @@ async fn run_file(
     options: RunOptions,
     store: &Store,
     progress: &ProgressBar,
-) -> anyhow::Result<(Vec<JobReport>, Connected)> {
+) -> anyhow::Result<(Vec<Outcome>, Connected)> {
     progress.set_message(format!("{}: connecting", loaded.file.path.display()));
     let accounts = connect(loaded, job).await?;
-    let mut reports = Vec::new();
+    let mut outcomes = Vec::new();
     for spec in loaded.file.select(job)? {
         let names: Vec<String> = spec.accounts.clone().unwrap_or_else(|| {
             loaded
@@ -217,10 +225,76 @@ async fn run_file(
             spec.name,
             names.join(", ")
         ));
-        let report = run_job_with(spec, &slots, &owner, mode, options, store).await?;
-        reports.push(report);
+        outcomes.push(
+            match run_job_with(spec, &slots, &owner, mode, options, store).await {
+                Ok(report) => Outcome::Done(Box::new(report)),
+                Err(error) => Outcome::Failed(spec.name.clone(), error),
+            },
+        );
     }
-    Ok((reports, accounts))
+    Ok((outcomes, accounts))
+}
+
+/// The outcomes of one job file, sorted out: the reports, the failed jobs, and the exit code they
+/// give: the worst of the failed jobs' and 1 for a report that failed.
+struct Sorted {
+    reports: Vec<JobReport>,
+    failed: Vec<report::FailedJob>,
+    /// The outcomes in order: `Ok(i)` is `reports[i]`, `Err(i)` is `failed[i]`.
+    order: Vec<Result<usize, usize>>,
+    code: i32,
+}
+
+fn sort_outcomes(file: &Path, outcomes: Vec<Outcome>) -> Sorted {
+    let mut sorted = Sorted {
+        reports: Vec::new(),
+        failed: Vec::new(),
+        order: Vec::new(),
+        code: EXIT_OK,
+    };
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Done(report) => {
+                if report.failed() {
+                    sorted.code = worse(sorted.code, EXIT_FAILURE);
+                }
+                sorted.order.push(Ok(sorted.reports.len()));
+                sorted.reports.push(*report);
+            }
+            Outcome::Failed(job, error) => {
+                sorted.code = worse(sorted.code, exit_code(&error));
+                sorted.order.push(Err(sorted.failed.len()));
+                sorted.failed.push(report::FailedJob {
+                    job,
+                    file: file.display().to_string(),
+                    error: format!("{error:#}"),
+                });
+            }
+        }
+    }
+    sorted
+}
+
+/// A failed job's error, on stderr.
+fn eprint_failed(failed: &report::FailedJob) {
+    let FailedJob { job, file, error } = failed;
+    if error.starts_with(&format!("job `{job}`")) {
+        eprintln!("error: {file}: {error}");
+    } else {
+        eprintln!("error: {file}: job `{job}`: {error}");
+    }
+}
+
+/// Whether a job changed anything on a server: created an album, added or removed assets.
+fn changed(report: &JobReport) -> bool {
+    let albums = std::iter::once(&report.album).chain(&report.safe);
+    let rows = report
+        .accounts
+        .iter()
+        .flat_map(|a| std::iter::once(&a.album).chain(&a.safe));
+    report.applied
+        && (albums.clone().any(|a| a.created || a.removed > 0)
+            || rows.into_iter().any(|r| r.added > 0))
 }
 
 /// The accounts of a job file, by name: connected, or why not.
@@ -260,29 +334,36 @@ pub async fn preview(args: &PreviewArgs, global: &GlobalArgs) -> anyhow::Result<
         &progress,
     )
     .await;
-    let (reports, accounts) = match result {
+    let (outcomes, accounts) = match result {
         Ok(done) => done,
         Err(error) => {
             progress.finish_and_clear();
             return Err(error);
         }
     };
+    progress.finish_and_clear();
+    let sorted = sort_outcomes(&loaded.file.path, outcomes);
+    let reports = &sorted.reports;
     let mut text = Vec::new();
     match args.format {
-        JobFormat::Json => report::jobs_json(&mut text, &reports)?,
+        JobFormat::Json => report::jobs_json_with_failures(&mut text, reports, &sorted.failed)?,
         JobFormat::Text => {
-            for r in &reports {
-                report::job(&mut text, r, args.list)?;
+            for place in &sorted.order {
+                match place {
+                    Ok(i) => report::job(&mut text, &reports[*i], args.list)?,
+                    Err(i) => report::job_failed(&mut text, &sorted.failed[*i])?,
+                }
             }
         }
         JobFormat::Html => {
+            let progress = spinner(false);
             progress.set_message("fetching thumbnails");
-            let gallery = crate::html::fetch(&reports, &accounts, args.thumbnails).await;
+            let gallery = crate::html::fetch(reports, &accounts, args.thumbnails).await;
             let source = loaded.file.path.display().to_string();
-            text = crate::html::render(&source, &reports, &gallery, args.thumbnails).into_bytes();
+            text = crate::html::render(&source, reports, &gallery, args.thumbnails).into_bytes();
+            progress.finish_and_clear();
         }
     }
-    progress.finish_and_clear();
     match &args.output {
         Some(path) => {
             crate::files::write_whole(path, &text, crate::files::Access::Normal).map_err(
@@ -300,11 +381,9 @@ pub async fn preview(args: &PreviewArgs, global: &GlobalArgs) -> anyhow::Result<
         }
         None => report::generated(&mut report::stdout(), &text)?,
     }
-    Ok(if reports.iter().any(JobReport::failed) {
-        EXIT_FAILURE
-    } else {
-        EXIT_OK
-    })
+    sorted.failed.iter().for_each(eprint_failed);
+    // A preview changes nothing, so a job's input error keeps its 2.
+    Ok(sorted.code)
 }
 
 /// A lock held for as long as a job file syncs; released when dropped or when the process ends.
@@ -342,20 +421,32 @@ pub async fn sync(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         )));
     }
     let mut worst = EXIT_OK;
+    let mut changed_any = false;
     let mut all_reports = Vec::new();
+    let mut all_failed = Vec::new();
     for name in &args.jobfiles {
         let path = resolve_job_path(name);
-        let code = match sync_one(name, &path, args, global, &mut all_reports).await {
+        let mut synced = Synced {
+            reports: &mut all_reports,
+            failed: &mut all_failed,
+            changed: false,
+        };
+        let code = match sync_one(name, &path, args, global, &mut synced).await {
             Ok(code) => code,
             Err(error) => {
                 eprintln!("error: {error:#}");
                 exit_code(&error)
             }
         };
+        changed_any |= synced.changed;
         worst = worse(worst, code);
     }
     if args.format == JobFormat::Json {
-        report::jobs_json(&mut report::stdout(), &all_reports)?;
+        report::jobs_json_with_failures(&mut report::stdout(), &all_reports, &all_failed)?;
+    }
+    // 2 says that nothing was changed on a server: a mistake beside changes made is a 1.
+    if worst == EXIT_INPUT && changed_any {
+        worst = EXIT_FAILURE;
     }
     Ok(worst)
 }
@@ -371,12 +462,20 @@ fn worse(a: i32, b: i32) -> i32 {
     if rank(b) > rank(a) { b } else { a }
 }
 
+/// What the job files of one `sync` gathered so far.
+struct Synced<'a> {
+    reports: &'a mut Vec<JobReport>,
+    failed: &'a mut Vec<report::FailedJob>,
+    /// Whether this job file changed anything on a server.
+    changed: bool,
+}
+
 async fn sync_one(
     name: &str,
     path: &Path,
     args: &SyncArgs,
     global: &GlobalArgs,
-    all_reports: &mut Vec<JobReport>,
+    synced: &mut Synced<'_>,
 ) -> anyhow::Result<i32> {
     let loaded = load(name, args.job.as_deref(), global)?;
     let Some(_lock) = lock(path)? else {
@@ -404,9 +503,25 @@ async fn sync_one(
     )
     .await;
     progress.finish_and_clear();
-    let (reports, _) = result?;
+    let (outcomes, _) = result?;
+    let sorted = sort_outcomes(&loaded.file.path, outcomes);
+    synced.changed = sorted.reports.iter().any(changed);
     let mut out = report::stdout();
-    for r in &reports {
+    for place in &sorted.order {
+        let r = match place {
+            Ok(i) => &sorted.reports[*i],
+            Err(i) => {
+                let failed = &sorted.failed[*i];
+                match (args.format, args.quiet) {
+                    (JobFormat::Json | JobFormat::Html, _) => {}
+                    (JobFormat::Text, true) => report::job_failed_line(&mut out, failed)?,
+                    (JobFormat::Text, false) => report::job_failed(&mut out, failed)?,
+                }
+                out.flush()?;
+                eprint_failed(failed);
+                continue;
+            }
+        };
         match (args.format, args.quiet) {
             (JobFormat::Json | JobFormat::Html, _) => {}
             (JobFormat::Text, true) => report::job_line(&mut out, r)?,
@@ -423,9 +538,9 @@ async fn sync_one(
             }
         }
     }
-    let failed = reports.iter().any(JobReport::failed);
-    all_reports.extend(reports);
-    Ok(if failed { EXIT_FAILURE } else { EXIT_OK })
+    synced.reports.extend(sorted.reports);
+    synced.failed.extend(sorted.failed);
+    Ok(sorted.code)
 }
 
 /// `state show` and `state forget`: the local record of a job file's albums. Needs no server and no

@@ -205,12 +205,113 @@ fn one_bad_job_file_does_not_stop_the_others() {
     setup.job("bad.yaml", "profile: family\njobs: {}\n");
     setup.job("good.yaml", JOB);
     let output = setup.run(&["sync", "bad.yaml", "good.yaml", "--quiet"]);
-    assert_eq!(output.status.code(), Some(2), "the worst exit code wins");
+    // 2 would say that nothing was changed; good.yaml changed things, so the mistake is a 1.
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
     assert!(stderr_of(&output).contains("bad.yaml"));
     assert_eq!(
         setup.sim.album_by_name("Family kids").len(),
         1,
         "good.yaml ran"
+    );
+}
+
+/// Three jobs; the middle one names an album that two albums are called. The others run and report,
+/// the middle one's error is printed in its place, and the exit code says that things were changed.
+const THREE_JOBS: &str = "
+profile: family
+jobs:
+  rome:
+    include:
+      - metadata: {city: Rome}
+    album: Rome
+  shared:
+    include:
+      - people: [Mia]
+    album: Shared
+  paris:
+    include:
+      - metadata: {city: Paris}
+    album: Paris
+";
+
+#[test]
+fn a_job_that_fails_on_input_does_not_hide_or_stop_the_others() {
+    let setup = Setup::new(common::sim());
+    let first = setup.sim.create_album("alice", "Shared", &[]);
+    let second = setup.sim.create_album("alice", "Shared", &[]);
+    setup.job("jobs.yaml", THREE_JOBS);
+
+    // Preview: every job's report or error, exit 2 (nothing changed anywhere).
+    let output = setup.run(&["preview", "jobs.yaml"]);
+    let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(setup.sim.changing_requests().is_empty());
+    let rome = stdout.find("Job `rome`").expect(&stdout);
+    let shared = stdout.find("Job `shared` failed").expect(&stdout);
+    let paris = stdout.find("Job `paris`").expect(&stdout);
+    assert!(rome < shared && shared < paris, "{stdout}");
+    assert!(
+        stderr.contains("job `shared`") && stderr.contains("2 albums are named `Shared`"),
+        "{stderr}"
+    );
+
+    // Sync: the first and the last job fill their albums; the exit code is 1, not 2.
+    let output = setup.run(&["sync", "jobs.yaml"]);
+    let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    for (album, city) in [("Rome", "Rome"), ("Paris", "Paris")] {
+        let ids = setup.sim.album_by_name(album);
+        assert_eq!(ids.len(), 1, "{album} was created");
+        let assets: Vec<_> = ["alice", "bob"]
+            .iter()
+            .flat_map(|a| setup.sim.assets(a))
+            .collect();
+        let held: std::collections::BTreeSet<String> = setup
+            .sim
+            .album_assets(&ids[0])
+            .iter()
+            .map(|id| assets.iter().find(|a| &a.id == id).unwrap())
+            .inspect(|a| assert_eq!(a.city, city))
+            .map(|a| a.checksum.clone())
+            .collect();
+        let want: std::collections::BTreeSet<String> = assets
+            .iter()
+            .filter(|a| a.city == city && a.visibility == "timeline")
+            .map(|a| a.checksum.clone())
+            .collect();
+        assert_eq!(held, want, "{album}: one copy of every file");
+        assert!(
+            stdout.contains(&format!("Job `{}` (sync)", city.to_lowercase())),
+            "{stdout}"
+        );
+    }
+    assert!(setup.sim.album_assets(&first).is_empty());
+    assert!(setup.sim.album_assets(&second).is_empty());
+    assert!(stdout.contains("Job `shared` failed"), "{stdout}");
+    assert!(stderr.contains("2 albums are named `Shared`"), "{stderr}");
+
+    // --quiet: a line per job, the failed one included; JSON: the failed job with its error.
+    let output = setup.run(&["sync", "jobs.yaml", "--quiet"]);
+    let stdout = stdout_of(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "nothing left to change: {stdout}"
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(lines[0].starts_with("rome: added 0"), "{stdout}");
+    assert!(lines[1].starts_with("shared: failed"), "{stdout}");
+    assert!(lines[2].starts_with("paris: added 0"), "{stdout}");
+    let output = setup.run(&["preview", "jobs.yaml", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["jobs"].as_array().unwrap().len(), 2, "{document}");
+    assert_eq!(document["failed_jobs"][0]["job"], "shared", "{document}");
+    assert!(
+        document["failed_jobs"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("2 albums are named `Shared`")
     );
 }
 
