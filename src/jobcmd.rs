@@ -79,6 +79,16 @@ fn load(name_or_path: &str, job: Option<&str>, global: &GlobalArgs) -> anyhow::R
     file.select(job)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let profile = Profile::load(&file.profile, &base)?;
+    if profile.accounts.is_empty() {
+        return Err(input_error(format!(
+            "{}: profile `{}` ({}) has no accounts, so there is nothing to run its jobs in; add one \
+             with `immich-smart-albums profiles add {} ACCOUNT --server URL`",
+            path.display(),
+            profile.name,
+            profile.path.display(),
+            file.profile
+        )));
+    }
     let settings = profile::merge_settings(
         global,
         &|name| std::env::var(name).ok(),
