@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::hash::{Hash, Hasher};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -156,7 +155,9 @@ async fn connect(
     let mut prepared = Vec::new();
     for account in needed {
         let server = account.server_url()?;
-        let key = account.api_key()?;
+        let key = account
+            .read_api_key(loaded.settings.key_command_timeout)
+            .await?;
         prepared.push((account.name.clone(), server, key));
     }
     let mut limiters: HashMap<String, Arc<Semaphore>> = HashMap::new();
@@ -401,22 +402,142 @@ struct Lock {
     _file: File,
 }
 
-fn lock(job_path: &Path) -> anyhow::Result<Option<Lock>> {
+/// FNV-1a (64 bits): a hash that stays the same across Rust releases and platforms, so that every
+/// version of the tool names a job file's lock alike.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The lock file of a job file, in `dir` (the system's temporary directory): named by a stable hash
+/// of the job file's canonical path.
+pub fn lock_path_in(dir: &Path, job_path: &Path) -> PathBuf {
     let canonical = job_path
         .canonicalize()
         .unwrap_or_else(|_| job_path.to_path_buf());
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    canonical.hash(&mut hasher);
-    let path =
-        std::env::temp_dir().join(format!("immich-smart-albums-{:016x}.lock", hasher.finish()));
-    let file = File::options()
+    let hash = fnv1a(canonical.as_os_str().as_encoded_bytes());
+    dir.join(format!("immich-smart-albums-{hash:016x}.lock"))
+}
+
+/// Who holds a lock, as its holder wrote it into the lock file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Holder {
+    pid: u32,
+    /// Unix seconds.
+    started: i64,
+}
+
+impl Holder {
+    fn parse(text: &str) -> Option<Holder> {
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(name)?.trim().parse::<i64>().ok())
+        };
+        Some(Holder {
+            pid: u32::try_from(field("pid ")?).ok()?,
+            started: field("started ")?,
+        })
+    }
+}
+
+/// Whether a process runs here; `None` where that cannot be told (no `/proc`).
+fn process_alive(pid: u32) -> Option<bool> {
+    let proc = Path::new("/proc");
+    proc.join("self")
+        .exists()
+        .then(|| proc.join(pid.to_string()).exists())
+}
+
+/// `2026-05-01 03:15:00 UTC`.
+fn utc(secs: i64) -> String {
+    let (y, mo, d, h, mi, s) = crate::sim::time::parts(secs);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC")
+}
+
+/// `7 h 5 min`, `12 min`, `40 s`.
+fn span(secs: u64) -> String {
+    match (secs / 3600, secs / 60 % 60) {
+        (0, 0) => format!("{secs} s"),
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// Takes the job file's lock and writes this process's pid and start time into it. `None` when
+/// another sync holds it and is, as far as can be told, a sync still at work: skip this run. A holder
+/// that is gone, or that has held the lock for longer than `stale_after`, is an error (exit 1), so
+/// that a stuck sync does not make every later run skip quietly forever.
+async fn lock(job_path: &Path, stale_after: std::time::Duration) -> anyhow::Result<Option<Lock>> {
+    let path = lock_path_in(&std::env::temp_dir(), job_path);
+    let mut file = File::options()
         .create(true)
         .truncate(false)
+        .read(true)
         .write(true)
         .open(&path)?;
     match file.try_lock() {
-        Ok(()) => Ok(Some(Lock { _file: file })),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Ok(()) => {
+            file.set_len(0)?;
+            write!(
+                file,
+                "pid {}\nstarted {}\n",
+                std::process::id(),
+                state::now()
+            )?;
+            Ok(Some(Lock { _file: file }))
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let read = || {
+                std::fs::read_to_string(&path)
+                    .ok()
+                    .as_deref()
+                    .and_then(Holder::parse)
+            };
+            let suspect = |holder: &Holder| {
+                process_alive(holder.pid) == Some(false)
+                    || state::now() - holder.started > stale_after.as_secs() as i64
+            };
+            let mut holder = read();
+            if holder.as_ref().is_some_and(suspect) {
+                // A sync that has just taken the lock writes its own pid a moment later; until then
+                // the file names the one before it.
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                holder = read();
+            }
+            let job = job_path.display();
+            let Some(Holder { pid, started }) = holder else {
+                eprintln!("{job}: another sync of this job file is running; skipping it this time");
+                return Ok(None);
+            };
+            let since = utc(started);
+            let age = u64::try_from(state::now() - started).unwrap_or(0);
+            if process_alive(pid) == Some(false) {
+                anyhow::bail!(
+                    "{job}: the lock of this job file ({}) names the sync that took it (pid {pid}, \
+                     started {since}), but no process {pid} runs here: another process keeps the \
+                     lock file open (`fuser {}` names it). Nothing was synced; stop that process",
+                    path.display(),
+                    path.display()
+                );
+            }
+            if age > stale_after.as_secs() {
+                anyhow::bail!(
+                    "{job}: another sync of this job file (pid {pid}) has held its lock since \
+                     {since}, for {}, longer than a sync should take ({}, `stale_lock_after`); it \
+                     may hang, e.g. on a key command or a server that never answers. Nothing was \
+                     synced; check it with `ps -p {pid}` and stop it with `kill {pid}`",
+                    span(age),
+                    span(stale_after.as_secs())
+                );
+            }
+            eprintln!(
+                "{job}: another sync of this job file is running (pid {pid}, started {since}); \
+                 skipping it this time"
+            );
+            Ok(None)
+        }
         Err(std::fs::TryLockError::Error(error)) => Err(error.into()),
     }
 }
@@ -488,11 +609,7 @@ async fn sync_one(
     synced: &mut Synced<'_>,
 ) -> anyhow::Result<i32> {
     let loaded = load(name, args.job.as_deref(), global)?;
-    let Some(_lock) = lock(path)? else {
-        eprintln!(
-            "{}: another sync of this job file is running; skipping it this time",
-            path.display()
-        );
+    let Some(_lock) = lock(path, loaded.settings.stale_lock_after).await? else {
         return Ok(EXIT_OK);
     };
     // An unwritable or damaged record stops the sync here, before anything changes on a server.
@@ -599,4 +716,41 @@ pub fn state(command: &StateCommand, global: &GlobalArgs) -> anyhow::Result<i32>
         }
     }
     Ok(EXIT_OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_name_is_a_stable_hash() {
+        // FNV-1a's published test vectors: the name must not change between Rust releases.
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+        let path = lock_path_in(Path::new("/tmp"), Path::new("/no/such/jobs.yaml"));
+        assert_eq!(
+            path,
+            Path::new("/tmp").join(format!(
+                "immich-smart-albums-{:016x}.lock",
+                fnv1a(b"/no/such/jobs.yaml")
+            ))
+        );
+    }
+
+    #[test]
+    fn the_holder_of_a_lock_is_read_back() {
+        assert_eq!(
+            Holder::parse("pid 42\nstarted 1700000000\n"),
+            Some(Holder {
+                pid: 42,
+                started: 1_700_000_000
+            })
+        );
+        assert_eq!(Holder::parse(""), None);
+        assert_eq!(Holder::parse("pid x\nstarted 1\n"), None);
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(span(25_500), "7 h 5 min");
+        assert_eq!(span(40), "40 s");
+    }
 }

@@ -562,3 +562,76 @@ fn ci_is_truthy_in_every_usual_spelling() {
     }
     assert!(!common::truthy(None));
 }
+
+/// Ctrl-C at the key prompt of `profiles add` (on a terminal: `script` gives it one) ends the run with
+/// 130, every time: never killed outright, never a "could not read the key" input error (2).
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_c_at_the_key_prompt_exits_130() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        common::skip_unless_ci(
+            "ctrl_c_at_the_key_prompt_exits_130",
+            "`script` (util-linux) is not installed",
+        );
+        return;
+    }
+    let sim = sim();
+    let config = Config::new();
+    let command = format!(
+        "IMMICH_SMART_ALBUMS_CONFIG_DIR='{}' '{}' profiles add family alice --server {} --store file:alice.key",
+        config.dir.path().display(),
+        env!("CARGO_BIN_EXE_immich-smart-albums"),
+        sim.url()
+    );
+    for _ in 0..3 {
+        let mut child = std::process::Command::new("script")
+            .args(["-q", "-e", "-c", &command, "/dev/null"])
+            .current_dir(config.dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let seen = Arc::new(Mutex::new(String::new()));
+        let mut stdout = child.stdout.take().unwrap();
+        let reader = {
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 1024];
+                while let Ok(n) = stdout.read(&mut buffer) {
+                    if n == 0 {
+                        break;
+                    }
+                    seen.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buffer[..n]));
+                }
+            })
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !seen.lock().unwrap().contains("(input is hidden)") {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no prompt: {}",
+                seen.lock().unwrap()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"abc\x03").unwrap();
+        stdin.flush().unwrap();
+        let status = child.wait().unwrap();
+        reader.join().unwrap();
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(status.code(), Some(130), "{seen}");
+        assert!(seen.contains("interrupted by Ctrl-C"), "{seen}");
+        assert!(!config.path("alice.key").exists(), "nothing was stored");
+        drop(stdin);
+    }
+}

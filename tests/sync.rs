@@ -368,8 +368,140 @@ fn an_overlapping_sync_of_the_same_job_file_says_so_and_exits_0() {
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(
-        stderr.contains("another sync of this job file is running"),
+        stderr.contains("another sync of this job file is running")
+            && stderr.contains(&format!("(pid {}, started ", first.id())),
         "{stderr}"
     );
     assert_eq!(first.wait().unwrap().code(), Some(0));
+}
+
+/// A sync whose job file's lock is held: by a sync at work (skip, exit 0, name it), by one that has
+/// held it too long or whose process is gone (exit 1, name it, change nothing).
+#[test]
+fn a_held_lock_names_its_holder_and_a_stuck_one_is_an_error() {
+    use std::io::Write;
+    let setup = Setup::new(common::sim());
+    let job = setup.job("jobs.yaml", JOB);
+    let tmp = tempfile::tempdir().unwrap();
+    let lock = immich_smart_albums::jobcmd::lock_path_in(tmp.path(), &job);
+    let mut file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .unwrap();
+    file.try_lock().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let me = std::process::id();
+    let mut hold = |pid: u32, started: u64| {
+        file.set_len(0).unwrap();
+        use std::io::Seek;
+        file.rewind().unwrap();
+        write!(file, "pid {pid}\nstarted {started}\n").unwrap();
+    };
+    let sync = || {
+        setup
+            .bin()
+            .env("TMPDIR", tmp.path())
+            .args(["sync", "jobs.yaml"])
+            .output()
+            .unwrap()
+    };
+
+    // A sync at work, started a minute ago: skipped.
+    hold(me, now - 60);
+    let output = sync();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("another sync of this job file is running")
+            && stderr.contains(&format!("pid {me}, started ")),
+        "{stderr}"
+    );
+
+    // The same, seven hours on: longer than a sync should take (6 h by default).
+    hold(me, now - 7 * 3600);
+    let output = sync();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("(pid {me}) has held its lock since"))
+            && stderr.contains("for 7 h")
+            && stderr.contains("stale_lock_after"),
+        "{stderr}"
+    );
+    // ... and the limit is a setting.
+    hold(me, now - 60);
+    let output = setup
+        .bin()
+        .env("TMPDIR", tmp.path())
+        .env("IMMICH_SMART_ALBUMS_STALE_LOCK_AFTER", "30")
+        .args(["sync", "jobs.yaml"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("for 1 min"), "{stderr}");
+
+    // A holder whose process is gone (a pid above any pid_max).
+    #[cfg(target_os = "linux")]
+    {
+        hold(99_999_999, now - 60);
+        let output = sync();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("pid 99999999") && stderr.contains("no process 99999999 runs here"),
+            "{stderr}"
+        );
+    }
+    assert!(setup.sim.changing_requests().is_empty());
+
+    // Released: the next sync runs and adds.
+    drop(file);
+    let output = sync();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(setup.sim.album_by_name("Rome").len(), 1);
+    let text = std::fs::read_to_string(&lock).unwrap();
+    assert!(
+        text.starts_with("pid "),
+        "the last sync wrote its pid: {text}"
+    );
+}
+
+/// An `api_key_command` that hangs is stopped at its timeout: the sync ends with an input error naming
+/// it, soon, and releases the lock, so the next run is not skipped.
+#[test]
+fn a_hanging_key_command_times_out_and_releases_the_lock() {
+    let setup = Setup::new(common::sim());
+    std::fs::write(
+        setup.dir.path().join("profiles/family.yaml"),
+        format!(
+            "key_command_timeout: 1\naccounts:\n  alice:\n    server: {}\n    api_key_command: \"sleep 5; echo key\"\n",
+            setup.sim.url()
+        ),
+    )
+    .unwrap();
+    setup.job("jobs.yaml", "profile: family\njobs:\n  rome:\n    include: [{metadata: {city: Rome}}]\n    album: Rome\n");
+    for _ in 0..2 {
+        let started = std::time::Instant::now();
+        let output = setup.run(&["sync", "jobs.yaml"]);
+        let stderr = stderr_of(&output);
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("account alice")
+                && stderr.contains("did not finish within 1 s")
+                && !stderr.contains("another sync"),
+            "{stderr}"
+        );
+    }
+    assert!(setup.sim.requests().is_empty());
 }
