@@ -1,7 +1,10 @@
 //! `preview` and `sync`: job files run against their profile's accounts. A job file is checked whole
 //! (filters, profile, accounts, keys) before the first request; then its accounts are connected once
-//! and its jobs run one after the other. `sync` holds a lock per job file so that overlapping cron runs
-//! do not race; one failing job file does not stop the others, and the exit code is the worst of them.
+//! and its jobs run one after the other. One failing job file, or job, does not stop the others: every
+//! job gets its report (a failed one a line in its place, its error on stderr), and the exit code is
+//! the worst of them, 2 only when nothing was changed anywhere. `sync` holds a lock per job file so
+//! that overlapping cron runs do not race; the lock file names its holder, so that a run that finds it
+//! held can tell a sync at work (skip, exit 0) from a stuck or vanished one (exit 1).
 //! `preview --format html` also fetches the thumbnails of what it shows (see [`crate::html`]).
 
 use std::collections::HashMap;
