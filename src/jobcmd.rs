@@ -1,13 +1,15 @@
 //! `preview` and `sync`: job files run against their profile's accounts. A job file is checked whole
 //! (filters, profile, accounts, keys) before the first request; then its accounts are connected once
-//! and its jobs run one after the other. `sync` holds a lock per job file so that overlapping cron runs
-//! do not race; one failing job file does not stop the others, and the exit code is the worst of them.
+//! and its jobs run one after the other. One failing job file, or job, does not stop the others: every
+//! job gets its report (a failed one a line in its place, its error on stderr), and the exit code is
+//! the worst of them, 2 only when nothing was changed anywhere. `sync` holds a lock per job file so
+//! that overlapping cron runs do not race; the lock file names its holder, so that a run that finds it
+//! held can tell a sync at work (skip, exit 0) from a stuck or vanished one (exit 1).
 //! `preview --format html` also fetches the thumbnails of what it shows (see [`crate::html`]).
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::hash::{Hash, Hasher};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -21,7 +23,7 @@ use crate::immich::Client;
 use crate::job::JobFile;
 use crate::job::run::{Account, JobReport, Mode, RunOptions, Slot, run_job_with};
 use crate::profile::{self, Profile, Settings};
-use crate::report;
+use crate::report::{self, FailedJob};
 use crate::state::{self, Store};
 
 /// A job file's NAME_OR_PATH: a value with `/` or ending in `.yaml`/`.yml` is a path, anything else a
@@ -79,6 +81,16 @@ fn load(name_or_path: &str, job: Option<&str>, global: &GlobalArgs) -> anyhow::R
     file.select(job)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let profile = Profile::load(&file.profile, &base)?;
+    if profile.accounts.is_empty() {
+        return Err(input_error(format!(
+            "{}: profile `{}` ({}) has no accounts, so there is nothing to run its jobs in; add one \
+             with `immich-smart-albums profiles add {} ACCOUNT --server URL`",
+            path.display(),
+            profile.name,
+            profile.path.display(),
+            file.profile
+        )));
+    }
     let settings = profile::merge_settings(
         global,
         &|name| std::env::var(name).ok(),
@@ -146,7 +158,9 @@ async fn connect(
     let mut prepared = Vec::new();
     for account in needed {
         let server = account.server_url()?;
-        let key = account.api_key()?;
+        let key = account
+            .read_api_key(loaded.settings.key_command_timeout)
+            .await?;
         prepared.push((account.name.clone(), server, key));
     }
     let mut limiters: HashMap<String, Arc<Semaphore>> = HashMap::new();
@@ -181,7 +195,15 @@ async fn connect(
     Ok(connected.into_iter().collect())
 }
 
-/// Runs the selected jobs of one loaded job file.
+/// What one job of a run came to: its report, or the error that stopped it before it changed
+/// anything (an input error such as an ambiguous album name, or its album owner failing).
+enum Outcome {
+    Done(Box<JobReport>),
+    Failed(String, anyhow::Error),
+}
+
+/// Runs the selected jobs of one loaded job file, each to its end: one job's failure does not stop the
+/// others, and every job has an outcome.
 async fn run_file(
     loaded: &Loaded,
     job: Option<&str>,
@@ -189,10 +211,10 @@ async fn run_file(
     options: RunOptions,
     store: &Store,
     progress: &ProgressBar,
-) -> anyhow::Result<(Vec<JobReport>, Connected)> {
+) -> anyhow::Result<(Vec<Outcome>, Connected)> {
     progress.set_message(format!("{}: connecting", loaded.file.path.display()));
     let accounts = connect(loaded, job).await?;
-    let mut reports = Vec::new();
+    let mut outcomes = Vec::new();
     for spec in loaded.file.select(job)? {
         let names: Vec<String> = spec.accounts.clone().unwrap_or_else(|| {
             loaded
@@ -218,10 +240,76 @@ async fn run_file(
             spec.name,
             names.join(", ")
         ));
-        let report = run_job_with(spec, &slots, &owner, mode, options, store).await?;
-        reports.push(report);
+        outcomes.push(
+            match run_job_with(spec, &slots, &owner, mode, options, store).await {
+                Ok(report) => Outcome::Done(Box::new(report)),
+                Err(error) => Outcome::Failed(spec.name.clone(), error),
+            },
+        );
     }
-    Ok((reports, accounts))
+    Ok((outcomes, accounts))
+}
+
+/// The outcomes of one job file, sorted out: the reports, the failed jobs, and the exit code they
+/// give: the worst of the failed jobs' and 1 for a report that failed.
+struct Sorted {
+    reports: Vec<JobReport>,
+    failed: Vec<report::FailedJob>,
+    /// The outcomes in order: `Ok(i)` is `reports[i]`, `Err(i)` is `failed[i]`.
+    order: Vec<Result<usize, usize>>,
+    code: i32,
+}
+
+fn sort_outcomes(file: &Path, outcomes: Vec<Outcome>) -> Sorted {
+    let mut sorted = Sorted {
+        reports: Vec::new(),
+        failed: Vec::new(),
+        order: Vec::new(),
+        code: EXIT_OK,
+    };
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Done(report) => {
+                if report.failed() {
+                    sorted.code = worse(sorted.code, EXIT_FAILURE);
+                }
+                sorted.order.push(Ok(sorted.reports.len()));
+                sorted.reports.push(*report);
+            }
+            Outcome::Failed(job, error) => {
+                sorted.code = worse(sorted.code, exit_code(&error));
+                sorted.order.push(Err(sorted.failed.len()));
+                sorted.failed.push(report::FailedJob {
+                    job,
+                    file: file.display().to_string(),
+                    error: format!("{error:#}"),
+                });
+            }
+        }
+    }
+    sorted
+}
+
+/// A failed job's error, on stderr.
+fn eprint_failed(failed: &report::FailedJob) {
+    let FailedJob { job, file, error } = failed;
+    if error.starts_with(&format!("job `{job}`")) {
+        eprintln!("error: {file}: {error}");
+    } else {
+        eprintln!("error: {file}: job `{job}`: {error}");
+    }
+}
+
+/// Whether a job changed anything on a server: created an album, added or removed assets.
+fn changed(report: &JobReport) -> bool {
+    let albums = std::iter::once(&report.album).chain(&report.safe);
+    let rows = report
+        .accounts
+        .iter()
+        .flat_map(|a| std::iter::once(&a.album).chain(&a.safe));
+    report.applied
+        && (albums.clone().any(|a| a.created || a.removed > 0)
+            || rows.into_iter().any(|r| r.added > 0))
 }
 
 /// The accounts of a job file, by name: connected, or why not.
@@ -261,29 +349,36 @@ pub async fn preview(args: &PreviewArgs, global: &GlobalArgs) -> anyhow::Result<
         &progress,
     )
     .await;
-    let (reports, accounts) = match result {
+    let (outcomes, accounts) = match result {
         Ok(done) => done,
         Err(error) => {
             progress.finish_and_clear();
             return Err(error);
         }
     };
+    progress.finish_and_clear();
+    let sorted = sort_outcomes(&loaded.file.path, outcomes);
+    let reports = &sorted.reports;
     let mut text = Vec::new();
     match args.format {
-        JobFormat::Json => report::jobs_json(&mut text, &reports)?,
+        JobFormat::Json => report::jobs_json_with_failures(&mut text, reports, &sorted.failed)?,
         JobFormat::Text => {
-            for r in &reports {
-                report::job(&mut text, r, args.list)?;
+            for place in &sorted.order {
+                match place {
+                    Ok(i) => report::job(&mut text, &reports[*i], args.list)?,
+                    Err(i) => report::job_failed(&mut text, &sorted.failed[*i])?,
+                }
             }
         }
         JobFormat::Html => {
+            let progress = spinner(false);
             progress.set_message("fetching thumbnails");
-            let gallery = crate::html::fetch(&reports, &accounts, args.thumbnails).await;
+            let gallery = crate::html::fetch(reports, &accounts, args.thumbnails).await;
             let source = loaded.file.path.display().to_string();
-            text = crate::html::render(&source, &reports, &gallery, args.thumbnails).into_bytes();
+            text = crate::html::render(&source, reports, &gallery, args.thumbnails).into_bytes();
+            progress.finish_and_clear();
         }
     }
-    progress.finish_and_clear();
     match &args.output {
         Some(path) => {
             crate::files::write_whole(path, &text, crate::files::Access::Normal).map_err(
@@ -301,11 +396,9 @@ pub async fn preview(args: &PreviewArgs, global: &GlobalArgs) -> anyhow::Result<
         }
         None => report::generated(&mut report::stdout(), &text)?,
     }
-    Ok(if reports.iter().any(JobReport::failed) {
-        EXIT_FAILURE
-    } else {
-        EXIT_OK
-    })
+    sorted.failed.iter().for_each(eprint_failed);
+    // A preview changes nothing, so a job's input error keeps its 2.
+    Ok(sorted.code)
 }
 
 /// A lock held for as long as a job file syncs; released when dropped or when the process ends.
@@ -313,22 +406,142 @@ struct Lock {
     _file: File,
 }
 
-fn lock(job_path: &Path) -> anyhow::Result<Option<Lock>> {
+/// FNV-1a (64 bits): a hash that stays the same across Rust releases and platforms, so that every
+/// version of the tool names a job file's lock alike.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The lock file of a job file, in `dir` (the system's temporary directory): named by a stable hash
+/// of the job file's canonical path.
+pub fn lock_path_in(dir: &Path, job_path: &Path) -> PathBuf {
     let canonical = job_path
         .canonicalize()
         .unwrap_or_else(|_| job_path.to_path_buf());
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    canonical.hash(&mut hasher);
-    let path =
-        std::env::temp_dir().join(format!("immich-smart-albums-{:016x}.lock", hasher.finish()));
-    let file = File::options()
+    let hash = fnv1a(canonical.as_os_str().as_encoded_bytes());
+    dir.join(format!("immich-smart-albums-{hash:016x}.lock"))
+}
+
+/// Who holds a lock, as its holder wrote it into the lock file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Holder {
+    pid: u32,
+    /// Unix seconds.
+    started: i64,
+}
+
+impl Holder {
+    fn parse(text: &str) -> Option<Holder> {
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(name)?.trim().parse::<i64>().ok())
+        };
+        Some(Holder {
+            pid: u32::try_from(field("pid ")?).ok()?,
+            started: field("started ")?,
+        })
+    }
+}
+
+/// Whether a process runs here; `None` where that cannot be told (no `/proc`).
+fn process_alive(pid: u32) -> Option<bool> {
+    let proc = Path::new("/proc");
+    proc.join("self")
+        .exists()
+        .then(|| proc.join(pid.to_string()).exists())
+}
+
+/// `2026-05-01 03:15:00 UTC`.
+fn utc(secs: i64) -> String {
+    let (y, mo, d, h, mi, s) = crate::sim::time::parts(secs);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC")
+}
+
+/// `7 h 5 min`, `12 min`, `40 s`.
+fn span(secs: u64) -> String {
+    match (secs / 3600, secs / 60 % 60) {
+        (0, 0) => format!("{secs} s"),
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// Takes the job file's lock and writes this process's pid and start time into it. `None` when
+/// another sync holds it and is, as far as can be told, a sync still at work: skip this run. A holder
+/// that is gone, or that has held the lock for longer than `stale_after`, is an error (exit 1), so
+/// that a stuck sync does not make every later run skip quietly forever.
+async fn lock(job_path: &Path, stale_after: std::time::Duration) -> anyhow::Result<Option<Lock>> {
+    let path = lock_path_in(&std::env::temp_dir(), job_path);
+    let mut file = File::options()
         .create(true)
         .truncate(false)
+        .read(true)
         .write(true)
         .open(&path)?;
     match file.try_lock() {
-        Ok(()) => Ok(Some(Lock { _file: file })),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Ok(()) => {
+            file.set_len(0)?;
+            write!(
+                file,
+                "pid {}\nstarted {}\n",
+                std::process::id(),
+                state::now()
+            )?;
+            Ok(Some(Lock { _file: file }))
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let read = || {
+                std::fs::read_to_string(&path)
+                    .ok()
+                    .as_deref()
+                    .and_then(Holder::parse)
+            };
+            let suspect = |holder: &Holder| {
+                process_alive(holder.pid) == Some(false)
+                    || state::now() - holder.started > stale_after.as_secs() as i64
+            };
+            let mut holder = read();
+            if holder.as_ref().is_some_and(suspect) {
+                // A sync that has just taken the lock writes its own pid a moment later; until then
+                // the file names the one before it.
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                holder = read();
+            }
+            let job = job_path.display();
+            let Some(Holder { pid, started }) = holder else {
+                eprintln!("{job}: another sync of this job file is running; skipping it this time");
+                return Ok(None);
+            };
+            let since = utc(started);
+            let age = u64::try_from(state::now() - started).unwrap_or(0);
+            if process_alive(pid) == Some(false) {
+                anyhow::bail!(
+                    "{job}: the lock of this job file ({}) names the sync that took it (pid {pid}, \
+                     started {since}), but no process {pid} runs here: another process keeps the \
+                     lock file open (`fuser {}` names it). Nothing was synced; stop that process",
+                    path.display(),
+                    path.display()
+                );
+            }
+            if age > stale_after.as_secs() {
+                anyhow::bail!(
+                    "{job}: another sync of this job file (pid {pid}) has held its lock since \
+                     {since}, for {}, longer than a sync should take ({}, `stale_lock_after`); it \
+                     may hang, e.g. on a key command or a server that never answers. Nothing was \
+                     synced; check it with `ps -p {pid}` and stop it with `kill {pid}`",
+                    span(age),
+                    span(stale_after.as_secs())
+                );
+            }
+            eprintln!(
+                "{job}: another sync of this job file is running (pid {pid}, started {since}); \
+                 skipping it this time"
+            );
+            Ok(None)
+        }
         Err(std::fs::TryLockError::Error(error)) => Err(error.into()),
     }
 }
@@ -343,20 +556,32 @@ pub async fn sync(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         )));
     }
     let mut worst = EXIT_OK;
+    let mut changed_any = false;
     let mut all_reports = Vec::new();
+    let mut all_failed = Vec::new();
     for name in &args.jobfiles {
         let path = resolve_job_path(name);
-        let code = match sync_one(name, &path, args, global, &mut all_reports).await {
+        let mut synced = Synced {
+            reports: &mut all_reports,
+            failed: &mut all_failed,
+            changed: false,
+        };
+        let code = match sync_one(name, &path, args, global, &mut synced).await {
             Ok(code) => code,
             Err(error) => {
                 eprintln!("error: {error:#}");
                 exit_code(&error)
             }
         };
+        changed_any |= synced.changed;
         worst = worse(worst, code);
     }
     if args.format == JobFormat::Json {
-        report::jobs_json(&mut report::stdout(), &all_reports)?;
+        report::jobs_json_with_failures(&mut report::stdout(), &all_reports, &all_failed)?;
+    }
+    // 2 says that nothing was changed on a server: a mistake beside changes made is a 1.
+    if worst == EXIT_INPUT && changed_any {
+        worst = EXIT_FAILURE;
     }
     Ok(worst)
 }
@@ -372,19 +597,23 @@ fn worse(a: i32, b: i32) -> i32 {
     if rank(b) > rank(a) { b } else { a }
 }
 
+/// What the job files of one `sync` gathered so far.
+struct Synced<'a> {
+    reports: &'a mut Vec<JobReport>,
+    failed: &'a mut Vec<report::FailedJob>,
+    /// Whether this job file changed anything on a server.
+    changed: bool,
+}
+
 async fn sync_one(
     name: &str,
     path: &Path,
     args: &SyncArgs,
     global: &GlobalArgs,
-    all_reports: &mut Vec<JobReport>,
+    synced: &mut Synced<'_>,
 ) -> anyhow::Result<i32> {
     let loaded = load(name, args.job.as_deref(), global)?;
-    let Some(_lock) = lock(path)? else {
-        eprintln!(
-            "{}: another sync of this job file is running; skipping it this time",
-            path.display()
-        );
+    let Some(_lock) = lock(path, loaded.settings.stale_lock_after).await? else {
         return Ok(EXIT_OK);
     };
     // An unwritable or damaged record stops the sync here, before anything changes on a server.
@@ -405,9 +634,25 @@ async fn sync_one(
     )
     .await;
     progress.finish_and_clear();
-    let (reports, _) = result?;
+    let (outcomes, _) = result?;
+    let sorted = sort_outcomes(&loaded.file.path, outcomes);
+    synced.changed = sorted.reports.iter().any(changed);
     let mut out = report::stdout();
-    for r in &reports {
+    for place in &sorted.order {
+        let r = match place {
+            Ok(i) => &sorted.reports[*i],
+            Err(i) => {
+                let failed = &sorted.failed[*i];
+                match (args.format, args.quiet) {
+                    (JobFormat::Json | JobFormat::Html, _) => {}
+                    (JobFormat::Text, true) => report::job_failed_line(&mut out, failed)?,
+                    (JobFormat::Text, false) => report::job_failed(&mut out, failed)?,
+                }
+                out.flush()?;
+                eprint_failed(failed);
+                continue;
+            }
+        };
         match (args.format, args.quiet) {
             (JobFormat::Json | JobFormat::Html, _) => {}
             (JobFormat::Text, true) => report::job_line(&mut out, r)?,
@@ -424,9 +669,9 @@ async fn sync_one(
             }
         }
     }
-    let failed = reports.iter().any(JobReport::failed);
-    all_reports.extend(reports);
-    Ok(if failed { EXIT_FAILURE } else { EXIT_OK })
+    synced.reports.extend(sorted.reports);
+    synced.failed.extend(sorted.failed);
+    Ok(sorted.code)
 }
 
 /// `state show` and `state forget`: the local record of a job file's albums. Needs no server and no
@@ -475,4 +720,41 @@ pub fn state(command: &StateCommand, global: &GlobalArgs) -> anyhow::Result<i32>
         }
     }
     Ok(EXIT_OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_name_is_a_stable_hash() {
+        // FNV-1a's published test vectors: the name must not change between Rust releases.
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+        let path = lock_path_in(Path::new("/tmp"), Path::new("/no/such/jobs.yaml"));
+        assert_eq!(
+            path,
+            Path::new("/tmp").join(format!(
+                "immich-smart-albums-{:016x}.lock",
+                fnv1a(b"/no/such/jobs.yaml")
+            ))
+        );
+    }
+
+    #[test]
+    fn the_holder_of_a_lock_is_read_back() {
+        assert_eq!(
+            Holder::parse("pid 42\nstarted 1700000000\n"),
+            Some(Holder {
+                pid: 42,
+                started: 1_700_000_000
+            })
+        );
+        assert_eq!(Holder::parse(""), None);
+        assert_eq!(Holder::parse("pid x\nstarted 1\n"), None);
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(span(25_500), "7 h 5 min");
+        assert_eq!(span(40), "40 s");
+    }
 }

@@ -34,44 +34,69 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 pub const EXIT_TERMINATED: i32 = 143;
 
 /// Runs a parsed command line; returns the exit code of a run that finished. Ctrl-C or SIGTERM stops a
-/// run cleanly: requests in flight are dropped, the sync lock is released, and the next run completes
-/// the work (adding is idempotent). Nothing local is half-written: every file written (profiles, key
-/// files, reports) is replaced whole (see [`files`]).
+/// run cleanly: requests in flight are dropped, key commands still running are killed, the sync lock
+/// is released, and the next run completes the work (adding is idempotent). Nothing local is
+/// half-written: every file written (profiles, key files, reports) is replaced whole (see [`files`]).
+///
+/// The signals are listened to before the command starts, and checked first whenever the run wakes,
+/// so an interrupt always ends in 130 or 143, also while a blocking step (the key prompt, a key
+/// command, the keyring) waits on its own thread.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     if let Some(Command::Sim(args)) = &cli.command {
         // Ctrl-C is how the simulator is meant to stop.
         return demo::serve(args).await;
     }
+    let signals = Signals::listen();
+    let stopped = |name: &str, code: i32| {
+        profile::stop_key_commands();
+        eprintln!(
+            "interrupted by {name}: stopped cleanly; what was added stays, and the next run \
+             completes the work"
+        );
+        Ok(code)
+    };
     tokio::select! {
-        result = dispatch(cli) => result,
-        (name, code) = shutdown_signal() => {
-            eprintln!(
-                "interrupted by {name}: stopped cleanly; what was added stays, and the next run \
-                 completes the work"
-            );
-            Ok(code)
-        }
+        biased;
+        (name, code) = signals.wait() => stopped(name, code),
+        result = dispatch(cli) => match result.as_ref().err().and_then(error::interrupted) {
+            Some(interrupt) => stopped(interrupt.signal, interrupt.code),
+            None => result,
+        },
     }
 }
 
-/// Waits for Ctrl-C or (on Unix) SIGTERM.
-async fn shutdown_signal() -> (&'static str, i32) {
+/// Ctrl-C and (on Unix) SIGTERM, listened to from the moment this is made: from then on, neither
+/// ends the process by the default action.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => ("Ctrl-C", EXIT_INTERRUPTED),
-                _ = terminate.recv() => ("SIGTERM", EXIT_TERMINATED),
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                ("Ctrl-C", EXIT_INTERRUPTED)
-            }
+    unix: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn listen() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let unix = signal(SignalKind::interrupt())
+                .and_then(|interrupt| Ok((interrupt, signal(SignalKind::terminate())?)));
+            Signals { unix: unix.ok() }
+        }
+        #[cfg(not(unix))]
+        {
+            Signals {}
         }
     }
-    #[cfg(not(unix))]
-    {
+
+    /// Waits for the first signal: its name and exit code.
+    async fn wait(self) -> (&'static str, i32) {
+        #[cfg(unix)]
+        if let Some((mut interrupt, mut terminate)) = self.unix {
+            return tokio::select! {
+                biased;
+                _ = terminate.recv() => ("SIGTERM", EXIT_TERMINATED),
+                _ = interrupt.recv() => ("Ctrl-C", EXIT_INTERRUPTED),
+            };
+        }
         let _ = tokio::signal::ctrl_c().await;
         ("Ctrl-C", EXIT_INTERRUPTED)
     }

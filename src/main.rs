@@ -22,5 +22,8 @@ fn main() -> ExitCode {
             exit_code(&error)
         }
     };
+    // After an interrupt, a blocking step may still wait on its thread (the key prompt reading the
+    // terminal): give it a moment to put the terminal back, but do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

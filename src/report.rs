@@ -782,3 +782,43 @@ mod tests {
         assert!(text.contains("2 assets match"), "{text}");
     }
 }
+
+/// A job that stopped before it changed anything (an album name that matches two albums, a person no
+/// account knows, its album owner failing), in the place of its report. Its error goes to stderr.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FailedJob {
+    pub job: String,
+    /// The job file it belongs to.
+    pub file: String,
+    pub error: String,
+}
+
+/// A failed job in the per-account reports: one line where its table would be.
+pub fn job_failed(out: &mut impl Write, failed: &FailedJob) -> io::Result<()> {
+    writeln!(
+        out,
+        "Job `{}` failed: nothing was changed for it (the error is on stderr)",
+        failed.job
+    )?;
+    writeln!(out)
+}
+
+/// A failed job for `sync --quiet`: its one line, like [`job_line`]'s.
+pub fn job_failed_line(out: &mut impl Write, failed: &FailedJob) -> io::Result<()> {
+    writeln!(out, "{}: failed, nothing changed; see errors", failed.job)
+}
+
+/// The reports of a run and the jobs that failed, as one JSON document: [`jobs_json`]'s, with
+/// `failed_jobs` (each job, its file and its error) when there are any.
+pub fn jobs_json_with_failures(
+    out: &mut impl Write,
+    reports: &[JobReport],
+    failed: &[FailedJob],
+) -> io::Result<()> {
+    if failed.is_empty() {
+        return jobs_json(out, reports);
+    }
+    let document = serde_json::json!({ "version": 1, "jobs": reports, "failed_jobs": failed });
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    writeln!(out)
+}

@@ -130,6 +130,31 @@ fn an_unknown_profile() {
 }
 
 #[test]
+fn a_profile_without_accounts() {
+    for text in ["", "accounts: {}\n", "timeout: 30\n"] {
+        let setup = Setup::new(sim());
+        let profile = setup.dir.path().join("profiles/family.yaml");
+        std::fs::write(&profile, text).unwrap();
+        setup.job("jobs.yaml", &job_with("{people: [Mia]}"));
+        for command in ["preview", "sync"] {
+            let output = setup.run(&[command, "jobs.yaml"]);
+            let stderr = stderr_of(&output);
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{command} {text:?}: {stderr}"
+            );
+            assert!(
+                stderr.contains(&profile.display().to_string()) && stderr.contains("no accounts"),
+                "{command} {text:?}: {stderr}"
+            );
+            assert!(!stderr.contains("panicked"), "{stderr}");
+        }
+        assert!(setup.sim.requests().is_empty());
+    }
+}
+
+#[test]
 fn an_unknown_account() {
     sync_fails(
         "profile: family\njobs:\n  k:\n    accounts: [alice, carol]\n    include: [{people: [Mia]}]\n    album: A\n",

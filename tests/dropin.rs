@@ -602,3 +602,43 @@ fn a_local_rule_with_a_recursive_path_gets_the_exif_it_reads() {
         "the search asked for exif"
     );
 }
+
+/// A host without CA certificates (a slim container without ca-certificates; here: the variables
+/// that point the system's CA lookup at nothing) still reaches a plain-http server, and an https://
+/// one is an error that says what is missing, not a panic.
+#[cfg(target_os = "linux")]
+#[test]
+fn without_ca_certificates_http_works_and_https_says_what_is_missing() {
+    let sim = sim();
+    let album = sim.create_album("alice", "Helsinki", &[]);
+    let files = Files::new();
+    let helsinki = files.write("helsinki.json", r#"{"city": "Helsinki"}"#);
+    let output = bin_for(&sim, "alice")
+        .env("SSL_CERT_FILE", "/nonexistent/ca.pem")
+        .env("SSL_CERT_DIR", "/nonexistent")
+        .arg("--include-metadata-file")
+        .arg(&helsinki)
+        .args(["--album", "Helsinki"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let held: BTreeSet<String> = sim.album_assets(&album).into_iter().collect();
+    assert_eq!(held, helsinki_ids(&sim, "alice"));
+
+    let output = bin()
+        .env("SSL_CERT_FILE", "/nonexistent/ca.pem")
+        .env("SSL_CERT_DIR", "/nonexistent")
+        .args(["--server", "https://127.0.0.1:9", "--key", "k"])
+        .arg("--include-metadata-file")
+        .arg(&helsinki)
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no CA certificates on this host")
+            && stderr.contains("install the ca-certificates package"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

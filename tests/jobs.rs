@@ -316,6 +316,39 @@ fn a_failed_account_fails_alone_but_closes_the_safe_album() {
     assert!(sim.album_by_name("Mia (for grandparents)").is_empty());
 }
 
+/// A user id that is not a UUID (a server that answers oddly) fails that account with a message that
+/// says so; it never becomes the all-zero UUID. The other account fills the album alone.
+#[test]
+fn an_account_whose_user_id_is_not_a_uuid_fails_alone() {
+    let sim = common::sim();
+    let file = JobFile::parse(Path::new("jobs.yaml"), KIDS).unwrap();
+    let report = runtime()
+        .block_on(async {
+            let mut slots = common::slots(
+                &sim,
+                &["alice", "bob"],
+                &HashMap::new(),
+                &common::quick_retries(3),
+            )
+            .await;
+            slots[1].account.as_mut().unwrap().user.id = "user-bob".to_string();
+            run_job(&file.jobs[0], &slots, "alice", Mode::Sync, false).await
+        })
+        .unwrap();
+    let bob = &report.accounts[1];
+    assert!(
+        bob.error
+            .as_ref()
+            .is_some_and(|e| e.contains("`user-bob`, which is not a UUID")),
+        "{bob:#?}"
+    );
+    let kids = |a: &SimAsset| a.people.iter().any(|p| p == "Mia" || p == "Leo");
+    assert_eq!(
+        album_ids(&sim, "Family kids"),
+        expected(&sim, &["alice"], kids, &HashSet::new())
+    );
+}
+
 #[test]
 fn a_viewer_is_reported_and_the_editor_still_adds() {
     let sim = common::sim();

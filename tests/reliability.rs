@@ -1,7 +1,7 @@
 //! Reliability end to end: a chaos run of a two-account job with a safe album under injected faults
 //! (the safe album never takes a flagged photo, no file goes in twice, nothing is removed, and once the
-//! faults stop one more run converges), an account whose server is down, and SIGTERM in the middle of a
-//! sync.
+//! faults stop one more run converges), an account whose server is down, SIGTERM in the middle of a
+//! sync, and SIGTERM or Ctrl-C while a key command runs.
 
 mod common;
 
@@ -291,4 +291,81 @@ fn sigterm_in_the_middle_of_a_sync_stops_cleanly_and_the_next_run_completes() {
         "{}",
         common::stdout_of(&output)
     );
+}
+
+/// SIGTERM (143) or SIGINT (130) while an `api_key_command` runs: the interrupt ends the run at once,
+/// with its own exit code (not 2 for a missing key), and the key command is stopped with it.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_interrupt_during_a_slow_key_command_ends_with_its_own_exit_code() {
+    let sim = common::sim();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("profiles")).unwrap();
+    let started = dir.path().join("started");
+    std::fs::write(
+        dir.path().join("profiles/family.yaml"),
+        format!(
+            "accounts:\n  alice:\n    server: {}\n    api_key_command: \"echo $$ > '{}'; sleep 5; echo key\"\n",
+            sim.url(),
+            started.display()
+        ),
+    )
+    .unwrap();
+    let job = dir.path().join("jobs.yaml");
+    std::fs::write(
+        &job,
+        "profile: family\njobs:\n  rome:\n    include: [{metadata: {city: Rome}}]\n    album: Rome\n",
+    )
+    .unwrap();
+    for (signal, code, name) in [("-TERM", 143, "SIGTERM"), ("-INT", 130, "Ctrl-C")] {
+        let _ = std::fs::remove_file(&started);
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_immich-smart-albums"))
+            .env("IMMICH_SMART_ALBUMS_CONFIG_DIR", dir.path())
+            .env("IMMICH_SMART_ALBUMS_STATE_DIR", dir.path().join("state"))
+            .args(["sync"])
+            .arg(&job)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until the key command runs (it writes its shell's pid).
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let shell = loop {
+            let text = std::fs::read_to_string(&started).unwrap_or_default();
+            if let Ok(pid) = text.trim().parse::<u32>() {
+                break pid;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the key command never ran"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let interrupted = std::time::Instant::now();
+        let status = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let output = child.wait_with_output().unwrap();
+        let stderr = common::stderr_of(&output);
+        assert_eq!(output.status.code(), Some(code), "{name}: {stderr}");
+        assert!(
+            interrupted.elapsed() < Duration::from_secs(3),
+            "{name}: took {:?}, as long as the key command",
+            interrupted.elapsed()
+        );
+        assert!(
+            stderr.contains(&format!("interrupted by {name}: stopped cleanly")),
+            "{stderr}"
+        );
+        // The key command's shell was stopped with the run (gone, or a zombie waiting for init).
+        let state = std::fs::read_to_string(format!("/proc/{shell}/stat")).unwrap_or_default();
+        let state = state.rsplit(") ").next().unwrap_or("").chars().next();
+        assert!(
+            matches!(state, None | Some('Z') | Some('X')),
+            "{name}: the key command's shell {shell} still runs ({state:?})"
+        );
+    }
+    assert!(sim.requests().is_empty());
 }

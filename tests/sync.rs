@@ -222,12 +222,113 @@ fn one_bad_job_file_does_not_stop_the_others() {
     setup.job("bad.yaml", "profile: family\njobs: {}\n");
     setup.job("good.yaml", JOB);
     let output = setup.run(&["sync", "bad.yaml", "good.yaml", "--quiet"]);
-    assert_eq!(output.status.code(), Some(2), "the worst exit code wins");
+    // 2 would say that nothing was changed; good.yaml changed things, so the mistake is a 1.
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
     assert!(stderr_of(&output).contains("bad.yaml"));
     assert_eq!(
         setup.sim.album_by_name("Family kids").len(),
         1,
         "good.yaml ran"
+    );
+}
+
+/// Three jobs; the middle one names an album that two albums are called. The others run and report,
+/// the middle one's error is printed in its place, and the exit code says that things were changed.
+const THREE_JOBS: &str = "
+profile: family
+jobs:
+  rome:
+    include:
+      - metadata: {city: Rome}
+    album: Rome
+  shared:
+    include:
+      - people: [Mia]
+    album: Shared
+  paris:
+    include:
+      - metadata: {city: Paris}
+    album: Paris
+";
+
+#[test]
+fn a_job_that_fails_on_input_does_not_hide_or_stop_the_others() {
+    let setup = Setup::new(common::sim());
+    let first = setup.sim.create_album("alice", "Shared", &[]);
+    let second = setup.sim.create_album("alice", "Shared", &[]);
+    setup.job("jobs.yaml", THREE_JOBS);
+
+    // Preview: every job's report or error, exit 2 (nothing changed anywhere).
+    let output = setup.run(&["preview", "jobs.yaml"]);
+    let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(setup.sim.changing_requests().is_empty());
+    let rome = stdout.find("Job `rome`").expect(&stdout);
+    let shared = stdout.find("Job `shared` failed").expect(&stdout);
+    let paris = stdout.find("Job `paris`").expect(&stdout);
+    assert!(rome < shared && shared < paris, "{stdout}");
+    assert!(
+        stderr.contains("job `shared`") && stderr.contains("2 albums are named `Shared`"),
+        "{stderr}"
+    );
+
+    // Sync: the first and the last job fill their albums; the exit code is 1, not 2.
+    let output = setup.run(&["sync", "jobs.yaml"]);
+    let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    for (album, city) in [("Rome", "Rome"), ("Paris", "Paris")] {
+        let ids = setup.sim.album_by_name(album);
+        assert_eq!(ids.len(), 1, "{album} was created");
+        let assets: Vec<_> = ["alice", "bob"]
+            .iter()
+            .flat_map(|a| setup.sim.assets(a))
+            .collect();
+        let held: std::collections::BTreeSet<String> = setup
+            .sim
+            .album_assets(&ids[0])
+            .iter()
+            .map(|id| assets.iter().find(|a| &a.id == id).unwrap())
+            .inspect(|a| assert_eq!(a.city, city))
+            .map(|a| a.checksum.clone())
+            .collect();
+        let want: std::collections::BTreeSet<String> = assets
+            .iter()
+            .filter(|a| a.city == city && a.visibility == "timeline")
+            .map(|a| a.checksum.clone())
+            .collect();
+        assert_eq!(held, want, "{album}: one copy of every file");
+        assert!(
+            stdout.contains(&format!("Job `{}` (sync)", city.to_lowercase())),
+            "{stdout}"
+        );
+    }
+    assert!(setup.sim.album_assets(&first).is_empty());
+    assert!(setup.sim.album_assets(&second).is_empty());
+    assert!(stdout.contains("Job `shared` failed"), "{stdout}");
+    assert!(stderr.contains("2 albums are named `Shared`"), "{stderr}");
+
+    // --quiet: a line per job, the failed one included; JSON: the failed job with its error.
+    let output = setup.run(&["sync", "jobs.yaml", "--quiet"]);
+    let stdout = stdout_of(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "nothing left to change: {stdout}"
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(lines[0].starts_with("rome: added 0"), "{stdout}");
+    assert!(lines[1].starts_with("shared: failed"), "{stdout}");
+    assert!(lines[2].starts_with("paris: added 0"), "{stdout}");
+    let output = setup.run(&["preview", "jobs.yaml", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["jobs"].as_array().unwrap().len(), 2, "{document}");
+    assert_eq!(document["failed_jobs"][0]["job"], "shared", "{document}");
+    assert!(
+        document["failed_jobs"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("2 albums are named `Shared`")
     );
 }
 
@@ -284,8 +385,140 @@ fn an_overlapping_sync_of_the_same_job_file_says_so_and_exits_0() {
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(
-        stderr.contains("another sync of this job file is running"),
+        stderr.contains("another sync of this job file is running")
+            && stderr.contains(&format!("(pid {}, started ", first.id())),
         "{stderr}"
     );
     assert_eq!(first.wait().unwrap().code(), Some(0));
+}
+
+/// A sync whose job file's lock is held: by a sync at work (skip, exit 0, name it), by one that has
+/// held it too long or whose process is gone (exit 1, name it, change nothing).
+#[test]
+fn a_held_lock_names_its_holder_and_a_stuck_one_is_an_error() {
+    use std::io::Write;
+    let setup = Setup::new(common::sim());
+    let job = setup.job("jobs.yaml", JOB);
+    let tmp = tempfile::tempdir().unwrap();
+    let lock = immich_smart_albums::jobcmd::lock_path_in(tmp.path(), &job);
+    let mut file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .unwrap();
+    file.try_lock().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let me = std::process::id();
+    let mut hold = |pid: u32, started: u64| {
+        file.set_len(0).unwrap();
+        use std::io::Seek;
+        file.rewind().unwrap();
+        write!(file, "pid {pid}\nstarted {started}\n").unwrap();
+    };
+    let sync = || {
+        setup
+            .bin()
+            .env("TMPDIR", tmp.path())
+            .args(["sync", "jobs.yaml"])
+            .output()
+            .unwrap()
+    };
+
+    // A sync at work, started a minute ago: skipped.
+    hold(me, now - 60);
+    let output = sync();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("another sync of this job file is running")
+            && stderr.contains(&format!("pid {me}, started ")),
+        "{stderr}"
+    );
+
+    // The same, seven hours on: longer than a sync should take (6 h by default).
+    hold(me, now - 7 * 3600);
+    let output = sync();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("(pid {me}) has held its lock since"))
+            && stderr.contains("for 7 h")
+            && stderr.contains("stale_lock_after"),
+        "{stderr}"
+    );
+    // ... and the limit is a setting.
+    hold(me, now - 60);
+    let output = setup
+        .bin()
+        .env("TMPDIR", tmp.path())
+        .env("IMMICH_SMART_ALBUMS_STALE_LOCK_AFTER", "30")
+        .args(["sync", "jobs.yaml"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("for 1 min"), "{stderr}");
+
+    // A holder whose process is gone (a pid above any pid_max).
+    #[cfg(target_os = "linux")]
+    {
+        hold(99_999_999, now - 60);
+        let output = sync();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("pid 99999999") && stderr.contains("no process 99999999 runs here"),
+            "{stderr}"
+        );
+    }
+    assert!(setup.sim.changing_requests().is_empty());
+
+    // Released: the next sync runs and adds.
+    drop(file);
+    let output = sync();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(setup.sim.album_by_name("Rome").len(), 1);
+    let text = std::fs::read_to_string(&lock).unwrap();
+    assert!(
+        text.starts_with("pid "),
+        "the last sync wrote its pid: {text}"
+    );
+}
+
+/// An `api_key_command` that hangs is stopped at its timeout: the sync ends with an input error naming
+/// it, soon, and releases the lock, so the next run is not skipped.
+#[test]
+fn a_hanging_key_command_times_out_and_releases_the_lock() {
+    let setup = Setup::new(common::sim());
+    std::fs::write(
+        setup.dir.path().join("profiles/family.yaml"),
+        format!(
+            "key_command_timeout: 1\naccounts:\n  alice:\n    server: {}\n    api_key_command: \"sleep 5; echo key\"\n",
+            setup.sim.url()
+        ),
+    )
+    .unwrap();
+    setup.job("jobs.yaml", "profile: family\njobs:\n  rome:\n    include: [{metadata: {city: Rome}}]\n    album: Rome\n");
+    for _ in 0..2 {
+        let started = std::time::Instant::now();
+        let output = setup.run(&["sync", "jobs.yaml"]);
+        let stderr = stderr_of(&output);
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("account alice")
+                && stderr.contains("did not finish within 1 s")
+                && !stderr.contains("another sync"),
+            "{stderr}"
+        );
+    }
+    assert!(setup.sim.requests().is_empty());
 }

@@ -348,34 +348,25 @@ fn closest<'a>(field: &str, known: &[&'a str]) -> Option<&'a str> {
     let lower = field.to_ascii_lowercase();
     known
         .iter()
-        .map(|k| (edit_distance(&lower, &k.to_ascii_lowercase()), *k))
+        .map(|k| (strsim::levenshtein(&lower, &k.to_ascii_lowercase()), *k))
         .filter(|(distance, _)| *distance <= 2)
         .min()
         .map(|(_, k)| k)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            current.push(
-                (previous[j] + cost)
-                    .min(previous[j + 1] + 1)
-                    .min(current[j] + 1),
-            );
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_closest_known_field_is_at_most_two_edits_away() {
+        let known = ["city", "takenAfter", "takenBefore", "make"];
+        assert_eq!(closest("citty", &known), Some("city"));
+        assert_eq!(closest("TAKENAFTR", &known), Some("takenAfter"));
+        assert_eq!(closest("takenBefor", &known), Some("takenBefore"));
+        assert_eq!(closest("country", &known), None);
+    }
 
     fn smart(value: Value) -> Result<SearchFilter, InputError> {
         SearchFilter::from_value(SearchKind::Smart, "f.json".into(), value)

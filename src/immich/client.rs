@@ -215,7 +215,13 @@ impl std::fmt::Debug for Client {
 }
 
 /// Builds the shared HTTP client: timeouts, and redirects only within the first request's origin.
-fn http_client(options: &ClientOptions) -> reqwest::Client {
+/// With `system_roots`, TLS certificates are checked against the system's CA certificates, which are
+/// loaded here (building fails on a host that has none); without, the client has no CA certificate
+/// at all and serves plain http only.
+fn http_client(
+    options: &ClientOptions,
+    system_roots: bool,
+) -> Result<reqwest::Client, reqwest::Error> {
     let policy = reqwest::redirect::Policy::custom(|attempt| {
         let first = attempt.previous().first().cloned();
         let same_origin = first.is_some_and(|first| {
@@ -232,13 +238,30 @@ fn http_client(options: &ClientOptions) -> reqwest::Client {
             attempt.stop()
         }
     });
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .connect_timeout(options.connect_timeout)
         .timeout(options.timeout)
         .redirect(policy)
-        .user_agent(concat!("immich-smart-albums/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("the HTTP client configuration is valid")
+        .user_agent(concat!("immich-smart-albums/", env!("CARGO_PKG_VERSION")));
+    let builder = if system_roots {
+        builder
+    } else {
+        builder.tls_certs_only(Vec::<reqwest::Certificate>::new())
+    };
+    builder.build()
+}
+
+/// The error for an https:// server on a host without CA certificates (a slim container without the
+/// ca-certificates package): what is missing and how to provide it.
+fn no_ca_certificates(url: &Url, cause: &dyn std::fmt::Display) -> ApiError {
+    ApiError::new(
+        format!("connecting to {url}"),
+        ApiErrorKind::Setup(format!(
+            "no CA certificates on this host, so the server's TLS certificate cannot be checked \
+             ({cause}); install the ca-certificates package, or point SSL_CERT_FILE at a PEM file of \
+             CA certificates"
+        )),
+    )
 }
 
 impl Client {
@@ -255,11 +278,29 @@ impl Client {
                 server.site
             );
         }
-        let http = http_client(options);
+        // CA certificates are needed for https only: a plain-http server is reached without them.
+        let plain_http = server.site.scheme() == "http"
+            && server.api.as_ref().is_none_or(|api| api.scheme() == "http");
+        let (http, system_roots) = match http_client(options, true) {
+            Ok(http) => (http, true),
+            Err(error) if plain_http => {
+                tracing::debug!("no TLS set-up ({error}); {} is plain http", server.site);
+                let http = http_client(options, false)
+                    .map_err(|error| no_ca_certificates(&server.site, &error))?;
+                (http, false)
+            }
+            Err(error) => return Err(no_ca_certificates(&server.site, &source_of(&error))),
+        };
         let api = match &server.api {
             Some(api) => api.clone(),
             None => discover(&http, &server.site, &options.retry).await?,
         };
+        if !system_roots && api.scheme() != "http" {
+            return Err(no_ca_certificates(
+                &api,
+                &"the server names an https:// API",
+            ));
+        }
         Ok(Client {
             http,
             api,
@@ -671,6 +712,20 @@ async fn discover(
     }
 }
 
+/// An error with its causes, `a: b: c`.
+fn source_of(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// A transport failure, classed: no connection made ([`Class::Unsent`]), a builder or redirect-policy
 /// error ([`Class::Final`]), or anything after the request left ([`Class::Transient`]).
 fn transport_failure(endpoint: &str, error: &reqwest::Error) -> Failure {
@@ -798,7 +853,7 @@ mod tests {
     fn debug_output_hides_the_key() {
         let server = ServerUrl::parse("http://127.0.0.1:1/api").unwrap();
         let client = Client {
-            http: http_client(&ClientOptions::default()),
+            http: http_client(&ClientOptions::default(), false).unwrap(),
             api: server.api.unwrap(),
             site: server.site,
             key: ApiKey::new("very-secret").unwrap(),

@@ -36,6 +36,8 @@ pub enum ApiErrorKind {
     Transport { message: String, timeout: bool },
     /// The server answered 2xx, but the body was not what the API promises.
     Decode(String),
+    /// No request could be sent: this host lacks what the client needs (CA certificates for https).
+    Setup(String),
 }
 
 impl ApiError {
@@ -233,6 +235,7 @@ impl fmt::Display for ApiErrorKind {
                 f,
                 "the server's answer is not what Immich 3 sends ({message})"
             ),
+            ApiErrorKind::Setup(message) => f.write_str(message),
         }
     }
 }

@@ -145,11 +145,17 @@ impl<'a> PlanBuilder<'a> {
                 }
             }
         }
-        // personIds is AND; a name with several ids (unmerged faces) needs each combination.
+        // personIds is AND; a name with several ids (unmerged faces) needs each combination. Only the
+        // first MAX_PEOPLE_COMBINATIONS (in the order of the names, then of the ids) are built: the
+        // first of the combinations of n names extend the first of n - 1, and all of them can be many
+        // (six names with ten ids each are a million).
+        let total = id_lists
+            .iter()
+            .fold(1usize, |n, ids| n.saturating_mul(ids.len()));
         let mut combinations: Vec<Vec<String>> = vec![Vec::new()];
         for ids in id_lists {
             combinations = combinations
-                .into_iter()
+                .iter()
                 .flat_map(|combo| {
                     ids.iter().map(move |id| {
                         let mut next = combo.clone();
@@ -157,10 +163,10 @@ impl<'a> PlanBuilder<'a> {
                         next
                     })
                 })
+                .take(MAX_PEOPLE_COMBINATIONS)
                 .collect();
         }
-        if combinations.len() > MAX_PEOPLE_COMBINATIONS {
-            combinations.truncate(MAX_PEOPLE_COMBINATIONS);
+        if total > MAX_PEOPLE_COMBINATIONS {
             self.plan.notes.push(format!(
                 "`people {}` has too many same-named people; merge them in Immich (used the first \
                  {MAX_PEOPLE_COMBINATIONS} combinations)",
@@ -548,6 +554,60 @@ mod tests {
         assert!(plan.notes[0].contains("`Anna`"), "{:?}", plan.notes);
         assert_eq!(plan.safe_exclude.as_ref().unwrap()[0], plan.include[0]);
         assert_eq!(plan.reads_local, [true, true]);
+    }
+
+    #[test]
+    fn many_same_named_people_build_only_the_first_combinations() {
+        // Eight names with twelve ids each: 12^8 combinations, of which the plan uses 64; building
+        // all of them first would not finish.
+        let names: Vec<String> = (0..8).map(|n| format!("P{n}")).collect();
+        let people: PeopleIndex = names
+            .iter()
+            .map(|name| {
+                let ids = (0..12).map(|i| format!("{name}-{i}")).collect();
+                (name.to_lowercase(), ids)
+            })
+            .collect();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let condition = Condition::People(names.clone());
+        std::thread::spawn(move || {
+            let mut builder = PlanBuilder::new(&people, LocalFilters::default());
+            builder.include(&condition);
+            let _ = sender.send(builder.build());
+        });
+        let plan = receiver
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the plan is built at once");
+        assert_eq!(plan.leaves.len(), MAX_PEOPLE_COMBINATIONS);
+        // The first ones, in order: the last name's ids vary first.
+        let ids = |leaf: usize| plan.leaves[leaf].body["personIds"].clone();
+        assert_eq!(
+            ids(0),
+            json!([
+                "P0-0", "P1-0", "P2-0", "P3-0", "P4-0", "P5-0", "P6-0", "P7-0"
+            ])
+        );
+        assert_eq!(
+            ids(13),
+            json!([
+                "P0-0", "P1-0", "P2-0", "P3-0", "P4-0", "P5-0", "P6-1", "P7-1"
+            ])
+        );
+        assert!(
+            plan.notes[0].contains("used the first 64 combinations"),
+            "{:?}",
+            plan.notes
+        );
+        // Within the limit, every combination and no note.
+        let two = PeopleIndex::from([
+            ("a".to_string(), vec!["a1".to_string(), "a2".to_string()]),
+            ("b".to_string(), vec!["b1".to_string(), "b2".to_string()]),
+        ]);
+        let mut builder = PlanBuilder::new(&two, LocalFilters::default());
+        builder.include(&Condition::People(vec!["A".into(), "B".into()]));
+        let plan = builder.build();
+        assert_eq!(plan.leaves.len(), 4);
+        assert!(plan.notes.is_empty(), "{:?}", plan.notes);
     }
 
     #[test]

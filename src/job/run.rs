@@ -251,6 +251,23 @@ pub async fn run_job_with(
     options: RunOptions,
     store: &Store,
 ) -> anyhow::Result<JobReport> {
+    // Copies are told apart by their user's id: one that is not a UUID fails its account.
+    let checked: Vec<Slot> = slots
+        .iter()
+        .map(|slot| Slot {
+            name: slot.name.clone(),
+            account: slot.account.clone().and_then(|account| {
+                Uuid::parse_str(&account.user.id).map_err(|_| {
+                    format!(
+                        "the server gave this account's user the id `{}`, which is not a UUID",
+                        account.user.id
+                    )
+                })?;
+                Ok(account)
+            }),
+        })
+        .collect();
+    let slots = &checked[..];
     let owner_index = slots
         .iter()
         .position(|s| s.name == owner)
@@ -630,10 +647,14 @@ fn merge_accounts(
         .iter()
         .zip(evaluated)
         .map(|(slot, evaluated)| match (&slot.account, evaluated) {
-            (Ok(account), Some(evaluated)) => Some(MergeInput {
-                user: Uuid::parse_str(&account.user.id).unwrap_or_default(),
-                matched: evaluated.matched.values().collect(),
-            }),
+            (Ok(account), Some(evaluated)) => {
+                Uuid::parse_str(&account.user.id)
+                    .ok()
+                    .map(|user| MergeInput {
+                        user,
+                        matched: evaluated.matched.values().collect(),
+                    })
+            }
             _ => None,
         })
         .collect();

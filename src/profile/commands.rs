@@ -1,6 +1,8 @@
 //! `immich-smart-albums profiles …`: add (check a key against its server, store it, record the
 //! account), list, show, test and remove. What they print goes through `report.rs`; what they write goes
-//! through `store.rs`; keys are read and kept by `keys.rs`.
+//! through `store.rs`; keys are read and kept by `keys.rs`. Key reads, the key prompt and keyring
+//! calls block, so they run off the async runtime ([`keys::off_runtime`]): an interrupt is noticed
+//! while they wait.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -10,8 +12,8 @@ use futures::future::join_all;
 use super::keys::{self, KeyringStatus};
 use super::store;
 use super::{
-    AccountFile, KeySource, Profile, ProfileAccount, ProfileSettings, check_name, is_path,
-    merge_settings, process_env, profiles_dir, resolve_profile_path,
+    AccountFile, KeySource, Profile, ProfileAccount, check_name, is_path, merge_settings,
+    process_env, profiles_dir, resolve_profile_path,
 };
 use crate::cli::{GlobalArgs, ProfilesAddArgs, ProfilesArgs, ProfilesCommand, ProfilesRemoveArgs};
 use crate::error::{EXIT_FAILURE, EXIT_OK, InputError, input_error};
@@ -26,9 +28,9 @@ pub async fn run(args: &ProfilesArgs, global: &GlobalArgs) -> anyhow::Result<i32
     match &args.command {
         ProfilesCommand::Add(add_args) => add(add_args, global, &cwd, &mut out).await,
         ProfilesCommand::List => list(&mut out),
-        ProfilesCommand::Show(profile) => show(&profile.profile, &cwd, &mut out),
+        ProfilesCommand::Show(profile) => show(&profile.profile, global, &cwd, &mut out).await,
         ProfilesCommand::Test(profile) => test(&profile.profile, global, &cwd, &mut out).await,
-        ProfilesCommand::Remove(remove_args) => remove(remove_args, &cwd, &mut out),
+        ProfilesCommand::Remove(remove_args) => remove(remove_args, &cwd, &mut out).await,
     }
 }
 
@@ -76,8 +78,14 @@ fn profile_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Reads the key: from stdin with `--api-key-stdin`, else from the terminal without echo.
-fn read_key(args: &ProfilesAddArgs) -> anyhow::Result<ApiKey> {
+/// Reads the key: from stdin with `--api-key-stdin`, else from the terminal without echo. Ctrl-C at
+/// the prompt is an interrupt (the prompt passes it on as SIGINT), never a wrong key.
+async fn read_key(args: &ProfilesAddArgs) -> anyhow::Result<ApiKey> {
+    let args = args.clone();
+    keys::off_runtime(move || read_key_blocking(&args)).await
+}
+
+fn read_key_blocking(args: &ProfilesAddArgs) -> anyhow::Result<ApiKey> {
     let text = if args.api_key_stdin {
         let mut text = String::new();
         std::io::stdin()
@@ -91,10 +99,14 @@ fn read_key(args: &ProfilesAddArgs) -> anyhow::Result<ApiKey> {
             args.server.trim()
         ))
         .map_err(|error| {
-            input_error(format!(
-                "could not read the API key from the terminal ({error}); pipe it in with \
-                 --api-key-stdin instead"
-            ))
+            if error.kind() == std::io::ErrorKind::Interrupted {
+                anyhow::Error::new(crate::error::Interrupted::ctrl_c())
+            } else {
+                input_error(format!(
+                    "could not read the API key from the terminal ({error}); pipe it in with \
+                     --api-key-stdin instead"
+                ))
+            }
         })?
     };
     ApiKey::new(text).ok_or_else(|| {
@@ -119,17 +131,16 @@ async fn add(
         .map_err(|message| input_error(format!("--server: {message}")))?;
     let store_to = parse_store(&args.store, cwd)?;
     let mut file = store::read_for_update(&path)?;
-    let settings = ProfileSettings {
-        timeout: file.timeout,
-        connect_timeout: file.connect_timeout,
-        max_in_flight: file.max_in_flight,
-    };
-    let settings = merge_settings(global, &process_env, Some(&settings))?;
+    let settings = merge_settings(global, &process_env, Some(&file.settings()))?;
 
     // A host without a keyring should hear so before it is asked for a key.
-    if store_to == Store::Keyring
-        && let KeyringStatus::Unavailable(reason) = keys::keyring_status_for(&name, &args.account)
-    {
+    let status = if store_to == Store::Keyring {
+        let (name, account) = (name.clone(), args.account.clone());
+        keys::off_runtime(move || keys::keyring_status_for(&name, &account)).await
+    } else {
+        KeyringStatus::Available
+    };
+    if let KeyringStatus::Unavailable(reason) = status {
         return Err(input_error(keys::no_keyring_help(
             &reason,
             &profile_arg(&args.profile, &path),
@@ -138,7 +149,7 @@ async fn add(
         )));
     }
 
-    let key = read_key(args)?;
+    let key = read_key(args).await?;
     let site = server.site.as_str().trim_end_matches('/').to_string();
     let client = Client::connect(&server, key.clone(), &settings.client_options()).await?;
     let version = client.server_version().await?;
@@ -173,14 +184,17 @@ async fn add(
     };
     let key_place = match &store_to {
         Store::Keyring => {
-            keys::store_in_keyring(&name, &args.account, &key).map_err(|reason| {
-                input_error(keys::no_keyring_help(
-                    &reason,
-                    &profile_arg(&args.profile, &path),
-                    &args.account,
-                    args.server.trim(),
-                ))
-            })?;
+            let (profile, account, stored) = (name.clone(), args.account.clone(), key.clone());
+            keys::off_runtime(move || keys::store_in_keyring(&profile, &account, &stored))
+                .await
+                .map_err(|reason| {
+                    input_error(keys::no_keyring_help(
+                        &reason,
+                        &profile_arg(&args.profile, &path),
+                        &args.account,
+                        args.server.trim(),
+                    ))
+                })?;
             format!(
                 "the OS keyring (service {}, user {})",
                 keys::KEYRING_SERVICE,
@@ -249,24 +263,33 @@ fn settings_of(profile: &Profile) -> Vec<(&'static str, String)> {
     if let Some(value) = settings.max_in_flight {
         shown.push(("max_in_flight", value.to_string()));
     }
+    if let Some(value) = settings.key_command_timeout {
+        shown.push(("key_command_timeout", format!("{value} s")));
+    }
+    if let Some(value) = settings.stale_lock_after {
+        shown.push(("stale_lock_after", format!("{value} s")));
+    }
     shown
 }
 
-fn show(name_or_path: &str, cwd: &Path, out: &mut impl std::io::Write) -> anyhow::Result<i32> {
+async fn show(
+    name_or_path: &str,
+    global: &GlobalArgs,
+    cwd: &Path,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<i32> {
     let profile = Profile::load(name_or_path, cwd)?;
-    let accounts: Vec<AccountShown> = profile
-        .accounts
-        .iter()
-        .map(|account| AccountShown {
+    let settings = merge_settings(global, &process_env, Some(&profile.settings))?;
+    let mut accounts: Vec<AccountShown> = Vec::new();
+    for account in &profile.accounts {
+        let key = account.read_api_key(settings.key_command_timeout).await;
+        accounts.push(AccountShown {
             name: account.name.clone(),
             server: account.server.clone(),
             key_source: account.key_source.to_string(),
-            key: account
-                .api_key()
-                .map(drop)
-                .map_err(|error| format!("{error:#}")),
-        })
-        .collect();
+            key: key.map(drop).map_err(|error| format!("{error:#}")),
+        });
+    }
     report::profile_shown(
         out,
         &profile.name,
@@ -281,8 +304,9 @@ fn show(name_or_path: &str, cwd: &Path, out: &mut impl std::io::Write) -> anyhow
 /// the result.
 async fn test_account(
     account: &ProfileAccount,
-    options: &crate::immich::ClientOptions,
+    settings: &crate::profile::Settings,
 ) -> AccountTested {
+    let options = &settings.client_options();
     let mut tested = AccountTested {
         name: account.name.clone(),
         server: account.server.clone(),
@@ -299,7 +323,7 @@ async fn test_account(
             return tested;
         }
     };
-    let key = match account.api_key() {
+    let key = match account.read_api_key(settings.key_command_timeout).await {
         Ok(key) => key,
         Err(error) => {
             tested.error = Some(format!("{error:#}"));
@@ -335,12 +359,11 @@ async fn test(
 ) -> anyhow::Result<i32> {
     let profile = Profile::load(name_or_path, cwd)?;
     let settings = merge_settings(global, &process_env, Some(&profile.settings))?;
-    let options = settings.client_options();
     let results = join_all(
         profile
             .accounts
             .iter()
-            .map(|account| test_account(account, &options)),
+            .map(|account| test_account(account, &settings)),
     )
     .await;
     report::profile_tested(
@@ -357,10 +380,11 @@ async fn test(
 }
 
 /// Deletes an account's keyring entry, if its key lives there; says what happened.
-fn forget_key(account: &ProfileAccount) -> String {
+async fn forget_key(account: &ProfileAccount) -> String {
     match &account.key_source {
         KeySource::Keyring { user, .. } => {
-            match keys::delete_from_keyring(&account.profile, &account.name) {
+            let (profile, name) = (account.profile.clone(), account.name.clone());
+            match keys::off_runtime(move || keys::delete_from_keyring(&profile, &name)).await {
                 Ok(true) => format!(
                     "Deleted the keyring entry {user} of account {}.",
                     account.name
@@ -387,7 +411,7 @@ fn forget_key(account: &ProfileAccount) -> String {
     }
 }
 
-fn remove(
+async fn remove(
     args: &ProfilesRemoveArgs,
     cwd: &Path,
     out: &mut impl std::io::Write,
@@ -410,7 +434,7 @@ fn remove(
             };
             let mut file = store::read_for_update(&profile.path)?;
             file.accounts.shift_remove(name);
-            lines.push(forget_key(account));
+            lines.push(forget_key(account).await);
             store::write_profile(&profile.path, &file)?;
             lines.push(format!(
                 "Removed account {name} from profile {} ({}).",
@@ -420,7 +444,7 @@ fn remove(
         }
         None => {
             for account in &profile.accounts {
-                lines.push(forget_key(account));
+                lines.push(forget_key(account).await);
             }
             std::fs::remove_file(&profile.path)
                 .map_err(|error| anyhow::anyhow!("removing {}: {error}", profile.path.display()))?;

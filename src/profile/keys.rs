@@ -4,11 +4,17 @@
 //! the Credential Manager on Windows), set up once as keyring-core's default store unless one is set
 //! already (tests set the mock store). A key only ever lives in an [`ApiKey`]; no message here contains
 //! one.
+//!
+//! Reading a key blocks (a file, a command, D-Bus), so async code reads it through
+//! [`ProfileAccount::read_api_key`] or [`off_runtime`], never on the runtime's threads. An
+//! `api_key_command` runs for at most its timeout (`key_command_timeout`), and [`stop_key_commands`]
+//! stops the ones still running when the process is interrupted.
 
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::{Duration, Instant};
 
 use super::{KeySource, ProfileAccount};
 use crate::error::input_error;
@@ -145,11 +151,31 @@ pub fn delete_from_keyring(profile: &str, account: &str) -> Result<bool, String>
     }
 }
 
+/// Runs blocking work (a key read, the key prompt, a keyring call) on tokio's blocking threads, so that
+/// the runtime stays free to notice an interrupt. A panic in `work` is resumed here.
+pub async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        // Cancelled: the runtime is shutting down, the run is being stopped.
+        Err(_) => std::future::pending().await,
+    }
+}
+
 impl ProfileAccount {
-    /// Reads the account's API key from its key source. No key found (an unset variable, a missing
-    /// file, a failing command, no keyring entry) is an [`InputError`] that names the profile, the
-    /// account and the source, and says how to fix it.
-    pub fn api_key(&self) -> anyhow::Result<ApiKey> {
+    /// [`ProfileAccount::api_key`], off the async runtime.
+    pub async fn read_api_key(&self, key_command_timeout: Duration) -> anyhow::Result<ApiKey> {
+        let account = self.clone();
+        off_runtime(move || account.api_key(key_command_timeout)).await
+    }
+
+    /// Reads the account's API key from its key source; an `api_key_command` may run for
+    /// `key_command_timeout`. No key found (an unset variable, a missing file, a failing or hanging
+    /// command, no keyring entry) is an [`InputError`] that names the profile, the account and the
+    /// source, and says how to fix it. Blocks: async code calls [`ProfileAccount::read_api_key`].
+    ///
+    /// [`InputError`]: crate::error::InputError
+    pub fn api_key(&self, key_command_timeout: Duration) -> anyhow::Result<ApiKey> {
         let at = format!(
             "profile {}: account {}",
             self.profile_path.display(),
@@ -172,7 +198,7 @@ impl ProfileAccount {
                     self.add_command(" --store file:PATH")
                 ))
             }),
-            KeySource::Command(command) => run_key_command(command)
+            KeySource::Command(command) => run_key_command(command, key_command_timeout)
                 .map_err(|problem| input_error(format!("{at}: no API key: {problem}"))),
             KeySource::Keyring { service, user } => {
                 let entry = entry(&self.profile, &self.name).map_err(|reason| {
@@ -242,28 +268,99 @@ pub fn read_key_file(path: &Path) -> Result<ApiKey, String> {
     ApiKey::new(text).ok_or_else(|| format!("key file {} is empty", path.display()))
 }
 
-/// Runs `sh -c COMMAND` and takes its trimmed stdout as the key.
-pub fn run_key_command(command: &str) -> Result<ApiKey, String> {
-    let output = Command::new("sh")
+/// The key commands running now, for [`stop_key_commands`].
+static RUNNING: Mutex<Vec<Arc<Mutex<Child>>>> = Mutex::new(Vec::new());
+
+/// Kills the `api_key_command`s still running: the process is being interrupted, and they would
+/// outlive it.
+pub fn stop_key_commands() {
+    let running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+    for child in running.iter() {
+        let _ = child.lock().unwrap_or_else(|e| e.into_inner()).kill();
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own; the bytes arrive on the channel.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Vec<u8>> {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        let _ = sender.send(bytes);
+    });
+    receiver
+}
+
+/// Runs `sh -c COMMAND` and takes its trimmed stdout as the key. A command that has not finished (and
+/// closed its output) within `timeout` is killed, and that is an error: it may be waiting for a
+/// password prompt nobody answers, and would otherwise hold the sync lock forever.
+pub fn run_key_command(command: &str, timeout: Duration) -> Result<ApiKey, String> {
+    let mut child = Command::new("sh")
         .arg("-c")
         .arg(command)
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|error| format!("api_key_command `{command}` did not start: {error}"))?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
+    let child = Arc::new(Mutex::new(child));
+    RUNNING
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(child.clone());
+    let deadline = Instant::now() + timeout;
+    let finished = (|| {
+        let status = loop {
+            let exited = child.lock().unwrap_or_else(|e| e.into_inner()).try_wait();
+            match exited {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() >= deadline => return None,
+                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+                Err(error) => return Some(Err(format!("api_key_command `{command}`: {error}"))),
+            }
+        };
+        // What it started in the background may still hold its output open.
+        let left = deadline.saturating_duration_since(Instant::now());
+        let out = stdout.recv_timeout(left).ok()?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        let err = stderr.recv_timeout(left).ok()?;
+        Some(Ok((status, out, err)))
+    })();
+    RUNNING
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|c| !Arc::ptr_eq(c, &child));
+    let (status, stdout, stderr) = match finished {
+        Some(result) => result?,
+        None => {
+            let mut child = child.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "api_key_command `{command}` did not finish within {} s, so it was stopped (is it \
+                 waiting for a password or a locked store?). Make it answer without a prompt, or \
+                 give it longer with `key_command_timeout: SECONDS` in the profile or \
+                 IMMICH_SMART_ALBUMS_KEY_COMMAND_TIMEOUT",
+                timeout.as_secs_f64()
+            ));
+        }
+    };
+    let stderr = String::from_utf8_lossy(&stderr);
     let stderr: String = stderr.trim().chars().take(500).collect();
     let said = if stderr.is_empty() {
         "no output on stderr".to_string()
     } else {
         format!("stderr: {stderr}")
     };
-    if !output.status.success() {
+    if !status.success() {
         return Err(format!(
-            "api_key_command `{command}` failed ({}; {said})",
-            output.status
+            "api_key_command `{command}` failed ({status}; {said})"
         ));
     }
-    let stdout = String::from_utf8(output.stdout)
+    let stdout = String::from_utf8(stdout)
         .map_err(|_| format!("api_key_command `{command}` printed something that is not text"))?;
     ApiKey::new(stdout)
         .ok_or_else(|| format!("api_key_command `{command}` printed nothing ({said})"))

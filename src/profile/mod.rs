@@ -18,10 +18,12 @@ use crate::error::InputError;
 use crate::immich::ServerUrl;
 
 pub use commands::run;
-pub use keys::{KEYRING_SERVICE, KeyringStatus, keyring_status};
+pub use keys::{KEYRING_SERVICE, KeyringStatus, keyring_status, off_runtime, stop_key_commands};
 pub use settings::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT, ENV_CONNECT_TIMEOUT,
-    ENV_MAX_IN_FLIGHT, ENV_TIMEOUT, ProfileSettings, Settings, merge_settings, process_env,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEY_COMMAND_TIMEOUT, DEFAULT_MAX_IN_FLIGHT,
+    DEFAULT_STALE_LOCK_AFTER, DEFAULT_TIMEOUT, ENV_CONNECT_TIMEOUT, ENV_KEY_COMMAND_TIMEOUT,
+    ENV_MAX_IN_FLIGHT, ENV_STALE_LOCK_AFTER, ENV_TIMEOUT, ProfileSettings, Settings,
+    merge_settings, process_env,
 };
 
 /// Environment variable that overrides the config directory.
@@ -91,8 +93,25 @@ pub(crate) struct ProfileFile {
     pub connect_timeout: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_command_timeout: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_lock_after: Option<u64>,
     #[serde(default)]
     pub accounts: IndexMap<String, AccountFile>,
+}
+
+impl ProfileFile {
+    /// The settings the file sets.
+    pub(crate) fn settings(&self) -> ProfileSettings {
+        ProfileSettings {
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            max_in_flight: self.max_in_flight,
+            key_command_timeout: self.key_command_timeout,
+            stale_lock_after: self.stale_lock_after,
+        }
+    }
 }
 
 /// One account as it is written in the profile file.
@@ -202,15 +221,13 @@ impl Profile {
             .unwrap_or_default();
         let file = parse_file(text, path)?;
         let dir = path.parent().unwrap_or(Path::new(""));
-        let settings = ProfileSettings {
-            timeout: file.timeout,
-            connect_timeout: file.connect_timeout,
-            max_in_flight: file.max_in_flight,
-        };
+        let settings = file.settings();
         for (key, zero) in [
             ("timeout", file.timeout == Some(0)),
             ("connect_timeout", file.connect_timeout == Some(0)),
             ("max_in_flight", file.max_in_flight == Some(0)),
+            ("key_command_timeout", file.key_command_timeout == Some(0)),
+            ("stale_lock_after", file.stale_lock_after == Some(0)),
         ] {
             if zero {
                 return Err(InputError::new(format!(
@@ -273,7 +290,8 @@ pub(crate) fn parse_file(text: &str, path: &Path) -> Result<ProfileFile, InputEr
             message.push_str(
                 " (expected `accounts:` mapping account names to `server:` and optionally one of \
                  `api_key_env`, `api_key_file`, `api_key_command`, and the optional settings \
-                 `timeout`, `connect_timeout`, `max_in_flight`)",
+                 `timeout`, `connect_timeout`, `max_in_flight`, `key_command_timeout`, \
+                 `stale_lock_after`)",
             );
         }
         match error.location() {

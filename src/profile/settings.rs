@@ -17,6 +17,11 @@ pub const DEFAULT_TIMEOUT: u64 = 120;
 pub const DEFAULT_CONNECT_TIMEOUT: u64 = 10;
 /// Requests in flight per server, when nothing else says.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 8;
+/// Seconds an `api_key_command` may run, when nothing else says.
+pub const DEFAULT_KEY_COMMAND_TIMEOUT: u64 = 30;
+/// Seconds after which a sync that still holds its job file's lock is taken as stuck (6 hours), when
+/// nothing else says.
+pub const DEFAULT_STALE_LOCK_AFTER: u64 = 6 * 3600;
 
 /// Environment variable for `timeout`.
 pub const ENV_TIMEOUT: &str = "IMMICH_SMART_ALBUMS_TIMEOUT";
@@ -24,6 +29,10 @@ pub const ENV_TIMEOUT: &str = "IMMICH_SMART_ALBUMS_TIMEOUT";
 pub const ENV_CONNECT_TIMEOUT: &str = "IMMICH_SMART_ALBUMS_CONNECT_TIMEOUT";
 /// Environment variable for `max_in_flight`.
 pub const ENV_MAX_IN_FLIGHT: &str = "IMMICH_SMART_ALBUMS_MAX_IN_FLIGHT";
+/// Environment variable for `key_command_timeout`.
+pub const ENV_KEY_COMMAND_TIMEOUT: &str = "IMMICH_SMART_ALBUMS_KEY_COMMAND_TIMEOUT";
+/// Environment variable for `stale_lock_after`.
+pub const ENV_STALE_LOCK_AFTER: &str = "IMMICH_SMART_ALBUMS_STALE_LOCK_AFTER";
 
 /// The optional settings a profile file may carry as top-level keys.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +44,10 @@ pub struct ProfileSettings {
     pub connect_timeout: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_command_timeout: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_lock_after: Option<u64>,
 }
 
 /// The settings of a run, after [`merge_settings`].
@@ -43,6 +56,11 @@ pub struct Settings {
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub max_in_flight: usize,
+    /// How long an `api_key_command` may run before it is stopped and the key counts as missing.
+    pub key_command_timeout: Duration,
+    /// How long `sync` lets another sync of the same job file hold its lock before it calls that sync
+    /// stuck (exit 1) instead of skipping quietly.
+    pub stale_lock_after: Duration,
 }
 
 impl Settings {
@@ -71,6 +89,7 @@ where
     T: std::str::FromStr + PartialEq + From<u8> + Copy,
 {
     let zero = T::from(0);
+    // A setting without a flag passes ("", None).
     let (flag_name, flag_value) = flag;
     if let Some(value) = flag_value {
         if value == zero {
@@ -132,10 +151,24 @@ pub fn merge_settings(
         ("max_in_flight", profile.max_in_flight),
         DEFAULT_MAX_IN_FLIGHT,
     )?;
+    let key_command_timeout = pick(
+        ("", None),
+        (ENV_KEY_COMMAND_TIMEOUT, env),
+        ("key_command_timeout", profile.key_command_timeout),
+        DEFAULT_KEY_COMMAND_TIMEOUT,
+    )?;
+    let stale_lock_after = pick(
+        ("", None),
+        (ENV_STALE_LOCK_AFTER, env),
+        ("stale_lock_after", profile.stale_lock_after),
+        DEFAULT_STALE_LOCK_AFTER,
+    )?;
     Ok(Settings {
         timeout: Duration::from_secs(timeout),
         connect_timeout: Duration::from_secs(connect_timeout),
         max_in_flight,
+        key_command_timeout: Duration::from_secs(key_command_timeout),
+        stale_lock_after: Duration::from_secs(stale_lock_after),
     })
 }
 
@@ -198,6 +231,8 @@ mod tests {
             timeout: Some(60),
             connect_timeout: Some(20),
             max_in_flight: Some(2),
+            key_command_timeout: Some(5),
+            stale_lock_after: None,
         };
         let settings = merge_settings(&flags(None), &read, Some(&profile)).unwrap();
         assert_eq!(
@@ -206,8 +241,13 @@ mod tests {
                 timeout: Duration::from_secs(60),
                 connect_timeout: Duration::from_secs(3),
                 max_in_flight: 2,
+                key_command_timeout: Duration::from_secs(5),
+                stale_lock_after: Duration::from_secs(DEFAULT_STALE_LOCK_AFTER),
             }
         );
+        let read = |name: &str| (name == ENV_STALE_LOCK_AFTER).then(|| "60".to_string());
+        let settings = merge_settings(&flags(None), &read, Some(&profile)).unwrap();
+        assert_eq!(settings.stale_lock_after, Duration::from_secs(60));
         let defaults = merge_settings(&flags(None), &|_| None, None).unwrap();
         assert_eq!(defaults.max_in_flight, DEFAULT_MAX_IN_FLIGHT);
         assert_eq!(
@@ -230,5 +270,8 @@ mod tests {
         };
         let error = merge_settings(&flags(None), &|_| None, Some(&profile)).unwrap_err();
         assert!(error.0.contains("max_in_flight"), "{error}");
+        let read = |name: &str| (name == ENV_KEY_COMMAND_TIMEOUT).then(|| "0".to_string());
+        let error = merge_settings(&flags(None), &read, None).unwrap_err();
+        assert!(error.0.contains(ENV_KEY_COMMAND_TIMEOUT), "{error}");
     }
 }

@@ -97,7 +97,8 @@ fn settings_are_optional_top_level_keys() {
         ProfileSettings {
             timeout: Some(60),
             connect_timeout: Some(5),
-            max_in_flight: Some(2)
+            max_in_flight: Some(2),
+            ..ProfileSettings::default()
         }
     );
     assert!(profile.accounts.is_empty());
@@ -161,6 +162,8 @@ fn the_first_configured_key_source_wins() {
     }
 }
 
+const KEY_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 fn account(source: KeySource) -> ProfileAccount {
     ProfileAccount {
         name: "bob".into(),
@@ -174,10 +177,12 @@ fn account(source: KeySource) -> ProfileAccount {
 #[test]
 fn env_source_reads_the_variable() {
     let path = std::env::var("PATH").unwrap();
-    let key = account(KeySource::Env("PATH".into())).api_key().unwrap();
+    let key = account(KeySource::Env("PATH".into()))
+        .api_key(KEY_COMMAND_TIMEOUT)
+        .unwrap();
     assert_eq!(key.expose(), path.trim());
     let error = account(KeySource::Env("ISA_TEST_SURELY_UNSET_VAR".into()))
-        .api_key()
+        .api_key(KEY_COMMAND_TIMEOUT)
         .unwrap_err();
     assert_eq!(crate::error::exit_code(&error), 2);
     let text = error.to_string();
@@ -219,7 +224,7 @@ fn a_key_file_others_can_read_is_refused() {
         }
     }
     let error = account(KeySource::File(dir.path().join("missing.key")))
-        .api_key()
+        .api_key(KEY_COMMAND_TIMEOUT)
         .unwrap_err()
         .to_string();
     assert!(error.contains("missing.key"), "{error}");
@@ -246,19 +251,47 @@ fn written_key_files_are_mode_0600() {
 #[test]
 fn a_key_command_gives_its_trimmed_stdout() {
     assert_eq!(
-        run_key_command("printf '  cmd-key \\n'").unwrap().expose(),
+        run_key_command("printf '  cmd-key \\n'", KEY_COMMAND_TIMEOUT)
+            .unwrap()
+            .expose(),
         "cmd-key"
     );
     let error = account(KeySource::Command("echo no such entry >&2; exit 3".into()))
-        .api_key()
+        .api_key(KEY_COMMAND_TIMEOUT)
         .unwrap_err();
     assert_eq!(crate::error::exit_code(&error), 2);
     let text = error.to_string();
     assert!(text.contains("account bob"), "{text}");
     assert!(text.contains("no such entry"), "{text}");
     assert!(text.contains("exit status: 3"), "{text}");
-    let error = run_key_command("true").unwrap_err();
+    let error = run_key_command("true", KEY_COMMAND_TIMEOUT).unwrap_err();
     assert!(error.contains("printed nothing"), "{error}");
+}
+
+#[test]
+fn a_key_command_that_hangs_is_stopped_at_its_timeout() {
+    let limit = std::time::Duration::from_millis(300);
+    for command in [
+        "sleep 5; echo key",
+        "echo key; sleep 5",
+        "echo key; sleep 5 &",
+    ] {
+        let started = std::time::Instant::now();
+        let error = run_key_command(command, limit).unwrap_err();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "{command}: took {:?}",
+            started.elapsed()
+        );
+        assert!(error.contains("did not finish within 0.3 s"), "{error}");
+        assert!(error.contains("key_command_timeout"), "{error}");
+    }
+    // The account's error is an input error that names the account and the setting.
+    let error = account(KeySource::Command("sleep 5; echo key".into()))
+        .api_key(limit)
+        .unwrap_err();
+    assert_eq!(crate::error::exit_code(&error), 2);
+    assert!(error.to_string().contains("account bob"), "{error}");
 }
 
 #[test]
@@ -268,7 +301,7 @@ fn the_keyring_through_the_mock_store() {
         service: KEYRING_SERVICE.into(),
         user: "family/bob".into(),
     });
-    let error = bob.api_key().unwrap_err();
+    let error = bob.api_key(KEY_COMMAND_TIMEOUT).unwrap_err();
     assert_eq!(crate::error::exit_code(&error), 2);
     let text = error.to_string();
     assert!(text.contains("user family/bob"), "{text}");
@@ -281,10 +314,13 @@ fn the_keyring_through_the_mock_store() {
     assert_eq!(keyring_status(), KeyringStatus::Available);
 
     store_in_keyring("family", "bob", &ApiKey::new("ring-key").unwrap()).unwrap();
-    assert_eq!(bob.api_key().unwrap().expose(), "ring-key");
+    assert_eq!(
+        bob.api_key(KEY_COMMAND_TIMEOUT).unwrap().expose(),
+        "ring-key"
+    );
     assert!(delete_from_keyring("family", "bob").unwrap());
     assert!(!delete_from_keyring("family", "bob").unwrap());
-    assert!(bob.api_key().is_err());
+    assert!(bob.api_key(KEY_COMMAND_TIMEOUT).is_err());
 }
 
 #[test]

@@ -17,7 +17,7 @@ mod rng;
 mod routes;
 mod search;
 mod state;
-mod time;
+pub(crate) mod time;
 mod validate;
 mod webp;
 

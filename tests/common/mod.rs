@@ -1,5 +1,6 @@
 //! Shared helpers of the integration tests: a simulator with a small library, the binary with a clean
-//! environment, and filter files in a temporary directory.
+//! environment, filter files in a temporary directory, and the rule for tests that need a tool the
+//! machine may lack ([`on_ci`], [`skip_unless_ci`]).
 
 #![allow(dead_code)]
 
@@ -183,4 +184,38 @@ pub async fn slots(
         });
     }
     slots
+}
+
+/// Whether a variable's value is "true" as CI systems spell it: `true`, `1` or `yes`, in any case.
+pub fn truthy(value: Option<&str>) -> bool {
+    value.is_some_and(|v| {
+        let v = v.trim();
+        v == "1" || v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("yes")
+    })
+}
+
+/// Whether the tests run on CI (`CI` truthy). There, a test that needs a tool (a browser, a Secret
+/// Service) runs, and fails when the tool is missing: .ci/run installs it.
+pub fn on_ci() -> bool {
+    truthy(std::env::var("CI").ok().as_deref())
+}
+
+/// For a test that cannot run here: on CI, fails with `why`; elsewhere, says on the terminal that it
+/// was skipped and returns, so that the caller returns too. The note bypasses the test harness's
+/// capture (which hides what a passing test prints), so `cargo test` shows it.
+pub fn skip_unless_ci(test: &str, why: &str) {
+    if on_ci() {
+        panic!(
+            "{test}: {why}; on CI (CI is set) this test must run: .ci/run installs what it needs"
+        );
+    }
+    let note = format!("note: skipped {test}: {why}\n");
+    // A file of our own on the process's stderr is not captured; io::stderr() may be.
+    let shown = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/stderr")
+        .and_then(|mut tty| std::io::Write::write_all(&mut tty, note.as_bytes()));
+    if shown.is_err() {
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), note.as_bytes());
+    }
 }
