@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use std::io::{self, Write};
 
 use crate::cli::{BenchArgs, GlobalArgs};
-use crate::error::EXIT_OK;
+use crate::error::Status;
 use crate::filter::LocalFilters;
 use crate::immich::{Client, ClientOptions, MAX_PAGE_SIZE, SearchKind, ServerUrl, pages, traffic};
 use crate::job::run::{Account, JobReport, Mode, Slot, run_job};
@@ -114,13 +114,13 @@ impl BenchReport {
     }
 }
 
-pub async fn run(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+pub async fn run(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<Status> {
     let report = measure(args, global).await?;
     // Rendered here, printed by the one writer to stdout.
     let mut text = Vec::new();
     table(&mut text, &report)?;
     report::generated(&mut report::stdout(), &text)?;
-    Ok(EXIT_OK)
+    Ok(Status::Ok)
 }
 
 /// Sets up the simulator and runs the job once, measured.

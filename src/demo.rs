@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::cli::{DemoArgs, DropInArgs, GlobalArgs, JobFormat, PreviewArgs, SimArgs, SyncArgs};
 use crate::dropin::DropIn;
-use crate::error::EXIT_OK;
+use crate::error::Status;
 use crate::files::{Access, write_whole};
 use crate::jobcmd;
 use crate::report;
@@ -79,7 +79,7 @@ impl Drop for DemoDir {
     }
 }
 
-pub async fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+pub async fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<Status> {
     let sim = Simulator::start(SimConfig {
         seed: args.seed,
         accounts: vec!["alice".into(), "bob".into()],
@@ -204,7 +204,7 @@ pub async fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     Ok(code)
 }
 
-pub async fn serve(args: &SimArgs) -> anyhow::Result<i32> {
+pub async fn serve(args: &SimArgs) -> anyhow::Result<Status> {
     let sim = Simulator::start(SimConfig {
         seed: args.seed,
         accounts: args.accounts.clone(),
@@ -247,5 +247,5 @@ pub async fn serve(args: &SimArgs) -> anyhow::Result<i32> {
     drop(out);
     tokio::signal::ctrl_c().await?;
     sim.shutdown();
-    Ok(EXIT_OK)
+    Ok(Status::Ok)
 }

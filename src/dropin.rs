@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::album;
 use crate::cli::{DropInArgs, GlobalArgs};
-use crate::error::{EXIT_FAILURE, EXIT_OK, input_error};
+use crate::error::{Status, input_error};
 use crate::filter::{LocalFilters, RuleList, SearchFilter};
 use crate::immich::{Client, ClientOptions, SearchKind, ServerUrl};
 use crate::job::{self, Selection};
@@ -117,7 +117,7 @@ impl DropIn {
 
     /// Runs the searches, then previews or adds. Returns the exit code for a run that finished
     /// (1 when the server refused some assets); errors are returned for `main` to report.
-    pub async fn run(&self, out: &mut impl std::io::Write) -> anyhow::Result<i32> {
+    pub async fn run(&self, out: &mut impl std::io::Write) -> anyhow::Result<Status> {
         let client = Client::connect(&self.server, self.key.clone(), &self.options)
             .await?
             .with_limiter(job::account::limiter(self.max_in_flight));
@@ -147,7 +147,7 @@ impl DropIn {
         };
         let Some(target) = target else {
             report::preview(out, &server, &selected)?;
-            return Ok(EXIT_OK);
+            return Ok(Status::Ok);
         };
 
         let held = album::contents(&client, &target.id, Some(target.asset_count as usize)).await?;
@@ -186,9 +186,9 @@ impl DropIn {
             return Err(error.into());
         }
         Ok(if outcome.refused_count() > 0 {
-            EXIT_FAILURE
+            Status::Failure
         } else {
-            EXIT_OK
+            Status::Ok
         })
     }
 }

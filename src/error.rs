@@ -1,16 +1,55 @@
-//! Errors that decide the exit code. Everything the user got wrong (a flag, a filter file, an album
-//! name) is an [`InputError`] and exits with 2, before anything changed on the server; an [`Interrupted`]
-//! run exits with 130 or 143; everything else (the server refused, timed out or broke) exits with 1.
-//! `main` is the one place that turns an error into an exit code, through [`exit_code`].
+//! How a run ends. Every command returns a [`Status`]; several outcomes (job files, jobs) combine into
+//! their worst, `max`, because the statuses are ordered from best to worst. Everything the user got
+//! wrong (a flag, a filter file, an album name) is an [`InputError`] and ends with [`Status::Input`]
+//! (2), before anything changed on the server; an [`Interrupted`] run with 130 or 143; everything else
+//! (the server refused, timed out or broke) with [`Status::Failure`] (1). [`Status::of`] is the one
+//! place that turns an error into a status, and [`print`] the one way an error is shown.
 
 use std::fmt;
 
-/// Exit code for success.
-pub const EXIT_OK: i32 = 0;
-/// Exit code for a server-side failure: a search, a page or an add that failed.
-pub const EXIT_FAILURE: i32 = 1;
-/// Exit code for a usage or input error; nothing was changed on the server.
-pub const EXIT_INPUT: i32 = 2;
+/// How a run ended, from best to worst: the worst of several outcomes is their `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// Success: a preview, or everything added (or already there) and removed: 0.
+    Ok,
+    /// A server-side failure: a search, a page, an add or a removal failed, or was refused: 1.
+    Failure,
+    /// A usage or input error; nothing was changed on the server: 2.
+    Input,
+    /// Stopped by Ctrl-C (128 + SIGINT): 130.
+    Interrupted,
+    /// Stopped by SIGTERM (128 + SIGTERM): 143.
+    Terminated,
+}
+
+impl Status {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Status::Ok => 0,
+            Status::Failure => 1,
+            Status::Input => 2,
+            Status::Interrupted => 130,
+            Status::Terminated => 143,
+        }
+    }
+
+    /// The status an error ends a run with.
+    pub fn of(error: &anyhow::Error) -> Status {
+        if let Some(interrupted) = interrupted(error) {
+            interrupted.status
+        } else if error.chain().any(|cause| cause.is::<InputError>()) {
+            Status::Input
+        } else {
+            Status::Failure
+        }
+    }
+}
+
+/// Shows an error on stderr, with its causes: the one way errors reach the user.
+pub fn print(error: &anyhow::Error) {
+    eprintln!("error: {error:#}");
+}
 
 /// A mistake in what the user gave us: its message names the file, the field or flag, and what was
 /// expected.
@@ -42,14 +81,14 @@ pub fn input_error(message: impl Into<String>) -> anyhow::Error {
 pub struct Interrupted {
     /// `Ctrl-C` or `SIGTERM`.
     pub signal: &'static str,
-    pub code: i32,
+    pub status: Status,
 }
 
 impl Interrupted {
     pub fn ctrl_c() -> Interrupted {
         Interrupted {
             signal: "Ctrl-C",
-            code: crate::EXIT_INTERRUPTED,
+            status: Status::Interrupted,
         }
     }
 }
@@ -70,13 +109,34 @@ pub fn interrupted(error: &anyhow::Error) -> Option<Interrupted> {
         .copied()
 }
 
-/// The exit code an error ends the program with.
-pub fn exit_code(error: &anyhow::Error) -> i32 {
-    if let Some(interrupted) = interrupted(error) {
-        interrupted.code
-    } else if error.chain().any(|cause| cause.is::<InputError>()) {
-        EXIT_INPUT
-    } else {
-        EXIT_FAILURE
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worst_status_wins_and_errors_map_to_theirs() {
+        assert_eq!(Status::Ok.max(Status::Failure), Status::Failure);
+        assert_eq!(Status::Input.max(Status::Failure), Status::Input);
+        assert_eq!(Status::Terminated.max(Status::Input), Status::Terminated);
+        let codes: Vec<u8> = [
+            Status::Ok,
+            Status::Failure,
+            Status::Input,
+            Status::Interrupted,
+            Status::Terminated,
+        ]
+        .iter()
+        .map(|s| s.code())
+        .collect();
+        assert_eq!(codes, [0, 1, 2, 130, 143]);
+        assert_eq!(
+            Status::of(&input_error("x").context("while y")),
+            Status::Input
+        );
+        assert_eq!(Status::of(&anyhow::anyhow!("server down")), Status::Failure);
+        assert_eq!(
+            Status::of(&anyhow::Error::new(Interrupted::ctrl_c())),
+            Status::Interrupted
+        );
     }
 }

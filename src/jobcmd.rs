@@ -18,7 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::Semaphore;
 
 use crate::cli::{GlobalArgs, JobFormat, PreviewArgs, StateCommand, SyncArgs};
-use crate::error::{EXIT_FAILURE, EXIT_INPUT, EXIT_OK, exit_code, input_error};
+use crate::error::{Status, input_error};
 use crate::immich::Client;
 use crate::job::JobFile;
 use crate::job::run::{Account, JobReport, Mode, RunOptions, Slot, run_job_with};
@@ -257,7 +257,7 @@ struct Sorted {
     failed: Vec<report::FailedJob>,
     /// The outcomes in order: `Ok(i)` is `reports[i]`, `Err(i)` is `failed[i]`.
     order: Vec<Result<usize, usize>>,
-    code: i32,
+    status: Status,
 }
 
 fn sort_outcomes(file: &Path, outcomes: Vec<Outcome>) -> Sorted {
@@ -265,19 +265,19 @@ fn sort_outcomes(file: &Path, outcomes: Vec<Outcome>) -> Sorted {
         reports: Vec::new(),
         failed: Vec::new(),
         order: Vec::new(),
-        code: EXIT_OK,
+        status: Status::Ok,
     };
     for outcome in outcomes {
         match outcome {
             Outcome::Done(report) => {
                 if report.failed() {
-                    sorted.code = worse(sorted.code, EXIT_FAILURE);
+                    sorted.status = sorted.status.max(Status::Failure);
                 }
                 sorted.order.push(Ok(sorted.reports.len()));
                 sorted.reports.push(*report);
             }
             Outcome::Failed(job, error) => {
-                sorted.code = worse(sorted.code, exit_code(&error));
+                sorted.status = sorted.status.max(Status::of(&error));
                 sorted.order.push(Err(sorted.failed.len()));
                 sorted.failed.push(report::FailedJob {
                     job,
@@ -328,7 +328,7 @@ fn spinner(quiet: bool) -> ProgressBar {
 }
 
 /// `preview JOBFILE`: what a sync would do, per account; changes nothing.
-pub async fn preview(args: &PreviewArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+pub async fn preview(args: &PreviewArgs, global: &GlobalArgs) -> anyhow::Result<Status> {
     let loaded = load(&args.jobfile, args.job.as_deref(), global)?;
     let html = args.format == JobFormat::Html;
     let progress = spinner(false);
@@ -398,7 +398,7 @@ pub async fn preview(args: &PreviewArgs, global: &GlobalArgs) -> anyhow::Result<
     }
     sorted.failed.iter().for_each(eprint_failed);
     // A preview changes nothing, so a job's input error keeps its 2.
-    Ok(sorted.code)
+    Ok(sorted.status)
 }
 
 /// A lock held for as long as a job file syncs; released when dropped or when the process ends.
@@ -547,7 +547,7 @@ async fn lock(job_path: &Path, stale_after: std::time::Duration) -> anyhow::Resu
 }
 
 /// `sync JOBFILE...`: applies every job, for cron.
-pub async fn sync(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+pub async fn sync(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<Status> {
     if args.format == JobFormat::Html {
         return Err(input_error(format!(
             "--format html is for preview: run `immich-smart-albums preview {} --format html \
@@ -555,7 +555,7 @@ pub async fn sync(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
             args.jobfiles[0]
         )));
     }
-    let mut worst = EXIT_OK;
+    let mut worst = Status::Ok;
     let mut changed_any = false;
     let mut all_reports = Vec::new();
     let mut all_failed = Vec::new();
@@ -566,35 +566,24 @@ pub async fn sync(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
             failed: &mut all_failed,
             changed: false,
         };
-        let code = match sync_one(name, &path, args, global, &mut synced).await {
-            Ok(code) => code,
+        let status = match sync_one(name, &path, args, global, &mut synced).await {
+            Ok(status) => status,
             Err(error) => {
-                eprintln!("error: {error:#}");
-                exit_code(&error)
+                crate::error::print(&error);
+                Status::of(&error)
             }
         };
         changed_any |= synced.changed;
-        worst = worse(worst, code);
+        worst = worst.max(status);
     }
     if args.format == JobFormat::Json {
         report::jobs_json_with_failures(&mut report::stdout(), &all_reports, &all_failed)?;
     }
     // 2 says that nothing was changed on a server: a mistake beside changes made is a 1.
-    if worst == EXIT_INPUT && changed_any {
-        worst = EXIT_FAILURE;
+    if worst == Status::Input && changed_any {
+        worst = Status::Failure;
     }
     Ok(worst)
-}
-
-/// 2 (input) outranks 1 (failure) outranks 0.
-fn worse(a: i32, b: i32) -> i32 {
-    let rank = |c: i32| match c {
-        EXIT_OK => 0,
-        EXIT_FAILURE => 1,
-        EXIT_INPUT => 2,
-        _ => 3,
-    };
-    if rank(b) > rank(a) { b } else { a }
 }
 
 /// What the job files of one `sync` gathered so far.
@@ -611,10 +600,10 @@ async fn sync_one(
     args: &SyncArgs,
     global: &GlobalArgs,
     synced: &mut Synced<'_>,
-) -> anyhow::Result<i32> {
+) -> anyhow::Result<Status> {
     let loaded = load(name, args.job.as_deref(), global)?;
     let Some(_lock) = lock(path, loaded.settings.stale_lock_after).await? else {
-        return Ok(EXIT_OK);
+        return Ok(Status::Ok);
     };
     // An unwritable or damaged record stops the sync here, before anything changes on a server.
     let store = Store::open(&state::path_in(global.state_dir.as_deref()))?;
@@ -671,12 +660,12 @@ async fn sync_one(
     }
     synced.reports.extend(sorted.reports);
     synced.failed.extend(sorted.failed);
-    Ok(sorted.code)
+    Ok(sorted.status)
 }
 
 /// `state show` and `state forget`: the local record of a job file's albums. Needs no server and no
 /// key: the record names each album by server and id, and notes which job uses it.
-pub fn state(command: &StateCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
+pub fn state(command: &StateCommand, global: &GlobalArgs) -> anyhow::Result<Status> {
     let (jobfile, job) = match command {
         StateCommand::Show { jobfile, job } => (jobfile, job.as_deref()),
         StateCommand::Forget { jobfile, job } => (jobfile, Some(job.as_str())),
@@ -694,7 +683,7 @@ pub fn state(command: &StateCommand, global: &GlobalArgs) -> anyhow::Result<i32>
                 db.display()
             ),
         )?;
-        return Ok(EXIT_OK);
+        return Ok(Status::Ok);
     };
     match command {
         StateCommand::Show { .. } => {
@@ -719,7 +708,7 @@ pub fn state(command: &StateCommand, global: &GlobalArgs) -> anyhow::Result<i32>
             report::state_forgotten(&mut out, &db.display().to_string(), job, &forgotten)?;
         }
     }
-    Ok(EXIT_OK)
+    Ok(Status::Ok)
 }
 
 #[cfg(test)]

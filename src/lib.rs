@@ -27,13 +27,9 @@ pub mod sim;
 pub mod state;
 
 use cli::{Cli, Command};
+use error::Status;
 
-/// Exit code after an interrupt (Ctrl-C), as shells report it: 128 + SIGINT.
-pub const EXIT_INTERRUPTED: i32 = 130;
-/// Exit code after SIGTERM (from `kill`, systemd, or a cron daemon that stops): 128 + SIGTERM.
-pub const EXIT_TERMINATED: i32 = 143;
-
-/// Runs a parsed command line; returns the exit code of a run that finished. Ctrl-C or SIGTERM stops a
+/// Runs a parsed command line; returns the status of a run that finished. Ctrl-C or SIGTERM stops a
 /// run cleanly: requests in flight are dropped, key commands still running are killed, the sync lock
 /// is released, and the next run completes the work (adding is idempotent). Nothing local is
 /// half-written: every file written (profiles, key files, reports) is replaced whole (see [`files`]).
@@ -41,25 +37,25 @@ pub const EXIT_TERMINATED: i32 = 143;
 /// The signals are listened to before the command starts, and checked first whenever the run wakes,
 /// so an interrupt always ends in 130 or 143, also while a blocking step (the key prompt, a key
 /// command, the keyring) waits on its own thread.
-pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+pub async fn run(cli: Cli) -> anyhow::Result<Status> {
     if let Some(Command::Sim(args)) = &cli.command {
         // Ctrl-C is how the simulator is meant to stop.
         return demo::serve(args).await;
     }
     let signals = Signals::listen();
-    let stopped = |name: &str, code: i32| {
+    let stopped = |name: &str, status: Status| {
         profile::stop_key_commands();
         eprintln!(
             "interrupted by {name}: stopped cleanly; what was added stays, and the next run \
              completes the work"
         );
-        Ok(code)
+        Ok(status)
     };
     tokio::select! {
         biased;
-        (name, code) = signals.wait() => stopped(name, code),
+        (name, status) = signals.wait() => stopped(name, status),
         result = dispatch(cli) => match result.as_ref().err().and_then(error::interrupted) {
-            Some(interrupt) => stopped(interrupt.signal, interrupt.code),
+            Some(interrupt) => stopped(interrupt.signal, interrupt.status),
             None => result,
         },
     }
@@ -87,22 +83,22 @@ impl Signals {
         }
     }
 
-    /// Waits for the first signal: its name and exit code.
-    async fn wait(self) -> (&'static str, i32) {
+    /// Waits for the first signal: its name and the status it ends the run with.
+    async fn wait(self) -> (&'static str, Status) {
         #[cfg(unix)]
         if let Some((mut interrupt, mut terminate)) = self.unix {
             return tokio::select! {
                 biased;
-                _ = terminate.recv() => ("SIGTERM", EXIT_TERMINATED),
-                _ = interrupt.recv() => ("Ctrl-C", EXIT_INTERRUPTED),
+                _ = terminate.recv() => ("SIGTERM", Status::Terminated),
+                _ = interrupt.recv() => ("Ctrl-C", Status::Interrupted),
             };
         }
         let _ = tokio::signal::ctrl_c().await;
-        ("Ctrl-C", EXIT_INTERRUPTED)
+        ("Ctrl-C", Status::Interrupted)
     }
 }
 
-async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+async fn dispatch(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
         None => {
             let dropin = dropin::DropIn::from_args(&cli.dropin, &cli.global)?;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use immich_smart_albums::cli::Cli;
-use immich_smart_albums::error::exit_code;
+use immich_smart_albums::error::{self, Status};
 use immich_smart_albums::{logging, run};
 
 fn main() -> ExitCode {
@@ -15,15 +15,15 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("the async runtime starts");
-    let code = match runtime.block_on(run(cli)) {
-        Ok(code) => code,
+    let status = match runtime.block_on(run(cli)) {
+        Ok(status) => status,
         Err(error) => {
-            eprintln!("error: {error:#}");
-            exit_code(&error)
+            error::print(&error);
+            Status::of(&error)
         }
     };
     // After an interrupt, a blocking step may still wait on its thread (the key prompt reading the
     // terminal): give it a moment to put the terminal back, but do not wait for it.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
-    ExitCode::from(u8::try_from(code).unwrap_or(1))
+    ExitCode::from(status.code())
 }

@@ -6,7 +6,7 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 
 use crate::cli::Cli;
-use crate::error::EXIT_OK;
+use crate::error::Status;
 use crate::report;
 
 /// The binary's name, as completions and the man page call it.
@@ -27,13 +27,13 @@ pub fn man_page() -> std::io::Result<Vec<u8>> {
 }
 
 /// `completions SHELL`.
-pub fn completions(shell: Shell) -> anyhow::Result<i32> {
+pub fn completions(shell: Shell) -> anyhow::Result<Status> {
     report::generated(&mut report::stdout(), &completion_script(shell))?;
-    Ok(EXIT_OK)
+    Ok(Status::Ok)
 }
 
 /// `man`.
-pub fn man() -> anyhow::Result<i32> {
+pub fn man() -> anyhow::Result<Status> {
     report::generated(&mut report::stdout(), &man_page()?)?;
-    Ok(EXIT_OK)
+    Ok(Status::Ok)
 }

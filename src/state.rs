@@ -639,7 +639,10 @@ mod tests {
         let text = format!("{error:#}");
         assert!(text.contains(&path.display().to_string()), "{text}");
         assert!(text.contains("not a usable SQLite database"), "{text}");
-        assert_eq!(crate::error::exit_code(&error), crate::error::EXIT_INPUT);
+        assert_eq!(
+            crate::error::Status::of(&error),
+            crate::error::Status::Input
+        );
 
         // A directory where the file should be.
         let blocked = dir.path().join("blocked");

@@ -370,7 +370,10 @@ fn a_person_no_account_knows_is_an_input_error() {
     let sim = common::sim();
     let yaml = KIDS.replace("people: [Leo]", "people: [Zoe]");
     let error = run(&sim, &yaml, Mode::Sync, &HashMap::new()).unwrap_err();
-    assert_eq!(immich_smart_albums::error::exit_code(&error), 2);
+    assert_eq!(
+        immich_smart_albums::error::Status::of(&error),
+        immich_smart_albums::error::Status::Input
+    );
     assert!(error.to_string().contains("`Zoe`"), "{error}");
     assert!(sim.changing_requests().is_empty());
 }

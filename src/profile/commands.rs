@@ -16,13 +16,13 @@ use super::{
     process_env, profiles_dir, resolve_profile_path,
 };
 use crate::cli::{GlobalArgs, ProfilesAddArgs, ProfilesArgs, ProfilesCommand, ProfilesRemoveArgs};
-use crate::error::{EXIT_FAILURE, EXIT_OK, InputError, input_error};
+use crate::error::{InputError, Status, input_error};
 use crate::immich::{Client, NEEDED_PERMISSIONS, ServerUrl, User};
 use crate::report::{self, AccountShown, AccountTested, KeyCheck, ProfileListing};
 use crate::secret::ApiKey;
 
 /// Runs a `profiles` subcommand; returns the exit code.
-pub async fn run(args: &ProfilesArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+pub async fn run(args: &ProfilesArgs, global: &GlobalArgs) -> anyhow::Result<Status> {
     let cwd = std::env::current_dir()?;
     let mut out = report::stdout();
     match &args.command {
@@ -119,7 +119,7 @@ async fn add(
     global: &GlobalArgs,
     cwd: &Path,
     out: &mut impl std::io::Write,
-) -> anyhow::Result<i32> {
+) -> anyhow::Result<Status> {
     if !is_path(&args.profile) {
         check_name("profile", &args.profile)?;
     }
@@ -220,10 +220,10 @@ async fn add(
         &key_place,
         replaced,
     )?;
-    Ok(EXIT_OK)
+    Ok(Status::Ok)
 }
 
-fn list(out: &mut impl std::io::Write) -> anyhow::Result<i32> {
+fn list(out: &mut impl std::io::Write) -> anyhow::Result<Status> {
     let dir = profiles_dir();
     let mut profiles = Vec::new();
     match std::fs::read_dir(&dir) {
@@ -248,7 +248,7 @@ fn list(out: &mut impl std::io::Write) -> anyhow::Result<i32> {
     }
     profiles.sort_by(|a, b| a.name.cmp(&b.name));
     report::profile_list(out, &dir.display().to_string(), &profiles)?;
-    Ok(EXIT_OK)
+    Ok(Status::Ok)
 }
 
 fn settings_of(profile: &Profile) -> Vec<(&'static str, String)> {
@@ -277,7 +277,7 @@ async fn show(
     global: &GlobalArgs,
     cwd: &Path,
     out: &mut impl std::io::Write,
-) -> anyhow::Result<i32> {
+) -> anyhow::Result<Status> {
     let profile = Profile::load(name_or_path, cwd)?;
     let settings = merge_settings(global, &process_env, Some(&profile.settings))?;
     let mut accounts: Vec<AccountShown> = Vec::new();
@@ -297,7 +297,7 @@ async fn show(
         &settings_of(&profile),
         &accounts,
     )?;
-    Ok(EXIT_OK)
+    Ok(Status::Ok)
 }
 
 /// Tests one account: key, server, version, user, permissions. Never fails; what went wrong is in
@@ -356,7 +356,7 @@ async fn test(
     global: &GlobalArgs,
     cwd: &Path,
     out: &mut impl std::io::Write,
-) -> anyhow::Result<i32> {
+) -> anyhow::Result<Status> {
     let profile = Profile::load(name_or_path, cwd)?;
     let settings = merge_settings(global, &process_env, Some(&profile.settings))?;
     let results = join_all(
@@ -373,9 +373,9 @@ async fn test(
         &results,
     )?;
     Ok(if results.iter().all(AccountTested::passed) {
-        EXIT_OK
+        Status::Ok
     } else {
-        EXIT_FAILURE
+        Status::Failure
     })
 }
 
@@ -415,7 +415,7 @@ async fn remove(
     args: &ProfilesRemoveArgs,
     cwd: &Path,
     out: &mut impl std::io::Write,
-) -> anyhow::Result<i32> {
+) -> anyhow::Result<Status> {
     let profile = Profile::load(&args.profile, cwd)?;
     let mut lines = Vec::new();
     match &args.account {
@@ -457,5 +457,5 @@ async fn remove(
     }
     lines.retain(|line| !line.is_empty());
     report::removed(out, &lines)?;
-    Ok(EXIT_OK)
+    Ok(Status::Ok)
 }

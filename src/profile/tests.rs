@@ -184,7 +184,10 @@ fn env_source_reads_the_variable() {
     let error = account(KeySource::Env("ISA_TEST_SURELY_UNSET_VAR".into()))
         .api_key(KEY_COMMAND_TIMEOUT)
         .unwrap_err();
-    assert_eq!(crate::error::exit_code(&error), 2);
+    assert_eq!(
+        crate::error::Status::of(&error),
+        crate::error::Status::Input
+    );
     let text = error.to_string();
     assert!(text.contains("ISA_TEST_SURELY_UNSET_VAR"), "{text}");
     assert!(
@@ -259,7 +262,10 @@ fn a_key_command_gives_its_trimmed_stdout() {
     let error = account(KeySource::Command("echo no such entry >&2; exit 3".into()))
         .api_key(KEY_COMMAND_TIMEOUT)
         .unwrap_err();
-    assert_eq!(crate::error::exit_code(&error), 2);
+    assert_eq!(
+        crate::error::Status::of(&error),
+        crate::error::Status::Input
+    );
     let text = error.to_string();
     assert!(text.contains("account bob"), "{text}");
     assert!(text.contains("no such entry"), "{text}");
@@ -290,7 +296,10 @@ fn a_key_command_that_hangs_is_stopped_at_its_timeout() {
     let error = account(KeySource::Command("sleep 5; echo key".into()))
         .api_key(limit)
         .unwrap_err();
-    assert_eq!(crate::error::exit_code(&error), 2);
+    assert_eq!(
+        crate::error::Status::of(&error),
+        crate::error::Status::Input
+    );
     assert!(error.to_string().contains("account bob"), "{error}");
 }
 
@@ -302,7 +311,10 @@ fn the_keyring_through_the_mock_store() {
         user: "family/bob".into(),
     });
     let error = bob.api_key(KEY_COMMAND_TIMEOUT).unwrap_err();
-    assert_eq!(crate::error::exit_code(&error), 2);
+    assert_eq!(
+        crate::error::Status::of(&error),
+        crate::error::Status::Input
+    );
     let text = error.to_string();
     assert!(text.contains("user family/bob"), "{text}");
     assert!(
@@ -348,7 +360,10 @@ fn a_written_profile_reads_back_the_same() {
 #[test]
 fn a_missing_profile_says_how_to_create_it() {
     let error = Profile::load("surely-not-there-profile", Path::new("/")).unwrap_err();
-    assert_eq!(crate::error::exit_code(&error), 2);
+    assert_eq!(
+        crate::error::Status::of(&error),
+        crate::error::Status::Input
+    );
     let text = error.to_string();
     assert!(
         text.contains("surely-not-there-profile.yaml: no such file"),
