@@ -114,7 +114,7 @@ impl BenchReport {
     }
 }
 
-pub async fn run(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<Status> {
+pub async fn bench(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<Status> {
     let report = measure(args, global).await?;
     // Rendered here, printed by the one writer to stdout.
     let mut text = Vec::new();

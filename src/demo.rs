@@ -79,7 +79,7 @@ impl Drop for DemoDir {
     }
 }
 
-pub async fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<Status> {
+pub async fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<Status> {
     let sim = Simulator::start(SimConfig {
         seed: args.seed,
         accounts: vec!["alice".into(), "bob".into()],
@@ -125,7 +125,7 @@ pub async fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<Status>
         ),
     )?;
     let mut code = DropIn::from_args(&dropin_args, global)?
-        .run(&mut out)
+        .preview_or_add(&mut out)
         .await?;
 
     dropin_args.album = Some(album_name.to_string());
@@ -133,7 +133,7 @@ pub async fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<Status>
     report::heading(&mut out, &format!("2. Add them to the album\n$ {command}"))?;
     code = code.max(
         DropIn::from_args(&dropin_args, global)?
-            .run(&mut out)
+            .preview_or_add(&mut out)
             .await?,
     );
 
@@ -143,7 +143,7 @@ pub async fn run(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<Status>
     )?;
     code = code.max(
         DropIn::from_args(&dropin_args, global)?
-            .run(&mut out)
+            .preview_or_add(&mut out)
             .await?,
     );
 

@@ -2,7 +2,6 @@
 //! against one account. Without `--album` it previews; with it, it adds what the album does not hold
 //! yet. Every filter file is read and checked before the first request, so a bad file changes nothing.
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 
 use uuid::Uuid;
@@ -12,6 +11,7 @@ use crate::cli::{DropInArgs, GlobalArgs};
 use crate::error::{Status, input_error};
 use crate::filter::{LocalFilters, RuleList, SearchFilter};
 use crate::immich::{Client, ClientOptions, SearchKind, ServerUrl};
+use crate::job::decide::{Held, HeldAs};
 use crate::job::{self, Selection};
 use crate::profile::{merge_settings, process_env};
 use crate::report::{self, AlbumTarget, Selected};
@@ -117,7 +117,7 @@ impl DropIn {
 
     /// Runs the searches, then previews or adds. Returns the exit code for a run that finished
     /// (1 when the server refused some assets); errors are returned for `main` to report.
-    pub async fn run(&self, out: &mut impl std::io::Write) -> anyhow::Result<Status> {
+    pub async fn preview_or_add(&self, out: &mut impl std::io::Write) -> anyhow::Result<Status> {
         let client = Client::connect(&self.server, self.key.clone(), &self.options)
             .await?
             .with_limiter(job::account::limiter(self.max_in_flight));
@@ -150,23 +150,22 @@ impl DropIn {
             return Ok(Status::Ok);
         };
 
-        let held = album::contents(&client, &target.id, Some(target.asset_count as usize)).await?;
-        let held_checksums: HashSet<&str> = held.values().map(|h| &*h.checksum).collect();
+        let held = Held::new(
+            album::contents(&client, &target.id, Some(target.asset_count as usize)).await?,
+        );
         let (mut already_by_id, mut already_by_checksum) = (0, 0);
         let mut to_add: Vec<Uuid> = Vec::new();
         for hit in &result.assets {
-            if held.contains_key(&hit.id) {
-                already_by_id += 1;
-            } else if held_checksums.contains(&*hit.checksum) {
-                already_by_checksum += 1;
-            } else {
-                to_add.push(hit.id);
+            match held.holding(&hit.id, &hit.checksum) {
+                Some(HeldAs::SameAsset) => already_by_id += 1,
+                Some(HeldAs::SameFile) => already_by_checksum += 1,
+                None => to_add.push(hit.id),
             }
         }
         tracing::debug!(
             "album {} holds {} assets; {} to add",
             target.id,
-            held.len(),
+            held.assets.len(),
             to_add.len()
         );
         let outcome = album::add(&client, &target.id, &to_add).await;

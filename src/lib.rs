@@ -102,16 +102,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
         None => {
             let dropin = dropin::DropIn::from_args(&cli.dropin, &cli.global)?;
-            dropin.run(&mut report::stdout()).await
+            dropin.preview_or_add(&mut report::stdout()).await
         }
-        Some(Command::Demo(args)) => demo::run(&args, &cli.global).await,
+        Some(Command::Demo(args)) => demo::demo(&args, &cli.global).await,
         Some(Command::Sim(args)) => demo::serve(&args).await,
-        Some(Command::Profiles(args)) => profile::run(&args, &cli.global).await,
+        Some(Command::Profiles(args)) => profile::profiles(&args, &cli.global).await,
         Some(Command::Preview(args)) => jobcmd::preview(&args, &cli.global).await,
         Some(Command::Sync(args)) => jobcmd::sync(&args, &cli.global).await,
         Some(Command::State(args)) => jobcmd::state(&args.command, &cli.global),
         Some(Command::Completions(args)) => shell::completions(args.shell),
         Some(Command::Man) => shell::man(),
-        Some(Command::Bench(args)) => bench::run(&args, &cli.global).await,
+        Some(Command::Bench(args)) => bench::bench(&args, &cli.global).await,
     }
 }

@@ -50,8 +50,28 @@ impl Held {
 
     /// The same asset, or the same file under another id.
     pub fn holds(&self, id: &Uuid, checksum: &str) -> bool {
-        self.assets.contains_key(id) || self.checksums.contains(checksum)
+        self.holding(id, checksum).is_some()
     }
+
+    /// How the album holds an asset, if it does: the one way to decide "already in the album".
+    pub fn holding(&self, id: &Uuid, checksum: &str) -> Option<HeldAs> {
+        if self.assets.contains_key(id) {
+            Some(HeldAs::SameAsset)
+        } else if self.checksums.contains(checksum) {
+            Some(HeldAs::SameFile)
+        } else {
+            None
+        }
+    }
+}
+
+/// How an album already holds an asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldAs {
+    /// This very asset.
+    SameAsset,
+    /// The same file (checksum) under another id, e.g. another account's copy.
+    SameFile,
 }
 
 /// How a job treats one of its albums.

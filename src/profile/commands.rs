@@ -22,7 +22,7 @@ use crate::report::{self, AccountShown, AccountTested, KeyCheck, ProfileListing}
 use crate::secret::ApiKey;
 
 /// Runs a `profiles` subcommand; returns the exit code.
-pub async fn run(args: &ProfilesArgs, global: &GlobalArgs) -> anyhow::Result<Status> {
+pub async fn profiles(args: &ProfilesArgs, global: &GlobalArgs) -> anyhow::Result<Status> {
     let cwd = std::env::current_dir()?;
     let mut out = report::stdout();
     match &args.command {

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::InputError;
 use crate::immich::ServerUrl;
 
-pub use commands::run;
+pub use commands::profiles;
 pub use keys::{KEYRING_SERVICE, KeyringStatus, keyring_status, off_runtime, stop_key_commands};
 pub use settings::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEY_COMMAND_TIMEOUT, DEFAULT_MAX_IN_FLIGHT,

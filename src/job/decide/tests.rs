@@ -94,7 +94,7 @@ impl Case {
         }
     }
 
-    fn run(&self) -> AlbumDecision {
+    fn decide(&self) -> AlbumDecision {
         let input = AlbumInput {
             job: JOB,
             accounts: vec![
@@ -150,7 +150,7 @@ fn adds_what_is_selected_and_missing_by_id_and_by_checksum() {
     case.held = held(&timeline(&[1, 50]));
     case.alice = Some(vec![hit(1), hit(2), hit_with(3, "c50")]);
     case.bob = Some(vec![hit(4)]);
-    let d = case.run();
+    let d = case.decide();
     assert_eq!(to_add(&d, 0), [2], "{}", case.name);
     assert_eq!(d.accounts[0].as_ref().unwrap().already, 2);
     assert_eq!(to_add(&d, 1), [4]);
@@ -172,7 +172,7 @@ fn the_record_is_settled_against_the_album() {
     ];
     case.held = held(&timeline(&[1, 3, 6]));
     case.alice = Some(vec![hit(1), hit(3), hit(6)]);
-    let d = case.run();
+    let d = case.decide();
     let put = |n: u128, state: EntryState| {
         let mut e = entry(n, state);
         e.at = 100;
@@ -198,7 +198,7 @@ fn a_tombstone_is_not_added_again_by_id_or_by_checksum() {
     // 5 was taken out just now; 6 earlier; bob has the same file as 6 under another id.
     case.alice = Some(vec![hit(5), hit(6), hit(7)]);
     case.bob = Some(vec![hit_with(16, "c6")]);
-    let d = case.run();
+    let d = case.decide();
     assert_eq!(to_add(&d, 0), [7]);
     assert_eq!(ids(&d.accounts[0].as_ref().unwrap().not_readded), [5, 6]);
     assert_eq!(ids(&d.accounts[1].as_ref().unwrap().not_readded), [16]);
@@ -210,7 +210,7 @@ fn a_removed_asset_that_matches_again_is_added_again() {
     let mut case = Case::new("removed then matching");
     case.record = vec![entry(1, EntryState::Removed)];
     case.alice = Some(vec![hit(1)]);
-    assert_eq!(to_add(&case.run(), 0), [1]);
+    assert_eq!(to_add(&case.decide(), 0), [1]);
 }
 
 #[test]
@@ -248,12 +248,12 @@ fn stale_assets_are_removed_only_with_prune_and_with_their_reason() {
         (6, Reason::Trashed),
         (7, Reason::AccountLeft),
     ];
-    let d = case.run();
+    let d = case.decide();
     assert_eq!(stale(&d), expected);
     assert!(!d.remove && d.removals().is_empty() && d.blocked.is_none());
 
     case.policy = prune();
-    let d = case.run();
+    let d = case.decide();
     assert_eq!(stale(&d), expected);
     assert!(d.remove);
     assert_eq!(d.removals().len(), 6);
@@ -262,7 +262,7 @@ fn stale_assets_are_removed_only_with_prune_and_with_their_reason() {
     // With archived assets included, an archived asset the job still finds stays.
     case.policy.include_archived = true;
     case.alice = Some(vec![hit(1), hit(4)]);
-    let d = case.run();
+    let d = case.decide();
     assert!(!stale(&d).contains(&(4, Reason::Archived)));
 }
 
@@ -276,7 +276,7 @@ fn another_jobs_or_a_persons_assets_are_never_stale() {
     ];
     case.held = held(&timeline(&[1, 2, 3, 4]));
     case.policy = prune();
-    let d = case.run();
+    let d = case.decide();
     assert!(d.stale.is_empty(), "{:?}", d.stale);
     assert_eq!(d.tool_held, 0);
     assert!(d.adoptable.is_empty(), "nothing is selected");
@@ -289,7 +289,7 @@ fn an_incomplete_selection_removes_nothing() {
     case.held = held(&timeline(&[1]));
     case.policy = prune();
     case.incomplete = Some("a search of bob failed".into());
-    let d = case.run();
+    let d = case.decide();
     assert_eq!(stale(&d), [(1, Reason::NoLongerFound)]);
     assert!(!d.remove);
     assert!(matches!(&d.blocked, Some(Blocked::Incomplete(why)) if why.contains("bob")));
@@ -297,7 +297,7 @@ fn an_incomplete_selection_removes_nothing() {
     // A failed account is an incomplete selection too, and its part is unknown.
     case.incomplete = None;
     case.bob = None;
-    let d = case.run();
+    let d = case.decide();
     assert!(d.accounts[1].is_none());
 }
 
@@ -314,10 +314,10 @@ fn the_circuit_breaker_stops_mass_removals_unless_confirmed() {
         ..Policy::default()
     };
     // Three removals: at the limit, through.
-    assert!(case.run().remove);
+    assert!(case.decide().remove);
     // Four: over it.
     case.alice = Some((1..=6).map(hit).collect());
-    let d = case.run();
+    let d = case.decide();
     assert!(!d.remove);
     assert!(matches!(
         d.blocked,
@@ -336,13 +336,13 @@ fn the_circuit_breaker_stops_mass_removals_unless_confirmed() {
     // The fraction: 4 of 10 is over 0.3, 3 of 10 is not.
     case.policy.max_removals = 100;
     case.policy.max_removal_fraction = 0.3;
-    assert!(!case.run().remove);
+    assert!(!case.decide().remove);
     case.alice = Some((1..=7).map(hit).collect());
-    assert!(case.run().remove);
+    assert!(case.decide().remove);
     // Confirmed: through.
     case.alice = Some(vec![hit(1)]);
     case.policy.confirm_removals = true;
-    let d = case.run();
+    let d = case.decide();
     assert!(d.remove && d.blocked.is_none());
     assert_eq!(d.removals().len(), 9);
 }
@@ -355,7 +355,7 @@ fn adoption_takes_over_what_the_job_selects_and_nobody_claims() {
     // 1 selected by id, 2 selected by checksum (bob's copy), 3 another job's, 4 not selected.
     case.alice = Some(vec![hit(1), hit(3)]);
     case.bob = Some(vec![hit_with(12, "c2")]);
-    let d = case.run();
+    let d = case.decide();
     let adopted: Vec<(u128, &str)> = d
         .adoptable
         .iter()
@@ -364,7 +364,7 @@ fn adoption_takes_over_what_the_job_selects_and_nobody_claims() {
     assert_eq!(adopted, [(1, "alice"), (2, "bob")]);
     assert_eq!(d.tool_held, 0, "nothing is adopted without --adopt");
     case.policy.adopt = true;
-    assert_eq!(case.run().tool_held, 2);
+    assert_eq!(case.decide().tool_held, 2);
 }
 
 #[test]
@@ -375,7 +375,7 @@ fn hand_added_assets_that_exclusions_flag_are_left_in_place_and_listed() {
     case.flagged = flagged(&[1, 2]);
     case.own_excluded = Some(flagged(&[1, 2]));
     case.policy = prune();
-    let d = case.run();
+    let d = case.decide();
     assert_eq!(ids(&d.left_flagged), [2]);
     assert_eq!(stale(&d), [(1, Reason::Excluded)]);
 }
@@ -386,7 +386,7 @@ fn the_albums_own_exclusions_leave_assets_out_per_account() {
     case.alice = Some(vec![hit(1), hit(2)]);
     case.own_excluded = Some(flagged(&[2]));
     case.flagged = flagged(&[2]);
-    let d = case.run();
+    let d = case.decide();
     assert_eq!(to_add(&d, 0), [1]);
     assert_eq!(ids(&d.accounts[0].as_ref().unwrap().excluded), [2]);
 }
