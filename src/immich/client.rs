@@ -238,6 +238,7 @@ fn http_client(
             attempt.stop()
         }
     });
+    install_tls_provider();
     let builder = reqwest::Client::builder()
         .connect_timeout(options.connect_timeout)
         .timeout(options.timeout)
@@ -249,6 +250,17 @@ fn http_client(
         builder.tls_certs_only(Vec::<reqwest::Certificate>::new())
     };
     builder.build()
+}
+
+/// Makes ring the process's TLS crypto provider, once (reqwest is built without one of its own, see
+/// Cargo.toml). Every HTTP client of the program, the simulator's test clients included, is built
+/// after this.
+pub fn install_tls_provider() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        // Err only when another provider is already installed: that one is used, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
 }
 
 /// The error for an https:// server on a host without CA certificates (a slim container without the

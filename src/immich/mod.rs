@@ -7,7 +7,9 @@ mod retry;
 mod search;
 mod types;
 
-pub use client::{Binary, Client, ClientOptions, DecodeFailure, ServerUrl, traffic};
+pub use client::{
+    Binary, Client, ClientOptions, DecodeFailure, ServerUrl, install_tls_provider, traffic,
+};
 pub use error::{ApiError, ApiErrorKind};
 pub use retry::RetryPolicy;
 pub use search::{MAX_PAGE_SIZE, SearchKind, decode_page, pages};

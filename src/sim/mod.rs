@@ -499,6 +499,7 @@ mod tests {
             .build()
             .unwrap();
         rt.block_on(async {
+            crate::immich::install_tls_provider();
             Ok(reqwest::get(format!("{url}/api/server/ping"))
                 .await?
                 .status())
@@ -525,6 +526,7 @@ mod tests {
         let b = Simulator::start(SimConfig::default()).unwrap();
         assert_ne!(a.port(), b.port());
         assert_eq!(a.accounts(), b.accounts(), "same seed, same users and keys");
+        crate::immich::install_tls_provider();
         let resp = reqwest::get(format!("{}/api/server/version", a.url()))
             .await
             .unwrap();

@@ -779,7 +779,10 @@ mod tests {
             .expect("simulator starts");
             Harness {
                 sim,
-                http: reqwest::Client::new(),
+                http: {
+                    crate::immich::install_tls_provider();
+                    reqwest::Client::new()
+                },
             }
         }
 
@@ -2543,6 +2546,7 @@ mod tests {
         })
         .unwrap();
         let started = std::time::Instant::now();
+        crate::immich::install_tls_provider();
         let resp = reqwest::get(format!("{}/api/server/ping", sim.url()))
             .await
             .unwrap();
