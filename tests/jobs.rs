@@ -11,14 +11,6 @@ use immich_smart_albums::job::JobFile;
 use immich_smart_albums::job::run::{JobReport, Mode, run_job};
 use immich_smart_albums::sim::{Role, SimAsset, Simulator};
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn run(
     sim: &Simulator,
     yaml: &str,
@@ -36,7 +28,7 @@ fn run(
         .album_owner
         .clone()
         .unwrap_or_else(|| names[0].to_string());
-    runtime().block_on(async {
+    common::runtime().block_on(async {
         let slots = common::slots(sim, &names, keys, &common::quick_retries(3)).await;
         run_job(job, &slots, &owner, mode, true).await
     })

@@ -26,12 +26,8 @@ fn a_limit_of_one_request_in_flight_finishes_a_preview_with_thumbnails_and_a_syn
     let job = setup.job("kids.yaml", JOB);
     let page = setup.dir.path().join("report.html");
     let run = |args: &[&str]| {
-        let sim = &setup.sim;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_immich-smart-albums"))
-            .env("IMMICH_SMART_ALBUMS_CONFIG_DIR", setup.dir.path())
-            .env("IMMICH_SMART_ALBUMS_STATE_DIR", setup.state_dir())
-            .env("TEST_KEY_ALICE", sim.account("alice").api_key)
-            .env("TEST_KEY_BOB", sim.account("bob").api_key)
+        let mut child = setup
+            .process()
             .args(args)
             .arg(&job)
             .args(["--max-in-flight", "1"])

@@ -16,14 +16,6 @@ use immich_smart_albums::job::run::{JobReport, Mode, RunOptions, run_job_with};
 use immich_smart_albums::sim::{FaultPlan, FaultRule, SimAsset, SimConfig, Simulator};
 use immich_smart_albums::state::{AlbumKey, EntryState, Store};
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// Runs the first job of `yaml` with its accounts (alice and bob unless it names them; alice owns the
 /// albums), keeping the record in `store`.
 fn run(
@@ -39,7 +31,7 @@ fn run(
         || vec!["alice", "bob"],
         |a| a.iter().map(String::as_str).collect(),
     );
-    runtime().block_on(async {
+    common::runtime().block_on(async {
         let slots = common::slots(sim, &names, &HashMap::new(), &common::quick_retries(2)).await;
         run_job_with(job, &slots, "alice", mode, options, store).await
     })
@@ -460,11 +452,8 @@ fn sigterm_while(setup: &Setup, job: &Path, state: EntryState, album_name: &str)
         rules: vec![slow],
         always_fail: Vec::new(),
     });
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_immich-smart-albums"))
-        .env("IMMICH_SMART_ALBUMS_CONFIG_DIR", setup.dir.path())
-        .env("IMMICH_SMART_ALBUMS_STATE_DIR", setup.state_dir())
-        .env("TEST_KEY_ALICE", sim.account("alice").api_key)
-        .env("TEST_KEY_BOB", sim.account("bob").api_key)
+    let child = setup
+        .process()
         .args(["sync", job.to_str().unwrap()])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -652,16 +641,7 @@ fn two_job_files_sharing_an_album_sync_at_once_and_never_prune_each_others_photo
     };
     let a = setup.job("a.yaml", &job("kids-a", "Mia"));
     let b = setup.job("b.yaml", &job("kids-b", "Leo"));
-    let spawn = |path: &Path| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_immich-smart-albums"))
-            .env("IMMICH_SMART_ALBUMS_CONFIG_DIR", setup.dir.path())
-            .env("IMMICH_SMART_ALBUMS_STATE_DIR", setup.state_dir())
-            .env("TEST_KEY_ALICE", sim.account("alice").api_key)
-            .env("TEST_KEY_BOB", sim.account("bob").api_key)
-            .args(["sync", "--quiet"])
-            .arg(path)
-            .output()
-    };
+    let spawn = |path: &Path| setup.process().args(["sync", "--quiet"]).arg(path).output();
     let (first, second) = std::thread::scope(|scope| {
         let first = scope.spawn(|| spawn(&a).unwrap());
         let second = scope.spawn(|| spawn(&b).unwrap());

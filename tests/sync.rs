@@ -366,12 +366,8 @@ fn an_overlapping_sync_of_the_same_job_file_says_so_and_exits_0() {
     .unwrap();
     let setup = Setup::new(sim);
     let path = setup.job("jobs.yaml", JOB);
-    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_immich-smart-albums"));
+    let mut first = setup.process();
     first
-        .env("IMMICH_SMART_ALBUMS_CONFIG_DIR", setup.dir.path())
-        .env("IMMICH_SMART_ALBUMS_STATE_DIR", setup.state_dir())
-        .env("TEST_KEY_ALICE", setup.sim.account("alice").api_key)
-        .env("TEST_KEY_BOB", setup.sim.account("bob").api_key)
         .args(["sync", "--quiet"])
         .arg(&path)
         .stdout(std::process::Stdio::null())

@@ -120,6 +120,20 @@ impl Setup {
         cmd
     }
 
+    /// The binary as a plain process, with this setup's environment, for a test that must start it
+    /// and act while it runs (a signal, an overlapping run).
+    pub fn process(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_immich-smart-albums"));
+        cmd.env_remove("IMMICH_API_KEY")
+            .env_remove("IMMICH_SERVER_URL")
+            .env("IMMICH_SMART_ALBUMS_CONFIG_DIR", self.dir.path())
+            .env("IMMICH_SMART_ALBUMS_STATE_DIR", self.state_dir())
+            .env("TEST_KEY_ALICE", self.sim.account("alice").api_key)
+            .env("TEST_KEY_BOB", self.sim.account("bob").api_key)
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
     /// This setup's own record of what the tool did.
     pub fn state_dir(&self) -> PathBuf {
         self.dir.path().join("state")
@@ -128,6 +142,15 @@ impl Setup {
     pub fn run(&self, args: &[&str]) -> Output {
         self.bin().args(args).output().unwrap()
     }
+}
+
+/// A runtime for the tests that drive the library's engine.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
 }
 
 /// Client options whose retries wait milliseconds, so that failures a test injects do not wait out
