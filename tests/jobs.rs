@@ -314,7 +314,7 @@ fn a_failed_account_fails_alone_but_closes_the_safe_album() {
 fn an_account_whose_user_id_is_not_a_uuid_fails_alone() {
     let sim = common::sim();
     let file = JobFile::parse(Path::new("jobs.yaml"), KIDS).unwrap();
-    let report = runtime()
+    let report = common::runtime()
         .block_on(async {
             let mut slots = common::slots(
                 &sim,
