@@ -377,7 +377,9 @@ fn an_overlapping_sync_of_the_same_job_file_says_so_and_exits_0() {
     while setup.sim.requests().is_empty() {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let output = setup.run(&["sync", path.to_str().unwrap()]);
+    // The same file under another spelling, relative to another working directory: one lock.
+    std::fs::create_dir_all(setup.dir.path().join("sub")).unwrap();
+    let output = setup.run(&["sync", "sub/../jobs.yaml"]);
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(

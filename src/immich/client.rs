@@ -619,14 +619,7 @@ impl Client {
         id: &str,
         asset_ids: &[String],
     ) -> Result<Vec<BulkIdResult>, ApiError> {
-        let body = json!({ "ids": asset_ids });
-        self.call(
-            Method::PUT,
-            &format!("albums/{id}/assets"),
-            &[],
-            Some(&body),
-        )
-        .await
+        self.album_assets(Method::PUT, id, asset_ids).await
     }
 
     /// Removes assets from an album (never from the library); the server answers per id.
@@ -635,14 +628,19 @@ impl Client {
         id: &str,
         asset_ids: &[String],
     ) -> Result<Vec<BulkIdResult>, ApiError> {
+        self.album_assets(Method::DELETE, id, asset_ids).await
+    }
+
+    /// `PUT` or `DELETE /api/albums/{id}/assets {"ids": [...]}`: per-id answers.
+    async fn album_assets(
+        &self,
+        method: Method,
+        id: &str,
+        asset_ids: &[String],
+    ) -> Result<Vec<BulkIdResult>, ApiError> {
         let body = json!({ "ids": asset_ids });
-        self.call(
-            Method::DELETE,
-            &format!("albums/{id}/assets"),
-            &[],
-            Some(&body),
-        )
-        .await
+        self.call(method, &format!("albums/{id}/assets"), &[], Some(&body))
+            .await
     }
 
     /// An asset's small thumbnail (`size=thumbnail`), as the server encodes it (WebP or JPEG on Immich).
