@@ -7,26 +7,23 @@
 //! completion scripts and man page.
 
 pub mod album;
-pub mod bench;
 pub mod cli;
-pub mod demo;
-pub mod dropin;
+pub mod cmd;
 pub mod error;
 pub mod files;
 pub mod filter;
 pub mod html;
 pub mod immich;
 pub mod job;
-pub mod jobcmd;
 pub mod logging;
 pub mod profile;
 pub mod report;
 pub mod secret;
-pub mod shell;
 pub mod sim;
 pub mod state;
 
 use cli::{Cli, Command};
+use cmd::{bench, demo, dropin, jobs, shell};
 use error::Status;
 
 /// Runs a parsed command line; returns the status of a run that finished. Ctrl-C or SIGTERM stops a
@@ -107,9 +104,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<Status> {
         Some(Command::Demo(args)) => demo::demo(&args, &cli.global).await,
         Some(Command::Sim(args)) => demo::serve(&args).await,
         Some(Command::Profiles(args)) => profile::profiles(&args, &cli.global).await,
-        Some(Command::Preview(args)) => jobcmd::preview(&args, &cli.global).await,
-        Some(Command::Sync(args)) => jobcmd::sync(&args, &cli.global).await,
-        Some(Command::State(args)) => jobcmd::state(&args.command, &cli.global),
+        Some(Command::Preview(args)) => jobs::preview(&args, &cli.global).await,
+        Some(Command::Sync(args)) => jobs::sync(&args, &cli.global).await,
+        Some(Command::State(args)) => jobs::state(&args.command, &cli.global),
         Some(Command::Completions(args)) => shell::completions(args.shell),
         Some(Command::Man) => shell::man(),
         Some(Command::Bench(args)) => bench::bench(&args, &cli.global).await,

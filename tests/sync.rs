@@ -398,7 +398,7 @@ fn a_held_lock_names_its_holder_and_a_stuck_one_is_an_error() {
     let setup = Setup::new(common::sim());
     let job = setup.job("jobs.yaml", JOB);
     let tmp = tempfile::tempdir().unwrap();
-    let lock = immich_smart_albums::jobcmd::lock_path_in(tmp.path(), &job);
+    let lock = immich_smart_albums::cmd::jobs::lock_path_in(tmp.path(), &job);
     let mut file = std::fs::File::options()
         .create(true)
         .truncate(false)

@@ -6,11 +6,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::jobs;
 use crate::cli::{DemoArgs, DropInArgs, GlobalArgs, JobFormat, PreviewArgs, SimArgs, SyncArgs};
-use crate::dropin::DropIn;
+use crate::cmd::dropin::DropIn;
 use crate::error::Status;
 use crate::files::{Access, write_whole};
-use crate::jobcmd;
 use crate::report;
 use crate::sim::{SimConfig, Simulator};
 
@@ -18,21 +18,24 @@ use crate::sim::{SimConfig, Simulator};
 const EXAMPLES: &[(&str, &str)] = &[
     (
         "filters/all-photos.json",
-        include_str!("../filters/all-photos.json"),
+        include_str!("../../filters/all-photos.json"),
     ),
-    ("filters/beach.json", include_str!("../filters/beach.json")),
-    ("filters/nsfw.json", include_str!("../filters/nsfw.json")),
+    (
+        "filters/beach.json",
+        include_str!("../../filters/beach.json"),
+    ),
+    ("filters/nsfw.json", include_str!("../../filters/nsfw.json")),
     (
         "filters/iphone15pro.json",
-        include_str!("../filters/iphone15pro.json"),
+        include_str!("../../filters/iphone15pro.json"),
     ),
     (
         "filters/screenshots.json",
-        include_str!("../filters/screenshots.json"),
+        include_str!("../../filters/screenshots.json"),
     ),
     (
         "filters/family-kids.yaml",
-        include_str!("../filters/family-kids.yaml"),
+        include_str!("../../filters/family-kids.yaml"),
     ),
 ];
 
@@ -168,7 +171,7 @@ pub async fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<Status
         state_dir: Some(dir.path("state")),
         ..global.clone()
     };
-    code = code.max(jobcmd::preview(&preview, global).await?);
+    code = code.max(jobs::preview(&preview, global).await?);
     let sync = SyncArgs {
         jobfiles: vec![job_file],
         job: None,
@@ -182,14 +185,14 @@ pub async fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<Status
         "5. Sync it: alice creates the albums and shares them with bob; each adds its own photos\n\
          $ immich-smart-albums sync filters/family-kids.yaml",
     )?;
-    code = code.max(jobcmd::sync(&sync, global).await?);
+    code = code.max(jobs::sync(&sync, global).await?);
     report::heading(
         &mut report::stdout(),
         "6. Sync it again, as cron would: nothing is left to add\n\
          $ immich-smart-albums sync filters/family-kids.yaml --quiet",
     )?;
     code = code.max(
-        jobcmd::sync(
+        jobs::sync(
             &SyncArgs {
                 quiet: true,
                 ..sync
