@@ -302,6 +302,20 @@ fn the_breaker_stops_a_mass_removal_and_confirm_removals_lets_it_through() {
     for photo in &archived {
         sim.set_visibility(&photo.id, "archive");
     }
+    // The preview shows what the breaker would stop, and has not failed.
+    let output = setup.run(&["preview", path]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        stdout_of(&output),
+        stderr_of(&output)
+    );
+    assert!(
+        stdout_of(&output).contains("--confirm-removals"),
+        "{}",
+        stdout_of(&output)
+    );
     let output = setup.run(&["sync", path]);
     let text = format!("{}{}", stdout_of(&output), stderr_of(&output));
     assert_eq!(output.status.code(), Some(1), "{text}");

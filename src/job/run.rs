@@ -202,12 +202,13 @@ pub struct AlbumRow {
 
 impl JobReport {
     /// Whether anything went wrong: a failed account, a refused or failed add or removal, a safe
-    /// album that failed closed, removals stopped by the circuit breaker.
+    /// album that failed closed, and (in a sync) removals stopped by the circuit breaker. A preview
+    /// that shows what the breaker would stop has not failed.
     pub fn failed(&self) -> bool {
         let row_failed = |row: &AlbumRow| row.error.is_some() || !row.refused.is_empty();
         let album_failed = |album: &AlbumSummary| {
             album.fail_closed.is_some()
-                || album.removals_blocked.is_some()
+                || (self.applied && album.removals_blocked.is_some())
                 || album.error.is_some()
                 || !album.removal_refused.is_empty()
         };
