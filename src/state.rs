@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, params};
 use uuid::Uuid;
 
 use crate::error::input_error;
@@ -271,11 +271,6 @@ impl Store {
         }
     }
 
-    /// The database file, or `None` for a record in memory.
-    pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
-    }
-
     fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -514,20 +509,6 @@ fn migrate(conn: &Connection) -> anyhow::Result<()> {
     }
 }
 
-/// Whether an entry exists for an asset; for tests and `state show`.
-pub fn has_entry(store: &Store, album: &AlbumKey, asset: &Uuid) -> anyhow::Result<bool> {
-    store
-        .conn()
-        .query_row(
-            "SELECT 1 FROM album_assets WHERE server = ?1 AND album_id = ?2 AND asset_id = ?3",
-            params![album.server, album.album_id, asset.to_string()],
-            |_| Ok(()),
-        )
-        .optional()
-        .map(|found| found.is_some())
-        .map_err(|e| store.error("read the album's record", e))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -590,7 +571,6 @@ mod tests {
         assert_eq!(store.forget_tombstones(&key(), "other-job").unwrap(), 0);
         assert_eq!(store.forget_tombstones(&key(), "kids").unwrap(), 1);
         assert_eq!(store.load(&key()).unwrap(), [entry(1, EntryState::Added)]);
-        assert!(has_entry(&store, &key(), &Uuid::from_u128(1)).unwrap());
     }
 
     #[test]
