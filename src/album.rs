@@ -158,23 +158,16 @@ impl AddOutcome {
 
 /// Adds assets in batches, reading each per-id answer. Stops at the first failed request.
 pub async fn add(client: &Client, album_id: &str, ids: &[Uuid]) -> AddOutcome {
-    let mut outcome = AddOutcome::default();
-    let failed = in_batches(
-        ids,
-        |batch| async move { client.add_album_assets(album_id, &batch).await },
-        |id, result| match (result.success, result.error.as_deref()) {
-            (true, _) => outcome.added.push(id),
-            (false, Some("duplicate")) => outcome.already.push(id),
-            (false, reason) => outcome
-                .refused
-                .entry(reason.unwrap_or("unknown").to_string())
-                .or_default()
-                .push(id),
-        },
-    )
+    let answers = in_batches(ids, "duplicate", |batch| async move {
+        client.add_album_assets(album_id, &batch).await
+    })
     .await;
-    outcome.failed = failed;
-    outcome
+    AddOutcome {
+        added: answers.done,
+        already: answers.benign,
+        refused: answers.refused,
+        failed: answers.failed,
+    }
 }
 
 /// What a removal did, id by id. Ids of batches not sent (after a failed request) are in none of the
@@ -193,37 +186,40 @@ pub struct RemoveOutcome {
 /// Removes assets from an album (not from the library) in batches, reading each per-id answer. Stops
 /// at the first failed request.
 pub async fn remove(client: &Client, album_id: &str, ids: &[Uuid]) -> RemoveOutcome {
-    let mut outcome = RemoveOutcome::default();
-    let failed = in_batches(
-        ids,
-        |batch| async move { client.remove_album_assets(album_id, &batch).await },
-        |id, result| match (result.success, result.error.as_deref()) {
-            (true, _) => outcome.removed.push(id),
-            (false, Some("not_found")) => outcome.gone.push(id),
-            (false, reason) => outcome
-                .refused
-                .entry(reason.unwrap_or("unknown").to_string())
-                .or_default()
-                .push(id),
-        },
-    )
+    let answers = in_batches(ids, "not_found", |batch| async move {
+        client.remove_album_assets(album_id, &batch).await
+    })
     .await;
-    outcome.failed = failed;
-    outcome
+    RemoveOutcome {
+        removed: answers.done,
+        gone: answers.benign,
+        refused: answers.refused,
+        failed: answers.failed,
+    }
 }
 
-/// Sends ids in batches of [`ADD_BATCH`] and hands every per-id answer to `each`; stops at the first
-/// failed request and returns its error. An answer for an id that was not asked about is skipped
-/// with a warning, never guessed.
-async fn in_batches<F, Fut>(
-    ids: &[Uuid],
-    send: F,
-    mut each: impl FnMut(Uuid, &BulkIdResult),
-) -> Option<ApiError>
+/// The per-id answers of [`in_batches`], sorted.
+#[derive(Default)]
+struct Answers {
+    /// Answered success.
+    done: Vec<Uuid>,
+    /// Answered with the error that means "nothing to do" (`duplicate` for an add, `not_found` for a
+    /// removal).
+    benign: Vec<Uuid>,
+    /// Refused, by the server's reason.
+    refused: BTreeMap<String, Vec<Uuid>>,
+    /// The request that failed, if one did; no batch after it was sent.
+    failed: Option<ApiError>,
+}
+
+/// Sends ids in batches of [`ADD_BATCH`] and sorts every per-id answer; stops at the first failed
+/// request. An answer for an id that was not asked about is skipped with a warning, never guessed.
+async fn in_batches<F, Fut>(ids: &[Uuid], benign: &str, send: F) -> Answers
 where
     F: Fn(Vec<String>) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<BulkIdResult>, ApiError>>,
 {
+    let mut answers = Answers::default();
     for batch in ids.chunks(ADD_BATCH) {
         let asked: std::collections::HashSet<&Uuid> = batch.iter().collect();
         let batch: Vec<String> = batch.iter().map(Uuid::to_string).collect();
@@ -231,7 +227,17 @@ where
             Ok(results) => {
                 for result in &results {
                     match Uuid::parse_str(&result.id) {
-                        Ok(id) if asked.contains(&id) => each(id, result),
+                        Ok(id) if asked.contains(&id) => {
+                            match (result.success, result.error.as_deref()) {
+                                (true, _) => answers.done.push(id),
+                                (false, Some(error)) if error == benign => answers.benign.push(id),
+                                (false, reason) => answers
+                                    .refused
+                                    .entry(reason.unwrap_or("unknown").to_string())
+                                    .or_default()
+                                    .push(id),
+                            }
+                        }
                         _ => tracing::warn!(
                             "the server answered for an id it was not asked about (`{}`); skipped",
                             result.id
@@ -239,8 +245,11 @@ where
                     }
                 }
             }
-            Err(error) => return Some(error),
+            Err(error) => {
+                answers.failed = Some(error);
+                break;
+            }
         }
     }
-    None
+    answers
 }
