@@ -269,10 +269,7 @@ impl Simulator {
     pub fn add_to_album(&self, album_id: &str, asset_ids: &[String]) {
         let mut st = self.lock();
         let album = st.album_index_or_panic(album_id);
-        let ids: Vec<u128> = asset_ids
-            .iter()
-            .map(|s| state::parse_uuid_any(s).unwrap_or_else(|| panic!("bad asset id {s}")))
-            .collect();
+        let ids = parse_ids_or_panic(asset_ids);
         st.insert_album_assets(album, &ids);
     }
 
@@ -282,10 +279,7 @@ impl Simulator {
     pub fn remove_from_album(&self, album_id: &str, asset_ids: &[String]) {
         let mut st = self.lock();
         let album = st.album_index_or_panic(album_id);
-        let ids: Vec<u128> = asset_ids
-            .iter()
-            .map(|s| state::parse_uuid_any(s).unwrap_or_else(|| panic!("bad asset id {s}")))
-            .collect();
+        let ids = parse_ids_or_panic(asset_ids);
         st.remove_album_assets(album, &ids);
     }
 
@@ -434,6 +428,14 @@ impl Simulator {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// Asset ids as the test API takes them; a malformed one is a mistake in the test.
+fn parse_ids_or_panic(asset_ids: &[String]) -> Vec<u128> {
+    asset_ids
+        .iter()
+        .map(|s| state::parse_uuid_any(s).unwrap_or_else(|| panic!("bad asset id {s}")))
+        .collect()
 }
 
 impl Drop for Simulator {
