@@ -490,12 +490,7 @@ fn sigterm_while(setup: &Setup, job: &Path, state: EntryState, album_name: &str)
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let output = child.wait_with_output().unwrap();
+    let output = common::signal_and_wait(child, "-TERM");
     assert_eq!(output.status.code(), Some(143), "{}", stderr_of(&output));
     sim.clear_faults();
 }

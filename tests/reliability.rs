@@ -262,12 +262,7 @@ fn sigterm_in_the_middle_of_a_sync_stops_cleanly_and_the_next_run_completes() {
     while sim.changing_requests().is_empty() {
         std::thread::sleep(Duration::from_millis(10));
     }
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let output = child.wait_with_output().unwrap();
+    let output = common::signal_and_wait(child, "-TERM");
     let stderr = common::stderr_of(&output);
     assert_eq!(output.status.code(), Some(143), "{stderr}");
     assert!(
@@ -342,12 +337,7 @@ fn an_interrupt_during_a_slow_key_command_ends_with_its_own_exit_code() {
             std::thread::sleep(Duration::from_millis(10));
         };
         let interrupted = std::time::Instant::now();
-        let status = std::process::Command::new("kill")
-            .args([signal, &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let output = child.wait_with_output().unwrap();
+        let output = common::signal_and_wait(child, signal);
         let stderr = common::stderr_of(&output);
         assert_eq!(output.status.code(), Some(code), "{name}: {stderr}");
         assert!(

@@ -144,6 +144,16 @@ impl Setup {
     }
 }
 
+/// Sends a real signal (`-TERM`, `-INT`) to a running binary and waits for it to end.
+pub fn signal_and_wait(child: std::process::Child, signal: &str) -> Output {
+    let status = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill {signal} {}", child.id());
+    child.wait_with_output().expect("the binary ends")
+}
+
 /// A runtime for the tests that drive the library's engine.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
