@@ -4,7 +4,7 @@
 //! old file or the new one, never half of one.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Who may read the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,39 +17,29 @@ pub enum Access {
 
 /// Writes `content` to `path` whole, creating the parent directory when needed.
 pub fn write_whole(path: &Path, content: &[u8], access: Access) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let temporary = temporary_beside(path);
-    let result = (|| {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        if access == Access::Private {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir
         }
-        let mut file = options.open(&temporary)?;
-        #[cfg(unix)]
-        if access == Access::Private {
-            // Also when a stale temporary file existed with wider permissions.
-            use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        }
-        file.write_all(content)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
+        None => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".").suffix(".tmp");
+    // tempfile creates owner-only files; a normal file gets what the umask allows, as `File::create`.
+    #[cfg(unix)]
+    if access == Access::Normal {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    result
-}
-
-fn temporary_beside(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".{}.tmp", std::process::id()));
-    path.with_file_name(name)
+    #[cfg(not(unix))]
+    let _ = access;
+    // Removed again when dropped on any error below.
+    let mut temporary = builder.tempfile_in(dir)?;
+    temporary.write_all(content)?;
+    temporary.as_file().sync_all()?;
+    temporary.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 #[cfg(test)]
