@@ -13,14 +13,21 @@ Examples:
   # Try it without a server: runs example filters against a built-in simulator
   immich-smart-albums demo
 
-  # Preview (nothing changes): summer 2023 photos without NSFW content
+  # Preview (nothing changes): photos of Jane or John taken since 2021, without dogs
   export IMMICH_SERVER_URL=https://photos.example.com IMMICH_API_KEY=...
-  immich-smart-albums --include-metadata-file filters/summer-2023.json \\
-      --exclude-smart-file filters/nsfw*.json
+  immich-smart-albums --include-person-names-union \"Jane Doe\" \"John Smith\" \\
+      --include-metadata-union '{\"takenAfter\": \"2021-01-01T00:00:00.000Z\"}' \\
+      --exclude-smart-union \"dog@300\"
 
-  # The same, added to an album given by exact name or UUID
+  # The same, added to an existing album given by exact name or UUID
+  immich-smart-albums --include-person-names-union \"Jane Doe\" \"John Smith\" --album \"Family\"
+
+  # The Python script's early flags work too (not mixed with the current ones in one run)
   immich-smart-albums --include-metadata-file filters/summer-2023.json \\
-      --exclude-smart-file filters/nsfw*.json --album \"Summer 2023\"";
+      --exclude-smart-file filters/nsfw*.json --album \"Summer 2023\"
+
+  # No filter at all: who the key belongs to, and its albums and people
+  immich-smart-albums";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,10 +36,13 @@ Examples:
     about = "Keeps Immich albums filled from searches and local filters",
     long_about = "Keeps Immich albums filled from metadata searches, smart (CLIP) searches and local \
                   JSONPath/regex filters. Without a subcommand it takes the flags of the Python \
-                  immich-smart-albums script: without --album it previews, with --album it adds. \
+                  immich-smart-albums script, early or current: without --album it previews, with \
+                  --album it adds. \
                   It never deletes photos and never removes anything from an album.",
     after_help = EXAMPLES,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    // Like Python's argparse: a unique prefix of a long flag is the flag (`--max-a 3`).
+    infer_long_args = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -43,6 +53,27 @@ pub struct Cli {
 
     #[command(flatten)]
     pub global: GlobalArgs,
+}
+
+impl Cli {
+    /// Parses a command line. Each occurrence of a current flag is kept apart
+    /// (`--exclude-person-names-intersection A B --exclude-person-names-intersection C D` is two groups).
+    pub fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().try_get_matches_from(args)?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        cli.dropin.current = CurrentFlags::from_matches(&matches);
+        Ok(cli)
+    }
+
+    /// [`Cli::try_parse_args`] on the process's arguments; a usage error exits as clap does (2).
+    pub fn parse_args() -> Cli {
+        Cli::try_parse_args(std::env::args_os()).unwrap_or_else(|error| error.exit())
+    }
 }
 
 /// Options every command takes.
@@ -101,7 +132,7 @@ pub struct DropInArgs {
     pub album: Option<String>,
 
     /// Keep at most this many assets (the first ones in the primary search's order)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", alias = "max")]
     pub max_assets: Option<usize>,
 
     /// Metadata search JSON files; every one must match (intersection)
@@ -127,6 +158,264 @@ pub struct DropInArgs {
     /// Local JSONPath/regex rule files; any matching rule removes an asset
     #[arg(long, value_name = "FILE", num_args = 1.., action = ArgAction::Append)]
     pub exclude_local_filter_file: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub current_args: CurrentArgs,
+
+    /// The current flags with their occurrences, filled by [`Cli::try_parse_args`].
+    #[arg(skip)]
+    pub current: CurrentFlags,
+}
+
+impl DropInArgs {
+    /// The early filter flags given, by name (`--include-metadata-file`, ...).
+    pub fn early_flags(&self) -> Vec<&'static str> {
+        [
+            (
+                "--include-metadata-file",
+                self.include_metadata_file.is_empty(),
+            ),
+            ("--include-smart-file", self.include_smart_file.is_empty()),
+            (
+                "--exclude-metadata-file",
+                self.exclude_metadata_file.is_empty(),
+            ),
+            ("--exclude-smart-file", self.exclude_smart_file.is_empty()),
+            (
+                "--include-local-filter-file",
+                self.include_local_filter_file.is_empty(),
+            ),
+            (
+                "--exclude-local-filter-file",
+                self.exclude_local_filter_file.is_empty(),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, empty)| !empty)
+        .map(|(name, _)| name)
+        .collect()
+    }
+}
+
+/// Values of one flag, one list per occurrence: `--exclude-person-names-intersection A B
+/// --exclude-person-names-intersection C D` is `[[A, B], [C, D]]`.
+pub type Occurrences = Vec<Vec<String>>;
+
+/// The Python script's current flags (`--include-smart-union dog@500`, ...). Every flag may be repeated
+/// and takes one or more values. Union values: any of them; intersection values: all of them.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Python-compatible options, current version (no subcommand)")]
+pub struct CurrentArgs {
+    /// Photos showing any of these people (exact names as in Immich, or lowercase person UUIDs)
+    #[arg(long, value_name = "NAME_OR_UUID", num_args = 1.., action = ArgAction::Append)]
+    pub include_person_names_union: Vec<String>,
+    /// Photos showing all of these people
+    #[arg(long, value_name = "NAME_OR_UUID", num_args = 1.., action = ArgAction::Append)]
+    pub include_person_names_intersection: Vec<String>,
+    /// Leave out photos showing any of these people
+    #[arg(long, value_name = "NAME_OR_UUID", num_args = 1.., action = ArgAction::Append)]
+    pub exclude_person_names_union: Vec<String>,
+    /// Leave out photos showing all of these people together (each use of the flag is its own group)
+    #[arg(long, value_name = "NAME_OR_UUID", num_args = 1.., action = ArgAction::Append)]
+    pub exclude_person_names_intersection: Vec<String>,
+    #[arg(long, hide = true, num_args = 1.., action = ArgAction::Append)]
+    pub include_person_ids_union: Vec<String>,
+    #[arg(long, hide = true, num_args = 1.., action = ArgAction::Append)]
+    pub include_person_ids_intersection: Vec<String>,
+    #[arg(long, hide = true, num_args = 1.., action = ArgAction::Append)]
+    pub exclude_person_ids_union: Vec<String>,
+    #[arg(long, hide = true, num_args = 1.., action = ArgAction::Append)]
+    pub exclude_person_ids_intersection: Vec<String>,
+
+    /// Metadata searches, any of which selects: inline JSON ('{"isFavorite": true}') or a .json file
+    #[arg(long, value_name = "JSON_OR_FILE", num_args = 1.., action = ArgAction::Append)]
+    pub include_metadata_union: Vec<String>,
+    /// Metadata searches that must all match
+    #[arg(long, value_name = "JSON_OR_FILE", num_args = 1.., action = ArgAction::Append)]
+    pub include_metadata_intersection: Vec<String>,
+    /// Metadata searches, any of which leaves an asset out
+    #[arg(long, value_name = "JSON_OR_FILE", num_args = 1.., action = ArgAction::Append)]
+    pub exclude_metadata_union: Vec<String>,
+    /// Metadata searches that leave out what they all match (each use of the flag is its own group)
+    #[arg(long, value_name = "JSON_OR_FILE", num_args = 1.., action = ArgAction::Append)]
+    pub exclude_metadata_intersection: Vec<String>,
+
+    /// Smart searches, any of which selects: a query ("dog", "dog@500" for the best 500), inline JSON
+    /// or a .json file
+    #[arg(long, value_name = "QUERY", num_args = 1.., action = ArgAction::Append)]
+    pub include_smart_union: Vec<String>,
+    /// Smart searches that must all match
+    #[arg(long, value_name = "QUERY", num_args = 1.., action = ArgAction::Append)]
+    pub include_smart_intersection: Vec<String>,
+    /// Smart searches, any of which leaves an asset out
+    #[arg(long, value_name = "QUERY", num_args = 1.., action = ArgAction::Append)]
+    pub exclude_smart_union: Vec<String>,
+    /// Smart searches that leave out what they all match (each use of the flag is its own group)
+    #[arg(long, value_name = "QUERY", num_args = 1.., action = ArgAction::Append)]
+    pub exclude_smart_intersection: Vec<String>,
+
+    /// Local filters, any of which keeps an asset: a file of rules, an inline JSON list, or PATH:REGEX
+    /// ('$.exifInfo.make:apple')
+    #[arg(long, value_name = "FILTER", num_args = 1.., action = ArgAction::Append)]
+    pub include_local_filter_union: Vec<String>,
+    /// Local filters that must all match
+    #[arg(long, value_name = "FILTER", num_args = 1.., action = ArgAction::Append)]
+    pub include_local_filter_intersection: Vec<String>,
+    /// Local filters, any of which leaves an asset out
+    #[arg(long, value_name = "FILTER", num_args = 1.., action = ArgAction::Append)]
+    pub exclude_local_filter_union: Vec<String>,
+    /// Local filters that leave out what they all match (each use of the flag is its own group)
+    #[arg(long, value_name = "FILTER", num_args = 1.., action = ArgAction::Append)]
+    pub exclude_local_filter_intersection: Vec<String>,
+
+    /// How many results a smart query takes when it names no limit [default: 200]
+    #[arg(long, value_name = "N")]
+    pub default_smart_result_limit: Option<usize>,
+}
+
+/// The current flags, each occurrence of a flag apart (clap's derive cannot keep them apart, so they
+/// are read from the matches: see [`Cli::try_parse_args`]).
+#[derive(Debug, Clone, Default)]
+pub struct CurrentFlags {
+    pub include_person_names_union: Occurrences,
+    pub include_person_names_intersection: Occurrences,
+    pub exclude_person_names_union: Occurrences,
+    pub exclude_person_names_intersection: Occurrences,
+    pub include_person_ids_union: Occurrences,
+    pub include_person_ids_intersection: Occurrences,
+    pub exclude_person_ids_union: Occurrences,
+    pub exclude_person_ids_intersection: Occurrences,
+    pub include_metadata_union: Occurrences,
+    pub include_metadata_intersection: Occurrences,
+    pub exclude_metadata_union: Occurrences,
+    pub exclude_metadata_intersection: Occurrences,
+    pub include_smart_union: Occurrences,
+    pub include_smart_intersection: Occurrences,
+    pub exclude_smart_union: Occurrences,
+    pub exclude_smart_intersection: Occurrences,
+    pub include_local_filter_union: Occurrences,
+    pub include_local_filter_intersection: Occurrences,
+    pub exclude_local_filter_union: Occurrences,
+    pub exclude_local_filter_intersection: Occurrences,
+    pub default_smart_result_limit: Option<usize>,
+}
+
+impl CurrentFlags {
+    fn from_matches(matches: &clap::ArgMatches) -> CurrentFlags {
+        let occurrences = |id: &str| -> Occurrences {
+            matches
+                .get_occurrences::<String>(id)
+                .map(|o| o.map(|values| values.cloned().collect()).collect())
+                .unwrap_or_default()
+        };
+        CurrentFlags {
+            include_person_names_union: occurrences("include_person_names_union"),
+            include_person_names_intersection: occurrences("include_person_names_intersection"),
+            exclude_person_names_union: occurrences("exclude_person_names_union"),
+            exclude_person_names_intersection: occurrences("exclude_person_names_intersection"),
+            include_person_ids_union: occurrences("include_person_ids_union"),
+            include_person_ids_intersection: occurrences("include_person_ids_intersection"),
+            exclude_person_ids_union: occurrences("exclude_person_ids_union"),
+            exclude_person_ids_intersection: occurrences("exclude_person_ids_intersection"),
+            include_metadata_union: occurrences("include_metadata_union"),
+            include_metadata_intersection: occurrences("include_metadata_intersection"),
+            exclude_metadata_union: occurrences("exclude_metadata_union"),
+            exclude_metadata_intersection: occurrences("exclude_metadata_intersection"),
+            include_smart_union: occurrences("include_smart_union"),
+            include_smart_intersection: occurrences("include_smart_intersection"),
+            exclude_smart_union: occurrences("exclude_smart_union"),
+            exclude_smart_intersection: occurrences("exclude_smart_intersection"),
+            include_local_filter_union: occurrences("include_local_filter_union"),
+            include_local_filter_intersection: occurrences("include_local_filter_intersection"),
+            exclude_local_filter_union: occurrences("exclude_local_filter_union"),
+            exclude_local_filter_intersection: occurrences("exclude_local_filter_intersection"),
+            default_smart_result_limit: matches
+                .get_one::<usize>("default_smart_result_limit")
+                .copied(),
+        }
+    }
+
+    /// The current flags given, by name.
+    pub fn given(&self) -> Vec<&'static str> {
+        let mut given: Vec<&'static str> = self
+            .lists()
+            .into_iter()
+            .filter(|(_, values)| !values.is_empty())
+            .map(|(name, _)| name)
+            .collect();
+        if self.default_smart_result_limit.is_some() {
+            given.push("--default-smart-result-limit");
+        }
+        given
+    }
+
+    /// Every list flag with its name.
+    pub fn lists(&self) -> [(&'static str, &Occurrences); 20] {
+        [
+            (
+                "--include-person-names-union",
+                &self.include_person_names_union,
+            ),
+            (
+                "--include-person-names-intersection",
+                &self.include_person_names_intersection,
+            ),
+            (
+                "--exclude-person-names-union",
+                &self.exclude_person_names_union,
+            ),
+            (
+                "--exclude-person-names-intersection",
+                &self.exclude_person_names_intersection,
+            ),
+            ("--include-person-ids-union", &self.include_person_ids_union),
+            (
+                "--include-person-ids-intersection",
+                &self.include_person_ids_intersection,
+            ),
+            ("--exclude-person-ids-union", &self.exclude_person_ids_union),
+            (
+                "--exclude-person-ids-intersection",
+                &self.exclude_person_ids_intersection,
+            ),
+            ("--include-metadata-union", &self.include_metadata_union),
+            (
+                "--include-metadata-intersection",
+                &self.include_metadata_intersection,
+            ),
+            ("--exclude-metadata-union", &self.exclude_metadata_union),
+            (
+                "--exclude-metadata-intersection",
+                &self.exclude_metadata_intersection,
+            ),
+            ("--include-smart-union", &self.include_smart_union),
+            (
+                "--include-smart-intersection",
+                &self.include_smart_intersection,
+            ),
+            ("--exclude-smart-union", &self.exclude_smart_union),
+            (
+                "--exclude-smart-intersection",
+                &self.exclude_smart_intersection,
+            ),
+            (
+                "--include-local-filter-union",
+                &self.include_local_filter_union,
+            ),
+            (
+                "--include-local-filter-intersection",
+                &self.include_local_filter_intersection,
+            ),
+            (
+                "--exclude-local-filter-union",
+                &self.exclude_local_filter_union,
+            ),
+            (
+                "--exclude-local-filter-intersection",
+                &self.exclude_local_filter_intersection,
+            ),
+        ]
+    }
 }
 
 #[derive(Debug, Subcommand)]

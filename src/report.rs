@@ -77,6 +77,57 @@ pub fn preview(out: &mut impl Write, server: &str, selected: &Selected<'_>) -> i
     )
 }
 
+/// A drop-in run whose flags hold no include search: nothing to select.
+pub fn nothing_to_select(out: &mut impl Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "No include search given: exclusions and local filters only narrow what an include \
+         (--include-metadata-*, --include-smart-*, --include-person-names-*) finds, so nothing is \
+         selected. Nothing was changed."
+    )
+}
+
+/// The account a drop-in key belongs to, shown when no filter flag is given.
+pub fn account_info(
+    out: &mut impl Write,
+    server: &str,
+    info: &crate::cmd::dropin::info::AccountInfo,
+) -> io::Result<()> {
+    let user = &info.user;
+    writeln!(
+        out,
+        "Key of {} <{}> (user {}) on {server}",
+        user.name, user.email, user.id
+    )?;
+    writeln!(out)?;
+    writeln!(out, "Albums ({}):", info.albums.len())?;
+    for album in &info.albums {
+        let owner = album.owner().map_or("", |o| o.name.as_str());
+        writeln!(
+            out,
+            "  {:<36}  {:>7} assets  {:<40}  owner {owner}",
+            album.id, album.asset_count, album.album_name
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Users ({}):", info.users.len())?;
+    for u in &info.users {
+        writeln!(out, "  {:<36}  {:<30}  {}", u.id, u.name, u.email)?;
+    }
+    writeln!(out)?;
+    writeln!(out, "People with a name ({}):", info.people.len())?;
+    for person in &info.people {
+        let hidden = if person.is_hidden { "  (hidden)" } else { "" };
+        writeln!(out, "  {:<36}  {}{hidden}", person.id, person.name)?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Nothing was searched or changed: give a filter flag to preview, and --album to add (see \
+         --help)."
+    )
+}
+
 /// The album an add went to.
 pub struct AlbumTarget<'a> {
     pub name: &'a str,

@@ -371,7 +371,7 @@ fn input_errors_exit_2_and_send_nothing() {
                 "--exclude-smart-file".into(),
                 repo("filters/nsfw.json").into(),
             ],
-            "nothing to search",
+            "need at least one include search",
         ),
         (
             vec![

@@ -6,7 +6,8 @@
 //!   numbers and booleans as JSON text, lists and objects as compact JSON, null skipped);
 //! - a missing or empty regex means "the path exists".
 //!
-//! All include rules must match; any matching exclude rule removes the asset. Paths and regexes are
+//! In job files and the early flags, all include rules must match and any matching exclude rule
+//! removes the asset; the current flags group rules into unions and intersections ([`RuleGroup`]). Paths and regexes are
 //! compiled once, when the file is read, and a bad one is an input error naming the file and the rule.
 //!
 //! Rules run on the raw JSON of each asset ([`LocalFilters::keep_raw`]). A simple path (`$.a.b`,
@@ -189,43 +190,103 @@ impl RuleList {
     }
 }
 
-/// Every local include and exclude rule of a selection.
+/// Rules that match together: when any one of them matches (a union), or only when every one does
+/// (an intersection).
+#[derive(Debug, Clone)]
+pub struct RuleGroup {
+    pub every: bool,
+    pub rules: Vec<LocalRule>,
+}
+
+impl RuleGroup {
+    fn matches_raw(&self, asset: &RawValue, parsed: &mut Option<Value>) -> bool {
+        if self.every {
+            self.rules
+                .iter()
+                .all(|rule| rule.matches_raw(asset, parsed))
+        } else {
+            self.rules
+                .iter()
+                .any(|rule| rule.matches_raw(asset, parsed))
+        }
+    }
+
+    fn matches(&self, asset: &Value) -> bool {
+        if self.every {
+            self.rules.iter().all(|rule| rule.matches(asset))
+        } else {
+            self.rules.iter().any(|rule| rule.matches(asset))
+        }
+    }
+}
+
+/// Every local include and exclude rule of a selection: an asset is kept when every include group
+/// matches and no exclude group does. Groups are never empty.
 #[derive(Debug, Clone, Default)]
 pub struct LocalFilters {
-    pub include: Vec<LocalRule>,
-    pub exclude: Vec<LocalRule>,
+    include: Vec<RuleGroup>,
+    exclude: Vec<RuleGroup>,
 }
 
 impl LocalFilters {
+    /// Job files' and the early flags' rules: every include rule must match, and any matching exclude
+    /// rule removes the asset.
+    pub fn every_and_any(include: Vec<LocalRule>, exclude: Vec<LocalRule>) -> LocalFilters {
+        let mut filters = LocalFilters::default();
+        filters.include(RuleGroup {
+            every: true,
+            rules: include,
+        });
+        filters.exclude(RuleGroup {
+            every: false,
+            rules: exclude,
+        });
+        filters
+    }
+
+    /// Adds a group that must match (an empty one is nothing to check).
+    pub fn include(&mut self, group: RuleGroup) {
+        if !group.rules.is_empty() {
+            self.include.push(group);
+        }
+    }
+
+    /// Adds a group that removes what it matches (an empty one removes nothing).
+    pub fn exclude(&mut self, group: RuleGroup) {
+        if !group.rules.is_empty() {
+            self.exclude.push(group);
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.include.is_empty() && self.exclude.is_empty()
     }
 
-    /// Whether an asset passes: every include rule matches and no exclude rule does.
+    /// Whether an asset passes: every include group matches and no exclude group does.
     pub fn keep(&self, asset: &Value) -> bool {
-        self.include.iter().all(|rule| rule.matches(asset))
-            && !self.exclude.iter().any(|rule| rule.matches(asset))
+        self.include.iter().all(|group| group.matches(asset))
+            && !self.exclude.iter().any(|group| group.matches(asset))
     }
 
     /// [`LocalFilters::keep`] on an asset's raw JSON, which is parsed only for rules whose path is not
     /// simple, and then once.
     pub fn keep_raw(&self, asset: &RawValue) -> bool {
         let mut parsed = None;
-        for rule in &self.include {
-            if !rule.matches_raw(asset, &mut parsed) {
-                return false;
-            }
-        }
-        for rule in &self.exclude {
-            if rule.matches_raw(asset, &mut parsed) {
-                return false;
-            }
-        }
-        true
+        self.include
+            .iter()
+            .all(|group| group.matches_raw(asset, &mut parsed))
+            && !self
+                .exclude
+                .iter()
+                .any(|group| group.matches_raw(asset, &mut parsed))
     }
 
-    fn rules(&self) -> impl Iterator<Item = &LocalRule> {
-        self.include.iter().chain(&self.exclude)
+    /// Every rule, include rules first.
+    pub fn rules(&self) -> impl Iterator<Item = &LocalRule> {
+        self.include
+            .iter()
+            .chain(&self.exclude)
+            .flat_map(|group| &group.rules)
     }
 
     /// Whether any rule may look at `exifInfo`, which searches send only with `withExif`.
@@ -497,29 +558,29 @@ mod tests {
     #[test]
     fn include_needs_all_and_exclude_needs_any() {
         let asset = asset();
-        let filters = LocalFilters {
-            include: vec![
+        let filters = LocalFilters::every_and_any(
+            vec![
                 rule("$.exifInfo.make", Some("apple")),
                 rule("$.nothing", None),
             ],
-            exclude: vec![],
-        };
+            vec![],
+        );
         assert!(
             !filters.keep(&asset),
             "a missing path makes an include rule fail"
         );
-        let filters = LocalFilters {
-            include: vec![rule("$.exifInfo.make", Some("apple"))],
-            exclude: vec![
+        let filters = LocalFilters::every_and_any(
+            vec![rule("$.exifInfo.make", Some("apple"))],
+            vec![
                 rule("$.nothing", Some(".*")),
                 rule("$.exifInfo.city", Some("hel")),
             ],
-        };
+        );
         assert!(!filters.keep(&asset), "any exclude rule removes");
-        let filters = LocalFilters {
-            include: vec![rule("$.exifInfo.make", Some("apple"))],
-            exclude: vec![rule("$.nothing", Some(".*"))],
-        };
+        let filters = LocalFilters::every_and_any(
+            vec![rule("$.exifInfo.make", Some("apple"))],
+            vec![rule("$.nothing", Some(".*"))],
+        );
         assert!(
             filters.keep(&asset),
             "a missing path makes an exclude rule not match"
@@ -561,15 +622,10 @@ mod tests {
 
     #[test]
     fn knows_which_optional_parts_of_an_asset_it_needs() {
-        let exif = LocalFilters {
-            include: vec![rule("$.exifInfo.model", Some("x"))],
-            exclude: vec![],
-        };
+        let exif = LocalFilters::every_and_any(vec![rule("$.exifInfo.model", Some("x"))], vec![]);
         assert!(exif.needs_exif() && !exif.needs_people());
-        let path_only = LocalFilters {
-            include: vec![rule("$.originalPath", Some("x"))],
-            exclude: vec![],
-        };
+        let path_only =
+            LocalFilters::every_and_any(vec![rule("$.originalPath", Some("x"))], vec![]);
         assert!(!path_only.needs_exif() && !path_only.needs_people());
     }
 

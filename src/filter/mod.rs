@@ -5,6 +5,6 @@ mod local;
 mod query;
 mod search;
 
-pub use local::{LocalFilters, LocalRule, RuleList};
+pub use local::{LocalFilters, LocalRule, RuleGroup, RuleList};
 pub use query::{Hit, Hits, decode_search_page, run_search};
 pub use search::{RESULT_LIMIT, SearchFilter};

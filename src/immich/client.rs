@@ -572,6 +572,11 @@ impl Client {
         self.get("users/me", &[]).await
     }
 
+    /// The users of the server (`GET /api/users`).
+    pub async fn users(&self) -> Result<Vec<User>, ApiError> {
+        self.get("users", &[]).await
+    }
+
     pub async fn api_key_info(&self) -> Result<ApiKeyInfo, ApiError> {
         self.get("api-keys/me", &[]).await
     }

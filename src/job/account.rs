@@ -15,7 +15,7 @@ use tokio::sync::Semaphore;
 
 use super::file::Condition;
 use crate::filter::{Hit, Hits, LocalFilters, SearchFilter, run_search};
-use crate::immich::{ApiError, Client, SearchKind};
+use crate::immich::{ApiError, Client, Person, SearchKind};
 
 /// Most person-id combinations one `people` condition may expand to (a name can belong to several
 /// unmerged people of one account).
@@ -134,7 +134,12 @@ impl<'a> PlanBuilder<'a> {
     fn people_node(&mut self, names: &[String], include: bool) -> Node {
         let mut id_lists: Vec<&Vec<String>> = Vec::new();
         for name in names {
-            match self.people.get(&name.to_lowercase()) {
+            // Jobs index names lower-cased (any case matches); the drop-in indexes exact names and ids.
+            match self
+                .people
+                .get(name)
+                .or_else(|| self.people.get(&name.to_lowercase()))
+            {
                 Some(ids) if !ids.is_empty() => id_lists.push(ids),
                 _ => {
                     self.plan.notes.push(format!(
@@ -360,34 +365,41 @@ fn prefer(existing: &mut Hit, other: &Hit) {
     existing.rank = existing.rank.min(other.rank);
 }
 
-/// What to select for the Python-compatible command: searches that must all match, searches that
-/// remove, and local rules.
+/// What to select for the Python-compatible command: conditions that must all match, conditions any
+/// of which removes, and local rules. Person names in it are looked up in the [`PeopleIndex`] given to
+/// [`evaluate`].
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
-    pub include: Vec<SearchFilter>,
-    pub exclude: Vec<SearchFilter>,
+    pub include: Vec<Condition>,
+    pub exclude: Vec<Condition>,
     pub local: LocalFilters,
 }
 
 impl Selection {
     /// Every warning of every filter, in order.
     pub fn warnings(&self) -> Vec<String> {
-        self.include
-            .iter()
-            .chain(&self.exclude)
-            .flat_map(|f| f.warnings.iter().cloned())
-            .collect()
+        let mut warnings = Vec::new();
+        for condition in self.include.iter().chain(&self.exclude) {
+            condition.warnings(&mut warnings);
+        }
+        warnings
     }
 
-    fn plan(&self) -> AccountPlan {
-        let people = PeopleIndex::new();
-        let mut builder = PlanBuilder::new(&people, self.local.clone());
-        for filter in &self.include {
-            builder.include(&Condition::Search(filter.clone()));
+    /// Every person name or id the conditions name, each once, in order.
+    pub fn people(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        for condition in self.include.iter().chain(&self.exclude) {
+            condition.people(&mut names);
         }
-        for filter in &self.exclude {
-            builder.exclude(&Condition::Search(filter.clone()));
-        }
+        let mut seen = HashSet::new();
+        names.retain(|n| seen.insert(n.clone()));
+        names
+    }
+
+    fn plan(&self, people: &PeopleIndex) -> AccountPlan {
+        let mut builder = PlanBuilder::new(people, self.local.clone());
+        self.include.iter().for_each(|c| builder.include(c));
+        self.exclude.iter().for_each(|c| builder.exclude(c));
         builder.build()
     }
 }
@@ -414,18 +426,22 @@ pub struct AccountResult {
     pub assets: Vec<Hit>,
 }
 
-/// Runs a selection for one account: include searches intersected, exclude searches subtracted (by id
-/// and by checksum), local rules applied. The result is in the order of the first include search.
+/// Runs a selection for one account: include conditions intersected, exclude conditions subtracted (by
+/// id and by checksum), local rules applied. The result is in the order of the first include search.
 /// The client's own in-flight limit bounds the requests.
-pub async fn evaluate(client: &Client, selection: &Selection) -> Result<AccountResult, ApiError> {
-    let plan = selection.plan();
+pub async fn evaluate(
+    client: &Client,
+    selection: &Selection,
+    people: &PeopleIndex,
+) -> Result<AccountResult, ApiError> {
+    let plan = selection.plan(people);
     let evaluated = evaluate_plan(client, &plan).await?;
-    let counts = |filters: &[SearchFilter], counts: &[usize]| -> Vec<SearchCount> {
-        filters
+    let counts = |conditions: &[Condition], counts: &[usize]| -> Vec<SearchCount> {
+        conditions
             .iter()
             .zip(counts)
-            .map(|(f, &count)| SearchCount {
-                label: f.label(),
+            .map(|(c, &count)| SearchCount {
+                label: c.label(),
                 count,
             })
             .collect()
@@ -446,23 +462,30 @@ pub async fn evaluate(client: &Client, selection: &Selection) -> Result<AccountR
     })
 }
 
-/// Reads every person of an account into a name index (lower-cased names).
-pub async fn people_index(client: &Client) -> Result<PeopleIndex, ApiError> {
-    let mut index = PeopleIndex::new();
+/// Reads every person of an account (hidden ones too), page by page.
+pub async fn people(client: &Client) -> Result<Vec<Person>, ApiError> {
+    let mut people = Vec::new();
     let mut page = 1;
     loop {
         let batch = client.people_page(page, 1000).await?;
-        for person in batch.people {
-            let name = person.name.trim().to_lowercase();
-            if !name.is_empty() {
-                index.entry(name).or_default().push(person.id);
-            }
-        }
+        people.extend(batch.people);
         if !batch.has_next_page {
-            return Ok(index);
+            return Ok(people);
         }
         page += 1;
     }
+}
+
+/// Reads every person of an account into a name index (lower-cased names).
+pub async fn people_index(client: &Client) -> Result<PeopleIndex, ApiError> {
+    let mut index = PeopleIndex::new();
+    for person in people(client).await? {
+        let name = person.name.trim().to_lowercase();
+        if !name.is_empty() {
+            index.entry(name).or_default().push(person.id);
+        }
+    }
+    Ok(index)
 }
 
 /// Shares a limiter between the accounts of one server.

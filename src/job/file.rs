@@ -103,7 +103,7 @@ fn yes() -> bool {
 }
 
 /// One condition of a job.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
     /// A metadata or smart search.
     Search(SearchFilter),
@@ -151,7 +151,7 @@ impl Condition {
         }
     }
 
-    fn warnings(&self, out: &mut Vec<String>) {
+    pub fn warnings(&self, out: &mut Vec<String>) {
         match self {
             Condition::Search(filter) => out.extend(filter.warnings.iter().cloned()),
             Condition::People(_) => {}
@@ -315,10 +315,10 @@ fn check_job(origin: &str, base: &Path, name: String, job: RawJob) -> Result<Job
     let exclude = conditions(job.exclude, "exclude")?;
     let local = match job.local {
         None => LocalFilters::default(),
-        Some(local) => LocalFilters {
-            include: check_rules(&place, base, local.include, "local include")?,
-            exclude: check_rules(&place, base, local.exclude, "local exclude")?,
-        },
+        Some(local) => LocalFilters::every_and_any(
+            check_rules(&place, base, local.include, "local include")?,
+            check_rules(&place, base, local.exclude, "local exclude")?,
+        ),
     };
     let safe = match job.safe {
         None => None,
@@ -492,7 +492,7 @@ jobs:
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(job.local.include.len(), 1);
+        assert_eq!(job.local.rules().count(), 1);
         assert_eq!(job.people(), ["Mia", "Leo"]);
         assert_eq!(job.safe.as_ref().unwrap().exclude.len(), 1);
         // The defaults: timeline only, the main album not pruned, the safe album pruned.

@@ -56,6 +56,7 @@ pub fn router(state: Arc<Mutex<State>>, latency: Duration, faults: Arc<Mutex<Fau
         .route("/api/server/ping", get(ping))
         .route("/api/server/version", get(version))
         .route("/api/users/me", get(users_me))
+        .route("/api/users", get(users))
         .route("/api/api-keys/me", get(api_key_me))
         .route("/api/search/metadata", post(search_metadata))
         .route("/api/search/smart", post(search_smart))
@@ -305,6 +306,13 @@ async fn version() -> Handled {
 async fn users_me(AxumState(app): AxumState<App>, caller: Caller) -> Handled {
     caller.require("user.read")?;
     ok(json::user_me_json(&app.lock().users[caller.user]))
+}
+
+/// `GET /api/users`: every user of the server, as `UserResponseDto`.
+async fn users(AxumState(app): AxumState<App>, caller: Caller) -> Handled {
+    caller.require("user.read")?;
+    let users: Vec<Value> = app.lock().users.iter().map(json::user_json).collect();
+    ok(Value::Array(users))
 }
 
 async fn api_key_me(AxumState(app): AxumState<App>, caller: Caller) -> Handled {
