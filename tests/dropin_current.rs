@@ -511,9 +511,10 @@ fn both_exclude_flags_of_a_kind_each_remove_b2() {
             r#"{"make": "Apple"}"#,
         ],
     ));
-    let expected = ids(library(&sim)
-        .iter()
-        .filter(|a| !a.is_favorite && !(a.city == "Helsinki" && a.make == "Apple")));
+    let expected = ids(library(&sim).iter().filter(|a| {
+        let helsinki_apple = a.city == "Helsinki" && a.make == "Apple";
+        !a.is_favorite && !helsinki_apple
+    }));
     assert_eq!(got, expected);
 }
 
