@@ -715,6 +715,10 @@ pub struct SimArgs {
     /// Milliseconds added to every answer, to stand for a home network
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
+
+    /// The Immich release line to answer as: 2.5 or 3.1
+    #[arg(long, value_name = "LINE", default_value = "3.1")]
+    pub immich_version: crate::sim::ImmichLine,
 }
 
 #[derive(Debug, Clone, Args)]

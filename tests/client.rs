@@ -5,6 +5,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::on_both_lines;
 use immich_smart_albums::album;
 use immich_smart_albums::filter::{SearchFilter, run_search};
 use immich_smart_albums::immich::{Client, ClientOptions, RetryPolicy, SearchKind, ServerUrl};
@@ -32,307 +33,333 @@ async fn client(sim: &Simulator, server: &str, key: &str) -> Client {
 
 #[test]
 fn discovers_the_api_from_the_bare_site() {
-    let sim = common::sim();
-    runtime().block_on(async {
-        let key = sim.account("alice").api_key;
-        let bare = client(&sim, &sim.url(), &key).await;
-        assert_eq!(bare.me().await.unwrap().email, "alice@example.com");
-        assert_eq!(bare.server_version().await.unwrap().to_string(), "3.1.0");
-        let direct = client(&sim, &format!("{}/api", sim.url()), &key).await;
-        assert_eq!(direct.api_key_info().await.unwrap().permissions, ["all"]);
-        assert_eq!(bare.photo_url("x"), format!("{}/photos/x", sim.url()));
+    on_both_lines(|| {
+        let sim = common::sim();
+        runtime().block_on(async {
+            let key = sim.account("alice").api_key;
+            let bare = client(&sim, &sim.url(), &key).await;
+            assert_eq!(bare.me().await.unwrap().email, "alice@example.com");
+            let line = common::line().to_string();
+            assert_eq!(bare.server_version().await.unwrap().to_string(), line);
+            assert_eq!(
+                bare.version().to_string(),
+                line,
+                "read once, when connecting"
+            );
+            let direct = client(&sim, &format!("{}/api", sim.url()), &key).await;
+            assert_eq!(direct.api_key_info().await.unwrap().permissions, ["all"]);
+            assert_eq!(bare.photo_url("x"), format!("{}/photos/x", sim.url()));
+        });
+        let discovery = sim
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/.well-known/immich")
+            .count();
+        assert_eq!(discovery, 1, "only the bare URL needs discovery");
     });
-    let discovery = sim
-        .requests()
-        .iter()
-        .filter(|r| r.path == "/.well-known/immich")
-        .count();
-    assert_eq!(discovery, 1, "only the bare URL needs discovery");
 }
 
 #[test]
 fn a_metadata_search_walks_every_page_of_1000() {
-    let sim = common::sim_with(&["alice"], 2300);
-    let expected = sim
-        .assets("alice")
-        .iter()
-        .filter(|a| a.visibility != "locked")
-        .count();
-    let hits = runtime().block_on(async {
-        let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
-        let filter =
-            SearchFilter::from_value(SearchKind::Metadata, "all".into(), json!({})).unwrap();
-        run_search(&c, &filter, None).await.unwrap()
+    on_both_lines(|| {
+        let sim = common::sim_with(&["alice"], 2300);
+        let expected = sim
+            .assets("alice")
+            .iter()
+            .filter(|a| a.visibility != "locked")
+            .count();
+        let hits = runtime().block_on(async {
+            let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
+            let filter =
+                SearchFilter::from_value(SearchKind::Metadata, "all".into(), json!({})).unwrap();
+            run_search(&c, &filter, None).await.unwrap()
+        });
+        assert_eq!(hits.len(), expected);
+        let pages: Vec<_> = sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == "/api/search/metadata")
+            .collect();
+        assert_eq!(pages.len(), expected.div_ceil(1000));
+        for (i, page) in pages.iter().enumerate() {
+            let body = page.body.as_ref().unwrap();
+            assert_eq!(body["page"], i + 1);
+            assert_eq!(body["size"], 1000);
+        }
     });
-    assert_eq!(hits.len(), expected);
-    let pages: Vec<_> = sim
-        .requests()
-        .into_iter()
-        .filter(|r| r.path == "/api/search/metadata")
-        .collect();
-    assert_eq!(pages.len(), expected.div_ceil(1000));
-    for (i, page) in pages.iter().enumerate() {
-        let body = page.body.as_ref().unwrap();
-        assert_eq!(body["page"], i + 1);
-        assert_eq!(body["size"], 1000);
-    }
 }
 
 #[test]
 fn adds_read_every_per_id_answer() {
-    let sim = common::sim();
-    let album_id = sim.create_album("alice", "Mixed", &[]);
-    let alice: Vec<Uuid> = sim
-        .assets("alice")
-        .iter()
-        .take(3)
-        .map(|a| Uuid::parse_str(&a.id).unwrap())
-        .collect();
-    let bobs = Uuid::parse_str(&sim.assets("bob")[0].id).unwrap();
-    let nowhere = Uuid::parse_str("00000000-0000-4000-8000-000000000000").unwrap();
-    sim.add_to_album(&album_id, &[alice[0].to_string()]);
-    let outcome = runtime().block_on(async {
-        let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
-        album::add(
-            &c,
-            &album_id,
-            &[alice[0], alice[1], alice[2], bobs, nowhere],
-        )
-        .await
+    on_both_lines(|| {
+        let sim = common::sim();
+        let album_id = sim.create_album("alice", "Mixed", &[]);
+        let alice: Vec<Uuid> = sim
+            .assets("alice")
+            .iter()
+            .take(3)
+            .map(|a| Uuid::parse_str(&a.id).unwrap())
+            .collect();
+        let bobs = Uuid::parse_str(&sim.assets("bob")[0].id).unwrap();
+        let nowhere = Uuid::parse_str("00000000-0000-4000-8000-000000000000").unwrap();
+        sim.add_to_album(&album_id, &[alice[0].to_string()]);
+        let outcome = runtime().block_on(async {
+            let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
+            album::add(
+                &c,
+                &album_id,
+                &[alice[0], alice[1], alice[2], bobs, nowhere],
+            )
+            .await
+        });
+        assert!(outcome.failed.is_none());
+        assert_eq!(outcome.added.len(), 2);
+        assert_eq!(outcome.already.len(), 1);
+        assert_eq!(outcome.refused["no_permission"], vec![bobs, nowhere]);
     });
-    assert!(outcome.failed.is_none());
-    assert_eq!(outcome.added.len(), 2);
-    assert_eq!(outcome.already.len(), 1);
-    assert_eq!(outcome.refused["no_permission"], vec![bobs, nowhere]);
 }
 
 #[test]
 fn a_failed_batch_stops_the_adds_and_removals_that_follow() {
-    use immich_smart_albums::sim::{FaultPlan, FaultRule};
-    let sim = common::sim_with(&["alice"], 2100);
-    let album_id = sim.create_album("alice", "Everything", &[]);
-    let ids: Vec<Uuid> = sim
-        .assets("alice")
-        .iter()
-        .map(|a| Uuid::parse_str(&a.id).unwrap())
-        .collect();
-    // The second batch is answered 500 (not retried): the third must not be sent.
-    let mut second_fails = FaultRule::new("* /api/albums/*/assets");
-    second_fails.status_500 = 1.0;
-    second_fails.pass_first = 1;
-    sim.set_faults(FaultPlan {
-        seed: 1,
-        rules: vec![second_fails],
-        always_fail: Vec::new(),
-    });
-    let (added, removed) = runtime().block_on(async {
-        let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
-        let added = album::add(&c, &album_id, &ids).await;
-        (added, album::remove(&c, &album_id, &ids).await)
-    });
-    assert!(added.failed.is_some());
-    assert_eq!(added.added.len(), 1000, "the first batch went in");
-    let album: std::collections::HashSet<String> =
-        sim.album_assets(&album_id).into_iter().collect();
-    assert_eq!(album.len(), 1000, "what the simulator holds");
-    assert!(removed.failed.is_some());
-    assert!(removed.removed.is_empty());
-    let sent = |method: &str| {
-        sim.requests()
+    on_both_lines(|| {
+        use immich_smart_albums::sim::{FaultPlan, FaultRule};
+        let sim = common::sim_with(&["alice"], 2100);
+        let album_id = sim.create_album("alice", "Everything", &[]);
+        let ids: Vec<Uuid> = sim
+            .assets("alice")
             .iter()
-            .filter(|r| r.method == method && r.path.ends_with("/assets"))
-            .count()
-    };
-    assert_eq!(sent("PUT"), 2, "no batch after the failed one");
-    assert_eq!(
-        sent("DELETE"),
-        1,
-        "the first removal batch failed: nothing after it"
-    );
+            .map(|a| Uuid::parse_str(&a.id).unwrap())
+            .collect();
+        // The second batch is answered 500 (not retried): the third must not be sent.
+        let mut second_fails = FaultRule::new("* /api/albums/*/assets");
+        second_fails.status_500 = 1.0;
+        second_fails.pass_first = 1;
+        sim.set_faults(FaultPlan {
+            seed: 1,
+            rules: vec![second_fails],
+            always_fail: Vec::new(),
+        });
+        let (added, removed) = runtime().block_on(async {
+            let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
+            let added = album::add(&c, &album_id, &ids).await;
+            (added, album::remove(&c, &album_id, &ids).await)
+        });
+        assert!(added.failed.is_some());
+        assert_eq!(added.added.len(), 1000, "the first batch went in");
+        let album: std::collections::HashSet<String> =
+            sim.album_assets(&album_id).into_iter().collect();
+        assert_eq!(album.len(), 1000, "what the simulator holds");
+        assert!(removed.failed.is_some());
+        assert!(removed.removed.is_empty());
+        let sent = |method: &str| {
+            sim.requests()
+                .iter()
+                .filter(|r| r.method == method && r.path.ends_with("/assets"))
+                .count()
+        };
+        assert_eq!(sent("PUT"), 2, "no batch after the failed one");
+        assert_eq!(
+            sent("DELETE"),
+            1,
+            "the first removal batch failed: nothing after it"
+        );
+    });
 }
 
 #[test]
 fn removals_read_every_per_id_answer_and_never_touch_the_library() {
-    let sim = common::sim();
-    let album_id = sim.create_album(
-        "alice",
-        "Some",
-        &[("bob", immich_smart_albums::sim::Role::Editor)],
-    );
-    let alice: Vec<String> = sim
-        .assets("alice")
-        .iter()
-        .take(3)
-        .map(|a| a.id.clone())
-        .collect();
-    let bobs = sim.assets("bob")[0].id.clone();
-    sim.add_to_album(
-        &album_id,
-        &[alice[0].clone(), alice[1].clone(), bobs.clone()],
-    );
-    let uuid = |s: &str| Uuid::parse_str(s).unwrap();
-    // Bob, an editor, may take out his own asset only; alice[2] is not in the album.
-    let outcome = runtime().block_on(async {
-        let c = client(&sim, &sim.url(), &sim.account("bob").api_key).await;
-        album::remove(
-            &c,
+    on_both_lines(|| {
+        let sim = common::sim();
+        let album_id = sim.create_album(
+            "alice",
+            "Some",
+            &[("bob", immich_smart_albums::sim::Role::Editor)],
+        );
+        let alice: Vec<String> = sim
+            .assets("alice")
+            .iter()
+            .take(3)
+            .map(|a| a.id.clone())
+            .collect();
+        let bobs = sim.assets("bob")[0].id.clone();
+        sim.add_to_album(
             &album_id,
-            &[uuid(&bobs), uuid(&alice[0]), uuid(&alice[2])],
-        )
-        .await
+            &[alice[0].clone(), alice[1].clone(), bobs.clone()],
+        );
+        let uuid = |s: &str| Uuid::parse_str(s).unwrap();
+        // Bob, an editor, may take out his own asset only; alice[2] is not in the album.
+        let outcome = runtime().block_on(async {
+            let c = client(&sim, &sim.url(), &sim.account("bob").api_key).await;
+            album::remove(
+                &c,
+                &album_id,
+                &[uuid(&bobs), uuid(&alice[0]), uuid(&alice[2])],
+            )
+            .await
+        });
+        assert_eq!(outcome.removed, [uuid(&bobs)]);
+        assert_eq!(outcome.gone, [uuid(&alice[2])]);
+        assert_eq!(outcome.refused["no_permission"], [uuid(&alice[0])]);
+        let held: std::collections::BTreeSet<String> =
+            sim.album_assets(&album_id).into_iter().collect();
+        assert_eq!(held, [alice[0].clone(), alice[1].clone()].into());
+        assert!(
+            sim.assets("bob").iter().any(|a| a.id == bobs),
+            "still in bob's library"
+        );
     });
-    assert_eq!(outcome.removed, [uuid(&bobs)]);
-    assert_eq!(outcome.gone, [uuid(&alice[2])]);
-    assert_eq!(outcome.refused["no_permission"], [uuid(&alice[0])]);
-    let held: std::collections::BTreeSet<String> =
-        sim.album_assets(&album_id).into_iter().collect();
-    assert_eq!(held, [alice[0].clone(), alice[1].clone()].into());
-    assert!(
-        sim.assets("bob").iter().any(|a| a.id == bobs),
-        "still in bob's library"
-    );
 }
 
 #[test]
 fn adds_go_in_batches_of_1000() {
-    let sim = common::sim_with(&["alice"], 2100);
-    let album_id = sim.create_album("alice", "Everything", &[]);
-    let ids: Vec<Uuid> = sim
-        .assets("alice")
-        .iter()
-        .map(|a| Uuid::parse_str(&a.id).unwrap())
-        .collect();
-    let outcome = runtime().block_on(async {
-        let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
-        album::add(&c, &album_id, &ids).await
+    on_both_lines(|| {
+        let sim = common::sim_with(&["alice"], 2100);
+        let album_id = sim.create_album("alice", "Everything", &[]);
+        let ids: Vec<Uuid> = sim
+            .assets("alice")
+            .iter()
+            .map(|a| Uuid::parse_str(&a.id).unwrap())
+            .collect();
+        let outcome = runtime().block_on(async {
+            let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
+            album::add(&c, &album_id, &ids).await
+        });
+        assert_eq!(outcome.added.len(), ids.len());
+        let adds: Vec<_> = sim
+            .changing_requests()
+            .into_iter()
+            .filter(|r| r.method == "PUT")
+            .collect();
+        assert_eq!(adds.len(), 3);
+        assert!(
+            adds.iter()
+                .all(|r| r.body.as_ref().unwrap()["ids"].as_array().unwrap().len() <= 1000)
+        );
+        let contents = runtime().block_on(async {
+            let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
+            album::contents(&c, &album_id, None).await.unwrap()
+        });
+        // Like Immich, the listing leaves out locked assets unless asked for them.
+        let visible = sim
+            .assets("alice")
+            .iter()
+            .filter(|a| a.visibility != "locked")
+            .count();
+        assert_eq!(contents.len(), visible);
     });
-    assert_eq!(outcome.added.len(), ids.len());
-    let adds: Vec<_> = sim
-        .changing_requests()
-        .into_iter()
-        .filter(|r| r.method == "PUT")
-        .collect();
-    assert_eq!(adds.len(), 3);
-    assert!(
-        adds.iter()
-            .all(|r| r.body.as_ref().unwrap()["ids"].as_array().unwrap().len() <= 1000)
-    );
-    let contents = runtime().block_on(async {
-        let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
-        album::contents(&c, &album_id, None).await.unwrap()
-    });
-    // Like Immich, the listing leaves out locked assets unless asked for them.
-    let visible = sim
-        .assets("alice")
-        .iter()
-        .filter(|a| a.visibility != "locked")
-        .count();
-    assert_eq!(contents.len(), visible);
 }
 
 #[test]
 fn refused_keys_and_unreachable_servers_name_the_endpoint() {
-    let sim = common::sim();
-    let no_people = sim.add_api_key("alice", "no people", &["asset.read"]);
-    let (denied, bad_key) = runtime().block_on(async {
-        let c = client(&sim, &sim.url(), &no_people).await;
-        let denied = c.people_page(1, 10).await.unwrap_err();
-        let c = client(&sim, &sim.url(), "wrong").await;
-        (denied, c.me().await.unwrap_err())
-    });
-    assert_eq!(denied.missing_permission(), Some("person.read"));
-    assert!(
-        denied
-            .to_string()
-            .starts_with("GET /api/people answered 403"),
-        "{denied}"
-    );
-    assert_eq!(bad_key.status(), Some(401));
+    on_both_lines(|| {
+        let sim = common::sim();
+        let no_people = sim.add_api_key("alice", "no people", &["asset.read"]);
+        let (denied, bad_key) = runtime().block_on(async {
+            let c = client(&sim, &sim.url(), &no_people).await;
+            let denied = c.people_page(1, 10).await.unwrap_err();
+            let c = client(&sim, &sim.url(), "wrong").await;
+            (denied, c.me().await.unwrap_err())
+        });
+        assert_eq!(denied.missing_permission(), Some("person.read"));
+        assert!(
+            denied
+                .to_string()
+                .starts_with("GET /api/people answered 403"),
+            "{denied}"
+        );
+        assert_eq!(bad_key.status(), Some(401));
 
-    // A port nothing listens on.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    let error = runtime().block_on(async {
-        let options = ClientOptions {
-            connect_timeout: Duration::from_secs(2),
-            timeout: Duration::from_secs(5),
-            retry: RetryPolicy::never(),
-        };
-        let server = ServerUrl::parse(&format!("http://127.0.0.1:{port}/api")).unwrap();
-        let c = Client::connect(&server, ApiKey::new("k").unwrap(), &options)
-            .await
-            .unwrap();
-        c.me().await.unwrap_err()
+        // A port nothing listens on.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let error = runtime().block_on(async {
+            let options = ClientOptions {
+                connect_timeout: Duration::from_secs(2),
+                timeout: Duration::from_secs(5),
+                retry: RetryPolicy::never(),
+            };
+            let server = ServerUrl::parse(&format!("http://127.0.0.1:{port}/api")).unwrap();
+            // Connecting reads the server's version: the first request that can fail.
+            Client::connect(&server, ApiKey::new("k").unwrap(), &options)
+                .await
+                .unwrap_err()
+        });
+        let text = error.to_string();
+        assert!(
+            text.starts_with("GET /api/server/version: could not reach the server"),
+            "{text}"
+        );
     });
-    let text = error.to_string();
-    assert!(
-        text.starts_with("GET /api/users/me: could not reach the server"),
-        "{text}"
-    );
 }
 
 #[test]
 fn a_locked_folder_search_is_not_reported_as_a_bad_key() {
-    let sim = common::sim_with(&["alice"], 20);
-    let error = runtime().block_on(async {
-        let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
-        let filter = SearchFilter::from_value(
-            SearchKind::Metadata,
-            "locked.json".into(),
-            json!({"visibility": "locked"}),
-        )
-        .unwrap();
-        run_search(&c, &filter, None).await.unwrap_err()
+    on_both_lines(|| {
+        let sim = common::sim_with(&["alice"], 20);
+        let error = runtime().block_on(async {
+            let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
+            let filter = SearchFilter::from_value(
+                SearchKind::Metadata,
+                "locked.json".into(),
+                json!({"visibility": "locked"}),
+            )
+            .unwrap();
+            run_search(&c, &filter, None).await.unwrap_err()
+        });
+        assert_eq!(error.status(), Some(401));
+        let text = error.to_string();
+        assert!(
+            text.starts_with(
+                "POST /api/search/metadata answered 401: Elevated permission is required"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "locked-folder assets cannot be searched with an API key; remove `visibility: locked` \
+                 from the filter"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("did not accept the API key"), "{text}");
+        let searches = sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == "/api/search/metadata")
+            .count();
+        assert_eq!(searches, 1, "a 401 is not retried");
     });
-    assert_eq!(error.status(), Some(401));
-    let text = error.to_string();
-    assert!(
-        text.starts_with("POST /api/search/metadata answered 401: Elevated permission is required"),
-        "{text}"
-    );
-    assert!(
-        text.contains(
-            "locked-folder assets cannot be searched with an API key; remove `visibility: locked` \
-             from the filter"
-        ),
-        "{text}"
-    );
-    assert!(!text.contains("did not accept the API key"), "{text}");
-    let searches = sim
-        .requests()
-        .into_iter()
-        .filter(|r| r.path == "/api/search/metadata")
-        .count();
-    assert_eq!(searches, 1, "a 401 is not retried");
 }
 
 #[test]
 fn albums_are_created_and_shared_as_editor_or_viewer() {
-    use immich_smart_albums::immich::{AlbumRole, AlbumUserAdd};
-    let sim = common::sim_with(&["alice", "bob", "carol"], 50);
-    let (album, shared) = runtime().block_on(async {
-        let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
-        let bob = AlbumUserAdd {
-            user_id: sim.account("bob").user_id,
-            role: AlbumRole::Editor,
-        };
-        let album = c.create_album("Shared", &[bob]).await.unwrap();
-        let carol = AlbumUserAdd {
-            user_id: sim.account("carol").user_id,
-            role: AlbumRole::Viewer,
-        };
-        let shared = c.share_album(&album.id, &[carol]).await.unwrap();
-        (album, shared)
+    on_both_lines(|| {
+        use immich_smart_albums::immich::{AlbumRole, AlbumUserAdd};
+        let sim = common::sim_with(&["alice", "bob", "carol"], 50);
+        let (album, shared) = runtime().block_on(async {
+            let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
+            let bob = AlbumUserAdd {
+                user_id: sim.account("bob").user_id,
+                role: AlbumRole::Editor,
+            };
+            let album = c.create_album("Shared", &[bob]).await.unwrap();
+            let carol = AlbumUserAdd {
+                user_id: sim.account("carol").user_id,
+                role: AlbumRole::Viewer,
+            };
+            let shared = c.share_album(&album.id, &[carol]).await.unwrap();
+            (album, shared)
+        });
+        assert_eq!(album.owner().unwrap().id, sim.account("alice").user_id);
+        assert_eq!(
+            album.role_of(&sim.account("bob").user_id),
+            Some(AlbumRole::Editor)
+        );
+        assert_eq!(
+            shared.role_of(&sim.account("carol").user_id),
+            Some(AlbumRole::Viewer)
+        );
+        assert_eq!(sim.album_by_name("Shared"), vec![album.id]);
     });
-    assert_eq!(album.owner().unwrap().id, sim.account("alice").user_id);
-    assert_eq!(
-        album.role_of(&sim.account("bob").user_id),
-        Some(AlbumRole::Editor)
-    );
-    assert_eq!(
-        shared.role_of(&sim.account("carol").user_id),
-        Some(AlbumRole::Viewer)
-    );
-    assert_eq!(sim.album_by_name("Shared"), vec![album.id]);
 }

@@ -49,10 +49,35 @@ async fn connect(server: &str, key: &str, options: &ClientOptions) -> Client {
     .unwrap_or_else(|e| panic!("connect to {server} failed: {e}"))
 }
 
-/// A client of `account` on the simulator's API (no discovery request).
+/// A client of `account` on the simulator's API (no discovery request). Connecting reads the server's
+/// version; the request log starts after it, so the tests count only what they cause.
 async fn client(sim: &Simulator, account: &str, options: &ClientOptions) -> Client {
     let key = sim.account(account).api_key;
-    connect(&format!("{}/api", sim.url()), &key, options).await
+    let client = connect(&format!("{}/api", sim.url()), &key, options).await;
+    sim.clear_requests();
+    client
+}
+
+/// A server that answers one `GET /api/server/version` on one connection, closes it, and is gone when
+/// the returned thread has ended: what a client sees when its server stops after connecting.
+fn answers_the_version_once() -> (u16, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut request = [0u8; 4096];
+        let _ = stream.read(&mut request);
+        let body = r#"{"major":3,"minor":1,"patch":0}"#;
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+             connection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+    });
+    (port, server)
 }
 
 fn everything() -> SearchFilter {
@@ -201,11 +226,13 @@ fn what_a_repeat_cannot_fix_is_sent_once() {
     check("400", 400, error);
     let error = rt.block_on(async {
         let c = connect(&format!("{}/api", sim.url()), "wrong", &options).await;
+        sim.clear_requests();
         c.me().await.unwrap_err()
     });
     check("401", 401, error);
     let error = rt.block_on(async {
         let c = connect(&format!("{}/api", sim.url()), &no_people, &options).await;
+        sim.clear_requests();
         c.people_page(1, 10).await.unwrap_err()
     });
     check("403", 403, error);
@@ -433,12 +460,12 @@ fn album_creation_is_not_repeated_once_the_server_may_have_it() {
         assert_eq!(sim.album_by_name(&name).len(), created);
     }
 
-    // Nothing listens: the request surely never arrived, so it is tried again.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    // The server is gone after connecting: nothing listens, the request surely never arrived, so
+    // it is tried again.
+    let (port, server) = answers_the_version_once();
     let error = rt.block_on(async {
         let c = connect(&format!("http://127.0.0.1:{port}/api"), "k", &fast(3)).await;
+        server.join().unwrap();
         c.create_album("Nowhere", &[]).await.unwrap_err()
     });
     assert_eq!(error.attempts, 3, "{error}");
@@ -526,10 +553,12 @@ fn the_key_never_follows_a_redirect_to_another_host() {
 #[test]
 fn a_redirect_within_the_server_is_followed_with_the_key() {
     let sim = common::sim_with(&["alice"], 5);
-    sim.set_redirect(
-        "GET /old/api/users/me",
-        format!("{}/api/users/me", sim.url()),
-    );
+    for endpoint in ["users/me", "server/version"] {
+        sim.set_redirect(
+            &format!("GET /old/api/{endpoint}"),
+            format!("{}/api/{endpoint}", sim.url()),
+        );
+    }
     let me = runtime().block_on(async {
         let key = sim.account("alice").api_key;
         let c = connect(&format!("{}/old/api", sim.url()), &key, &fast(3)).await;
@@ -544,9 +573,11 @@ fn a_redirect_within_the_server_is_followed_with_the_key() {
     assert_eq!(
         seen,
         [
+            ("/old/api/server/version", 307, Some("[redacted]")),
+            ("/api/server/version", 200, Some("[redacted]")),
             ("/old/api/users/me", 307, Some("[redacted]")),
             ("/api/users/me", 200, Some("[redacted]")),
         ]
     );
-    assert_eq!(log[1].account.as_deref(), Some("alice"));
+    assert_eq!(log[3].account.as_deref(), Some("alice"));
 }

@@ -7,6 +7,7 @@ mod common;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
+use common::on_both_lines;
 use immich_smart_albums::job::JobFile;
 use immich_smart_albums::job::run::{JobReport, Mode, run_job};
 use immich_smart_albums::sim::{Role, SimAsset, Simulator};
@@ -81,92 +82,96 @@ jobs:
 
 #[test]
 fn a_people_job_fills_one_shared_album_with_one_copy_of_each_photo() {
-    let sim = common::sim();
-    let no_keys = HashMap::new();
-    let preview = run(&sim, KIDS, Mode::Preview, &no_keys).unwrap();
-    assert!(
-        sim.changing_requests().is_empty(),
-        "a preview changes nothing"
-    );
-    assert!(preview.album.id.is_none(), "the album does not exist yet");
+    on_both_lines(|| {
+        let sim = common::sim();
+        let no_keys = HashMap::new();
+        let preview = run(&sim, KIDS, Mode::Preview, &no_keys).unwrap();
+        assert!(
+            sim.changing_requests().is_empty(),
+            "a preview changes nothing"
+        );
+        assert!(preview.album.id.is_none(), "the album does not exist yet");
 
-    let report = run(&sim, KIDS, Mode::Sync, &no_keys).unwrap();
-    assert!(!report.failed(), "{report:#?}");
-    assert!(report.album.created);
-    let kids = |a: &SimAsset| a.people.iter().any(|p| p == "Mia" || p == "Leo");
-    let want = expected(&sim, &["alice", "bob"], kids, &HashSet::new());
-    assert_eq!(album_ids(&sim, "Family kids"), want);
-    let bob = &report.accounts[1];
-    assert!(
-        bob.duplicates > 0,
-        "bob's copies of alice's files are dropped: {bob:#?}"
-    );
-    assert_eq!(
-        report.accounts.iter().map(|a| a.album.added).sum::<usize>(),
-        want.len()
-    );
-    // Alice created it and shared it with Bob as editor; each account added its own assets.
-    let adds: Vec<_> = sim
-        .changing_requests()
-        .into_iter()
-        .filter(|r| r.method == "PUT" && r.path.ends_with("/assets"))
-        .collect();
-    assert_eq!(
-        adds.iter()
-            .map(|r| r.account.clone().unwrap())
-            .collect::<BTreeSet<_>>(),
-        ["alice".to_string(), "bob".to_string()].into()
-    );
+        let report = run(&sim, KIDS, Mode::Sync, &no_keys).unwrap();
+        assert!(!report.failed(), "{report:#?}");
+        assert!(report.album.created);
+        let kids = |a: &SimAsset| a.people.iter().any(|p| p == "Mia" || p == "Leo");
+        let want = expected(&sim, &["alice", "bob"], kids, &HashSet::new());
+        assert_eq!(album_ids(&sim, "Family kids"), want);
+        let bob = &report.accounts[1];
+        assert!(
+            bob.duplicates > 0,
+            "bob's copies of alice's files are dropped: {bob:#?}"
+        );
+        assert_eq!(
+            report.accounts.iter().map(|a| a.album.added).sum::<usize>(),
+            want.len()
+        );
+        // Alice created it and shared it with Bob as editor; each account added its own assets.
+        let adds: Vec<_> = sim
+            .changing_requests()
+            .into_iter()
+            .filter(|r| r.method == "PUT" && r.path.ends_with("/assets"))
+            .collect();
+        assert_eq!(
+            adds.iter()
+                .map(|r| r.account.clone().unwrap())
+                .collect::<BTreeSet<_>>(),
+            ["alice".to_string(), "bob".to_string()].into()
+        );
 
-    sim.clear_requests();
-    let again = run(&sim, KIDS, Mode::Sync, &no_keys).unwrap();
-    assert!(!again.failed());
-    assert!(
-        sim.changing_requests().is_empty(),
-        "a second sync adds nothing"
-    );
-    assert!(again.accounts.iter().all(|a| a.album.to_add == 0));
+        sim.clear_requests();
+        let again = run(&sim, KIDS, Mode::Sync, &no_keys).unwrap();
+        assert!(!again.failed());
+        assert!(
+            sim.changing_requests().is_empty(),
+            "a second sync adds nothing"
+        );
+        assert!(again.accounts.iter().all(|a| a.album.to_add == 0));
+    });
 }
 
 #[test]
 fn a_file_the_album_holds_under_another_accounts_id_is_not_added_again() {
-    let sim = common::sim();
-    // Bob added his copy of a shared file by hand.
-    let alice_checksums: HashMap<String, String> = sim
-        .assets("alice")
-        .into_iter()
-        .map(|a| (a.checksum, a.id))
-        .collect();
-    let bobs_copy = sim
-        .assets("bob")
-        .into_iter()
-        .find(|a| {
-            visible(a)
-                && alice_checksums.contains_key(&a.checksum)
-                && a.people.iter().any(|p| p == "Mia" || p == "Leo")
-        })
-        .expect("the generator shares some files with people in them");
-    let album = sim.create_album("alice", "Family kids", &[("bob", Role::Editor)]);
-    sim.add_to_album(&album, std::slice::from_ref(&bobs_copy.id));
-    let report = run(&sim, KIDS, Mode::Sync, &HashMap::new()).unwrap();
-    assert!(!report.failed(), "{report:#?}");
-    let contents = album_ids(&sim, "Family kids");
-    assert!(contents.contains(&bobs_copy.id));
-    assert!(
-        !contents.contains(&alice_checksums[&bobs_copy.checksum]),
-        "alice's copy was not added"
-    );
-    let checksums: HashMap<String, String> = ["alice", "bob"]
-        .iter()
-        .flat_map(|a| sim.assets(a))
-        .map(|a| (a.id, a.checksum))
-        .collect();
-    let distinct: HashSet<&String> = contents.iter().map(|id| &checksums[id]).collect();
-    assert_eq!(
-        distinct.len(),
-        contents.len(),
-        "no two assets with one checksum"
-    );
+    on_both_lines(|| {
+        let sim = common::sim();
+        // Bob added his copy of a shared file by hand.
+        let alice_checksums: HashMap<String, String> = sim
+            .assets("alice")
+            .into_iter()
+            .map(|a| (a.checksum, a.id))
+            .collect();
+        let bobs_copy = sim
+            .assets("bob")
+            .into_iter()
+            .find(|a| {
+                visible(a)
+                    && alice_checksums.contains_key(&a.checksum)
+                    && a.people.iter().any(|p| p == "Mia" || p == "Leo")
+            })
+            .expect("the generator shares some files with people in them");
+        let album = sim.create_album("alice", "Family kids", &[("bob", Role::Editor)]);
+        sim.add_to_album(&album, std::slice::from_ref(&bobs_copy.id));
+        let report = run(&sim, KIDS, Mode::Sync, &HashMap::new()).unwrap();
+        assert!(!report.failed(), "{report:#?}");
+        let contents = album_ids(&sim, "Family kids");
+        assert!(contents.contains(&bobs_copy.id));
+        assert!(
+            !contents.contains(&alice_checksums[&bobs_copy.checksum]),
+            "alice's copy was not added"
+        );
+        let checksums: HashMap<String, String> = ["alice", "bob"]
+            .iter()
+            .flat_map(|a| sim.assets(a))
+            .map(|a| (a.id, a.checksum))
+            .collect();
+        let distinct: HashSet<&String> = contents.iter().map(|id| &checksums[id]).collect();
+        assert_eq!(
+            distinct.len(),
+            contents.len(),
+            "no two assets with one checksum"
+        );
+    });
 }
 
 const SAFE: &str = "
@@ -186,426 +191,457 @@ jobs:
 
 #[test]
 fn the_safe_album_is_the_result_minus_every_accounts_safe_exclusions() {
-    let sim = common::sim();
-    let report = run(&sim, SAFE, Mode::Sync, &HashMap::new()).unwrap();
-    assert!(!report.failed(), "{report:#?}");
-    let videos: HashSet<String> = ["alice", "bob"]
-        .iter()
-        .flat_map(|a| sim.assets(a))
-        .filter(|a| a.kind == "VIDEO")
-        .map(|a| a.checksum)
-        .collect();
-    let mia = |a: &SimAsset| a.people.iter().any(|p| p == "Mia");
-    let main = album_ids(&sim, "Mia");
-    assert_eq!(main, expected(&sim, &["alice", "bob"], mia, &videos));
-    let safe = album_ids(&sim, "Mia (for grandparents)");
-    assert!(
-        !safe.is_empty() && safe.len() < main.len(),
-        "{} of {}",
-        safe.len(),
-        main.len()
-    );
-    assert!(safe.is_subset(&main));
-    // Nothing in the safe album has a checksum that any account's safe search found.
-    let all: HashMap<String, SimAsset> = ["alice", "bob"]
-        .iter()
-        .flat_map(|a| sim.assets(a))
-        .map(|a| (a.id.clone(), a))
-        .collect();
-    // The simulator's smart search, done by hand: each account's assets (not locked) ranked by how
-    // many query words they show, then by id; the first 40 are flagged, in every account.
-    let query = ["nsfw", "swimsuit"];
-    let mut flagged_sums: HashSet<String> = HashSet::new();
-    for account in ["alice", "bob"] {
-        let mut ranked: Vec<SimAsset> = sim
-            .assets(account)
-            .into_iter()
-            .filter(|a| a.visibility != "locked")
+    on_both_lines(|| {
+        let sim = common::sim();
+        let report = run(&sim, SAFE, Mode::Sync, &HashMap::new()).unwrap();
+        assert!(!report.failed(), "{report:#?}");
+        let videos: HashSet<String> = ["alice", "bob"]
+            .iter()
+            .flat_map(|a| sim.assets(a))
+            .filter(|a| a.kind == "VIDEO")
+            .map(|a| a.checksum)
             .collect();
-        let score = |a: &SimAsset| {
-            a.words
-                .iter()
-                .filter(|w| query.contains(&w.as_str()))
-                .count()
-        };
-        ranked.sort_by(|a, b| score(b).cmp(&score(a)).then(a.id.cmp(&b.id)));
-        flagged_sums.extend(ranked.into_iter().take(40).map(|a| a.checksum));
-    }
-    let want_safe: BTreeSet<String> = main
-        .iter()
-        .filter(|id| !flagged_sums.contains(&all[*id].checksum))
-        .cloned()
-        .collect();
-    assert_eq!(
-        safe, want_safe,
-        "the main album minus every account's flagged files"
-    );
-    // Beside it, the report agrees.
-    let flagged = report
-        .accounts
-        .iter()
-        .map(|a| a.safe.as_ref().unwrap().excluded)
-        .sum::<usize>();
-    assert_eq!(safe.len() + flagged, main.len(), "{report:#?}");
-    let flagged_words = safe
-        .iter()
-        .filter(|id| all[*id].words.iter().any(|w| w == "nsfw"))
-        .count();
-    assert_eq!(flagged_words, 0, "no nsfw photo reaches the safe album");
+        let mia = |a: &SimAsset| a.people.iter().any(|p| p == "Mia");
+        let main = album_ids(&sim, "Mia");
+        assert_eq!(main, expected(&sim, &["alice", "bob"], mia, &videos));
+        let safe = album_ids(&sim, "Mia (for grandparents)");
+        assert!(
+            !safe.is_empty() && safe.len() < main.len(),
+            "{} of {}",
+            safe.len(),
+            main.len()
+        );
+        assert!(safe.is_subset(&main));
+        // Nothing in the safe album has a checksum that any account's safe search found.
+        let all: HashMap<String, SimAsset> = ["alice", "bob"]
+            .iter()
+            .flat_map(|a| sim.assets(a))
+            .map(|a| (a.id.clone(), a))
+            .collect();
+        // The simulator's smart search, done by hand: each account's assets (not locked) ranked by how
+        // many query words they show, then by id; the first 40 are flagged, in every account.
+        let query = ["nsfw", "swimsuit"];
+        let mut flagged_sums: HashSet<String> = HashSet::new();
+        for account in ["alice", "bob"] {
+            let mut ranked: Vec<SimAsset> = sim
+                .assets(account)
+                .into_iter()
+                .filter(|a| a.visibility != "locked")
+                .collect();
+            let score = |a: &SimAsset| {
+                a.words
+                    .iter()
+                    .filter(|w| query.contains(&w.as_str()))
+                    .count()
+            };
+            ranked.sort_by(|a, b| score(b).cmp(&score(a)).then(a.id.cmp(&b.id)));
+            flagged_sums.extend(ranked.into_iter().take(40).map(|a| a.checksum));
+        }
+        let want_safe: BTreeSet<String> = main
+            .iter()
+            .filter(|id| !flagged_sums.contains(&all[*id].checksum))
+            .cloned()
+            .collect();
+        assert_eq!(
+            safe, want_safe,
+            "the main album minus every account's flagged files"
+        );
+        // Beside it, the report agrees.
+        let flagged = report
+            .accounts
+            .iter()
+            .map(|a| a.safe.as_ref().unwrap().excluded)
+            .sum::<usize>();
+        assert_eq!(safe.len() + flagged, main.len(), "{report:#?}");
+        let flagged_words = safe
+            .iter()
+            .filter(|id| all[*id].words.iter().any(|w| w == "nsfw"))
+            .count();
+        assert_eq!(flagged_words, 0, "no nsfw photo reaches the safe album");
+    });
 }
 
 #[test]
 fn the_safe_album_fails_closed_when_a_safe_exclusion_fails() {
-    let sim = common::sim();
-    // A safe exclusion the server rejects (400) for every account.
-    let yaml = SAFE.replace(
-        "smart: {query: nsfw swimsuit, resultLimit: 40}",
-        "metadata: {personIds: [not-a-uuid]}",
-    );
-    let report = run(&sim, &yaml, Mode::Sync, &HashMap::new()).unwrap();
-    assert!(report.failed());
-    let reason = report.safe.as_ref().unwrap().fail_closed.clone().unwrap();
-    assert!(reason.contains("safe exclusion search"), "{reason}");
-    assert!(
-        !album_ids(&sim, "Mia").is_empty(),
-        "the main album still fills"
-    );
-    assert!(
-        sim.album_by_name("Mia (for grandparents)").is_empty(),
-        "the safe album is not even created"
-    );
+    on_both_lines(|| {
+        let sim = common::sim();
+        // A safe exclusion the server rejects (400) for every account.
+        let yaml = SAFE.replace(
+            "smart: {query: nsfw swimsuit, resultLimit: 40}",
+            "metadata: {personIds: [not-a-uuid]}",
+        );
+        let report = run(&sim, &yaml, Mode::Sync, &HashMap::new()).unwrap();
+        assert!(report.failed());
+        let reason = report.safe.as_ref().unwrap().fail_closed.clone().unwrap();
+        assert!(reason.contains("safe exclusion search"), "{reason}");
+        assert!(
+            !album_ids(&sim, "Mia").is_empty(),
+            "the main album still fills"
+        );
+        assert!(
+            sim.album_by_name("Mia (for grandparents)").is_empty(),
+            "the safe album is not even created"
+        );
+    });
 }
 
 #[test]
 fn a_failed_account_fails_alone_but_closes_the_safe_album() {
-    let sim = common::sim();
-    let keys: HashMap<&str, String> = [("bob", "revoked-key".to_string())].into();
-    let report = run(&sim, SAFE, Mode::Sync, &keys).unwrap();
-    assert!(report.failed());
-    let bob = &report.accounts[1];
-    assert!(bob.error.as_ref().unwrap().contains("401"), "{bob:#?}");
-    let mia = |a: &SimAsset| a.people.iter().any(|p| p == "Mia");
-    let videos: HashSet<String> = sim
-        .assets("alice")
-        .into_iter()
-        .filter(|a| a.kind == "VIDEO")
-        .map(|a| a.checksum)
-        .collect();
-    assert_eq!(
-        album_ids(&sim, "Mia"),
-        expected(&sim, &["alice"], mia, &videos)
-    );
-    assert!(
-        report
-            .safe
-            .as_ref()
-            .unwrap()
-            .fail_closed
-            .as_ref()
-            .unwrap()
-            .contains("bob")
-    );
-    assert!(sim.album_by_name("Mia (for grandparents)").is_empty());
+    on_both_lines(|| {
+        let sim = common::sim();
+        let keys: HashMap<&str, String> = [("bob", "revoked-key".to_string())].into();
+        let report = run(&sim, SAFE, Mode::Sync, &keys).unwrap();
+        assert!(report.failed());
+        let bob = &report.accounts[1];
+        assert!(bob.error.as_ref().unwrap().contains("401"), "{bob:#?}");
+        let mia = |a: &SimAsset| a.people.iter().any(|p| p == "Mia");
+        let videos: HashSet<String> = sim
+            .assets("alice")
+            .into_iter()
+            .filter(|a| a.kind == "VIDEO")
+            .map(|a| a.checksum)
+            .collect();
+        assert_eq!(
+            album_ids(&sim, "Mia"),
+            expected(&sim, &["alice"], mia, &videos)
+        );
+        assert!(
+            report
+                .safe
+                .as_ref()
+                .unwrap()
+                .fail_closed
+                .as_ref()
+                .unwrap()
+                .contains("bob")
+        );
+        assert!(sim.album_by_name("Mia (for grandparents)").is_empty());
+    });
 }
 
 /// A user id that is not a UUID (a server that answers oddly) fails that account with a message that
 /// says so; it never becomes the all-zero UUID. The other account fills the album alone.
 #[test]
 fn an_account_whose_user_id_is_not_a_uuid_fails_alone() {
-    let sim = common::sim();
-    let file = JobFile::parse(Path::new("jobs.yaml"), KIDS).unwrap();
-    let report = common::runtime()
-        .block_on(async {
-            let mut slots = common::slots(
-                &sim,
-                &["alice", "bob"],
-                &HashMap::new(),
-                &common::quick_retries(3),
-            )
-            .await;
-            slots[1].account.as_mut().unwrap().user.id = "user-bob".to_string();
-            run_job(&file.jobs[0], &slots, "alice", Mode::Sync, false).await
-        })
-        .unwrap();
-    let bob = &report.accounts[1];
-    assert!(
-        bob.error
-            .as_ref()
-            .is_some_and(|e| e.contains("`user-bob`, which is not a UUID")),
-        "{bob:#?}"
-    );
-    let kids = |a: &SimAsset| a.people.iter().any(|p| p == "Mia" || p == "Leo");
-    assert_eq!(
-        album_ids(&sim, "Family kids"),
-        expected(&sim, &["alice"], kids, &HashSet::new())
-    );
+    on_both_lines(|| {
+        let sim = common::sim();
+        let file = JobFile::parse(Path::new("jobs.yaml"), KIDS).unwrap();
+        let report = common::runtime()
+            .block_on(async {
+                let mut slots = common::slots(
+                    &sim,
+                    &["alice", "bob"],
+                    &HashMap::new(),
+                    &common::quick_retries(3),
+                )
+                .await;
+                slots[1].account.as_mut().unwrap().user.id = "user-bob".to_string();
+                run_job(&file.jobs[0], &slots, "alice", Mode::Sync, false).await
+            })
+            .unwrap();
+        let bob = &report.accounts[1];
+        assert!(
+            bob.error
+                .as_ref()
+                .is_some_and(|e| e.contains("`user-bob`, which is not a UUID")),
+            "{bob:#?}"
+        );
+        let kids = |a: &SimAsset| a.people.iter().any(|p| p == "Mia" || p == "Leo");
+        assert_eq!(
+            album_ids(&sim, "Family kids"),
+            expected(&sim, &["alice"], kids, &HashSet::new())
+        );
+    });
 }
 
 #[test]
 fn a_viewer_is_reported_and_the_editor_still_adds() {
-    let sim = common::sim();
-    sim.create_album("alice", "Family kids", &[("bob", Role::Viewer)]);
-    let report = run(&sim, KIDS, Mode::Sync, &HashMap::new()).unwrap();
-    assert!(report.failed());
-    let bob = &report.accounts[1];
-    assert!(
-        bob.album.error.as_ref().unwrap().contains("only a viewer"),
-        "{bob:#?}"
-    );
-    assert!(report.accounts[0].album.added > 0);
-    let bob_ids: BTreeSet<String> = sim.assets("bob").into_iter().map(|a| a.id).collect();
-    assert!(album_ids(&sim, "Family kids").is_disjoint(&bob_ids));
+    on_both_lines(|| {
+        let sim = common::sim();
+        sim.create_album("alice", "Family kids", &[("bob", Role::Viewer)]);
+        let report = run(&sim, KIDS, Mode::Sync, &HashMap::new()).unwrap();
+        assert!(report.failed());
+        let bob = &report.accounts[1];
+        assert!(
+            bob.album.error.as_ref().unwrap().contains("only a viewer"),
+            "{bob:#?}"
+        );
+        assert!(report.accounts[0].album.added > 0);
+        let bob_ids: BTreeSet<String> = sim.assets("bob").into_iter().map(|a| a.id).collect();
+        assert!(album_ids(&sim, "Family kids").is_disjoint(&bob_ids));
+    });
 }
 
 #[test]
 fn a_person_no_account_knows_is_an_input_error() {
-    let sim = common::sim();
-    let yaml = KIDS.replace("people: [Leo]", "people: [Zoe]");
-    let error = run(&sim, &yaml, Mode::Sync, &HashMap::new()).unwrap_err();
-    assert_eq!(
-        immich_smart_albums::error::Status::of(&error),
-        immich_smart_albums::error::Status::Input
-    );
-    assert!(error.to_string().contains("`Zoe`"), "{error}");
-    assert!(sim.changing_requests().is_empty());
+    on_both_lines(|| {
+        let sim = common::sim();
+        let yaml = KIDS.replace("people: [Leo]", "people: [Zoe]");
+        let error = run(&sim, &yaml, Mode::Sync, &HashMap::new()).unwrap_err();
+        assert_eq!(
+            immich_smart_albums::error::Status::of(&error),
+            immich_smart_albums::error::Status::Input
+        );
+        assert!(error.to_string().contains("`Zoe`"), "{error}");
+        assert!(sim.changing_requests().is_empty());
+    });
 }
 
 #[test]
 fn three_accounts_resolve_their_own_person_ids() {
-    let sim = common::sim_with(&["alice", "bob", "carol"], 200);
-    let yaml = KIDS.replace(
-        "    album: Family kids",
-        "    accounts: [alice, bob, carol]\n    album: Family kids\n    album_owner: carol",
-    );
-    let report = run(&sim, &yaml, Mode::Sync, &HashMap::new()).unwrap();
-    assert!(!report.failed(), "{report:#?}");
-    let people_queries: HashSet<String> = sim
-        .requests()
-        .into_iter()
-        .filter(|r| r.path == "/api/search/metadata")
-        .filter_map(|r| {
-            r.body.and_then(|b| {
-                b.get("personIds")
-                    .map(|p| format!("{}:{p}", r.account.unwrap()))
-            })
-        })
-        .collect();
-    for account in ["alice", "bob", "carol"] {
-        let mia = sim.person_id(account, "Mia").unwrap();
-        assert!(
-            people_queries.contains(&format!("{account}:[\"{mia}\"]")),
-            "{people_queries:?}"
+    on_both_lines(|| {
+        let sim = common::sim_with(&["alice", "bob", "carol"], 200);
+        let yaml = KIDS.replace(
+            "    album: Family kids",
+            "    accounts: [alice, bob, carol]\n    album: Family kids\n    album_owner: carol",
         );
-    }
-    let kids = |a: &SimAsset| a.people.iter().any(|p| p == "Mia" || p == "Leo");
-    assert_eq!(
-        album_ids(&sim, "Family kids"),
-        expected(&sim, &["alice", "bob", "carol"], kids, &HashSet::new())
-    );
+        let report = run(&sim, &yaml, Mode::Sync, &HashMap::new()).unwrap();
+        assert!(!report.failed(), "{report:#?}");
+        let people_queries: HashSet<String> = sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == "/api/search/metadata")
+            .filter_map(|r| {
+                r.body.and_then(|b| {
+                    b.get("personIds")
+                        .map(|p| format!("{}:{p}", r.account.unwrap()))
+                })
+            })
+            .collect();
+        for account in ["alice", "bob", "carol"] {
+            let mia = sim.person_id(account, "Mia").unwrap();
+            assert!(
+                people_queries.contains(&format!("{account}:[\"{mia}\"]")),
+                "{people_queries:?}"
+            );
+        }
+        let kids = |a: &SimAsset| a.people.iter().any(|p| p == "Mia" || p == "Leo");
+        assert_eq!(
+            album_ids(&sim, "Family kids"),
+            expected(&sim, &["alice", "bob", "carol"], kids, &HashSet::new())
+        );
+    });
 }
 
 #[test]
 fn the_text_report_has_a_column_per_account_and_totals() {
-    let sim = common::sim();
-    let preview = run(&sim, SAFE, Mode::Preview, &HashMap::new()).unwrap();
-    let mut out = Vec::new();
-    immich_smart_albums::report::job(&mut out, &preview, true).unwrap();
-    let text = String::from_utf8(out).unwrap();
-    eprintln!("{text}");
-    let header = text.lines().find(|l| l.contains("total")).unwrap();
-    assert!(header.contains("bob") && header.contains("total"), "{text}");
-    for row in [
-        "found by include 1",
-        "left after excludes",
-        "dropped as duplicates",
-        "removed by safe exclusions",
-        "to add",
-    ] {
-        assert!(text.contains(row), "{row} missing in\n{text}");
-    }
-    assert!(text.contains("preview: nothing was changed"));
-    assert!(text.contains("/photos/"), "--list adds the links");
-    assert!(
-        text.contains(r#"exclude 1: metadata {"type":"VIDEO"}"#),
-        "{text}"
-    );
-    let mut json = Vec::new();
-    immich_smart_albums::report::jobs_json(&mut json, std::slice::from_ref(&preview)).unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
-    assert_eq!(doc["version"], 1);
-    assert_eq!(doc["jobs"][0]["accounts"][1]["account"], "bob");
-    assert!(doc["jobs"][0]["accounts"][0]["safe"]["to_add"].is_u64());
+    on_both_lines(|| {
+        let sim = common::sim();
+        let preview = run(&sim, SAFE, Mode::Preview, &HashMap::new()).unwrap();
+        let mut out = Vec::new();
+        immich_smart_albums::report::job(&mut out, &preview, true).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        eprintln!("{text}");
+        let header = text.lines().find(|l| l.contains("total")).unwrap();
+        assert!(header.contains("bob") && header.contains("total"), "{text}");
+        for row in [
+            "found by include 1",
+            "left after excludes",
+            "dropped as duplicates",
+            "removed by safe exclusions",
+            "to add",
+        ] {
+            assert!(text.contains(row), "{row} missing in\n{text}");
+        }
+        assert!(text.contains("preview: nothing was changed"));
+        assert!(text.contains("/photos/"), "--list adds the links");
+        assert!(
+            text.contains(r#"exclude 1: metadata {"type":"VIDEO"}"#),
+            "{text}"
+        );
+        let mut json = Vec::new();
+        immich_smart_albums::report::jobs_json(&mut json, std::slice::from_ref(&preview)).unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(doc["version"], 1);
+        assert_eq!(doc["jobs"][0]["accounts"][1]["account"], "bob");
+        assert!(doc["jobs"][0]["accounts"][0]["safe"]["to_add"].is_u64());
+    });
 }
 
 #[test]
 fn the_safe_album_fails_closed_when_one_accounts_smart_search_keeps_failing() {
-    let sim = common::sim();
-    // Every smart search of bob's fails (503), retries included: his safe exclusions are unknown.
-    sim.fail_always("bob", "POST /api/search/smart");
-    let report = run(&sim, SAFE, Mode::Sync, &HashMap::new()).unwrap();
-    assert!(report.failed());
-    let reason = report.safe.as_ref().unwrap().fail_closed.clone().unwrap();
-    assert!(
-        reason.contains("`bob`") && reason.contains("503"),
-        "{reason}"
-    );
-    assert!(
-        report.accounts[1].error.is_none(),
-        "bob's main searches worked"
-    );
-    assert!(
-        report.accounts[1].album.added > 0,
-        "bob still adds to the main album"
-    );
-    assert!(sim.album_by_name("Mia (for grandparents)").is_empty());
+    on_both_lines(|| {
+        let sim = common::sim();
+        // Every smart search of bob's fails (503), retries included: his safe exclusions are unknown.
+        sim.fail_always("bob", "POST /api/search/smart");
+        let report = run(&sim, SAFE, Mode::Sync, &HashMap::new()).unwrap();
+        assert!(report.failed());
+        let reason = report.safe.as_ref().unwrap().fail_closed.clone().unwrap();
+        assert!(
+            reason.contains("`bob`") && reason.contains("503"),
+            "{reason}"
+        );
+        assert!(
+            report.accounts[1].error.is_none(),
+            "bob's main searches worked"
+        );
+        assert!(
+            report.accounts[1].album.added > 0,
+            "bob still adds to the main album"
+        );
+        assert!(sim.album_by_name("Mia (for grandparents)").is_empty());
+    });
 }
 
 #[test]
 fn every_include_condition_narrows_the_result_the_third_too() {
-    let sim = common::sim();
-    let yaml = "
-profile: family
-jobs:
-  kids:
-    include:
-      - people: [Mia]
-      - metadata: {type: IMAGE}
-      - metadata: {isFavorite: true}
-    album: Mia favourites
-";
-    let report = run(&sim, yaml, Mode::Sync, &HashMap::new()).unwrap();
-    assert!(!report.failed(), "{report:#?}");
-    let keep =
-        |a: &SimAsset| a.people.iter().any(|p| p == "Mia") && a.kind == "IMAGE" && a.is_favorite;
-    let want = expected(&sim, &["alice", "bob"], keep, &HashSet::new());
-    assert!(!want.is_empty());
-    assert_eq!(album_ids(&sim, "Mia favourites"), want);
+    on_both_lines(|| {
+        let sim = common::sim();
+        let yaml = "
+    profile: family
+    jobs:
+      kids:
+        include:
+          - people: [Mia]
+          - metadata: {type: IMAGE}
+          - metadata: {isFavorite: true}
+        album: Mia favourites
+    ";
+        let report = run(&sim, yaml, Mode::Sync, &HashMap::new()).unwrap();
+        assert!(!report.failed(), "{report:#?}");
+        let keep = |a: &SimAsset| {
+            a.people.iter().any(|p| p == "Mia") && a.kind == "IMAGE" && a.is_favorite
+        };
+        let want = expected(&sim, &["alice", "bob"], keep, &HashSet::new());
+        assert!(!want.is_empty());
+        assert_eq!(album_ids(&sim, "Mia favourites"), want);
+    });
 }
 
 #[test]
 fn a_person_only_one_account_knows_is_searched_there_and_noted_elsewhere() {
-    let sim = common::sim();
-    sim.rename_person("bob", "Anna", "Zoe");
-    let yaml = "
-profile: family
-jobs:
-  zoe:
-    include: [{people: [Zoe]}]
-    album: Zoe
-";
-    let report = run(&sim, yaml, Mode::Sync, &HashMap::new()).unwrap();
-    assert!(!report.failed(), "{report:#?}");
-    let zoe = |a: &SimAsset| a.people.iter().any(|p| p == "Zoe");
-    let want = expected(&sim, &["bob"], zoe, &HashSet::new());
-    assert!(!want.is_empty());
-    assert_eq!(
-        album_ids(&sim, "Zoe"),
-        want,
-        "bob's photos of Zoe, and only those"
-    );
-    assert!(
-        report.accounts[0].notes.iter().any(|n| n.contains("`Zoe`")),
-        "{:#?}",
-        report.accounts[0]
-    );
-    // A name nobody knows is still an input error.
-    let error = run(
-        &sim,
-        &yaml.replace("Zoe]", "Nobody]"),
-        Mode::Sync,
-        &HashMap::new(),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(error.contains("no account of the job"), "{error}");
+    on_both_lines(|| {
+        let sim = common::sim();
+        sim.rename_person("bob", "Anna", "Zoe");
+        let yaml = "
+    profile: family
+    jobs:
+      zoe:
+        include: [{people: [Zoe]}]
+        album: Zoe
+    ";
+        let report = run(&sim, yaml, Mode::Sync, &HashMap::new()).unwrap();
+        assert!(!report.failed(), "{report:#?}");
+        let zoe = |a: &SimAsset| a.people.iter().any(|p| p == "Zoe");
+        let want = expected(&sim, &["bob"], zoe, &HashSet::new());
+        assert!(!want.is_empty());
+        assert_eq!(
+            album_ids(&sim, "Zoe"),
+            want,
+            "bob's photos of Zoe, and only those"
+        );
+        assert!(
+            report.accounts[0].notes.iter().any(|n| n.contains("`Zoe`")),
+            "{:#?}",
+            report.accounts[0]
+        );
+        // A name nobody knows is still an input error.
+        let error = run(
+            &sim,
+            &yaml.replace("Zoe]", "Nobody]"),
+            Mode::Sync,
+            &HashMap::new(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("no account of the job"), "{error}");
+    });
 }
 
 #[test]
 fn one_accounts_safe_exclusion_keeps_every_copy_of_the_file_out_of_the_safe_album() {
-    let sim = common::sim();
-    // A file both have, with Mia in it; bob comes first, so bob's copy is the one added.
-    let alice = sim.assets("alice");
-    let (bobs, alices) = sim
-        .assets("bob")
-        .into_iter()
-        .find_map(|b| {
-            let a = alice.iter().find(|a| {
-                a.checksum == b.checksum && a.visibility == "timeline" && b.visibility == "timeline"
-            })?;
-            let mia = |x: &SimAsset| x.people.iter().any(|p| p == "Mia");
-            (mia(&b) && mia(a)).then(|| (b.clone(), a.clone()))
-        })
-        .expect("the generator shares files with Mia in them");
-    // Only alice's copy is flagged: only alice's own search finds it.
-    sim.add_words(&alices.id, &["nsfw", "swimsuit", "party", "museum", "bike"]);
-    let yaml = "
-profile: family
-jobs:
-  kids:
-    accounts: [bob, alice]
-    include: [{people: [Mia]}]
-    album: Mia
-    safe:
-      album: Mia (safe)
-      exclude:
-        - smart: {query: nsfw swimsuit party museum bike, resultLimit: 5}
-";
-    let report = run(&sim, yaml, Mode::Sync, &HashMap::new()).unwrap();
-    assert!(!report.failed(), "{report:#?}");
-    assert!(
-        album_ids(&sim, "Mia").contains(&bobs.id),
-        "the main album has bob's copy"
-    );
-    let safe = album_ids(&sim, "Mia (safe)");
-    assert!(!safe.is_empty());
-    assert!(
-        !safe.contains(&bobs.id),
-        "bob's copy of a file alice's exclusion flags stays out"
-    );
-    assert!(!safe.contains(&alices.id));
+    on_both_lines(|| {
+        let sim = common::sim();
+        // A file both have, with Mia in it; bob comes first, so bob's copy is the one added.
+        let alice = sim.assets("alice");
+        let (bobs, alices) = sim
+            .assets("bob")
+            .into_iter()
+            .find_map(|b| {
+                let a = alice.iter().find(|a| {
+                    a.checksum == b.checksum
+                        && a.visibility == "timeline"
+                        && b.visibility == "timeline"
+                })?;
+                let mia = |x: &SimAsset| x.people.iter().any(|p| p == "Mia");
+                (mia(&b) && mia(a)).then(|| (b.clone(), a.clone()))
+            })
+            .expect("the generator shares files with Mia in them");
+        // Only alice's copy is flagged: only alice's own search finds it.
+        sim.add_words(&alices.id, &["nsfw", "swimsuit", "party", "museum", "bike"]);
+        let yaml = "
+    profile: family
+    jobs:
+      kids:
+        accounts: [bob, alice]
+        include: [{people: [Mia]}]
+        album: Mia
+        safe:
+          album: Mia (safe)
+          exclude:
+            - smart: {query: nsfw swimsuit party museum bike, resultLimit: 5}
+    ";
+        let report = run(&sim, yaml, Mode::Sync, &HashMap::new()).unwrap();
+        assert!(!report.failed(), "{report:#?}");
+        assert!(
+            album_ids(&sim, "Mia").contains(&bobs.id),
+            "the main album has bob's copy"
+        );
+        let safe = album_ids(&sim, "Mia (safe)");
+        assert!(!safe.is_empty());
+        assert!(
+            !safe.contains(&bobs.id),
+            "bob's copy of a file alice's exclusion flags stays out"
+        );
+        assert!(!safe.contains(&alices.id));
+    });
 }
 
 #[test]
 fn a_failed_account_adds_nothing_to_an_existing_safe_album() {
-    let sim = common::sim();
-    let safe = sim.create_album("alice", "Mia (for grandparents)", &[("bob", Role::Editor)]);
-    let keys: HashMap<&str, String> = [("bob", "revoked-key".to_string())].into();
-    let report = run(&sim, SAFE, Mode::Sync, &keys).unwrap();
-    assert!(report.failed());
-    assert!(
-        !album_ids(&sim, "Mia").is_empty(),
-        "the main album still fills"
-    );
-    assert!(
-        sim.album_assets(&safe).is_empty(),
-        "the safe album stays closed"
-    );
+    on_both_lines(|| {
+        let sim = common::sim();
+        let safe = sim.create_album("alice", "Mia (for grandparents)", &[("bob", Role::Editor)]);
+        let keys: HashMap<&str, String> = [("bob", "revoked-key".to_string())].into();
+        let report = run(&sim, SAFE, Mode::Sync, &keys).unwrap();
+        assert!(report.failed());
+        assert!(
+            !album_ids(&sim, "Mia").is_empty(),
+            "the main album still fills"
+        );
+        assert!(
+            sim.album_assets(&safe).is_empty(),
+            "the safe album stays closed"
+        );
+    });
 }
 
 #[test]
 fn a_failed_exclusion_search_fails_its_account_and_is_never_taken_as_nothing_to_exclude() {
-    let sim = common::sim();
-    let yaml = "
-profile: family
-jobs:
-  kids:
-    include: [{people: [Mia]}]
-    exclude: [{smart: {query: nsfw, resultLimit: 50}}]
-    album: Mia
-";
-    sim.fail_always("bob", "POST /api/search/smart");
-    let report = run(&sim, yaml, Mode::Sync, &HashMap::new()).unwrap();
-    assert!(report.failed());
-    assert!(
-        report.accounts[1].error.is_some(),
-        "{:#?}",
-        report.accounts[1]
-    );
-    let bobs: HashSet<String> = sim.assets("bob").into_iter().map(|a| a.id).collect();
-    let held = album_ids(&sim, "Mia");
-    assert!(!held.is_empty(), "alice still adds");
-    assert!(
-        held.iter().all(|id| !bobs.contains(id)),
-        "bob adds nothing unexcluded"
-    );
+    on_both_lines(|| {
+        let sim = common::sim();
+        let yaml = "
+    profile: family
+    jobs:
+      kids:
+        include: [{people: [Mia]}]
+        exclude: [{smart: {query: nsfw, resultLimit: 50}}]
+        album: Mia
+    ";
+        sim.fail_always("bob", "POST /api/search/smart");
+        let report = run(&sim, yaml, Mode::Sync, &HashMap::new()).unwrap();
+        assert!(report.failed());
+        assert!(
+            report.accounts[1].error.is_some(),
+            "{:#?}",
+            report.accounts[1]
+        );
+        let bobs: HashSet<String> = sim.assets("bob").into_iter().map(|a| a.id).collect();
+        let held = album_ids(&sim, "Mia");
+        assert!(!held.is_empty(), "alice still adds");
+        assert!(
+            held.iter().all(|id| !bobs.contains(id)),
+            "bob adds nothing unexcluded"
+        );
+    });
 }

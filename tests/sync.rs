@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Setup, stderr_of, stdout_of};
+use common::{Setup, on_both_lines, stderr_of, stdout_of};
 use immich_smart_albums::sim::{SimConfig, Simulator};
 
 const JOB: &str = "
@@ -32,204 +32,212 @@ jobs:
 
 #[test]
 fn preview_changes_nothing_sync_adds_and_a_second_sync_adds_nothing() {
-    let setup = Setup::new(common::sim());
-    setup.job("jobs.yaml", JOB);
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        setup.job("jobs.yaml", JOB);
 
-    let output = setup.run(&["preview", "jobs.yaml"]);
-    let stdout = stdout_of(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        stderr_of(&output)
-    );
-    assert!(
-        stdout.contains("Job `kids` (preview: nothing was changed)"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("Job `rome`"), "{stdout}");
-    assert!(stdout.contains("dropped as duplicates"), "{stdout}");
-    assert!(setup.sim.changing_requests().is_empty());
+        let output = setup.run(&["preview", "jobs.yaml"]);
+        let stdout = stdout_of(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{stdout}{}",
+            stderr_of(&output)
+        );
+        assert!(
+            stdout.contains("Job `kids` (preview: nothing was changed)"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("Job `rome`"), "{stdout}");
+        assert!(stdout.contains("dropped as duplicates"), "{stdout}");
+        assert!(setup.sim.changing_requests().is_empty());
 
-    let output = setup.run(&["sync", "jobs.yaml"]);
-    let stdout = stdout_of(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        stderr_of(&output)
-    );
-    assert!(stdout.contains("created by alice"), "{stdout}");
-    assert_eq!(setup.sim.album_by_name("Family kids").len(), 1);
-    assert_eq!(setup.sim.album_by_name("Family kids (safe)").len(), 1);
-    assert!(
-        !setup
-            .sim
-            .album_assets(&setup.sim.album_by_name("Rome")[0])
-            .is_empty()
-    );
+        let output = setup.run(&["sync", "jobs.yaml"]);
+        let stdout = stdout_of(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{stdout}{}",
+            stderr_of(&output)
+        );
+        assert!(stdout.contains("created by alice"), "{stdout}");
+        assert_eq!(setup.sim.album_by_name("Family kids").len(), 1);
+        assert_eq!(setup.sim.album_by_name("Family kids (safe)").len(), 1);
+        assert!(
+            !setup
+                .sim
+                .album_assets(&setup.sim.album_by_name("Rome")[0])
+                .is_empty()
+        );
 
-    setup.sim.clear_requests();
-    let output = setup.run(&["sync", "jobs.yaml", "--quiet"]);
-    let stdout = stdout_of(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        stderr_of(&output)
-    );
-    assert!(
-        setup.sim.changing_requests().is_empty(),
-        "nothing left to add"
-    );
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 2, "one line per job: {stdout}");
-    assert!(
-        lines[0].starts_with("kids: added 0 to \"Family kids\", 0 to \"Family kids (safe)\""),
-        "{stdout}"
-    );
+        setup.sim.clear_requests();
+        let output = setup.run(&["sync", "jobs.yaml", "--quiet"]);
+        let stdout = stdout_of(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{stdout}{}",
+            stderr_of(&output)
+        );
+        assert!(
+            setup.sim.changing_requests().is_empty(),
+            "nothing left to add"
+        );
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), 2, "one line per job: {stdout}");
+        assert!(
+            lines[0].starts_with("kids: added 0 to \"Family kids\", 0 to \"Family kids (safe)\""),
+            "{stdout}"
+        );
+    });
 }
 
 #[test]
 fn preview_as_json_and_with_links() {
-    let setup = Setup::new(common::sim());
-    setup.job("jobs.yaml", JOB);
-    let output = setup.run(&[
-        "preview",
-        "jobs.yaml",
-        "--job",
-        "kids",
-        "--format",
-        "json",
-        "--list",
-    ]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
-    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(doc["version"], 1);
-    let jobs = doc["jobs"].as_array().unwrap();
-    assert_eq!(jobs.len(), 1, "--job picks one");
-    let alice = &jobs[0]["accounts"][0];
-    assert_eq!(alice["account"], "alice");
-    let to_add = alice["album"]["to_add"].as_u64().unwrap();
-    // What alice adds, from the simulator: her timeline photos of Mia or Leo that are not videos
-    // (the first account adds every one of its own).
-    let expected: std::collections::BTreeSet<String> = setup
-        .sim
-        .assets("alice")
-        .into_iter()
-        .filter(|a| {
-            a.visibility == "timeline"
-                && a.kind != "VIDEO"
-                && a.people.iter().any(|p| p == "Mia" || p == "Leo")
-        })
-        .map(|a| format!("{}/photos/{}", setup.sim.url(), a.id))
-        .collect();
-    let links: std::collections::BTreeSet<String> = alice["album"]["links"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l.as_str().unwrap().to_string())
-        .collect();
-    assert!(!expected.is_empty());
-    assert_eq!(links, expected);
-    assert_eq!(to_add, expected.len() as u64);
-    assert!(jobs[0]["safe"]["name"] == "Family kids (safe)");
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        setup.job("jobs.yaml", JOB);
+        let output = setup.run(&[
+            "preview",
+            "jobs.yaml",
+            "--job",
+            "kids",
+            "--format",
+            "json",
+            "--list",
+        ]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(doc["version"], 1);
+        let jobs = doc["jobs"].as_array().unwrap();
+        assert_eq!(jobs.len(), 1, "--job picks one");
+        let alice = &jobs[0]["accounts"][0];
+        assert_eq!(alice["account"], "alice");
+        let to_add = alice["album"]["to_add"].as_u64().unwrap();
+        // What alice adds, from the simulator: her timeline photos of Mia or Leo that are not videos
+        // (the first account adds every one of its own).
+        let expected: std::collections::BTreeSet<String> = setup
+            .sim
+            .assets("alice")
+            .into_iter()
+            .filter(|a| {
+                a.visibility == "timeline"
+                    && a.kind != "VIDEO"
+                    && a.people.iter().any(|p| p == "Mia" || p == "Leo")
+            })
+            .map(|a| format!("{}/photos/{}", setup.sim.url(), a.id))
+            .collect();
+        let links: std::collections::BTreeSet<String> = alice["album"]["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap().to_string())
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(links, expected);
+        assert_eq!(to_add, expected.len() as u64);
+        assert!(jobs[0]["safe"]["name"] == "Family kids (safe)");
+    });
 }
 
 #[test]
 fn mistakes_exit_2_name_the_place_and_send_nothing() {
-    let setup = Setup::new(common::sim());
-    let cases: &[(&str, &str, &str)] = &[
-        (
-            "unknown-account.yaml",
-            "profile: family\njobs:\n  k:\n    accounts: [alice, dave]\n    include: [{people: [Mia]}]\n    album: A\n",
-            "account `dave`",
-        ),
-        (
-            "unknown-profile.yaml",
-            "profile: nobody\njobs:\n  k:\n    include: [{people: [Mia]}]\n    album: A\n",
-            "nobody",
-        ),
-        (
-            "unknown-field.yaml",
-            "profile: family\njobs:\n  k:\n    include: [{people: [Mia]}]\n    album: A\n    albums: B\n",
-            "line 6",
-        ),
-        (
-            "owner.yaml",
-            "profile: family\njobs:\n  k:\n    accounts: [bob]\n    include: [{people: [Mia]}]\n    album: A\n    album_owner: alice\n",
-            "album_owner `alice`",
-        ),
-        (
-            "no-limit.yaml",
-            "profile: family\njobs:\n  k:\n    include: [{smart: {query: beach}}]\n    album: A\n",
-            "resultLimit",
-        ),
-        (
-            "empty.yaml",
-            "profile: family\njobs:\n  k:\n    include: []\n    album: A\n",
-            "`include` is empty",
-        ),
-    ];
-    for (name, text, expected) in cases {
-        setup.job(name, text);
-        for command in ["preview", "sync"] {
-            let output = setup.run(&[command, name]);
-            let stderr = stderr_of(&output);
-            assert_eq!(output.status.code(), Some(2), "{command} {name}: {stderr}");
-            assert!(
-                stderr.contains(expected),
-                "{command} {name}: expected `{expected}` in {stderr}"
-            );
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "unknown-account.yaml",
+                "profile: family\njobs:\n  k:\n    accounts: [alice, dave]\n    include: [{people: [Mia]}]\n    album: A\n",
+                "account `dave`",
+            ),
+            (
+                "unknown-profile.yaml",
+                "profile: nobody\njobs:\n  k:\n    include: [{people: [Mia]}]\n    album: A\n",
+                "nobody",
+            ),
+            (
+                "unknown-field.yaml",
+                "profile: family\njobs:\n  k:\n    include: [{people: [Mia]}]\n    album: A\n    albums: B\n",
+                "line 6",
+            ),
+            (
+                "owner.yaml",
+                "profile: family\njobs:\n  k:\n    accounts: [bob]\n    include: [{people: [Mia]}]\n    album: A\n    album_owner: alice\n",
+                "album_owner `alice`",
+            ),
+            (
+                "no-limit.yaml",
+                "profile: family\njobs:\n  k:\n    include: [{smart: {query: beach}}]\n    album: A\n",
+                "resultLimit",
+            ),
+            (
+                "empty.yaml",
+                "profile: family\njobs:\n  k:\n    include: []\n    album: A\n",
+                "`include` is empty",
+            ),
+        ];
+        for (name, text, expected) in cases {
+            setup.job(name, text);
+            for command in ["preview", "sync"] {
+                let output = setup.run(&[command, name]);
+                let stderr = stderr_of(&output);
+                assert_eq!(output.status.code(), Some(2), "{command} {name}: {stderr}");
+                assert!(
+                    stderr.contains(expected),
+                    "{command} {name}: expected `{expected}` in {stderr}"
+                );
+            }
         }
-    }
-    setup.job("jobs.yaml", JOB);
-    let output = setup.run(&["preview", "jobs.yaml", "--job", "nope"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr_of(&output).contains("the jobs are: kids, rome"),
-        "{}",
-        stderr_of(&output)
-    );
-    let output = setup
-        .bin()
-        .env_remove("TEST_KEY_BOB")
-        .args(["sync", "jobs.yaml"])
-        .output()
-        .unwrap();
-    let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("TEST_KEY_BOB"), "{stderr}");
-    assert!(
-        setup.sim.requests().is_empty(),
-        "no request at all: {:?}",
-        setup.sim.requests()
-    );
+        setup.job("jobs.yaml", JOB);
+        let output = setup.run(&["preview", "jobs.yaml", "--job", "nope"]);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(
+            stderr_of(&output).contains("the jobs are: kids, rome"),
+            "{}",
+            stderr_of(&output)
+        );
+        let output = setup
+            .bin()
+            .env_remove("TEST_KEY_BOB")
+            .args(["sync", "jobs.yaml"])
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("TEST_KEY_BOB"), "{stderr}");
+        assert!(
+            setup.sim.requests().is_empty(),
+            "no request at all: {:?}",
+            setup.sim.requests()
+        );
 
-    // A person no account knows is found out from the server, before anything changes.
-    setup.job(
-        "zoe.yaml",
-        "profile: family\njobs:\n  k:\n    include: [{people: [Zoe]}]\n    album: A\n",
-    );
-    let output = setup.run(&["sync", "zoe.yaml"]);
-    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
-    assert!(setup.sim.changing_requests().is_empty());
+        // A person no account knows is found out from the server, before anything changes.
+        setup.job(
+            "zoe.yaml",
+            "profile: family\njobs:\n  k:\n    include: [{people: [Zoe]}]\n    album: A\n",
+        );
+        let output = setup.run(&["sync", "zoe.yaml"]);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+        assert!(setup.sim.changing_requests().is_empty());
+    });
 }
 
 #[test]
 fn one_bad_job_file_does_not_stop_the_others() {
-    let setup = Setup::new(common::sim());
-    setup.job("bad.yaml", "profile: family\njobs: {}\n");
-    setup.job("good.yaml", JOB);
-    let output = setup.run(&["sync", "bad.yaml", "good.yaml", "--quiet"]);
-    // 2 would say that nothing was changed; good.yaml changed things, so the mistake is a 1.
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
-    assert!(stderr_of(&output).contains("bad.yaml"));
-    assert_eq!(
-        setup.sim.album_by_name("Family kids").len(),
-        1,
-        "good.yaml ran"
-    );
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        setup.job("bad.yaml", "profile: family\njobs: {}\n");
+        setup.job("good.yaml", JOB);
+        let output = setup.run(&["sync", "bad.yaml", "good.yaml", "--quiet"]);
+        // 2 would say that nothing was changed; good.yaml changed things, so the mistake is a 1.
+        assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+        assert!(stderr_of(&output).contains("bad.yaml"));
+        assert_eq!(
+            setup.sim.album_by_name("Family kids").len(),
+            1,
+            "good.yaml ran"
+        );
+    });
 }
 
 /// Three jobs; the middle one names an album that two albums are called. The others run and report,
@@ -253,270 +261,281 @@ jobs:
 
 #[test]
 fn a_job_that_fails_on_input_does_not_hide_or_stop_the_others() {
-    let setup = Setup::new(common::sim());
-    let first = setup.sim.create_album("alice", "Shared", &[]);
-    let second = setup.sim.create_album("alice", "Shared", &[]);
-    setup.job("jobs.yaml", THREE_JOBS);
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let first = setup.sim.create_album("alice", "Shared", &[]);
+        let second = setup.sim.create_album("alice", "Shared", &[]);
+        setup.job("jobs.yaml", THREE_JOBS);
 
-    // Preview: every job's report or error, exit 2 (nothing changed anywhere).
-    let output = setup.run(&["preview", "jobs.yaml"]);
-    let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
-    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
-    assert!(setup.sim.changing_requests().is_empty());
-    let rome = stdout.find("Job `rome`").expect(&stdout);
-    let shared = stdout.find("Job `shared` failed").expect(&stdout);
-    let paris = stdout.find("Job `paris`").expect(&stdout);
-    assert!(rome < shared && shared < paris, "{stdout}");
-    assert!(
-        stderr.contains("job `shared`") && stderr.contains("2 albums are named `Shared`"),
-        "{stderr}"
-    );
-
-    // Sync: the first and the last job fill their albums; the exit code is 1, not 2.
-    let output = setup.run(&["sync", "jobs.yaml"]);
-    let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
-    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
-    for (album, city) in [("Rome", "Rome"), ("Paris", "Paris")] {
-        let ids = setup.sim.album_by_name(album);
-        assert_eq!(ids.len(), 1, "{album} was created");
-        let assets: Vec<_> = ["alice", "bob"]
-            .iter()
-            .flat_map(|a| setup.sim.assets(a))
-            .collect();
-        let held: std::collections::BTreeSet<String> = setup
-            .sim
-            .album_assets(&ids[0])
-            .iter()
-            .map(|id| assets.iter().find(|a| &a.id == id).unwrap())
-            .inspect(|a| assert_eq!(a.city, city))
-            .map(|a| a.checksum.clone())
-            .collect();
-        let want: std::collections::BTreeSet<String> = assets
-            .iter()
-            .filter(|a| a.city == city && a.visibility == "timeline")
-            .map(|a| a.checksum.clone())
-            .collect();
-        assert_eq!(held, want, "{album}: one copy of every file");
+        // Preview: every job's report or error, exit 2 (nothing changed anywhere).
+        let output = setup.run(&["preview", "jobs.yaml"]);
+        let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
+        assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+        assert!(setup.sim.changing_requests().is_empty());
+        let rome = stdout.find("Job `rome`").expect(&stdout);
+        let shared = stdout.find("Job `shared` failed").expect(&stdout);
+        let paris = stdout.find("Job `paris`").expect(&stdout);
+        assert!(rome < shared && shared < paris, "{stdout}");
         assert!(
-            stdout.contains(&format!("Job `{}` (sync)", city.to_lowercase())),
-            "{stdout}"
+            stderr.contains("job `shared`") && stderr.contains("2 albums are named `Shared`"),
+            "{stderr}"
         );
-    }
-    assert!(setup.sim.album_assets(&first).is_empty());
-    assert!(setup.sim.album_assets(&second).is_empty());
-    assert!(stdout.contains("Job `shared` failed"), "{stdout}");
-    assert!(stderr.contains("2 albums are named `Shared`"), "{stderr}");
 
-    // --quiet: a line per job, the failed one included; JSON: the failed job with its error.
-    let output = setup.run(&["sync", "jobs.yaml", "--quiet"]);
-    let stdout = stdout_of(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "nothing left to change: {stdout}"
-    );
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 3, "{stdout}");
-    assert!(lines[0].starts_with("rome: added 0"), "{stdout}");
-    assert!(lines[1].starts_with("shared: failed"), "{stdout}");
-    assert!(lines[2].starts_with("paris: added 0"), "{stdout}");
-    let output = setup.run(&["preview", "jobs.yaml", "--format", "json"]);
-    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(document["jobs"].as_array().unwrap().len(), 2, "{document}");
-    assert_eq!(document["failed_jobs"][0]["job"], "shared", "{document}");
-    assert!(
-        document["failed_jobs"][0]["error"]
-            .as_str()
-            .unwrap()
-            .contains("2 albums are named `Shared`")
-    );
+        // Sync: the first and the last job fill their albums; the exit code is 1, not 2.
+        let output = setup.run(&["sync", "jobs.yaml"]);
+        let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
+        assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+        for (album, city) in [("Rome", "Rome"), ("Paris", "Paris")] {
+            let ids = setup.sim.album_by_name(album);
+            assert_eq!(ids.len(), 1, "{album} was created");
+            let assets: Vec<_> = ["alice", "bob"]
+                .iter()
+                .flat_map(|a| setup.sim.assets(a))
+                .collect();
+            let held: std::collections::BTreeSet<String> = setup
+                .sim
+                .album_assets(&ids[0])
+                .iter()
+                .map(|id| assets.iter().find(|a| &a.id == id).unwrap())
+                .inspect(|a| assert_eq!(a.city, city))
+                .map(|a| a.checksum.clone())
+                .collect();
+            let want: std::collections::BTreeSet<String> = assets
+                .iter()
+                .filter(|a| a.city == city && a.visibility == "timeline")
+                .map(|a| a.checksum.clone())
+                .collect();
+            assert_eq!(held, want, "{album}: one copy of every file");
+            assert!(
+                stdout.contains(&format!("Job `{}` (sync)", city.to_lowercase())),
+                "{stdout}"
+            );
+        }
+        assert!(setup.sim.album_assets(&first).is_empty());
+        assert!(setup.sim.album_assets(&second).is_empty());
+        assert!(stdout.contains("Job `shared` failed"), "{stdout}");
+        assert!(stderr.contains("2 albums are named `Shared`"), "{stderr}");
+
+        // --quiet: a line per job, the failed one included; JSON: the failed job with its error.
+        let output = setup.run(&["sync", "jobs.yaml", "--quiet"]);
+        let stdout = stdout_of(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "nothing left to change: {stdout}"
+        );
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), 3, "{stdout}");
+        assert!(lines[0].starts_with("rome: added 0"), "{stdout}");
+        assert!(lines[1].starts_with("shared: failed"), "{stdout}");
+        assert!(lines[2].starts_with("paris: added 0"), "{stdout}");
+        let output = setup.run(&["preview", "jobs.yaml", "--format", "json"]);
+        let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(document["jobs"].as_array().unwrap().len(), 2, "{document}");
+        assert_eq!(document["failed_jobs"][0]["job"], "shared", "{document}");
+        assert!(
+            document["failed_jobs"][0]["error"]
+                .as_str()
+                .unwrap()
+                .contains("2 albums are named `Shared`")
+        );
+    });
 }
 
 #[test]
 fn an_account_that_fails_gives_exit_1_and_the_others_finish() {
-    let setup = Setup::new(common::sim());
-    setup.job("jobs.yaml", JOB);
-    let output = setup
-        .bin()
-        .env("TEST_KEY_BOB", "revoked")
-        .args(["sync", "jobs.yaml", "--job", "rome"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stdout_of(&output));
-    assert!(
-        stdout_of(&output).contains("bob failed"),
-        "{}",
-        stdout_of(&output)
-    );
-    let rome = setup.sim.album_by_name("Rome");
-    assert!(
-        !setup.sim.album_assets(&rome[0]).is_empty(),
-        "alice still added"
-    );
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        setup.job("jobs.yaml", JOB);
+        let output = setup
+            .bin()
+            .env("TEST_KEY_BOB", "revoked")
+            .args(["sync", "jobs.yaml", "--job", "rome"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{}", stdout_of(&output));
+        assert!(
+            stdout_of(&output).contains("bob failed"),
+            "{}",
+            stdout_of(&output)
+        );
+        let rome = setup.sim.album_by_name("Rome");
+        assert!(
+            !setup.sim.album_assets(&rome[0]).is_empty(),
+            "alice still added"
+        );
+    });
 }
 
 #[test]
 fn an_overlapping_sync_of_the_same_job_file_says_so_and_exits_0() {
-    let sim = Simulator::start(SimConfig {
-        seed: 7,
-        assets_per_account: 300,
-        latency: Duration::from_millis(150),
-        ..SimConfig::default()
-    })
-    .unwrap();
-    let setup = Setup::new(sim);
-    let path = setup.job("jobs.yaml", JOB);
-    let mut first = setup.process();
-    first
-        .args(["sync", "--quiet"])
-        .arg(&path)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    let mut first = first.spawn().unwrap();
-    // Wait until the first run is talking to the server, so it holds the lock.
-    while setup.sim.requests().is_empty() {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // The same file under another spelling, relative to another working directory: one lock.
-    std::fs::create_dir_all(setup.dir.path().join("sub")).unwrap();
-    let output = setup.run(&["sync", "sub/../jobs.yaml"]);
-    let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(
-        stderr.contains("another sync of this job file is running")
-            && stderr.contains(&format!("(pid {}, started ", first.id())),
-        "{stderr}"
-    );
-    assert_eq!(first.wait().unwrap().code(), Some(0));
+    on_both_lines(|| {
+        let sim = Simulator::start(SimConfig {
+            seed: 7,
+            assets_per_account: 300,
+            latency: Duration::from_millis(150),
+            immich: common::line(),
+            ..SimConfig::default()
+        })
+        .unwrap();
+        let setup = Setup::new(sim);
+        let path = setup.job("jobs.yaml", JOB);
+        let mut first = setup.process();
+        first
+            .args(["sync", "--quiet"])
+            .arg(&path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let mut first = first.spawn().unwrap();
+        // Wait until the first run is talking to the server, so it holds the lock.
+        while setup.sim.requests().is_empty() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The same file under another spelling, relative to another working directory: one lock.
+        std::fs::create_dir_all(setup.dir.path().join("sub")).unwrap();
+        let output = setup.run(&["sync", "sub/../jobs.yaml"]);
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        assert!(
+            stderr.contains("another sync of this job file is running")
+                && stderr.contains(&format!("(pid {}, started ", first.id())),
+            "{stderr}"
+        );
+        assert_eq!(first.wait().unwrap().code(), Some(0));
+    });
 }
 
 /// A sync whose job file's lock is held: by a sync at work (skip, exit 0, name it), by one that has
 /// held it too long or whose process is gone (exit 1, name it, change nothing).
 #[test]
 fn a_held_lock_names_its_holder_and_a_stuck_one_is_an_error() {
-    use std::io::Write;
-    let setup = Setup::new(common::sim());
-    let job = setup.job("jobs.yaml", JOB);
-    let tmp = tempfile::tempdir().unwrap();
-    let lock = immich_smart_albums::cmd::jobs::lock_path_in(tmp.path(), &job);
-    let mut file = std::fs::File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock)
-        .unwrap();
-    file.try_lock().unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let me = std::process::id();
-    let mut hold = |pid: u32, started: u64| {
-        file.set_len(0).unwrap();
-        use std::io::Seek;
-        file.rewind().unwrap();
-        write!(file, "pid {pid}\nstarted {started}\n").unwrap();
-    };
-    let sync = || {
-        setup
-            .bin()
-            .env("TMPDIR", tmp.path())
-            .args(["sync", "jobs.yaml"])
-            .output()
+    on_both_lines(|| {
+        use std::io::Write;
+        let setup = Setup::new(common::sim());
+        let job = setup.job("jobs.yaml", JOB);
+        let tmp = tempfile::tempdir().unwrap();
+        let lock = immich_smart_albums::cmd::jobs::lock_path_in(tmp.path(), &job);
+        let mut file = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock)
+            .unwrap();
+        file.try_lock().unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
-    };
+            .as_secs();
+        let me = std::process::id();
+        let mut hold = |pid: u32, started: u64| {
+            file.set_len(0).unwrap();
+            use std::io::Seek;
+            file.rewind().unwrap();
+            write!(file, "pid {pid}\nstarted {started}\n").unwrap();
+        };
+        let sync = || {
+            setup
+                .bin()
+                .env("TMPDIR", tmp.path())
+                .args(["sync", "jobs.yaml"])
+                .output()
+                .unwrap()
+        };
 
-    // A sync at work, started a minute ago: skipped.
-    hold(me, now - 60);
-    let output = sync();
-    let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(
-        stderr.contains("another sync of this job file is running")
-            && stderr.contains(&format!("pid {me}, started ")),
-        "{stderr}"
-    );
+        // A sync at work, started a minute ago: skipped.
+        hold(me, now - 60);
+        let output = sync();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        assert!(
+            stderr.contains("another sync of this job file is running")
+                && stderr.contains(&format!("pid {me}, started ")),
+            "{stderr}"
+        );
 
-    // The same, seven hours on: longer than a sync should take (6 h by default).
-    hold(me, now - 7 * 3600);
-    let output = sync();
-    let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!("(pid {me}) has held its lock since"))
-            && stderr.contains("for 7 h")
-            && stderr.contains("stale_lock_after"),
-        "{stderr}"
-    );
-    // ... and the limit is a setting.
-    hold(me, now - 60);
-    let output = setup
-        .bin()
-        .env("TMPDIR", tmp.path())
-        .env("IMMICH_SMART_ALBUMS_STALE_LOCK_AFTER", "30")
-        .args(["sync", "jobs.yaml"])
-        .output()
-        .unwrap();
-    let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("for 1 min"), "{stderr}");
-
-    // A holder whose process is gone (a pid above any pid_max).
-    #[cfg(target_os = "linux")]
-    {
-        hold(99_999_999, now - 60);
+        // The same, seven hours on: longer than a sync should take (6 h by default).
+        hold(me, now - 7 * 3600);
         let output = sync();
         let stderr = stderr_of(&output);
         assert_eq!(output.status.code(), Some(1), "{stderr}");
         assert!(
-            stderr.contains("pid 99999999") && stderr.contains("no process 99999999 runs here"),
+            stderr.contains(&format!("(pid {me}) has held its lock since"))
+                && stderr.contains("for 7 h")
+                && stderr.contains("stale_lock_after"),
             "{stderr}"
         );
-    }
-    assert!(setup.sim.changing_requests().is_empty());
+        // ... and the limit is a setting.
+        hold(me, now - 60);
+        let output = setup
+            .bin()
+            .env("TMPDIR", tmp.path())
+            .env("IMMICH_SMART_ALBUMS_STALE_LOCK_AFTER", "30")
+            .args(["sync", "jobs.yaml"])
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("for 1 min"), "{stderr}");
 
-    // Released: the next sync runs and adds.
-    drop(file);
-    let output = sync();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
-    assert_eq!(setup.sim.album_by_name("Rome").len(), 1);
-    let text = std::fs::read_to_string(&lock).unwrap();
-    assert!(
-        text.starts_with("pid "),
-        "the last sync wrote its pid: {text}"
-    );
+        // A holder whose process is gone (a pid above any pid_max).
+        #[cfg(target_os = "linux")]
+        {
+            hold(99_999_999, now - 60);
+            let output = sync();
+            let stderr = stderr_of(&output);
+            assert_eq!(output.status.code(), Some(1), "{stderr}");
+            assert!(
+                stderr.contains("pid 99999999") && stderr.contains("no process 99999999 runs here"),
+                "{stderr}"
+            );
+        }
+        assert!(setup.sim.changing_requests().is_empty());
+
+        // Released: the next sync runs and adds.
+        drop(file);
+        let output = sync();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        assert_eq!(setup.sim.album_by_name("Rome").len(), 1);
+        let text = std::fs::read_to_string(&lock).unwrap();
+        assert!(
+            text.starts_with("pid "),
+            "the last sync wrote its pid: {text}"
+        );
+    });
 }
 
 /// An `api_key_command` that hangs is stopped at its timeout: the sync ends with an input error naming
 /// it, soon, and releases the lock, so the next run is not skipped.
 #[test]
 fn a_hanging_key_command_times_out_and_releases_the_lock() {
-    let setup = Setup::new(common::sim());
-    std::fs::write(
-        setup.dir.path().join("profiles/family.yaml"),
-        format!(
-            "key_command_timeout: 1\naccounts:\n  alice:\n    server: {}\n    api_key_command: \"sleep 5; echo key\"\n",
-            setup.sim.url()
-        ),
-    )
-    .unwrap();
-    setup.job("jobs.yaml", "profile: family\njobs:\n  rome:\n    include: [{metadata: {city: Rome}}]\n    album: Rome\n");
-    for _ in 0..2 {
-        let started = std::time::Instant::now();
-        let output = setup.run(&["sync", "jobs.yaml"]);
-        let stderr = stderr_of(&output);
-        assert!(
-            started.elapsed() < Duration::from_secs(4),
-            "{:?}",
-            started.elapsed()
-        );
-        assert_eq!(output.status.code(), Some(2), "{stderr}");
-        assert!(
-            stderr.contains("account alice")
-                && stderr.contains("did not finish within 1 s")
-                && !stderr.contains("another sync"),
-            "{stderr}"
-        );
-    }
-    assert!(setup.sim.requests().is_empty());
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        std::fs::write(
+            setup.dir.path().join("profiles/family.yaml"),
+            format!(
+                "key_command_timeout: 1\naccounts:\n  alice:\n    server: {}\n    api_key_command: \"sleep 5; echo key\"\n",
+                setup.sim.url()
+            ),
+        )
+        .unwrap();
+        setup.job("jobs.yaml", "profile: family\njobs:\n  rome:\n    include: [{metadata: {city: Rome}}]\n    album: Rome\n");
+        for _ in 0..2 {
+            let started = std::time::Instant::now();
+            let output = setup.run(&["sync", "jobs.yaml"]);
+            let stderr = stderr_of(&output);
+            assert!(
+                started.elapsed() < Duration::from_secs(4),
+                "{:?}",
+                started.elapsed()
+            );
+            assert_eq!(output.status.code(), Some(2), "{stderr}");
+            assert!(
+                stderr.contains("account alice")
+                    && stderr.contains("did not finish within 1 s")
+                    && !stderr.contains("another sync"),
+                "{stderr}"
+            );
+        }
+        assert!(setup.sim.requests().is_empty());
+    });
 }

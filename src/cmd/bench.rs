@@ -28,7 +28,7 @@ use crate::job::run::{Account, JobReport, Mode, Slot, run_job};
 use crate::job::{Condition, JobFile, JobSpec};
 use crate::report;
 use crate::secret::ApiKey;
-use crate::sim::{Role, SimConfig, Simulator};
+use crate::sim::{ImmichLine, Role, SimConfig, Simulator};
 
 const ACCOUNT_NAMES: [&str; 8] = [
     "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
@@ -142,6 +142,7 @@ pub async fn measure(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<Be
         assets_per_account: args.assets,
         latency: Duration::from_millis(args.latency_ms),
         port: 0,
+        immich: ImmichLine::default(),
     })?;
     let file = JobFile::parse(Path::new("bench.yaml"), &job_yaml(args.assets))?;
     let spec = &file.jobs[0];

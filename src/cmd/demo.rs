@@ -214,6 +214,7 @@ pub async fn serve(args: &SimArgs) -> anyhow::Result<Status> {
         assets_per_account: args.assets,
         latency: Duration::from_millis(args.latency_ms),
         port: args.port,
+        immich: args.immich_version,
     })?;
     let mut out = report::stdout();
     report::line(

@@ -181,6 +181,8 @@ pub struct Client {
     retry: RetryPolicy,
     /// Bounds the requests in flight to the server; shared by every client of one server.
     limiter: Option<Arc<Semaphore>>,
+    /// Read once, when connecting: which API shapes the server speaks.
+    version: ServerVersion,
 }
 
 /// Requests sent and response bytes received by every client of this process, for the benchmark.
@@ -313,14 +315,23 @@ impl Client {
                 &"the server names an https:// API",
             ));
         }
-        Ok(Client {
+        let mut client = Client {
             http,
             api,
             site: server.site.clone(),
             key,
             retry: options.retry.clone(),
             limiter: None,
-        })
+            version: ServerVersion::NEWEST,
+        };
+        client.version = client.server_version().await?;
+        check_version(&client)?;
+        Ok(client)
+    }
+
+    /// The server's version, read when connecting.
+    pub fn version(&self) -> ServerVersion {
+        self.version
     }
 
     /// This client with every request bounded by `limiter`: a request waits for a permit, holds it
@@ -596,8 +607,14 @@ impl Client {
         })
     }
 
+    /// An album without its assets (2.x would send every asset of the album otherwise).
     pub async fn album(&self, id: &str) -> Result<Album, ApiError> {
-        self.get(&format!("albums/{id}"), &[]).await
+        let query = if self.version.is_2x() {
+            vec![("withoutAssets", "true".to_string())]
+        } else {
+            Vec::new()
+        };
+        self.get(&format!("albums/{id}"), &query).await
     }
 
     pub async fn create_album(
@@ -680,6 +697,39 @@ fn safety_of(method: &Method, path: &str) -> Safety {
     } else {
         Safety::Idempotent
     }
+}
+
+/// Refuses a server older than the oldest supported line, and warns once per server about one newer
+/// than the newest line this tool knows.
+fn check_version(client: &Client) -> Result<(), ApiError> {
+    let version = client.version;
+    tracing::debug!("{} runs Immich {version}", client.api_base());
+    if version < ServerVersion::OLDEST {
+        return Err(ApiError::new(
+            format!("connecting to {}", client.site),
+            ApiErrorKind::Setup(format!(
+                "the server runs Immich {version}; this tool supports Immich {} and later \
+                 (docs/compatibility.md): update Immich, or use the Python script for this server",
+                ServerVersion::OLDEST
+            )),
+        ));
+    }
+    if version.is_newer_than_known() {
+        static WARNED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+        let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+        let base = client.api_base().to_string();
+        if !warned.contains(&base) {
+            tracing::warn!(
+                "{} runs Immich {version}, newer than {}.{}, the newest line this tool was checked \
+                 against; running anyway (preview first if the server changed a lot)",
+                client.site,
+                ServerVersion::NEWEST.major,
+                ServerVersion::NEWEST.minor
+            );
+            warned.push(base);
+        }
+    }
+    Ok(())
 }
 
 /// Finds the API base of a bare site through `/.well-known/immich`, falling back to `{site}/api` when
@@ -874,6 +924,7 @@ mod tests {
             key: ApiKey::new("very-secret").unwrap(),
             retry: RetryPolicy::default(),
             limiter: None,
+            version: ServerVersion::NEWEST,
         };
         let text = format!("{client:?}");
         assert!(!text.contains("very-secret"), "{text}");

@@ -1,15 +1,41 @@
-//! Typed views of the Immich 3.1 responses we read field by field. Asset bodies are not here: they stay
+//! Typed views of the Immich responses (2.5 and later, 3.x) we read field by field. Asset bodies are not here: they stay
 //! raw JSON (see `search.rs`), because local filters may look at any field of them.
 //! Every struct ignores fields it does not name, so a newer server that adds fields still works.
 
 use serde::{Deserialize, Serialize};
 
-/// `GET /api/server/version`.
-#[derive(Debug, Clone, Deserialize)]
+/// `GET /api/server/version` (2.x has no `prerelease`; it is not read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 pub struct ServerVersion {
     pub major: u32,
     pub minor: u32,
     pub patch: u32,
+}
+
+impl ServerVersion {
+    /// The oldest release line this tool supports (see docs/compatibility.md).
+    pub const OLDEST: ServerVersion = ServerVersion::new(2, 5, 0);
+    /// The newest release line this tool was checked against.
+    pub const NEWEST: ServerVersion = ServerVersion::new(3, 1, 0);
+
+    pub const fn new(major: u32, minor: u32, patch: u32) -> ServerVersion {
+        ServerVersion {
+            major,
+            minor,
+            patch,
+        }
+    }
+
+    /// Whether the server speaks the 2.x API shapes: the album owner as `ownerId`, album answers
+    /// with every asset unless `withoutAssets=true`.
+    pub fn is_2x(&self) -> bool {
+        self.major < 3
+    }
+
+    /// Whether this is a release line newer than [`ServerVersion::NEWEST`].
+    pub fn is_newer_than_known(&self) -> bool {
+        (self.major, self.minor) > (Self::NEWEST.major, Self::NEWEST.minor)
+    }
 }
 
 impl std::fmt::Display for ServerVersion {
@@ -110,8 +136,9 @@ pub struct AlbumUser {
     pub role: AlbumRole,
 }
 
-/// `AlbumResponseDto`, as `GET /api/albums` and `GET /api/albums/{id}` send it. v3 has no `ownerId`: the
-/// owner is the member with role `owner`.
+/// `AlbumResponseDto`, as `GET /api/albums` and `GET /api/albums/{id}` send it. In 3.x the owner is the
+/// member with role `owner`; 2.x sends `ownerId` and `owner`, and `albumUsers` lists only the users the
+/// album is shared with.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Album {
@@ -121,6 +148,12 @@ pub struct Album {
     pub album_users: Vec<AlbumUser>,
     #[serde(default)]
     pub asset_count: u64,
+    /// 2.x only.
+    #[serde(default)]
+    pub owner_id: Option<String>,
+    /// 2.x only.
+    #[serde(default)]
+    pub owner: Option<User>,
 }
 
 impl Album {
@@ -129,9 +162,13 @@ impl Album {
             .iter()
             .find(|member| member.role == AlbumRole::Owner)
             .map(|member| &member.user)
+            .or(self.owner.as_ref())
     }
 
     pub fn role_of(&self, user_id: &str) -> Option<AlbumRole> {
+        if self.owner_id.as_deref() == Some(user_id) {
+            return Some(AlbumRole::Owner);
+        }
         self.album_users
             .iter()
             .find(|member| member.user.id == user_id)

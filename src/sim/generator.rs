@@ -42,6 +42,7 @@ pub fn generate(config: &SimConfig) -> State {
         .collect();
 
     let mut state = State {
+        line: config.immich,
         keys: Vec::new(),
         people: Vec::new(),
         person_index: HashMap::new(),

@@ -327,6 +327,8 @@ pub fn asset_json(st: &State, idx: usize, with_exif: bool, with_people: bool) ->
         "visibility": a.visibility.as_str(),
         "duration": if a.is_video() {
             json!(format!("0:00:{:02}.000000", 3 + hash_id(a.id, 2) % 57))
+        } else if st.line == super::ImmichLine::V2_5 {
+            json!("0:00:00.00000")
         } else {
             Value::Null
         },
@@ -385,7 +387,13 @@ pub fn asset_json(st: &State, idx: usize, with_exif: bool, with_people: bool) ->
 /// `AlbumResponseDto`. `caller` decides the order of `albumUsers` (owner first, then the caller);
 /// `with_contributors` adds `contributorCounts` (as `GET /api/albums/{id}` does).
 pub fn album_json(st: &State, album: &Album, caller: usize, with_contributors: bool) -> Value {
-    let mut users = vec![json!({ "user": user_json(&st.users[album.owner]), "role": "owner" })];
+    // 3.x lists the owner among the users; 2.x names it in `ownerId` and `owner` instead.
+    let two_x = st.line == super::ImmichLine::V2_5;
+    let mut users = if two_x {
+        Vec::new()
+    } else {
+        vec![json!({ "user": user_json(&st.users[album.owner]), "role": "owner" })]
+    };
     let mut members: Vec<_> = album.members.iter().collect();
     members.sort_by_key(|(u, _)| (*u != caller, st.users[*u].display.clone()));
     users.extend(
@@ -421,6 +429,10 @@ pub fn album_json(st: &State, album: &Album, caller: usize, with_contributors: b
         "isActivityEnabled": true,
         "order": "desc",
     });
+    if two_x {
+        obj["ownerId"] = json!(uuid_str(st.users[album.owner].id));
+        obj["owner"] = user_json(&st.users[album.owner]);
+    }
     if let (Some(start), Some(end)) = (local_days.iter().min(), local_days.iter().max()) {
         obj["startDate"] = json!(time::iso_ms(*start));
         obj["endDate"] = json!(time::iso_ms(*end));

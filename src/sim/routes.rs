@@ -25,7 +25,7 @@ use super::rng::lower_alnum_from;
 use super::search::{self, SearchKind};
 use super::state::{Caller, State, Visibility, parse_uuid_v4};
 use super::validate::{Fields, parse_json_body, path_uuid, query_bool, query_int};
-use super::{LoggedRequest, Role};
+use super::{ImmichLine, LoggedRequest, Role};
 
 type Handled = Result<Response, ApiError>;
 
@@ -140,6 +140,9 @@ async fn gateway(AxumState(app): AxumState<App>, req: Request, next: Next) -> Re
         }
         Some(Fault::Redirect(location)) => (None, redirect_answer(location)),
     };
+    if fault.is_none() && resp.status().is_client_error() && app.lock().line == ImmichLine::V2_5 {
+        resp = in_2x_error_shape(resp).await;
+    }
 
     let n = app.requests.fetch_add(1, Ordering::Relaxed);
     if let Ok(id) = HeaderValue::from_str(&lower_alnum_from(n, 8)) {
@@ -167,6 +170,38 @@ async fn gateway(AxumState(app): AxumState<App>, req: Request, next: Next) -> Re
         fault: fault.as_ref().map(Fault::label),
         headers,
     });
+    resp
+}
+
+/// An error as 2.x words it: `error` and `statusCode` beside the message, and a validation failure's
+/// issues as a list of messages (`{"message": ["size must not be greater than 1000"], ...}`).
+async fn in_2x_error_shape(resp: Response) -> Response {
+    let status = resp.status();
+    let (parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let Ok(Value::Object(mut fields)) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    if let Some(Value::Array(issues)) = fields.remove("errors") {
+        let messages: Vec<Value> = issues
+            .iter()
+            .filter_map(|i| i.get("message").cloned())
+            .collect();
+        fields.insert("message".into(), Value::Array(messages));
+    }
+    fields.insert(
+        "error".into(),
+        json!(status.canonical_reason().unwrap_or("Error")),
+    );
+    fields.insert("statusCode".into(), json!(status.as_u16()));
+    let mut resp = json_response(status, &Value::Object(fields));
+    for (name, value) in parts.headers.iter() {
+        if name != "content-length" && name != "content-type" {
+            resp.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
     resp
 }
 
@@ -299,8 +334,16 @@ async fn ping() -> Handled {
     ok(json!({ "res": "pong" }))
 }
 
-async fn version() -> Handled {
-    ok(json!({ "major": 3, "minor": 1, "patch": 0, "prerelease": null }))
+async fn version(AxumState(app): AxumState<App>) -> Handled {
+    let line = app.lock().line;
+    let (major, minor, patch) = line.version();
+    ok(match line {
+        // 2.x has no `prerelease`.
+        ImmichLine::V2_5 => json!({ "major": major, "minor": minor, "patch": patch }),
+        ImmichLine::V3_1 => {
+            json!({ "major": major, "minor": minor, "patch": patch, "prerelease": null })
+        }
+    })
 }
 
 async fn users_me(AxumState(app): AxumState<App>, caller: Caller) -> Handled {
@@ -357,10 +400,16 @@ async fn list_albums(
     Query(query): Query<HashMap<String, String>>,
 ) -> Handled {
     caller.require("album.read")?;
-    let is_owned = query_bool(&query, "isOwned")?;
-    let is_shared = query_bool(&query, "isShared")?;
-    let name = query.get("name");
     let st = app.lock();
+    // 2.x knows only `shared` and `assetId`, and ignores the rest silently.
+    let (is_owned, is_shared, name) = match st.line {
+        ImmichLine::V2_5 => (None, None, None),
+        ImmichLine::V3_1 => (
+            query_bool(&query, "isOwned")?,
+            query_bool(&query, "isShared")?,
+            query.get("name"),
+        ),
+    };
     // Newest first, as Immich lists them (the later of two created in the same millisecond first).
     let mut newest_first: Vec<&super::state::Album> = st.albums.iter().rev().collect();
     newest_first.sort_by_key(|a| std::cmp::Reverse(a.created_ms));
@@ -401,18 +450,29 @@ async fn get_album(
     AxumState(app): AxumState<App>,
     caller: Caller,
     Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Handled {
     caller.require("album.read")?;
     let st = app.lock();
     let album = album_for(&st, &caller, &id, "album.read", any_role)?;
     // Immich counts contributors only on shared albums.
     let shared = !st.albums[album].members.is_empty();
-    ok(json::album_json(
-        &st,
-        &st.albums[album],
-        caller.user,
-        shared,
-    ))
+    let mut body = json::album_json(&st, &st.albums[album], caller.user, shared);
+    // 2.x sends every asset of the album unless told not to.
+    if st.line == ImmichLine::V2_5 {
+        let assets: Vec<Value> = if query_bool(&query, "withoutAssets")? == Some(true) {
+            Vec::new()
+        } else {
+            st.albums[album]
+                .assets
+                .iter()
+                .filter_map(|id| st.asset_by_id(*id))
+                .map(|i| json::asset_json(&st, i, true, false))
+                .collect()
+        };
+        body["assets"] = Value::Array(assets);
+    }
+    ok(body)
 }
 
 /// `DELETE /api/albums/{id}`: only the owner may (else Immich's 400); answers 204 with no body.
@@ -545,7 +605,16 @@ async fn add_album_users(
     })?;
     let members = album_users(&mut f, &st, "Invalid user")?;
     // Immich 3.1 answers 200 for the owner and for users already in the album, and leaves them as
-    // they are: adding again does not change a role.
+    // they are: adding again does not change a role. 2.x refuses the whole request.
+    if st.line == ImmichLine::V2_5 {
+        let owner = st.albums[album].owner;
+        if members
+            .iter()
+            .any(|(u, _)| *u == owner || st.albums[album].role_of(*u).is_some())
+        {
+            return Err(ApiError::bad_request("User already added"));
+        }
+    }
     for (user, role) in members {
         if st.albums[album].role_of(user).is_none() {
             st.add_album_member(album, user, role);

@@ -159,6 +159,8 @@ impl Caller {
 }
 
 pub struct State {
+    /// The release line whose answers to imitate.
+    pub line: super::ImmichLine,
     pub users: Vec<User>,
     pub keys: Vec<ApiKey>,
     /// `people[user][i]` = id of person `person_name(i)` in that user's library.

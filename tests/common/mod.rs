@@ -4,11 +4,33 @@
 
 #![allow(dead_code)]
 
+use std::cell::Cell;
 use std::path::PathBuf;
 use std::process::Output;
 
 use assert_cmd::Command;
-use immich_smart_albums::sim::{SimConfig, Simulator};
+use immich_smart_albums::sim::{ImmichLine, SimConfig, Simulator};
+
+thread_local! {
+    static LINE: Cell<ImmichLine> = const { Cell::new(ImmichLine::V3_1) };
+}
+
+/// Runs a test once per Immich release line the tool supports (3.1, then 2.5): every simulator the
+/// test starts through [`sim`], [`sim_with`] or [`line`] answers as that line. A failure's output
+/// names the line it happened on.
+pub fn on_both_lines(test: impl Fn()) {
+    for each in [ImmichLine::V3_1, ImmichLine::V2_5] {
+        eprintln!("--- on Immich {each} (the simulator's {each} answers)");
+        LINE.set(each);
+        test();
+    }
+    LINE.set(ImmichLine::V3_1);
+}
+
+/// The release line the current test runs against (3.1 outside [`on_both_lines`]).
+pub fn line() -> ImmichLine {
+    LINE.get()
+}
 
 /// A two-account simulator with a small, seeded library.
 pub fn sim() -> Simulator {
@@ -20,6 +42,7 @@ pub fn sim_with(accounts: &[&str], assets: usize) -> Simulator {
         seed: 7,
         accounts: accounts.iter().map(|a| a.to_string()).collect(),
         assets_per_account: assets,
+        immich: line(),
         ..SimConfig::default()
     })
     .expect("the simulator starts")
