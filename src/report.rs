@@ -228,6 +228,15 @@ pub fn job(out: &mut impl Write, report: &JobReport, list: bool) -> io::Result<(
     for (i, label) in report.exclude_conditions.iter().enumerate() {
         writeln!(out, "  exclude {}: {label}", i + 1)?;
     }
+    let servers: Vec<String> = report
+        .accounts
+        .iter()
+        .map(|a| match &a.immich_version {
+            Some(version) => format!("{} (Immich {version})", a.account),
+            None => format!("{} (not reached)", a.account),
+        })
+        .collect();
+    writeln!(out, "  accounts: {}", servers.join(", "))?;
     writeln!(out)?;
 
     let accounts = &report.accounts;

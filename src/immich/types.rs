@@ -247,6 +247,41 @@ mod tests {
         sample["body"].clone()
     }
 
+    fn sample_2_5(name: &str) -> serde_json::Value {
+        let path = format!(
+            "{}/tests/fixtures/immich-samples-2.5.6/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let sample: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        sample["body"].clone()
+    }
+
+    #[test]
+    fn a_2_5_album_names_its_owner_in_owner_id_and_the_owner_is_its_owner() {
+        let version: ServerVersion =
+            serde_json::from_value(sample_2_5("server-version.json")).unwrap();
+        assert!(version.is_2x() && version >= ServerVersion::OLDEST);
+        let album: Album = serde_json::from_value(sample_2_5("album-create.json")).unwrap();
+        let owner = album.owner().unwrap();
+        assert_eq!(owner.name, "Alice");
+        assert_eq!(album.role_of(&owner.id), Some(AlbumRole::Owner));
+        let bob = &album.album_users[0].user;
+        assert_eq!(album.role_of(&bob.id), Some(AlbumRole::Editor));
+        assert_eq!(album.role_of("someone-else"), None);
+        let listed: Vec<Album> = serde_json::from_value(sample_2_5("albums-list.json")).unwrap();
+        assert_eq!(listed[0].owner().unwrap().name, "Alice");
+    }
+
+    #[test]
+    fn versions_order_and_say_which_line_they_are() {
+        let v = ServerVersion::new;
+        assert!(v(2, 4, 9) < ServerVersion::OLDEST && v(2, 5, 0) >= ServerVersion::OLDEST);
+        assert!(v(2, 5, 6).is_2x() && !v(3, 0, 0).is_2x());
+        assert!(!v(3, 1, 9).is_newer_than_known() && v(3, 2, 0).is_newer_than_known());
+        assert!(v(4, 0, 0).is_newer_than_known());
+    }
+
     #[test]
     fn the_recorded_samples_parse() {
         let version: ServerVersion = serde_json::from_value(sample("server-version.json")).unwrap();

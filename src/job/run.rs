@@ -152,6 +152,9 @@ pub struct RemovalRow {
 #[derive(Debug, Default, Serialize)]
 pub struct AccountReport {
     pub account: String,
+    /// The Immich version of the account's server, when it was reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub immich_version: Option<String>,
     /// Why this account did not take part, when it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -710,6 +713,11 @@ fn account_reports(
         .map(|(i, slot)| {
             let mut report = AccountReport {
                 account: slot.name.clone(),
+                immich_version: slot
+                    .account
+                    .as_ref()
+                    .ok()
+                    .map(|a| a.client.version().to_string()),
                 error: errors[i].clone(),
                 notes: plans[i].notes.clone(),
                 ..AccountReport::default()

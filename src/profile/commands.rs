@@ -152,7 +152,7 @@ async fn add(
     let key = read_key(args).await?;
     let site = server.site.as_str().trim_end_matches('/').to_string();
     let client = Client::connect(&server, key.clone(), &settings.client_options()).await?;
-    let version = client.server_version().await?;
+    let version = client.version();
     let user = client.me().await?;
     let info = client.api_key_info().await?;
     let missing = info.missing(NEEDED_PERMISSIONS);
@@ -333,7 +333,7 @@ async fn test_account(
     tested.contacted = true;
     let result: Result<(), crate::immich::ApiError> = async {
         let client = Client::connect(&server, key, options).await?;
-        tested.version = Some(client.server_version().await?.to_string());
+        tested.version = Some(client.version().to_string());
         tested.user = Some(describe_user(&client.me().await?));
         let info = client.api_key_info().await?;
         tested.missing = Some(

@@ -43,6 +43,8 @@ pub fn generate(config: &SimConfig) -> State {
 
     let mut state = State {
         line: config.immich,
+        reported_version: None,
+        smart_shortfall: 0,
         keys: Vec::new(),
         people: Vec::new(),
         person_index: HashMap::new(),

@@ -432,6 +432,8 @@ pub fn album_json(st: &State, album: &Album, caller: usize, with_contributors: b
     if two_x {
         obj["ownerId"] = json!(uuid_str(st.users[album.owner].id));
         obj["owner"] = user_json(&st.users[album.owner]);
+        // Empty in lists and answers to changes; `GET /albums/{id}` fills it.
+        obj["assets"] = json!([]);
     }
     if let (Some(start), Some(end)) = (local_days.iter().min(), local_days.iter().max()) {
         obj["startDate"] = json!(time::iso_ms(*start));

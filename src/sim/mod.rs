@@ -447,6 +447,19 @@ impl Simulator {
         self.faults().fail_always(account, endpoint);
     }
 
+    /// `GET /api/server/version` answers this version from now on (the answer shapes stay the line's).
+    pub fn report_version(&self, major: u32, minor: u32, patch: u32) {
+        self.lock().reported_version = Some((major, minor, patch));
+    }
+
+    /// Every smart search from now on answers its first page `n` results short, with no next page, as
+    /// Immich 2.x with pgvector does when nearest candidates belong to other users.
+    pub fn cut_smart_results(&self, n: usize) {
+        let mut st = self.lock();
+        st.smart_shortfall = n;
+        st.search_cache.clear();
+    }
+
     /// Requests to endpoints matching `endpoint` (as in [`FaultRule`]) are answered 307 with this
     /// `Location` from now on.
     pub fn set_redirect(&self, endpoint: &str, location: String) {

@@ -140,12 +140,12 @@ async fn gateway(AxumState(app): AxumState<App>, req: Request, next: Next) -> Re
         }
         Some(Fault::Redirect(location)) => (None, redirect_answer(location)),
     };
-    if fault.is_none() && resp.status().is_client_error() && app.lock().line == ImmichLine::V2_5 {
-        resp = in_2x_error_shape(resp).await;
-    }
-
     let n = app.requests.fetch_add(1, Ordering::Relaxed);
-    if let Ok(id) = HeaderValue::from_str(&lower_alnum_from(n, 8)) {
+    let correlation_id = lower_alnum_from(n, 8);
+    if fault.is_none() && resp.status().is_client_error() && app.lock().line == ImmichLine::V2_5 {
+        resp = in_2x_error_shape(resp, &correlation_id).await;
+    }
+    if let Ok(id) = HeaderValue::from_str(&correlation_id) {
         resp.headers_mut().insert("x-correlation-id", id);
     }
     // A reset sends no status at all: logged as 0.
@@ -173,9 +173,10 @@ async fn gateway(AxumState(app): AxumState<App>, req: Request, next: Next) -> Re
     resp
 }
 
-/// An error as 2.x words it: `error` and `statusCode` beside the message, and a validation failure's
-/// issues as a list of messages (`{"message": ["size must not be greater than 1000"], ...}`).
-async fn in_2x_error_shape(resp: Response) -> Response {
+/// An error as 2.x words it: `error`, `statusCode` and `correlationId` beside the message, and a
+/// validation failure's issues as a list of messages (`{"message": ["size must not be greater than
+/// 1000"], ...}`).
+async fn in_2x_error_shape(resp: Response, correlation_id: &str) -> Response {
     let status = resp.status();
     let (parts, body) = resp.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
@@ -196,6 +197,7 @@ async fn in_2x_error_shape(resp: Response) -> Response {
         json!(status.canonical_reason().unwrap_or("Error")),
     );
     fields.insert("statusCode".into(), json!(status.as_u16()));
+    fields.insert("correlationId".into(), json!(correlation_id));
     let mut resp = json_response(status, &Value::Object(fields));
     for (name, value) in parts.headers.iter() {
         if name != "content-length" && name != "content-type" {
@@ -335,8 +337,11 @@ async fn ping() -> Handled {
 }
 
 async fn version(AxumState(app): AxumState<App>) -> Handled {
-    let line = app.lock().line;
-    let (major, minor, patch) = line.version();
+    let (line, reported) = {
+        let st = app.lock();
+        (st.line, st.reported_version)
+    };
+    let (major, minor, patch) = reported.unwrap_or(line.version());
     ok(match line {
         // 2.x has no `prerelease`.
         ImmichLine::V2_5 => json!({ "major": major, "minor": minor, "patch": patch }),
@@ -383,12 +388,18 @@ fn search(
     let mut st = app.lock();
     let all = search::run(&mut st, caller.user, &req)?;
     let start = (req.page - 1).saturating_mul(req.size).min(all.len());
-    let end = start.saturating_add(req.size).min(all.len());
+    let mut end = start.saturating_add(req.size).min(all.len());
+    let short = kind == SearchKind::Smart && st.smart_shortfall > 0;
+    if short {
+        // 2.x with pgvector: nearest candidates of other users fill part of the page, which then
+        // comes back short, and the search ends there.
+        end = start + (end - start).saturating_sub(st.smart_shortfall);
+    }
     let items = all[start..end]
         .iter()
         .map(|&i| json::asset_json(&st, i as usize, req.with_exif, req.with_people))
         .collect();
-    let next = (end < all.len()).then_some(req.page + 1);
+    let next = (end < all.len() && !short).then_some(req.page + 1);
     ok(json::search_response(items, next))
 }
 

@@ -161,6 +161,11 @@ impl Caller {
 pub struct State {
     /// The release line whose answers to imitate.
     pub line: super::ImmichLine,
+    /// A version to report instead of the line's own (for testing what the client makes of it).
+    pub reported_version: Option<(u32, u32, u32)>,
+    /// How many results a smart search's first page loses, as 2.x with pgvector loses candidates that
+    /// belong to other users: the page comes back short, with no next page.
+    pub smart_shortfall: usize,
     pub users: Vec<User>,
     pub keys: Vec<ApiKey>,
     /// `people[user][i]` = id of person `person_name(i)` in that user's library.
