@@ -361,7 +361,7 @@ pub fn asset_json(st: &State, idx: usize, with_exif: bool, with_people: bool) ->
             "model": camera.map(|c| c.model),
             "exifImageWidth": width,
             "exifImageHeight": height,
-            "fileSizeInByte": 1_000_000 + hash_id(a.id, 3) % 4_000_000,
+            "fileSizeInByte": st.original_size(idx),
             "orientation": null,
             "dateTimeOriginal": time::iso_offset(a.taken),
             "modifyDate": time::iso_offset(a.taken),

@@ -17,6 +17,7 @@ mod rng;
 mod routes;
 mod search;
 mod state;
+mod uploads;
 pub(crate) mod time;
 mod validate;
 mod webp;
@@ -445,6 +446,15 @@ impl Simulator {
     pub fn fail_always(&self, account: &str, endpoint: &str) {
         self.lock().user_by_name(account);
         self.faults().fail_always(account, endpoint);
+    }
+
+    /// The asset's original file is `bytes` long from now on (for copies of large files).
+    pub fn set_original_size(&self, asset_id: &str, bytes: u64) {
+        let mut st = self.lock();
+        let i = st.asset_index_or_panic(asset_id);
+        let id = st.assets[i].id;
+        st.original_sizes.insert(id, bytes);
+        st.search_cache.clear();
     }
 
     /// `GET /api/server/version` answers this version from now on (the answer shapes stay the line's).

@@ -27,11 +27,11 @@ use super::state::{Caller, State, Visibility, parse_uuid_v4};
 use super::validate::{Fields, parse_json_body, path_uuid, query_bool, query_int};
 use super::{ImmichLine, LoggedRequest, Role};
 
-type Handled = Result<Response, ApiError>;
+pub(super) type Handled = Result<Response, ApiError>;
 
 /// What every handler and the middleware share.
 #[derive(Clone)]
-pub struct App {
+pub(super) struct App {
     state: Arc<Mutex<State>>,
     latency: Duration,
     requests: Arc<AtomicU64>,
@@ -39,7 +39,7 @@ pub struct App {
 }
 
 impl App {
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -68,7 +68,15 @@ pub fn router(state: Arc<Mutex<State>>, latency: Duration, faults: Arc<Mutex<Fau
             put(add_album_assets).delete(remove_album_assets),
         )
         .route("/api/people", get(people))
-        .route("/api/assets", put(update_assets))
+        .route("/api/assets", put(update_assets).post(super::uploads::upload))
+        .route(
+            "/api/assets/bulk-upload-check",
+            post(super::uploads::bulk_upload_check),
+        )
+        .route(
+            "/api/assets/{id}/original",
+            get(super::uploads::original),
+        )
         .route("/api/assets/{id}/thumbnail", get(thumbnail))
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
@@ -92,15 +100,26 @@ async fn gateway(AxumState(app): AxumState<App>, req: Request, next: Next) -> Re
         .map(|c| app.lock().users[c.user].name.clone());
     let headers = logged_headers(req.headers());
 
+    // An upload streams through untouched (a file is never held whole); other bodies are logged.
+    let multipart = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/"));
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .unwrap_or_default();
-    let logged_body = (method != Method::GET && !bytes.is_empty()).then(|| {
-        serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-    });
-    let mut req = Request::from_parts(parts, Body::from(bytes));
+    let (body, logged_body) = if multipart {
+        (body, Some(Value::String("(multipart upload, not logged)".into())))
+    } else {
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        let logged = (method != Method::GET && !bytes.is_empty()).then(|| {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        });
+        (Body::from(bytes), logged)
+    };
+    let mut req = Request::from_parts(parts, body);
     if let Some(caller) = caller {
         req.extensions_mut().insert(caller);
     }
@@ -156,7 +175,7 @@ async fn gateway(AxumState(app): AxumState<App>, req: Request, next: Next) -> Re
     let changed = handled.is_some_and(|s| s.is_success())
         && (matches!(method, Method::POST | Method::PUT | Method::DELETE)
             && path.starts_with("/api/albums")
-            || method == Method::PUT && path == "/api/assets");
+            || matches!(method, Method::PUT | Method::POST) && path == "/api/assets");
     tracing::debug!(%method, %path, status, fault = ?fault, "immich simulator request");
     app.lock().log_request(LoggedRequest {
         seq: 0,
@@ -309,7 +328,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 }
 
 impl Caller {
-    fn require(&self, permission: &str) -> Result<(), ApiError> {
+    pub(super) fn require(&self, permission: &str) -> Result<(), ApiError> {
         if self.has(permission) {
             Ok(())
         } else {

@@ -177,6 +177,12 @@ pub struct State {
     pub asset_index: HashMap<u128, u32>,
     /// Per owner, the range of its assets in `assets` (generated contiguously).
     pub owner_ranges: Vec<std::ops::Range<usize>>,
+    /// Per owner, the assets uploaded at run time (after every generated one).
+    pub uploaded: Vec<Vec<usize>>,
+    /// Original sizes other than the generated ones: uploads, and sizes set by a test.
+    pub original_sizes: HashMap<u128, u64>,
+    /// The file names of uploaded assets.
+    pub uploaded_names: HashMap<u128, String>,
     pub albums: Vec<Album>,
     /// (viewer, owner): owner shares their library with viewer.
     pub partners: HashSet<(usize, usize)>,
@@ -292,8 +298,47 @@ impl State {
 
     // ----- assets --------------------------------------------------------------------------
 
-    pub fn assets_of(&self, user: usize) -> std::ops::Range<usize> {
-        self.owner_ranges[user].clone()
+    /// The user's assets: the generated ones, then the uploaded ones.
+    pub fn assets_of(&self, user: usize) -> impl Iterator<Item = usize> + '_ {
+        self.owner_ranges[user]
+            .clone()
+            .chain(self.uploaded[user].iter().copied())
+    }
+
+    /// The size of an asset's original file, as `exifInfo.fileSizeInByte` and its download say.
+    pub fn original_size(&self, asset: usize) -> u64 {
+        let id = self.assets[asset].id;
+        self.original_sizes
+            .get(&id)
+            .copied()
+            .unwrap_or(1_000_000 + super::rng::hash_id(id, 3) % 4_000_000)
+    }
+
+    /// The original file name: the uploaded one, else the camera's style of name.
+    pub fn original_file_name(&self, asset: usize) -> String {
+        let id = self.assets[asset].id;
+        self.uploaded_names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| file_name(&self.assets[asset]))
+    }
+
+    /// The user's own asset with this checksum (what Immich reports as a duplicate on upload).
+    pub fn asset_with_checksum(&self, user: usize, checksum: &[u8; 20]) -> Option<usize> {
+        self.assets_of(user)
+            .find(|&i| &self.assets[i].checksum == checksum)
+    }
+
+    /// Adds an uploaded asset to the user's library.
+    pub fn add_uploaded(&mut self, user: usize, rec: AssetRec, file_name: String, size: u64) {
+        let id = rec.id;
+        let index = self.assets.len();
+        self.assets.push(rec);
+        self.asset_index.insert(id, index as u32);
+        self.uploaded[user].push(index);
+        self.original_sizes.insert(id, size);
+        self.uploaded_names.insert(id, file_name);
+        self.search_cache.clear();
     }
 
     pub fn asset_by_id(&self, id: u128) -> Option<usize> {
@@ -341,10 +386,6 @@ impl State {
             visibility: a.visibility.as_str().to_string(),
             kind: a.kind().to_string(),
         }
-    }
-
-    pub fn original_file_name(&self, idx: usize) -> String {
-        file_name(&self.assets[idx])
     }
 
     /// The index of the asset with this id (any UUID form); panics when there is none.

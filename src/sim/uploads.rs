@@ -1,0 +1,355 @@
+//! Originals and uploads, for copies between servers: `GET /api/assets/{id}/original` streams an
+//! asset's original file, `POST /api/assets/bulk-upload-check` says which checksums a user already
+//! holds, and `POST /api/assets` (multipart) takes a file, computes its checksum from the bytes as they
+//! arrive and answers `duplicate` for a file the user already has, as Immich 3.1 does.
+//!
+//! A generated asset's original is not stored: it is made while it is sent, from the asset's checksum
+//! and size (`MAGIC`, the checksum, the size, then filler). Hashing 100,000 generated files to give
+//! each a true SHA-1 would make every simulator start slow, so an upload that begins with `MAGIC` and
+//! has the size it announces is taken to have the checksum it carries; any other upload gets the SHA-1
+//! of its bytes. Neither side holds a whole file in memory.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Multipart, Path, State as AxumState};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use futures::stream;
+use serde_json::{Value, json};
+
+use super::ImmichLine;
+use super::json::{ApiError, json_response};
+use super::routes::{App, Handled};
+use super::state::{
+    AssetRec, Caller, FLAG_VIDEO, NO_CAMERA, NO_PLACE, Visibility, uuid_str,
+};
+use super::time;
+use super::validate::{Fields, parse_json_body, path_uuid};
+
+/// The first bytes of every original the simulator makes.
+pub const MAGIC: &[u8; 8] = b"IMSIMORG";
+const HEADER: usize = MAGIC.len() + 20 + 8;
+const CHUNK: usize = 64 * 1024;
+
+/// The bytes of an original, made chunk by chunk: `MAGIC`, the checksum, the size (u64, little
+/// endian), then a filler block derived from the checksum, repeated.
+pub fn original_chunks(
+    checksum: [u8; 20],
+    size: u64,
+) -> impl futures::Stream<Item = Result<Bytes, std::convert::Infallible>> {
+    let mut block = vec![0u8; CHUNK];
+    for (i, byte) in block.iter_mut().enumerate() {
+        *byte = checksum[i % 20] ^ (i as u8).wrapping_mul(31);
+    }
+    let mut header = Vec::with_capacity(HEADER);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&checksum);
+    header.extend_from_slice(&size.to_le_bytes());
+    let block = Bytes::from(block);
+    stream::unfold(0u64, move |sent| {
+        let (block, header) = (block.clone(), header.clone());
+        async move {
+            if sent >= size {
+                return None;
+            }
+            let n = (size - sent).min(CHUNK as u64) as usize;
+            let chunk = if sent == 0 {
+                let mut first = header;
+                first.extend_from_slice(&block[..n.saturating_sub(HEADER)]);
+                first.truncate(n);
+                Bytes::from(first)
+            } else {
+                block.slice(..n)
+            };
+            Some((Ok(chunk), sent + n as u64))
+        }
+    })
+}
+
+/// The checksum of a file as its bytes arrive.
+pub struct Checksummer {
+    sha1: ring::digest::Context,
+    head: Vec<u8>,
+    len: u64,
+}
+
+impl Default for Checksummer {
+    fn default() -> Self {
+        Checksummer {
+            sha1: ring::digest::Context::new(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY),
+            head: Vec::with_capacity(HEADER),
+            len: 0,
+        }
+    }
+}
+
+impl Checksummer {
+    pub fn update(&mut self, chunk: &[u8]) {
+        if self.head.len() < HEADER {
+            let take = (HEADER - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+        }
+        self.sha1.update(chunk);
+        self.len += chunk.len() as u64;
+    }
+
+    /// The checksum the simulator's own original stands for, else the SHA-1 of the bytes.
+    pub fn finish(self) -> ([u8; 20], u64) {
+        if self.head.len() == HEADER && self.head.starts_with(MAGIC) {
+            let announced = u64::from_le_bytes(self.head[28..36].try_into().expect("8 bytes"));
+            if announced == self.len {
+                return (
+                    self.head[8..28].try_into().expect("20 bytes"),
+                    self.len,
+                );
+            }
+        }
+        let digest = self.sha1.finish();
+        (
+            digest.as_ref().try_into().expect("SHA-1 is 20 bytes"),
+            self.len,
+        )
+    }
+}
+
+/// `GET /api/assets/{id}/original`: the file, streamed.
+pub async fn original(
+    AxumState(app): AxumState<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Handled {
+    caller.require("asset.download")?;
+    let id = path_uuid(&id)?;
+    let (checksum, size, name) = {
+        let st = app.lock();
+        let Some(i) = st
+            .asset_by_id(id)
+            .filter(|&i| st.can_read_asset(caller.user, i))
+        else {
+            return Err(ApiError::bad_request("Not found or no asset.download access"));
+        };
+        (
+            st.assets[i].checksum,
+            st.original_size(i),
+            st.original_file_name(i),
+        )
+    };
+    let mut resp = Response::new(Body::from_stream(original_chunks(checksum, size)));
+    let headers = resp.headers_mut();
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert("content-length", HeaderValue::from(size));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert("content-disposition", value);
+    }
+    Ok(resp)
+}
+
+/// `POST /api/assets/bulk-upload-check {"assets": [{"id", "checksum"}]}`: per item, `accept`, or
+/// `reject` with `duplicate` and the asset the user already has.
+pub async fn bulk_upload_check(
+    AxumState(app): AxumState<App>,
+    caller: Caller,
+    body: Bytes,
+) -> Handled {
+    caller.require("asset.upload")?;
+    let body = parse_json_body(&body)?;
+    let mut f = Fields::new(&body)?;
+    let items = f.value("assets").and_then(Value::as_array).cloned();
+    if items.is_none() {
+        f.wrong_type("assets", "array");
+    }
+    f.finish()?;
+    let st = app.lock();
+    let results: Vec<Value> = items
+        .unwrap_or_default()
+        .iter()
+        .map(|item| {
+            let id = item.get("id").and_then(Value::as_str).unwrap_or_default();
+            let checksum = item.get("checksum").and_then(Value::as_str).unwrap_or_default();
+            match decode_checksum(checksum).and_then(|c| st.asset_with_checksum(caller.user, &c)) {
+                Some(existing) => json!({
+                    "id": id,
+                    "action": "reject",
+                    "reason": "duplicate",
+                    "assetId": uuid_str(st.assets[existing].id),
+                    "isTrashed": false,
+                }),
+                None => json!({ "id": id, "action": "accept" }),
+            }
+        })
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!({ "results": results })))
+}
+
+/// A checksum as bulk-upload-check takes it: base64 or hex of the 20 bytes.
+fn decode_checksum(text: &str) -> Option<[u8; 20]> {
+    use base64::Engine;
+    if text.len() == 40 {
+        let mut out = [0u8; 20];
+        for (i, pair) in text.as_bytes().chunks(2).enumerate() {
+            out[i] = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+        }
+        return Some(out);
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?
+        .try_into()
+        .ok()
+}
+
+/// `POST /api/assets` (multipart): `assetData`, `fileCreatedAt` and `fileModifiedAt` are required
+/// (and on 2.x `deviceAssetId` and `deviceId`). 201 `created`, or 200 `duplicate` with the id the
+/// user already has.
+pub async fn upload(
+    AxumState(app): AxumState<App>,
+    caller: Caller,
+    mut form: Multipart,
+) -> Handled {
+    caller.require("asset.upload")?;
+    let mut sum: Option<([u8; 20], u64)> = None;
+    let mut text = std::collections::HashMap::new();
+    while let Some(mut field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(&format!("Malformed multipart body: {e}")))?
+    {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "assetData" {
+            if let Some(file_name) = field.file_name() {
+                text.entry("filename".to_string())
+                    .or_insert_with(|| file_name.to_string());
+            }
+            let mut hasher = Checksummer::default();
+            while let Some(chunk) = field
+                .chunk()
+                .await
+                .map_err(|e| ApiError::bad_request(&format!("Malformed multipart body: {e}")))?
+            {
+                hasher.update(&chunk);
+            }
+            sum = Some(hasher.finish());
+        } else {
+            let value = field
+                .text()
+                .await
+                .map_err(|e| ApiError::bad_request(&format!("Malformed multipart body: {e}")))?;
+            text.insert(name, value);
+        }
+    }
+    let line = app.lock().line;
+    let mut missing: Vec<String> = Vec::new();
+    let mut required = vec!["fileCreatedAt", "fileModifiedAt"];
+    if line == ImmichLine::V2_5 {
+        required.extend(["deviceAssetId", "deviceId"]);
+    }
+    for field in required {
+        if text.get(field).is_none_or(|v| v.is_empty()) {
+            missing.push(format!("{field} should not be empty"));
+        }
+    }
+    if sum.is_none() {
+        missing.push("assetData should not be empty".into());
+    }
+    let taken_ms = text
+        .get("fileCreatedAt")
+        .and_then(|t| time::parse_iso_datetime_ms(t));
+    if text.contains_key("fileCreatedAt") && taken_ms.is_none() {
+        missing.push("fileCreatedAt must be a valid ISO 8601 date string".into());
+    }
+    let (Some((checksum, size)), Some(taken_ms), true) = (sum, taken_ms, missing.is_empty()) else {
+        return Err(ApiError::validation(
+            missing
+                .into_iter()
+                .map(|m| json!({ "message": m, "path": [] }))
+                .collect(),
+        ));
+    };
+    let mut st = app.lock();
+    if let Some(existing) = st.asset_with_checksum(caller.user, &checksum) {
+        let id = uuid_str(st.assets[existing].id);
+        return Ok(json_response(
+            StatusCode::OK,
+            &json!({ "id": id, "status": "duplicate" }),
+        ));
+    }
+    let file_name = text
+        .get("filename")
+        .cloned()
+        .unwrap_or_else(|| "upload".into());
+    let video = [".mp4", ".mov", ".m4v", ".webm"]
+        .iter()
+        .any(|ext| file_name.to_lowercase().ends_with(ext));
+    let id = st.rng.uuid();
+    let favorite = text.get("isFavorite").is_some_and(|v| v == "true");
+    let rec = AssetRec {
+        id,
+        checksum,
+        taken: taken_ms.div_euclid(1000),
+        words: 0,
+        people: 0,
+        file_no: 0,
+        owner: caller.user as u16,
+        camera: NO_CAMERA,
+        place: NO_PLACE,
+        flags: if video { FLAG_VIDEO } else { 0 }
+            | if favorite { super::state::FLAG_FAVORITE } else { 0 },
+        visibility: Visibility::Timeline,
+    };
+    st.add_uploaded(caller.user, rec, file_name, size);
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({ "id": uuid_str(id), "status": "created" }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::state::b64;
+    use futures::StreamExt;
+
+    async fn collect(checksum: [u8; 20], size: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut chunks = std::pin::pin!(original_chunks(checksum, size));
+        while let Some(Ok(chunk)) = chunks.next().await {
+            out.extend_from_slice(&chunk);
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn an_original_carries_its_checksum_and_any_other_file_gets_its_sha1() {
+        let checksum = [7u8; 20];
+        for size in [36, 100, 64 * 1024, 64 * 1024 + 1, 300_000] {
+            let bytes = collect(checksum, size).await;
+            assert_eq!(bytes.len() as u64, size);
+            let mut sum = Checksummer::default();
+            for part in bytes.chunks(1000) {
+                sum.update(part);
+            }
+            assert_eq!(sum.finish(), (checksum, size), "{size}");
+        }
+        // Cut short, or not ours: the SHA-1 of the bytes.
+        let mut bytes = collect(checksum, 1000).await;
+        bytes.truncate(999);
+        let mut sum = Checksummer::default();
+        sum.update(&bytes);
+        let expected = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &bytes);
+        assert_eq!(sum.finish().0.as_slice(), expected.as_ref());
+        let mut sum = Checksummer::default();
+        sum.update(b"hello");
+        let expected = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, b"hello");
+        assert_eq!(sum.finish().0.as_slice(), expected.as_ref());
+    }
+
+    #[test]
+    fn checksums_are_read_in_base64_or_hex() {
+        let bytes = [0xabu8; 20];
+        assert_eq!(decode_checksum(&b64(&bytes)), Some(bytes));
+        assert_eq!(decode_checksum(&"ab".repeat(20)), Some(bytes));
+        assert_eq!(decode_checksum("nope"), None);
+    }
+}
