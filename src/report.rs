@@ -77,6 +77,33 @@ pub fn preview(out: &mut impl Write, server: &str, selected: &Selected<'_>) -> i
     )
 }
 
+/// An account on another server: what it copies to the album's server.
+fn copy_line(
+    out: &mut impl Write,
+    account: &str,
+    copy: &crate::job::run::CopyRow,
+    applied: bool,
+) -> io::Result<()> {
+    let done = if applied {
+        format!(", copied {}", copy.copied)
+    } else {
+        String::new()
+    };
+    writeln!(
+        out,
+        "  {account}: to copy from {} to {}: {} ({:.1} MB); already there: {}{done}",
+        copy.from,
+        copy.to,
+        copy.to_copy,
+        copy.bytes as f64 / 1e6,
+        copy.held
+    )?;
+    if let Some(error) = &copy.error {
+        writeln!(out, "    copies stopped: {error}")?;
+    }
+    Ok(())
+}
+
 /// A drop-in run whose flags hold no include search: nothing to select.
 pub fn nothing_to_select(out: &mut impl Write) -> io::Result<()> {
     writeln!(
@@ -318,6 +345,11 @@ pub fn job(out: &mut impl Write, report: &JobReport, list: bool) -> io::Result<(
         }
     }
     writeln!(out)?;
+    for account in accounts {
+        if let Some(copy) = &account.copy {
+            copy_line(out, &account.account, copy, report.applied)?;
+        }
+    }
     for album in std::iter::once(&report.album).chain(&report.safe) {
         album_changes(out, album, report.applied)?;
     }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::error::input_error;
@@ -54,6 +54,17 @@ const MIGRATIONS: &[&str] = &[
         role     TEXT NOT NULL,
         seen     INTEGER NOT NULL,
         PRIMARY KEY (server, album_id, job)
+    ) WITHOUT ROWID;",
+    // 2: copies between servers (`across_servers: copy`): each source asset is copied at most once.
+    "CREATE TABLE copies (
+        source_server TEXT NOT NULL,
+        source_asset  TEXT NOT NULL,
+        checksum      TEXT NOT NULL,
+        target_server TEXT NOT NULL,
+        copy_id       TEXT NOT NULL,
+        job           TEXT NOT NULL,
+        at            INTEGER NOT NULL,
+        PRIMARY KEY (source_server, source_asset, target_server)
     ) WITHOUT ROWID;",
 ];
 
@@ -390,6 +401,67 @@ impl Store {
             )
             .map(drop)
             .map_err(|e| self.error("note the album", e))
+    }
+
+    /// The copy of a source asset on `target_server`, when the tool made (or found) one before.
+    pub fn copy_of(
+        &self,
+        source_server: &str,
+        source_asset: &Uuid,
+        target_server: &str,
+    ) -> anyhow::Result<Option<Uuid>> {
+        let conn = self.conn();
+        let found: rusqlite::Result<Option<String>> = conn
+            .query_row(
+                "SELECT copy_id FROM copies
+                 WHERE source_server = ?1 AND source_asset = ?2 AND target_server = ?3",
+                params![source_server, source_asset.to_string(), target_server],
+                |row| row.get(0),
+            )
+            .optional();
+        let found = found.map_err(|e| self.error("read the copies", e))?;
+        Ok(found.and_then(|id| Uuid::parse_str(&id).ok()))
+    }
+
+    /// Records that `copy_id` on `target_server` is the copy of a source asset.
+    pub fn note_copy(
+        &self,
+        source_server: &str,
+        source_asset: &Uuid,
+        checksum: &str,
+        target_server: &str,
+        copy_id: &Uuid,
+        job: &str,
+    ) -> anyhow::Result<()> {
+        self.conn()
+            .execute(
+                "INSERT OR REPLACE INTO copies
+                 (source_server, source_asset, checksum, target_server, copy_id, job, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    source_server,
+                    source_asset.to_string(),
+                    checksum,
+                    target_server,
+                    copy_id.to_string(),
+                    job,
+                    now()
+                ],
+            )
+            .map(drop)
+            .map_err(|e| self.error("record a copy", e))
+    }
+
+    /// How many copies the record holds for a job.
+    pub fn copies_of(&self, job: &str) -> anyhow::Result<usize> {
+        self.conn()
+            .query_row(
+                "SELECT COUNT(*) FROM copies WHERE job = ?1",
+                params![job],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|n| n as usize)
+            .map_err(|e| self.error("count the copies", e))
     }
 
     /// The albums the record knows for a job.

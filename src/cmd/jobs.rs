@@ -20,8 +20,8 @@ use tokio::sync::Semaphore;
 use crate::cli::{GlobalArgs, JobFormat, PreviewArgs, StateCommand, SyncArgs};
 use crate::error::{Status, input_error};
 use crate::immich::Client;
-use crate::job::JobFile;
 use crate::job::run::{Account, JobReport, Mode, RunOptions, Slot, run_job_with};
+use crate::job::{AcrossServers, JobFile, JobSpec};
 use crate::profile::{self, Profile, Settings};
 use crate::report::{self, FailedJob};
 use crate::state::{self, Store};
@@ -128,12 +128,78 @@ fn load(name_or_path: &str, job: Option<&str>, global: &GlobalArgs) -> anyhow::R
                 names.join(", ")
             )));
         }
+        check_servers(&path, spec, &profile, &names)?;
     }
     Ok(Loaded {
         file,
         profile,
         settings,
     })
+}
+
+/// A job's accounts on more than one server: an input error unless the job copies, and then the
+/// receiving account must be on the album's server. Decided from the profile, before any request.
+fn check_servers(
+    path: &Path,
+    spec: &JobSpec,
+    profile: &Profile,
+    names: &[String],
+) -> anyhow::Result<()> {
+    let mut servers: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut server_of: HashMap<&str, String> = HashMap::new();
+    for account in profile.accounts.iter().filter(|a| names.contains(&a.name)) {
+        let site = account
+            .server_url()?
+            .site
+            .as_str()
+            .trim_end_matches('/')
+            .to_string();
+        server_of.insert(account.name.as_str(), site.clone());
+        match servers.iter_mut().find(|(s, _)| *s == site) {
+            Some((_, accounts)) => accounts.push(&account.name),
+            None => servers.push((site, vec![&account.name])),
+        }
+    }
+    if servers.len() < 2 {
+        return Ok(());
+    }
+    let owner = spec.album_owner.as_deref().unwrap_or(&names[0]);
+    let listing = servers
+        .iter()
+        .map(|(site, accounts)| format!("{site} ({})", accounts.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if spec.across_servers != AcrossServers::Copy {
+        return Err(input_error(format!(
+            "{}: job `{}`: its accounts are on {} servers: {listing}. An album lives on one server \
+             and holds only that server's photos. Either list only one server's accounts under \
+             `accounts:`, or add `across_servers: copy` to copy the other servers' photos to the \
+             album's server (see \"Accounts on several servers\" in docs/jobs.md)",
+            path.display(),
+            spec.name,
+            servers.len()
+        )));
+    }
+    let receiver = spec.copy_to.as_deref().unwrap_or(owner);
+    if !names.iter().any(|n| n == receiver) {
+        return Err(input_error(format!(
+            "{}: job `{}`: copy_to `{receiver}` is not one of the job's accounts ({})",
+            path.display(),
+            spec.name,
+            names.join(", ")
+        )));
+    }
+    if server_of[receiver] != server_of[owner] {
+        return Err(input_error(format!(
+            "{}: job `{}`: copy_to `{receiver}` is on {}, but the album lives on {}, the server of \
+             its owner `{owner}`; copies must go to an account on the album's server",
+            path.display(),
+            spec.name,
+            server_of[receiver],
+            server_of[owner]
+        )));
+    }
+    Ok(())
 }
 
 /// Connects every account the selected jobs need, once each, concurrently. Keys are read first, so a

@@ -22,7 +22,8 @@ use url::Url;
 use super::error::{ApiError, ApiErrorKind};
 use super::retry::{self, Class, Failure, RetryPolicy, Safety, class_of_status};
 use super::types::{
-    Album, AlbumUserAdd, ApiKeyInfo, BulkIdResult, PeoplePage, ServerVersion, User,
+    Album, AlbumUserAdd, ApiKeyInfo, AssetInfo, BulkIdResult, PeoplePage, ServerVersion,
+    UploadCheck, UploadChecks, Uploaded, User,
 };
 use crate::secret::ApiKey;
 
@@ -674,6 +675,113 @@ impl Client {
             "image/*",
         )
         .await
+    }
+
+    /// One asset's details (`GET /api/assets/{id}`): what a copy needs to upload it again.
+    pub async fn asset_info(&self, id: &str) -> Result<AssetInfo, ApiError> {
+        self.get(&format!("assets/{id}"), &[]).await
+    }
+
+    /// Which of these checksums the key's user already holds (`POST /api/assets/bulk-upload-check`);
+    /// `items` are (a client-side id, the base64 checksum).
+    pub async fn bulk_upload_check(
+        &self,
+        items: &[(String, String)],
+    ) -> Result<Vec<UploadCheck>, ApiError> {
+        let assets: Vec<serde_json::Value> = items
+            .iter()
+            .map(|(id, checksum)| json!({ "id": id, "checksum": checksum }))
+            .collect();
+        let answer: UploadChecks = self
+            .call(
+                Method::POST,
+                "assets/bulk-upload-check",
+                &[],
+                Some(&json!({ "assets": assets })),
+            )
+            .await?;
+        Ok(answer.results)
+    }
+
+    /// Opens an asset's original file for reading as a stream (`GET /api/assets/{id}/original`). One
+    /// attempt: a copy that fails is tried again as a whole.
+    pub async fn open_original(&self, id: &str) -> Result<reqwest::Response, ApiError> {
+        self.once(Method::GET, &format!("assets/{id}/original"), |r| {
+            r.header("accept", "application/octet-stream")
+        })
+        .await
+    }
+
+    /// Uploads a file (`POST /api/assets`, multipart). One attempt: the form's file is a stream that
+    /// cannot be sent twice; an upload repeated after a lost answer comes back `duplicate`.
+    pub async fn upload(&self, form: reqwest::multipart::Form) -> Result<Uploaded, ApiError> {
+        let endpoint = format!("POST {}", self.api.join("assets").expect("valid").path());
+        let response = self
+            .once(Method::POST, "assets", |r| {
+                r.header("accept", JSON).multipart(form)
+            })
+            .await?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|error| transport(&endpoint, &error))?;
+        serde_json::from_slice(&bytes).map_err(|error| {
+            ApiError::new(
+                endpoint,
+                ApiErrorKind::Decode(format!("not an upload answer: {error}")),
+            )
+        })
+    }
+
+    /// One request, sent once with the key and the in-flight limit, for bodies that stream: a
+    /// non-success answer becomes the error that names the endpoint, as in [`Client::call`].
+    async fn once(
+        &self,
+        method: Method,
+        path: &str,
+        build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ApiError> {
+        let url = self
+            .api
+            .join(path)
+            .expect("API paths are valid relative URLs");
+        let endpoint = format!("{method} {}", url.path());
+        let permit = match &self.limiter {
+            Some(limiter) => Some(
+                limiter
+                    .acquire()
+                    .await
+                    .expect("the limiter is never closed"),
+            ),
+            None => None,
+        };
+        REQUESTS_SENT.fetch_add(1, Ordering::Relaxed);
+        let request = self
+            .http
+            .request(method, url)
+            .header("x-api-key", self.key.expose());
+        let response = build(request)
+            .send()
+            .await
+            .map_err(|error| transport(&endpoint, &error))?;
+        drop(permit);
+        let status = response.status();
+        tracing::debug!("{endpoint} -> {}", status.as_u16());
+        if status.is_success() {
+            return Ok(response);
+        }
+        let correlation_id = response
+            .headers()
+            .get("x-correlation-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = response.bytes().await.unwrap_or_default();
+        Err(ApiError::from_status(
+            endpoint,
+            status.as_u16(),
+            &bytes,
+            correlation_id,
+        ))
     }
 
     pub async fn people_page(&self, page: u32, size: u32) -> Result<PeoplePage, ApiError> {

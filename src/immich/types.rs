@@ -206,6 +206,58 @@ pub struct BulkIdResult {
     pub error: Option<String>,
 }
 
+/// What a copy reads of an asset (`GET /api/assets/{id}`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetInfo {
+    pub id: String,
+    pub checksum: String,
+    pub original_file_name: String,
+    pub file_created_at: String,
+    pub file_modified_at: String,
+    #[serde(default)]
+    pub is_favorite: bool,
+    #[serde(default)]
+    pub exif_info: Option<ExifSize>,
+}
+
+impl AssetInfo {
+    /// The original's size, when the server knows it.
+    pub fn size(&self) -> Option<u64> {
+        self.exif_info.as_ref().and_then(|e| e.file_size_in_byte)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExifSize {
+    #[serde(default)]
+    pub file_size_in_byte: Option<u64>,
+}
+
+/// `POST /api/assets/bulk-upload-check`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UploadChecks {
+    pub results: Vec<UploadCheck>,
+}
+
+/// One answer of a bulk upload check: `accept`, or `reject` (`duplicate`) with the asset held.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadCheck {
+    pub id: String,
+    pub action: String,
+    #[serde(default)]
+    pub asset_id: Option<String>,
+}
+
+/// `POST /api/assets`: the asset's id, and `created` or `duplicate`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Uploaded {
+    pub id: String,
+    pub status: String,
+}
+
 /// A page of `POST /api/search/metadata` or `/api/search/smart`; only the `assets` half matters. The
 /// client reads pages with raw asset JSON instead (see `search.rs`); this is the typed view the
 /// recorded samples are checked against.

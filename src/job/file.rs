@@ -45,7 +45,28 @@ struct RawJob {
     max_removal_fraction: Option<f64>,
     #[serde(default)]
     safe: Option<RawSafe>,
+    #[serde(default)]
+    across_servers: Option<AcrossServers>,
+    #[serde(default)]
+    copy_to: Option<String>,
+    #[serde(default)]
+    max_copy_mb: Option<u64>,
 }
+
+/// What a job does when its accounts are on more than one server (an album lives on one server and
+/// holds only that server's assets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AcrossServers {
+    /// Refuse to run, naming the servers (the default).
+    #[default]
+    Refuse,
+    /// Copy what the album needs from the other servers to an account on the album's server.
+    Copy,
+}
+
+/// The most a job copies between servers in one run, by default.
+pub const MAX_COPY_MB: u64 = 2000;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
@@ -192,6 +213,12 @@ pub struct JobSpec {
     /// ... or more than this fraction of an album removes nothing from it.
     pub max_removal_fraction: f64,
     pub safe: Option<SafeSpec>,
+    /// Accounts on several servers: refuse, or copy.
+    pub across_servers: AcrossServers,
+    /// The account on the album's server that receives copies (default: the album owner).
+    pub copy_to: Option<String>,
+    /// The most this job copies between servers in one run, in MB (10^6 bytes).
+    pub max_copy_mb: u64,
 }
 
 impl JobSpec {
@@ -349,6 +376,18 @@ fn check_job(origin: &str, base: &Path, name: String, job: RawJob) -> Result<Job
              album above 0 and at most 1, such as 0.2 (a fifth)"
         )));
     }
+    let max_copy_mb = job.max_copy_mb.unwrap_or(MAX_COPY_MB);
+    if max_copy_mb == 0 {
+        return Err(InputError::new(format!(
+            "{place}: `max_copy_mb` is 0; expected the most MB a run may copy between servers, such \
+             as {MAX_COPY_MB}"
+        )));
+    }
+    if job.copy_to.is_some() && job.across_servers != Some(AcrossServers::Copy) {
+        return Err(InputError::new(format!(
+            "{place}: `copy_to` is only read with `across_servers: copy`"
+        )));
+    }
     Ok(JobSpec {
         name,
         accounts: job.accounts,
@@ -362,6 +401,9 @@ fn check_job(origin: &str, base: &Path, name: String, job: RawJob) -> Result<Job
         max_removals: job.max_removals.unwrap_or(crate::job::decide::MAX_REMOVALS),
         max_removal_fraction,
         safe,
+        across_servers: job.across_servers.unwrap_or_default(),
+        copy_to: job.copy_to,
+        max_copy_mb,
     })
 }
 

@@ -3,6 +3,7 @@
 //! account.
 
 pub mod account;
+pub mod copy;
 pub mod decide;
 pub mod file;
 pub mod merge;
@@ -12,4 +13,4 @@ pub use account::{
     AccountPlan, AccountResult, Evaluated, Node, PeopleIndex, PlanBuilder, SearchCount, Selection,
     evaluate, evaluate_plan, people_index,
 };
-pub use file::{Condition, JobFile, JobSpec, SafeSpec};
+pub use file::{AcrossServers, Condition, JobFile, JobSpec, SafeSpec};

@@ -17,7 +17,7 @@
 //! With [`RunOptions::ids`] the report also carries the asset ids behind its counts (for the HTML
 //! preview); they never reach the text or JSON reports.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures::future::join_all;
 use serde::Serialize;
@@ -26,8 +26,9 @@ use uuid::Uuid;
 use super::account::{
     AccountPlan, Evaluated, PeopleIndex, PlanBuilder, evaluate_plan, people_index,
 };
-use super::decide::{self, AlbumDecision, AlbumInput, Held, Policy, Reason};
-use super::file::JobSpec;
+use super::copy;
+use super::decide::{self, AlbumDecision, AlbumInput, Held, Pick, Policy, Reason};
+use super::file::{AcrossServers, JobSpec};
 use super::merge::{MergeInput, Merged, merge};
 use crate::album;
 use crate::error::input_error;
@@ -176,6 +177,25 @@ pub struct AccountReport {
     pub album: AlbumRow,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub safe: Option<AlbumRow>,
+    /// An account on another server than the album's (`across_servers: copy`): its copies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy: Option<CopyRow>,
+}
+
+/// What an account on another server contributes through copies.
+#[derive(Debug, Default, Serialize)]
+pub struct CopyRow {
+    /// The server the photos come from.
+    pub from: String,
+    /// The account on the album's server that receives the copies.
+    pub to: String,
+    /// Files the receiving account holds already (copied before, or the same file).
+    pub held: usize,
+    pub to_copy: usize,
+    pub bytes: u64,
+    pub copied: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// One account's part of one album.
@@ -218,7 +238,10 @@ impl JobReport {
         album_failed(&self.album)
             || self.safe.as_ref().is_some_and(album_failed)
             || self.accounts.iter().any(|a| {
-                a.error.is_some() || row_failed(&a.album) || a.safe.as_ref().is_some_and(row_failed)
+                a.error.is_some()
+                    || row_failed(&a.album)
+                    || a.safe.as_ref().is_some_and(row_failed)
+                    || a.copy.as_ref().is_some_and(|c| c.error.is_some())
             })
     }
 
@@ -271,6 +294,23 @@ pub async fn run_job_with(
             }),
         })
         .collect();
+    let mut checked = checked;
+    if spec.across_servers == AcrossServers::Copy {
+        // The album server's own copy of a file is preferred: its accounts come first (in job order),
+        // and the merge keeps the first account's copy of a checksum.
+        let album_server = checked
+            .iter()
+            .find(|s| s.name == owner)
+            .and_then(|s| s.account.as_ref().ok())
+            .map(|a| a.client.api_base().to_string());
+        checked.sort_by_key(|s| {
+            s.account
+                .as_ref()
+                .ok()
+                .map(|a| a.client.api_base().to_string())
+                != album_server
+        });
+    }
     let slots = &checked[..];
     let owner_index = slots
         .iter()
@@ -421,6 +461,19 @@ pub async fn run_job_with(
         }
     }
 
+    // Accounts on another server contribute through copies to the receiving account.
+    let copying = copies(
+        spec,
+        slots,
+        owner_account,
+        &main_decision,
+        safe_decision.as_ref(),
+        store,
+        mode,
+        &mut report,
+    )
+    .await;
+
     if mode == Mode::Sync {
         let ctx = Apply {
             job: &spec.name,
@@ -428,6 +481,7 @@ pub async fn run_job_with(
             owner: owner_account,
             store,
             adopt: options.adopt,
+            copying: &copying,
         };
         apply(
             &ctx,
@@ -835,6 +889,121 @@ struct Apply<'a> {
     owner: &'a Account,
     store: &'a Store,
     adopt: bool,
+    copying: &'a Copying,
+}
+
+/// Per account of the job: `None` when it is on the album's server (it adds its own assets), else its
+/// copies' ids on the album's server by checksum, added by the receiving account.
+#[derive(Default)]
+struct Copying {
+    receiver: Option<usize>,
+    ids: Vec<Option<HashMap<Box<str>, Uuid>>>,
+}
+
+/// Plans (and in a sync, makes) the copies of the accounts on other servers than the album's, within
+/// `max_copy_mb`; fills in their report rows.
+#[allow(clippy::too_many_arguments)]
+async fn copies(
+    spec: &JobSpec,
+    slots: &[Slot],
+    owner: &Account,
+    main: &AlbumDecision,
+    safe: Option<&AlbumDecision>,
+    store: &Store,
+    mode: Mode,
+    report: &mut JobReport,
+) -> Copying {
+    let mut copying = Copying {
+        receiver: None,
+        ids: slots.iter().map(|_| None).collect(),
+    };
+    if spec.across_servers != AcrossServers::Copy {
+        return copying;
+    }
+    let album_server = owner.client.api_base();
+    let receiver_name = spec.copy_to.as_deref().unwrap_or(&owner.name);
+    let Some(receiver_index) = slots.iter().position(|s| s.name == receiver_name) else {
+        return copying;
+    };
+    copying.receiver = Some(receiver_index);
+    let receiver = slots[receiver_index].account.as_ref().ok();
+    let foreign: Vec<usize> = (0..slots.len())
+        .filter(|&i| {
+            slots[i]
+                .account
+                .as_ref()
+                .is_ok_and(|a| a.client.api_base() != album_server)
+        })
+        .collect();
+    let picks_of = |i: usize| -> Vec<&Pick> {
+        let mut picks: Vec<&Pick> = Vec::new();
+        for decision in std::iter::once(main).chain(safe) {
+            if let Some(part) = &decision.accounts[i] {
+                picks.extend(part.to_add.iter());
+            }
+        }
+        picks
+    };
+    let plans = join_all(foreign.iter().map(|&i| {
+        let picks = picks_of(i);
+        async move {
+            let source = slots[i].account.as_ref().expect("connected");
+            match receiver {
+                Some(receiver) => copy::plan(source, receiver, &picks, store).await,
+                None => Err(format!("the receiving account `{receiver_name}` failed")),
+            }
+        }
+    }))
+    .await;
+    let mut planned: Vec<(usize, copy::CopyPlan)> = Vec::new();
+    for (&i, plan) in foreign.iter().zip(plans) {
+        let source = slots[i].account.as_ref().expect("connected");
+        let row = report.accounts[i].copy.insert(CopyRow {
+            from: source.client.api_base().to_string(),
+            to: receiver_name.to_string(),
+            ..CopyRow::default()
+        });
+        match plan {
+            Ok(plan) => {
+                row.held = plan.held.len();
+                row.to_copy = plan.to_copy.len();
+                row.bytes = plan.bytes;
+                planned.push((i, plan));
+            }
+            Err(error) => row.error = Some(error),
+        }
+    }
+    let total: u64 = planned.iter().map(|(_, p)| p.bytes).sum();
+    let budget = spec.max_copy_mb.saturating_mul(1_000_000);
+    if total > budget {
+        let message = format!(
+            "copying {:.1} MB would pass max_copy_mb ({}); nothing was copied. Raise max_copy_mb for \
+             one run, or narrow the job",
+            total as f64 / 1e6,
+            spec.max_copy_mb
+        );
+        for (i, _) in &planned {
+            if let Some(row) = &mut report.accounts[*i].copy {
+                row.error = Some(message.clone());
+            }
+        }
+        return copying;
+    }
+    for (i, plan) in planned {
+        if mode == Mode::Preview {
+            continue;
+        }
+        let (Some(receiver), Ok(source)) = (receiver, &slots[i].account) else {
+            continue;
+        };
+        let made = copy::make(&plan, source, receiver, store, &spec.name).await;
+        if let Some(row) = &mut report.accounts[i].copy {
+            row.copied = made.copied;
+            row.error = made.error;
+        }
+        copying.ids[i] = Some(made.ids);
+    }
+    copying
 }
 
 /// Applies one album's decision: creates the album when it does not exist (owned by the owner,
@@ -898,15 +1067,44 @@ async fn apply(
     }
 
     if adds_open {
-        let adds = ctx.slots.iter().zip(&parts).map(|(slot, part)| {
-            let (album, key) = (&album, &key);
-            async move {
-                let (Ok(account), Some(part)) = (&slot.account, part) else {
-                    return None;
-                };
-                Some(add_part(ctx, album, key, slot, account, part).await)
-            }
-        });
+        let adds = ctx
+            .slots
+            .iter()
+            .zip(&parts)
+            .enumerate()
+            .map(|(i, (slot, part))| {
+                let (album, key) = (&album, &key);
+                async move {
+                    let (Ok(account), Some(part)) = (&slot.account, part) else {
+                        return None;
+                    };
+                    if let Some(receiver) = ctx.copying.receiver
+                        && slot_is_foreign(ctx, account)
+                    {
+                        // On another server: its copies, added by the receiving account.
+                        let receiver = &ctx.slots[receiver];
+                        let (Ok(receiving), Some(ids)) = (&receiver.account, &ctx.copying.ids[i])
+                        else {
+                            return None;
+                        };
+                        let copies = decide::AccountPart {
+                            to_add: part
+                                .to_add
+                                .iter()
+                                .filter_map(|p| {
+                                    ids.get(&p.checksum).map(|id| Pick {
+                                        id: *id,
+                                        checksum: p.checksum.clone(),
+                                    })
+                                })
+                                .collect(),
+                            ..decide::AccountPart::default()
+                        };
+                        return Some(add_part(ctx, album, key, receiver, receiving, &copies).await);
+                    }
+                    Some(add_part(ctx, album, key, slot, account, part).await)
+                }
+            });
         let outcomes = join_all(adds).await;
         for (report, outcome) in reports.iter_mut().zip(outcomes) {
             let row = row_of(report);
@@ -934,6 +1132,11 @@ async fn apply(
     }
 }
 
+/// Whether an account is on another server than the album's.
+fn slot_is_foreign(ctx: &Apply<'_>, account: &Account) -> bool {
+    account.client.api_base() != ctx.owner.client.api_base()
+}
+
 /// Creates an album owned by the job's owner and shared as editor with every other connected account.
 async fn create(ctx: &Apply<'_>, name: &str) -> Result<Album, String> {
     let owner = ctx.owner;
@@ -942,6 +1145,8 @@ async fn create(ctx: &Apply<'_>, name: &str) -> Result<Album, String> {
         .iter()
         .filter_map(|s| s.account.as_ref().ok())
         .filter(|a| a.user.id != owner.user.id)
+        // Users of another server are not users here (`across_servers: copy`).
+        .filter(|a| a.client.api_base() == owner.client.api_base())
         .map(|a| AlbumUserAdd {
             user_id: a.user.id.clone(),
             role: AlbumRole::Editor,

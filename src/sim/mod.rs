@@ -17,8 +17,8 @@ mod rng;
 mod routes;
 mod search;
 mod state;
-mod uploads;
 pub(crate) mod time;
+mod uploads;
 mod validate;
 mod webp;
 
@@ -446,6 +446,36 @@ impl Simulator {
     pub fn fail_always(&self, account: &str, endpoint: &str) {
         self.lock().user_by_name(account);
         self.faults().fail_always(account, endpoint);
+    }
+
+    /// Puts a file into `account`'s library as if its person had uploaded it: the same bytes (the
+    /// checksum) and date as `like`, which may come from another simulator. Returns the new id.
+    pub fn give_file(&self, account: &str, like: &SimAsset) -> String {
+        use base64::Engine;
+        let checksum: [u8; 20] = base64::engine::general_purpose::STANDARD
+            .decode(&like.checksum)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .expect("a checksum of 20 bytes");
+        let taken = time::parse_iso_datetime_ms(&like.taken).expect("an ISO date") / 1000;
+        let mut st = self.lock();
+        let user = st.user_by_name(account);
+        let id = st.rng.uuid();
+        let rec = state::AssetRec {
+            id,
+            checksum,
+            taken,
+            words: 0,
+            people: 0,
+            file_no: 0,
+            owner: user as u16,
+            camera: state::NO_CAMERA,
+            place: state::NO_PLACE,
+            flags: 0,
+            visibility: state::Visibility::Timeline,
+        };
+        st.add_uploaded(user, rec, format!("given-{}.jpg", &like.id[..8]), 2_000_000);
+        state::uuid_str(id)
     }
 
     /// The asset's original file is `bytes` long from now on (for copies of large files).

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequestParts, Path, Query, Request, State as AxumState};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
@@ -68,18 +69,21 @@ pub fn router(state: Arc<Mutex<State>>, latency: Duration, faults: Arc<Mutex<Fau
             put(add_album_assets).delete(remove_album_assets),
         )
         .route("/api/people", get(people))
-        .route("/api/assets", put(update_assets).post(super::uploads::upload))
+        .route(
+            "/api/assets",
+            put(update_assets).post(super::uploads::upload),
+        )
         .route(
             "/api/assets/bulk-upload-check",
             post(super::uploads::bulk_upload_check),
         )
-        .route(
-            "/api/assets/{id}/original",
-            get(super::uploads::original),
-        )
+        .route("/api/assets/{id}", get(super::uploads::asset))
+        .route("/api/assets/{id}/original", get(super::uploads::original))
         .route("/api/assets/{id}/thumbnail", get(thumbnail))
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
+        // Uploads stream through (see `uploads.rs`); other bodies are small.
+        .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(app.clone(), gateway))
         .with_state(app)
 }
@@ -108,7 +112,10 @@ async fn gateway(AxumState(app): AxumState<App>, req: Request, next: Next) -> Re
         .is_some_and(|v| v.starts_with("multipart/"));
     let (parts, body) = req.into_parts();
     let (body, logged_body) = if multipart {
-        (body, Some(Value::String("(multipart upload, not logged)".into())))
+        (
+            body,
+            Some(Value::String("(multipart upload, not logged)".into())),
+        )
     } else {
         let bytes = axum::body::to_bytes(body, usize::MAX)
             .await

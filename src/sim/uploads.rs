@@ -19,9 +19,7 @@ use serde_json::{Value, json};
 use super::ImmichLine;
 use super::json::{ApiError, json_response};
 use super::routes::{App, Handled};
-use super::state::{
-    AssetRec, Caller, FLAG_VIDEO, NO_CAMERA, NO_PLACE, Visibility, uuid_str,
-};
+use super::state::{AssetRec, Caller, FLAG_VIDEO, NO_CAMERA, NO_PLACE, Visibility, uuid_str};
 use super::time;
 use super::validate::{Fields, parse_json_body, path_uuid};
 
@@ -97,10 +95,7 @@ impl Checksummer {
         if self.head.len() == HEADER && self.head.starts_with(MAGIC) {
             let announced = u64::from_le_bytes(self.head[28..36].try_into().expect("8 bytes"));
             if announced == self.len {
-                return (
-                    self.head[8..28].try_into().expect("20 bytes"),
-                    self.len,
-                );
+                return (self.head[8..28].try_into().expect("20 bytes"), self.len);
             }
         }
         let digest = self.sha1.finish();
@@ -109,6 +104,27 @@ impl Checksummer {
             self.len,
         )
     }
+}
+
+/// `GET /api/assets/{id}`: one asset with its exif.
+pub async fn asset(
+    AxumState(app): AxumState<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Handled {
+    caller.require("asset.read")?;
+    let id = path_uuid(&id)?;
+    let st = app.lock();
+    let Some(i) = st
+        .asset_by_id(id)
+        .filter(|&i| st.can_read_asset(caller.user, i))
+    else {
+        return Err(ApiError::bad_request("Not found or no asset.read access"));
+    };
+    Ok(json_response(
+        StatusCode::OK,
+        &super::json::asset_json(&st, i, true, false),
+    ))
 }
 
 /// `GET /api/assets/{id}/original`: the file, streamed.
@@ -125,7 +141,9 @@ pub async fn original(
             .asset_by_id(id)
             .filter(|&i| st.can_read_asset(caller.user, i))
         else {
-            return Err(ApiError::bad_request("Not found or no asset.download access"));
+            return Err(ApiError::bad_request(
+                "Not found or no asset.download access",
+            ));
         };
         (
             st.assets[i].checksum,
@@ -167,7 +185,10 @@ pub async fn bulk_upload_check(
         .iter()
         .map(|item| {
             let id = item.get("id").and_then(Value::as_str).unwrap_or_default();
-            let checksum = item.get("checksum").and_then(Value::as_str).unwrap_or_default();
+            let checksum = item
+                .get("checksum")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             match decode_checksum(checksum).and_then(|c| st.asset_with_checksum(caller.user, &c)) {
                 Some(existing) => json!({
                     "id": id,
@@ -180,7 +201,10 @@ pub async fn bulk_upload_check(
             }
         })
         .collect();
-    Ok(json_response(StatusCode::OK, &json!({ "results": results })))
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "results": results }),
+    ))
 }
 
 /// A checksum as bulk-upload-check takes it: base64 or hex of the 20 bytes.
@@ -211,11 +235,12 @@ pub async fn upload(
     caller.require("asset.upload")?;
     let mut sum: Option<([u8; 20], u64)> = None;
     let mut text = std::collections::HashMap::new();
-    while let Some(mut field) = form
-        .next_field()
-        .await
-        .map_err(|e| ApiError::bad_request(&format!("Malformed multipart body: {e}")))?
-    {
+    while let Some(mut field) = form.next_field().await.map_err(|e| {
+        ApiError::bad_request(&format!(
+            "Malformed multipart body: {e}: {:?}",
+            std::error::Error::source(&e)
+        ))
+    })? {
         let name = field.name().unwrap_or_default().to_string();
         if name == "assetData" {
             if let Some(file_name) = field.file_name() {
@@ -223,19 +248,22 @@ pub async fn upload(
                     .or_insert_with(|| file_name.to_string());
             }
             let mut hasher = Checksummer::default();
-            while let Some(chunk) = field
-                .chunk()
-                .await
-                .map_err(|e| ApiError::bad_request(&format!("Malformed multipart body: {e}")))?
-            {
+            while let Some(chunk) = field.chunk().await.map_err(|e| {
+                ApiError::bad_request(&format!(
+                    "Malformed multipart body: {e}: {:?}",
+                    std::error::Error::source(&e)
+                ))
+            })? {
                 hasher.update(&chunk);
             }
             sum = Some(hasher.finish());
         } else {
-            let value = field
-                .text()
-                .await
-                .map_err(|e| ApiError::bad_request(&format!("Malformed multipart body: {e}")))?;
+            let value = field.text().await.map_err(|e| {
+                ApiError::bad_request(&format!(
+                    "Malformed multipart body: {e}: {:?}",
+                    std::error::Error::source(&e)
+                ))
+            })?;
             text.insert(name, value);
         }
     }
@@ -295,7 +323,11 @@ pub async fn upload(
         camera: NO_CAMERA,
         place: NO_PLACE,
         flags: if video { FLAG_VIDEO } else { 0 }
-            | if favorite { super::state::FLAG_FAVORITE } else { 0 },
+            | if favorite {
+                super::state::FLAG_FAVORITE
+            } else {
+                0
+            },
         visibility: Visibility::Timeline,
     };
     st.add_uploaded(caller.user, rec, file_name, size);

@@ -1,0 +1,209 @@
+//! Copies between servers (`across_servers: copy`). An album lives on its owner's server and holds only
+//! that server's assets, so what an account on another server contributes is copied to the receiving
+//! account (`copy_to`, default the album owner) and added to the album from there.
+//!
+//! Planning reads only: the record's earlier copies, then the receiving account's own files by checksum
+//! (`POST /assets/bulk-upload-check`), then the details of what is left to copy, for its size. Making a
+//! copy streams the original from its server into the upload to the other (`GET
+//! /assets/{id}/original` into `POST /assets`), never holding a whole file; an upload answered
+//! `duplicate` is the file already there. Each copy is recorded, so a photo is copied at most once.
+//! Keys stay with their servers: each request goes through the client of the account it belongs to.
+
+use std::collections::HashMap;
+
+use futures::{StreamExt, TryStreamExt};
+use uuid::Uuid;
+
+use super::decide::Pick;
+use super::run::Account;
+use crate::immich::{ApiError, AssetInfo, Client};
+use crate::state::Store;
+
+/// How many copies run at once, per source account.
+pub const COPY_CONCURRENCY: usize = 2;
+/// Checksums asked about per bulk upload check.
+const CHECK_BATCH: usize = 500;
+
+/// One account's copies: what the receiving account holds already, and what is left to copy.
+#[derive(Debug, Default)]
+pub struct CopyPlan {
+    /// The server the photos come from (its API base).
+    pub from: String,
+    /// Files the receiving account already holds (copied before, or there by checksum): their ids.
+    pub held: HashMap<Box<str>, Uuid>,
+    /// Files to copy: the source asset, its checksum and details.
+    pub to_copy: Vec<(Uuid, Box<str>, AssetInfo)>,
+    /// Their size together, from the server's `fileSizeInByte`.
+    pub bytes: u64,
+}
+
+/// Plans the copies of `picks` (one account's assets on another server) into `receiver`.
+pub async fn plan(
+    source: &Account,
+    receiver: &Account,
+    picks: &[&Pick],
+    store: &Store,
+) -> Result<CopyPlan, String> {
+    let from = source.client.api_base().to_string();
+    let target = receiver.client.api_base().to_string();
+    let mut plan = CopyPlan {
+        from: from.clone(),
+        ..CopyPlan::default()
+    };
+    let mut unknown: Vec<&Pick> = Vec::new();
+    for pick in picks {
+        if plan.held.contains_key(&pick.checksum)
+            || unknown.iter().any(|p| p.checksum == pick.checksum)
+        {
+            continue;
+        }
+        match store
+            .copy_of(&from, &pick.id, &target)
+            .map_err(|e| format!("{e:#}"))?
+        {
+            Some(copy) => {
+                plan.held.insert(pick.checksum.clone(), copy);
+            }
+            None => unknown.push(pick),
+        }
+    }
+    let mut accepted: Vec<&Pick> = Vec::new();
+    for batch in unknown.chunks(CHECK_BATCH) {
+        let items: Vec<(String, String)> = batch
+            .iter()
+            .map(|p| (p.id.to_string(), p.checksum.to_string()))
+            .collect();
+        let answers = receiver
+            .client
+            .bulk_upload_check(&items)
+            .await
+            .map_err(|e| e.to_string())?;
+        let by_id: HashMap<&str, &crate::immich::UploadCheck> =
+            answers.iter().map(|a| (a.id.as_str(), a)).collect();
+        for pick in batch {
+            let answer = by_id.get(pick.id.to_string().as_str());
+            match answer.and_then(|a| a.asset_id.as_deref()) {
+                Some(existing) if answer.is_some_and(|a| a.action == "reject") => {
+                    let id = Uuid::parse_str(existing).map_err(|_| {
+                        format!("bulk-upload-check named `{existing}`, which is not an id")
+                    })?;
+                    plan.held.insert(pick.checksum.clone(), id);
+                }
+                _ => accepted.push(pick),
+            }
+        }
+    }
+    let details: Vec<(Uuid, Box<str>, AssetInfo)> =
+        futures::stream::iter(accepted.into_iter().map(|pick| {
+            let client = &source.client;
+            async move {
+                let info = client.asset_info(&pick.id.to_string()).await?;
+                Ok::<_, ApiError>((pick.id, pick.checksum.clone(), info))
+            }
+        }))
+        .buffer_unordered(8)
+        .try_collect()
+        .await
+        .map_err(|e| e.to_string())?;
+    plan.bytes = details.iter().filter_map(|(_, _, info)| info.size()).sum();
+    plan.to_copy = details;
+    plan.to_copy.sort_by_key(|(id, _, _)| *id);
+    Ok(plan)
+}
+
+/// What making the copies came to: the ids on the album's server by checksum, and the first error.
+#[derive(Debug, Default)]
+pub struct Made {
+    pub ids: HashMap<Box<str>, Uuid>,
+    pub copied: usize,
+    pub error: Option<String>,
+}
+
+/// Makes a plan's copies, [`COPY_CONCURRENCY`] at a time, recording each. A failed copy is tried once
+/// more (an upload that did land answers `duplicate` the second time); one that fails again stops
+/// this account's copies.
+pub async fn make(
+    plan: &CopyPlan,
+    source: &Account,
+    receiver: &Account,
+    store: &Store,
+    job: &str,
+) -> Made {
+    let target = receiver.client.api_base().to_string();
+    let mut made = Made {
+        ids: plan.held.clone(),
+        ..Made::default()
+    };
+    let results: Vec<Result<(Box<str>, Uuid), String>> =
+        futures::stream::iter(plan.to_copy.iter().map(|(id, checksum, info)| {
+            let target = &target;
+            async move {
+                let mut last = String::new();
+                for _ in 0..2 {
+                    match copy_one(&source.client, &receiver.client, info).await {
+                        Ok(copy) => {
+                            store
+                                .note_copy(&plan.from, id, checksum, target, &copy, job)
+                                .map_err(|e| format!("{e:#}"))?;
+                            return Ok((checksum.clone(), copy));
+                        }
+                        Err(error) => last = error.to_string(),
+                    }
+                }
+                Err(format!(
+                    "could not copy {} ({id}) from {}: {last}",
+                    info.original_file_name, plan.from
+                ))
+            }
+        }))
+        .buffer_unordered(COPY_CONCURRENCY)
+        .collect()
+        .await;
+    for result in results {
+        match result {
+            Ok((checksum, copy)) => {
+                made.ids.insert(checksum, copy);
+                made.copied += 1;
+            }
+            Err(error) => {
+                made.error.get_or_insert(error);
+            }
+        }
+    }
+    made
+}
+
+/// Streams one original from `from` into an upload to `to`: the id on `to`'s server.
+async fn copy_one(from: &Client, to: &Client, info: &AssetInfo) -> Result<Uuid, ApiError> {
+    let response = from.open_original(&info.id).await?;
+    let length = response.content_length().or(info.size());
+    let body = reqwest::Body::wrap_stream(response.bytes_stream());
+    let part = match length {
+        Some(length) => reqwest::multipart::Part::stream_with_length(body, length),
+        None => reqwest::multipart::Part::stream(body),
+    }
+    .file_name(info.original_file_name.clone())
+    .mime_str("application/octet-stream")
+    .expect("a valid MIME type");
+    let mut form = reqwest::multipart::Form::new()
+        .text("fileCreatedAt", info.file_created_at.clone())
+        .text("fileModifiedAt", info.file_modified_at.clone())
+        .text("filename", info.original_file_name.clone())
+        .text("isFavorite", info.is_favorite.to_string());
+    if to.version().is_2x() {
+        // 2.x requires them; 3.x has no such fields.
+        form = form
+            .text("deviceAssetId", format!("immich-smart-albums-{}", info.id))
+            .text("deviceId", "immich-smart-albums");
+    }
+    let uploaded = to.upload(form.part("assetData", part)).await?;
+    Uuid::parse_str(&uploaded.id).map_err(|_| {
+        ApiError::new(
+            "POST /api/assets".to_string(),
+            crate::immich::ApiErrorKind::Decode(format!(
+                "the upload answered the id `{}`, which is not a UUID",
+                uploaded.id
+            )),
+        )
+    })
+}

@@ -1,0 +1,259 @@
+//! Families across servers: alice and bob on server A, carol on server B, one album on A. Without
+//! `across_servers: copy` the job is refused before any request; with it, carol's photos are copied to
+//! alice on A (streamed, checked by checksum first, recorded) and added from there.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Output;
+
+use common::{bin, stderr_of, stdout_of};
+use immich_smart_albums::sim::{SimAsset, SimConfig, Simulator};
+
+/// The photos the job selects: timeline photos taken in the first half of 2023.
+const WINDOW: (&str, &str) = ("2023-01-01", "2023-07-01");
+
+struct TwoServers {
+    dir: tempfile::TempDir,
+    a: Simulator,
+    b: Simulator,
+}
+
+impl TwoServers {
+    fn new() -> TwoServers {
+        let start = |seed, accounts: &[&str]| {
+            Simulator::start(SimConfig {
+                seed,
+                accounts: accounts.iter().map(|a| a.to_string()).collect(),
+                assets_per_account: 300,
+                immich: common::line(),
+                ..SimConfig::default()
+            })
+            .unwrap()
+        };
+        let (a, b) = (start(7, &["alice", "bob"]), start(8, &["carol"]));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("profiles")).unwrap();
+        std::fs::write(
+            dir.path().join("profiles/family.yaml"),
+            format!(
+                "accounts:\n  alice:\n    server: {a}\n    api_key_env: KEY_ALICE\n  bob:\n    server: {a}\n    api_key_env: KEY_BOB\n  carol:\n    server: {b}\n    api_key_env: KEY_CAROL\n",
+                a = a.url(),
+                b = b.url()
+            ),
+        )
+        .unwrap();
+        TwoServers { dir, a, b }
+    }
+
+    fn job(&self, extra: &str) -> PathBuf {
+        let path = self.dir.path().join("jobs.yaml");
+        std::fs::write(
+            &path,
+            format!(
+                "profile: family\njobs:\n  half:\n    include:\n      - metadata: {{takenAfter: \"{}T00:00:00.000Z\", takenBefore: \"{}T00:00:00.000Z\"}}\n    album: Family 2023\n{extra}",
+                WINDOW.0, WINDOW.1
+            ),
+        )
+        .unwrap();
+        path
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        bin()
+            .env("IMMICH_SMART_ALBUMS_CONFIG_DIR", self.dir.path())
+            .env(
+                "IMMICH_SMART_ALBUMS_STATE_DIR",
+                self.dir.path().join("state"),
+            )
+            .env("KEY_ALICE", self.a.account("alice").api_key)
+            .env("KEY_BOB", self.a.account("bob").api_key)
+            .env("KEY_CAROL", self.b.account("carol").api_key)
+            .current_dir(self.dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// The files (checksums) the album on A holds.
+    fn album_files(&self) -> BTreeSet<String> {
+        let ids = self.a.album_by_name("Family 2023");
+        assert_eq!(ids.len(), 1, "one album on A");
+        let held: BTreeSet<String> = self.a.album_assets(&ids[0]).into_iter().collect();
+        ["alice", "bob"]
+            .iter()
+            .flat_map(|a| self.a.assets(a))
+            .filter(|a| held.contains(&a.id))
+            .map(|a| a.checksum)
+            .collect()
+    }
+}
+
+fn selected(assets: Vec<SimAsset>) -> Vec<SimAsset> {
+    assets
+        .into_iter()
+        .filter(|a| {
+            a.visibility == "timeline"
+                && a.taken.as_str() >= WINDOW.0
+                && a.taken.as_str() < WINDOW.1
+        })
+        .collect()
+}
+
+fn checksums(assets: &[SimAsset]) -> BTreeSet<String> {
+    assets.iter().map(|a| a.checksum.clone()).collect()
+}
+
+#[test]
+fn a_job_across_servers_is_refused_before_any_request_naming_both_ways_out() {
+    let setup = TwoServers::new();
+    setup.job("");
+    let output = setup.run(&["preview", "jobs.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr_of(&output);
+    for needle in [
+        &setup.a.url(),
+        &setup.b.url(),
+        "(alice, bob)",
+        "(carol)",
+        "accounts:",
+        "across_servers: copy",
+    ] {
+        assert!(stderr.contains(needle), "`{needle}` in {stderr}");
+    }
+    assert!(setup.a.requests().is_empty() && setup.b.requests().is_empty());
+}
+
+#[test]
+fn copies_fill_one_album_once_per_file_and_a_second_sync_copies_nothing() {
+    common::on_both_lines(|| {
+        let setup = TwoServers::new();
+        setup.job("    across_servers: copy\n");
+        // One of carol's photos in the window is also alice's: it must go in once, as alice's.
+        let carols = selected(setup.b.assets("carol"));
+        let alices = selected(setup.a.assets("alice"));
+        let shared = setup.b.give_file("carol", &alices[0]);
+        assert!(!carols.is_empty() && !alices.is_empty());
+
+        let output = setup.run(&["preview", "jobs.yaml"]);
+        let stdout = stdout_of(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{stdout}{}",
+            stderr_of(&output)
+        );
+        assert!(
+            stdout.contains(&format!(
+                "to copy from {}/api to alice: {}",
+                setup.b.url(),
+                carols.len()
+            )),
+            "{stdout}"
+        );
+        assert!(setup.a.changing_requests().is_empty() && setup.b.changing_requests().is_empty());
+
+        let output = setup.run(&["sync", "jobs.yaml"]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}{}",
+            stdout_of(&output),
+            stderr_of(&output)
+        );
+        let mut expected = checksums(&alices);
+        expected.extend(checksums(&selected(setup.a.assets("bob"))));
+        expected.extend(checksums(&carols));
+        assert_eq!(setup.album_files(), expected);
+        // Each of carol's files was uploaded once, to alice; the shared one not at all.
+        let uploads: Vec<_> = setup
+            .a
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path == "/api/assets")
+            .collect();
+        assert_eq!(uploads.len(), carols.len());
+        assert!(
+            uploads
+                .iter()
+                .all(|r| r.account.as_deref() == Some("alice"))
+        );
+        let alice_files: Vec<String> = setup
+            .a
+            .assets("alice")
+            .into_iter()
+            .map(|a| a.checksum)
+            .collect();
+        for file in checksums(&carols) {
+            assert_eq!(
+                alice_files.iter().filter(|c| **c == file).count(),
+                1,
+                "one copy"
+            );
+        }
+        let _ = shared;
+
+        // Keys stay with their servers: A saw only alice's and bob's, B only carol's.
+        for (sim, keys) in [
+            (&setup.a, ["alice", "bob"].as_slice()),
+            (&setup.b, ["carol"].as_slice()),
+        ] {
+            for request in sim.requests() {
+                if request.header("x-api-key").is_some() {
+                    let account = request.account.as_deref().unwrap_or("an unknown key");
+                    assert!(keys.contains(&account), "{} got {account}'s key", sim.url());
+                }
+            }
+        }
+        assert!(
+            setup.b.changing_requests().is_empty(),
+            "nothing changes on B"
+        );
+
+        setup.a.clear_requests();
+        let output = setup.run(&["sync", "jobs.yaml"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        assert!(
+            setup.a.changing_requests().is_empty(),
+            "{:?}",
+            setup.a.changing_requests()
+        );
+    });
+}
+
+#[test]
+fn max_copy_mb_stops_the_copies_before_the_first_one() {
+    let setup = TwoServers::new();
+    setup.job("    across_servers: copy\n    max_copy_mb: 1\n");
+    let output = setup.run(&["sync", "jobs.yaml"]);
+    let stdout = stdout_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("would pass max_copy_mb (1)"), "{stdout}");
+    assert!(
+        setup
+            .a
+            .requests()
+            .iter()
+            .all(|r| !(r.method == "POST" && r.path == "/api/assets")),
+        "nothing uploaded"
+    );
+    // A's own accounts still fill the album.
+    let mut expected = checksums(&selected(setup.a.assets("alice")));
+    expected.extend(checksums(&selected(setup.a.assets("bob"))));
+    assert_eq!(setup.album_files(), expected);
+}
+
+#[test]
+fn copy_to_must_be_on_the_albums_server() {
+    let setup = TwoServers::new();
+    setup.job("    across_servers: copy\n    copy_to: carol\n");
+    let output = setup.run(&["preview", "jobs.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr_of(&output).contains("copy_to `carol` is on"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert!(setup.a.requests().is_empty() && setup.b.requests().is_empty());
+}
