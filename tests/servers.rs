@@ -48,12 +48,16 @@ impl TwoServers {
     }
 
     fn job(&self, extra: &str) -> PathBuf {
+        self.job_in(WINDOW, extra)
+    }
+
+    fn job_in(&self, window: (&str, &str), extra: &str) -> PathBuf {
         let path = self.dir.path().join("jobs.yaml");
         std::fs::write(
             &path,
             format!(
                 "profile: family\njobs:\n  half:\n    include:\n      - metadata: {{takenAfter: \"{}T00:00:00.000Z\", takenBefore: \"{}T00:00:00.000Z\"}}\n    album: Family 2023\n{extra}",
-                WINDOW.0, WINDOW.1
+                window.0, window.1
             ),
         )
         .unwrap();
@@ -61,7 +65,12 @@ impl TwoServers {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        bin()
+        self.command().args(args).output().unwrap()
+    }
+
+    fn command(&self) -> assert_cmd::Command {
+        let mut command = bin();
+        command
             .env("IMMICH_SMART_ALBUMS_CONFIG_DIR", self.dir.path())
             .env(
                 "IMMICH_SMART_ALBUMS_STATE_DIR",
@@ -70,10 +79,34 @@ impl TwoServers {
             .env("KEY_ALICE", self.a.account("alice").api_key)
             .env("KEY_BOB", self.a.account("bob").api_key)
             .env("KEY_CAROL", self.b.account("carol").api_key)
-            .current_dir(self.dir.path())
-            .args(args)
-            .output()
-            .unwrap()
+            .current_dir(self.dir.path());
+        command
+    }
+
+    /// The binary as a plain process, to stop it with a signal.
+    fn process(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_immich-smart-albums"));
+        command
+            .env("IMMICH_SMART_ALBUMS_CONFIG_DIR", self.dir.path())
+            .env(
+                "IMMICH_SMART_ALBUMS_STATE_DIR",
+                self.dir.path().join("state"),
+            )
+            .env("KEY_ALICE", self.a.account("alice").api_key)
+            .env("KEY_BOB", self.a.account("bob").api_key)
+            .env("KEY_CAROL", self.b.account("carol").api_key)
+            .env_remove("IMMICH_SMART_ALBUMS_LOG")
+            .current_dir(self.dir.path());
+        command
+    }
+
+    /// How many copies of `file` alice's library holds.
+    fn alice_copies_of(&self, file: &str) -> usize {
+        self.a
+            .assets("alice")
+            .iter()
+            .filter(|a| a.checksum == file)
+            .count()
     }
 
     /// The files (checksums) the album on A holds.
@@ -256,4 +289,123 @@ fn copy_to_must_be_on_the_albums_server() {
         stderr_of(&output)
     );
     assert!(setup.a.requests().is_empty() && setup.b.requests().is_empty());
+}
+
+#[test]
+fn prune_takes_a_copy_out_of_the_album_and_leaves_it_in_the_library() {
+    let setup = TwoServers::new();
+    let extra = "    across_servers: copy\n    prune: true\n    max_removal_fraction: 1\n";
+    setup.job(extra);
+    let output = setup.run(&["sync", "jobs.yaml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let before = setup.album_files();
+    // The job narrows: carol's photos of June no longer belong.
+    let narrower = ("2023-01-01", "2023-06-01");
+    setup.job_in(narrower, extra);
+    let output = setup.run(&["sync", "jobs.yaml"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        stdout_of(&output),
+        stderr_of(&output)
+    );
+    let june: Vec<SimAsset> = selected(setup.b.assets("carol"))
+        .into_iter()
+        .filter(|a| a.taken.as_str() >= narrower.1)
+        .collect();
+    assert!(!june.is_empty());
+    let after = setup.album_files();
+    for file in checksums(&june) {
+        assert!(
+            before.contains(&file) && !after.contains(&file),
+            "left the album"
+        );
+        assert_eq!(setup.alice_copies_of(&file), 1, "still in alice's library");
+    }
+}
+
+#[test]
+fn a_receiver_without_upload_permission_is_reported_before_any_copy() {
+    let setup = TwoServers::new();
+    setup.job("    across_servers: copy\n");
+    let mut allowed: Vec<&str> = immich_smart_albums::immich::NEEDED_PERMISSIONS.to_vec();
+    allowed.push("asset.download");
+    let no_upload = setup.a.add_api_key("alice", "no upload", &allowed);
+    let output = setup
+        .command()
+        .env("KEY_ALICE", &no_upload)
+        .args(["sync", "jobs.yaml"])
+        .output()
+        .unwrap();
+    let stdout = stdout_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("lacks asset.upload"), "{stdout}");
+    assert!(
+        setup
+            .b
+            .requests()
+            .iter()
+            .all(|r| !r.path.ends_with("/original")),
+        "nothing was downloaded"
+    );
+}
+
+/// Stopped with SIGTERM while copies are in flight; the next two runs finish the job: every file in
+/// the album, and each of carol's files in alice's library exactly once.
+#[cfg(unix)]
+#[test]
+fn a_sigterm_mid_copy_leaves_no_duplicate_and_loses_nothing() {
+    use immich_smart_albums::sim::{FaultPlan, FaultRule};
+    use std::time::{Duration, Instant};
+
+    let setup = TwoServers::new();
+    setup.job("    across_servers: copy\n");
+    let mut slow = FaultRule::new("POST /api/assets");
+    slow.latency = Some((Duration::from_millis(500), Duration::from_millis(500)));
+    setup.a.set_faults(FaultPlan {
+        seed: 1,
+        rules: vec![slow],
+        always_fail: Vec::new(),
+    });
+    let child = setup
+        .process()
+        .args(["sync", "jobs.yaml"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the first copy to be recorded: the others are then in flight or waiting.
+    let db = setup.dir.path().join("state/state.sqlite3");
+    let started = Instant::now();
+    loop {
+        let copied = immich_smart_albums::state::Store::open_read_only(&db)
+            .ok()
+            .flatten()
+            .and_then(|store| store.copies_of("half").ok())
+            .unwrap_or(0);
+        if copied > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no copy was recorded"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = common::signal_and_wait(child, "-TERM");
+    assert_eq!(output.status.code(), Some(143), "{}", stderr_of(&output));
+    setup.a.clear_faults();
+    for _ in 0..2 {
+        let output = setup.run(&["sync", "jobs.yaml"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    }
+    let carols = selected(setup.b.assets("carol"));
+    let mut expected = checksums(&selected(setup.a.assets("alice")));
+    expected.extend(checksums(&selected(setup.a.assets("bob"))));
+    expected.extend(checksums(&carols));
+    assert_eq!(setup.album_files(), expected, "nothing lost");
+    for file in checksums(&carols) {
+        assert_eq!(setup.alice_copies_of(&file), 1, "no duplicate upload");
+    }
 }

@@ -37,6 +37,33 @@ pub struct CopyPlan {
     pub bytes: u64,
 }
 
+/// Permissions a source account's key needs to give copies, and the receiving account's to take them.
+pub const SOURCE_PERMISSIONS: &[&str] = &["asset.read", "asset.download"];
+pub const RECEIVER_PERMISSIONS: &[&str] = &["asset.upload"];
+
+/// Checks that an account's key holds `needed`, before any copy: the error names what is missing.
+pub async fn check_permissions(
+    account: &Account,
+    needed: &[&str],
+    role: &str,
+) -> Result<(), String> {
+    let info = account
+        .client
+        .api_key_info()
+        .await
+        .map_err(|e| e.to_string())?;
+    let missing = info.missing(needed);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{}'s API key lacks {} ({role}); nothing was copied. Edit the key in Immich under Account \
+         Settings > API Keys",
+        account.name,
+        missing.join(", ")
+    ))
+}
+
 /// Plans the copies of `picks` (one account's assets on another server) into `receiver`.
 pub async fn plan(
     source: &Account,

@@ -944,14 +944,26 @@ async fn copies(
         }
         picks
     };
+    let receiver_ready = match receiver {
+        None => Err(format!("the receiving account `{receiver_name}` failed")),
+        Some(receiver) if foreign.is_empty() => Ok(receiver),
+        Some(receiver) => copy::check_permissions(
+            receiver,
+            copy::RECEIVER_PERMISSIONS,
+            "needed to receive copies",
+        )
+        .await
+        .map(|()| receiver),
+    };
     let plans = join_all(foreign.iter().map(|&i| {
         let picks = picks_of(i);
+        let receiver_ready = &receiver_ready;
         async move {
             let source = slots[i].account.as_ref().expect("connected");
-            match receiver {
-                Some(receiver) => copy::plan(source, receiver, &picks, store).await,
-                None => Err(format!("the receiving account `{receiver_name}` failed")),
-            }
+            let receiver = receiver_ready.as_ref().map_err(Clone::clone)?;
+            copy::check_permissions(source, copy::SOURCE_PERMISSIONS, "needed to give copies")
+                .await?;
+            copy::plan(source, receiver, &picks, store).await
         }
     }))
     .await;
