@@ -502,12 +502,16 @@ pub fn state_show(
     out: &mut impl Write,
     db: &str,
     jobs: &[&str],
+    copies: &[usize],
     albums: &[RecordedAlbum],
 ) -> io::Result<()> {
     writeln!(out, "Record: {db}")?;
-    for job in jobs {
+    for (job, copies) in jobs.iter().zip(copies) {
         writeln!(out)?;
         writeln!(out, "Job `{job}`")?;
+        if *copies > 0 {
+            row(out, "files copied from other servers", *copies)?;
+        }
         let mine: Vec<&RecordedAlbum> = albums.iter().filter(|a| a.note.job == *job).collect();
         if mine.is_empty() {
             writeln!(out, "  no album recorded yet (no sync has run this job)")?;

@@ -252,6 +252,16 @@ fn copies_fill_one_album_once_per_file_and_a_second_sync_copies_nothing() {
             "{:?}",
             setup.a.changing_requests()
         );
+        let output = setup.run(&["state", "show", "jobs.yaml"]);
+        let stdout = stdout_of(&output);
+        let line = stdout
+            .lines()
+            .find(|l| l.contains("files copied from other servers"))
+            .unwrap_or_else(|| panic!("{stdout}"));
+        assert!(
+            line.trim_end().ends_with(&format!(" {}", carols.len())),
+            "{line}"
+        );
     });
 }
 
@@ -348,6 +358,19 @@ fn a_receiver_without_upload_permission_is_reported_before_any_copy() {
             .iter()
             .all(|r| !r.path.ends_with("/original")),
         "nothing was downloaded"
+    );
+    // `profiles test` says so too, for a profile whose accounts are on two servers.
+    let output = setup
+        .command()
+        .env("KEY_ALICE", &no_upload)
+        .args(["profiles", "test", "family"])
+        .output()
+        .unwrap();
+    let stdout = stdout_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("missing permissions: asset.upload"),
+        "{stdout}"
     );
 }
 

@@ -761,7 +761,17 @@ pub fn state(command: &StateCommand, global: &GlobalArgs) -> anyhow::Result<Stat
                 }
             }
             let names: Vec<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
-            report::state_show(&mut out, &db.display().to_string(), &names, &albums)?;
+            let copies = names
+                .iter()
+                .map(|job| store.copies_of(job))
+                .collect::<anyhow::Result<Vec<usize>>>()?;
+            report::state_show(
+                &mut out,
+                &db.display().to_string(),
+                &names,
+                &copies,
+                &albums,
+            )?;
         }
         StateCommand::Forget { job, .. } => {
             drop(store);

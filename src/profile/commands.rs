@@ -305,6 +305,7 @@ async fn show(
 async fn test_account(
     account: &ProfileAccount,
     settings: &crate::profile::Settings,
+    needed: &[&str],
 ) -> AccountTested {
     let options = &settings.client_options();
     let mut tested = AccountTested {
@@ -337,7 +338,7 @@ async fn test_account(
         tested.user = Some(describe_user(&client.me().await?));
         let info = client.api_key_info().await?;
         tested.missing = Some(
-            info.missing(NEEDED_PERMISSIONS)
+            info.missing(needed)
                 .into_iter()
                 .map(str::to_string)
                 .collect(),
@@ -359,11 +360,30 @@ async fn test(
 ) -> anyhow::Result<Status> {
     let profile = Profile::load(name_or_path, cwd)?;
     let settings = merge_settings(global, &process_env, Some(&profile.settings))?;
+    // Accounts on more than one server: a job may copy between them (`across_servers: copy`), which
+    // needs downloads from every server and uploads to the album's.
+    let mut sites: Vec<String> = profile
+        .accounts
+        .iter()
+        .filter_map(|a| a.server_url().ok())
+        .map(|s| s.site.to_string())
+        .collect();
+    sites.sort();
+    sites.dedup();
+    let needed: Vec<&str> = if sites.len() > 1 {
+        NEEDED_PERMISSIONS
+            .iter()
+            .copied()
+            .chain(["asset.download", "asset.upload"])
+            .collect()
+    } else {
+        NEEDED_PERMISSIONS.to_vec()
+    };
     let results = join_all(
         profile
             .accounts
             .iter()
-            .map(|account| test_account(account, &settings)),
+            .map(|account| test_account(account, &settings, &needed)),
     )
     .await;
     report::profile_tested(
