@@ -207,7 +207,9 @@ fn an_account_whose_server_is_down_fails_alone() {
             format!("accounts:\n  alice:\n    server: {}\n    api_key_env: K_ALICE\n  bob:\n    server: {dead}/api\n    api_key_env: K_BOB\n", sim.url()),
         )
         .unwrap();
-        std::fs::write(dir.path().join("jobs.yaml"), "profile: family\njobs:\n  rome:\n    include: [{metadata: {city: Rome}}]\n    album: Rome\n").unwrap();
+        // Two servers (the dead one is another port): the job copies across them, so bob's server
+        // being down fails bob alone.
+        std::fs::write(dir.path().join("jobs.yaml"), "profile: family\njobs:\n  rome:\n    include: [{metadata: {city: Rome}}]\n    album: Rome\n    across_servers: copy\n").unwrap();
         let output = common::bin()
             .env("IMMICH_SMART_ALBUMS_CONFIG_DIR", dir.path())
             .env("K_ALICE", sim.account("alice").api_key)

@@ -111,7 +111,12 @@ impl TwoServers {
 
     /// The files (checksums) the album on A holds.
     fn album_files(&self) -> BTreeSet<String> {
-        let ids = self.a.album_by_name("Family 2023");
+        self.files_of("Family 2023")
+    }
+
+    /// The files (checksums) an album on A holds.
+    fn files_of(&self, album: &str) -> BTreeSet<String> {
+        let ids = self.a.album_by_name(album);
         assert_eq!(ids.len(), 1, "one album on A");
         let held: BTreeSet<String> = self.a.album_assets(&ids[0]).into_iter().collect();
         ["alice", "bob"]
@@ -162,7 +167,9 @@ fn a_job_across_servers_is_refused_before_any_request_naming_both_ways_out() {
 fn copies_fill_one_album_once_per_file_and_a_second_sync_copies_nothing() {
     common::on_both_lines(|| {
         let setup = TwoServers::new();
-        setup.job("    across_servers: copy\n");
+        setup.job(
+            "    across_servers: copy\n    safe:\n      album: Family 2023 safe\n      exclude:\n        - metadata: {isFavorite: true}\n",
+        );
         // One of carol's photos in the window is also alice's: it must go in once, as alice's.
         let carols = selected(setup.b.assets("carol"));
         let alices = selected(setup.a.assets("alice"));
@@ -199,6 +206,20 @@ fn copies_fill_one_album_once_per_file_and_a_second_sync_copies_nothing() {
         expected.extend(checksums(&selected(setup.a.assets("bob"))));
         expected.extend(checksums(&carols));
         assert_eq!(setup.album_files(), expected);
+        // The safe album: the same files but the favorites, copied once for both albums.
+        let favorites: BTreeSet<String> = ["alice", "bob"]
+            .iter()
+            .flat_map(|a| setup.a.assets(a))
+            .chain(setup.b.assets("carol"))
+            .filter(|a| a.is_favorite)
+            .map(|a| a.checksum)
+            .collect();
+        let safe: BTreeSet<String> = expected.difference(&favorites).cloned().collect();
+        assert!(
+            safe.len() < expected.len(),
+            "the seed has favorites in the window"
+        );
+        assert_eq!(setup.files_of("Family 2023 safe"), safe);
         // Each of carol's files was uploaded once, to alice; the shared one not at all.
         let uploads: Vec<_> = setup
             .a
@@ -430,5 +451,29 @@ fn a_sigterm_mid_copy_leaves_no_duplicate_and_loses_nothing() {
     assert_eq!(setup.album_files(), expected, "nothing lost");
     for file in checksums(&carols) {
         assert_eq!(setup.alice_copies_of(&file), 1, "no duplicate upload");
+    }
+}
+
+/// A redirect from B to A while copying is not followed with carol's key: A never sees it.
+#[test]
+fn a_redirect_to_the_other_server_carries_no_key_there() {
+    let setup = TwoServers::new();
+    setup.job("    across_servers: copy\n");
+    setup.b.set_redirect(
+        "GET /api/assets/*/original",
+        format!("{}/api/server/version", setup.a.url()),
+    );
+    let output = setup.run(&["sync", "jobs.yaml"]);
+    let stdout = stdout_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("not following it with the API key") || stdout.contains("redirect"),
+        "{stdout}"
+    );
+    for request in setup.a.requests() {
+        assert!(
+            request.header("x-api-key").is_none() || request.account.is_some(),
+            "A got a key it does not know: {request:?}"
+        );
     }
 }

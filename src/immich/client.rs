@@ -528,18 +528,7 @@ impl Client {
             started.elapsed().as_millis()
         );
         if status.is_redirection() {
-            let error = ApiError::new(
-                endpoint,
-                ApiErrorKind::Status {
-                    status: status.as_u16(),
-                    message: format!(
-                        "redirected to {}, another host; not following it with the API key \
-                         (give the final server URL instead)",
-                        location.as_deref().unwrap_or("(no location)")
-                    ),
-                    correlation_id,
-                },
-            );
+            let error = redirected(endpoint, status, location, correlation_id);
             return Err(Failure::new(error, Class::Final));
         }
         if !status.is_success() {
@@ -770,11 +759,22 @@ impl Client {
         if status.is_success() {
             return Ok(response);
         }
-        let correlation_id = response
-            .headers()
-            .get("x-correlation-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let correlation_id = header("x-correlation-id");
+        if status.is_redirection() {
+            return Err(redirected(
+                &endpoint,
+                status,
+                header("location"),
+                correlation_id,
+            ));
+        }
         let bytes = response.bytes().await.unwrap_or_default();
         Err(ApiError::from_status(
             endpoint,
@@ -897,6 +897,27 @@ fn source_of(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// A redirect the client did not follow (to another host): an error that says why.
+fn redirected(
+    endpoint: &str,
+    status: reqwest::StatusCode,
+    location: Option<String>,
+    correlation_id: Option<String>,
+) -> ApiError {
+    ApiError::new(
+        endpoint,
+        ApiErrorKind::Status {
+            status: status.as_u16(),
+            message: format!(
+                "redirected to {}, another host; not following it with the API key (give the \
+                 final server URL instead)",
+                location.as_deref().unwrap_or("(no location)")
+            ),
+            correlation_id,
+        },
+    )
 }
 
 /// A transport failure, classed: no connection made ([`Class::Unsent`]), a builder or redirect-policy
