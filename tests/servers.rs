@@ -68,18 +68,26 @@ impl TwoServers {
         self.command().args(args).output().unwrap()
     }
 
+    /// The environment every run of the binary gets: the config and state directories, the keys.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "IMMICH_SMART_ALBUMS_CONFIG_DIR",
+                self.dir.path().display().to_string(),
+            ),
+            (
+                "IMMICH_SMART_ALBUMS_STATE_DIR",
+                self.dir.path().join("state").display().to_string(),
+            ),
+            ("KEY_ALICE", self.a.account("alice").api_key),
+            ("KEY_BOB", self.a.account("bob").api_key),
+            ("KEY_CAROL", self.b.account("carol").api_key),
+        ]
+    }
+
     fn command(&self) -> assert_cmd::Command {
         let mut command = bin();
-        command
-            .env("IMMICH_SMART_ALBUMS_CONFIG_DIR", self.dir.path())
-            .env(
-                "IMMICH_SMART_ALBUMS_STATE_DIR",
-                self.dir.path().join("state"),
-            )
-            .env("KEY_ALICE", self.a.account("alice").api_key)
-            .env("KEY_BOB", self.a.account("bob").api_key)
-            .env("KEY_CAROL", self.b.account("carol").api_key)
-            .current_dir(self.dir.path());
+        command.envs(self.env()).current_dir(self.dir.path());
         command
     }
 
@@ -87,14 +95,7 @@ impl TwoServers {
     fn process(&self) -> std::process::Command {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_immich-smart-albums"));
         command
-            .env("IMMICH_SMART_ALBUMS_CONFIG_DIR", self.dir.path())
-            .env(
-                "IMMICH_SMART_ALBUMS_STATE_DIR",
-                self.dir.path().join("state"),
-            )
-            .env("KEY_ALICE", self.a.account("alice").api_key)
-            .env("KEY_BOB", self.a.account("bob").api_key)
-            .env("KEY_CAROL", self.b.account("carol").api_key)
+            .envs(self.env())
             .env_remove("IMMICH_SMART_ALBUMS_LOG")
             .current_dir(self.dir.path());
         command

@@ -475,16 +475,7 @@ impl Client {
             body,
             accept,
         } = *request;
-        let permit = match &self.limiter {
-            Some(limiter) => Some(
-                limiter
-                    .acquire()
-                    .await
-                    .expect("the limiter is never closed"),
-            ),
-            None => None,
-        };
-        REQUESTS_SENT.fetch_add(1, Ordering::Relaxed);
+        let permit = self.start_request().await;
         let mut request = self
             .http
             .request(method.clone(), url.clone())
@@ -722,6 +713,22 @@ impl Client {
         })
     }
 
+    /// Waits for the in-flight limit and counts the request: the permit is held until the answer's
+    /// body is read (or, for a stream, until its headers came).
+    async fn start_request(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        let permit = match &self.limiter {
+            Some(limiter) => Some(
+                limiter
+                    .acquire()
+                    .await
+                    .expect("the limiter is never closed"),
+            ),
+            None => None,
+        };
+        REQUESTS_SENT.fetch_add(1, Ordering::Relaxed);
+        permit
+    }
+
     /// One request, sent once with the key and the in-flight limit, for bodies that stream: a
     /// non-success answer becomes the error that names the endpoint, as in [`Client::call`].
     async fn once(
@@ -735,16 +742,7 @@ impl Client {
             .join(path)
             .expect("API paths are valid relative URLs");
         let endpoint = format!("{method} {}", url.path());
-        let permit = match &self.limiter {
-            Some(limiter) => Some(
-                limiter
-                    .acquire()
-                    .await
-                    .expect("the limiter is never closed"),
-            ),
-            None => None,
-        };
-        REQUESTS_SENT.fetch_add(1, Ordering::Relaxed);
+        let permit = self.start_request().await;
         let request = self
             .http
             .request(method, url)

@@ -118,6 +118,19 @@ impl Checksummer {
     }
 }
 
+/// The asset at `raw_id` if the caller may read it, else Immich's 400 for `action`.
+fn readable(
+    st: &super::state::State,
+    caller: &Caller,
+    raw_id: &str,
+    action: &str,
+) -> Result<usize, ApiError> {
+    let id = path_uuid(raw_id)?;
+    st.asset_by_id(id)
+        .filter(|&i| st.can_read_asset(caller.user, i))
+        .ok_or_else(|| ApiError::bad_request(&format!("Not found or no {action} access")))
+}
+
 /// `GET /api/assets/{id}`: one asset with its exif.
 pub async fn asset(
     AxumState(app): AxumState<App>,
@@ -125,14 +138,8 @@ pub async fn asset(
     Path(id): Path<String>,
 ) -> Handled {
     caller.require("asset.read")?;
-    let id = path_uuid(&id)?;
     let st = app.lock();
-    let Some(i) = st
-        .asset_by_id(id)
-        .filter(|&i| st.can_read_asset(caller.user, i))
-    else {
-        return Err(ApiError::bad_request("Not found or no asset.read access"));
-    };
+    let i = readable(&st, &caller, &id, "asset.read")?;
     Ok(json_response(
         StatusCode::OK,
         &super::json::asset_json(&st, i, true, false),
@@ -146,17 +153,9 @@ pub async fn original(
     Path(id): Path<String>,
 ) -> Handled {
     caller.require("asset.download")?;
-    let id = path_uuid(&id)?;
     let (checksum, size, name) = {
         let st = app.lock();
-        let Some(i) = st
-            .asset_by_id(id)
-            .filter(|&i| st.can_read_asset(caller.user, i))
-        else {
-            return Err(ApiError::bad_request(
-                "Not found or no asset.download access",
-            ));
-        };
+        let i = readable(&st, &caller, &id, "asset.download")?;
         (
             st.assets[i].checksum,
             st.original_size(i),
