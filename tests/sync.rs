@@ -539,3 +539,65 @@ fn a_hanging_key_command_times_out_and_releases_the_lock() {
         assert!(setup.sim.requests().is_empty());
     });
 }
+
+/// `people_any` and `taken_within`: photos of Mia or Leo from the last three years, against the
+/// simulator's own records; any-of is one search per person and account.
+#[test]
+fn people_any_and_a_rolling_window_select_what_the_simulator_holds() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        setup.job(
+            "jobs.yaml",
+            "profile: family\njobs:\n  recent:\n    include:\n      - people_any: [Mia, Leo]\n      - taken_within: 3y\n    album: Recent kids\n",
+        );
+        let output = setup.run(&["sync", "jobs.yaml"]);
+        let stdout = stdout_of(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{stdout}{}",
+            stderr_of(&output)
+        );
+        // The window as the tool resolved it, shown in the report.
+        let after = stdout
+            .split("taken within 3y (after ")
+            .nth(1)
+            .and_then(|rest| rest.get(..24))
+            .unwrap_or_else(|| panic!("{stdout}"))
+            .to_string();
+        let expected: std::collections::BTreeSet<String> = ["alice", "bob"]
+            .iter()
+            .flat_map(|a| setup.sim.assets(a))
+            .filter(|a| {
+                a.visibility == "timeline"
+                    && a.taken > after
+                    && a.people.iter().any(|p| p == "Mia" || p == "Leo")
+            })
+            .map(|a| a.checksum)
+            .collect();
+        assert!(!expected.is_empty());
+        let album = setup.sim.album_by_name("Recent kids");
+        let held: std::collections::BTreeSet<String> =
+            setup.sim.album_assets(&album[0]).into_iter().collect();
+        let held_files: std::collections::BTreeSet<String> = ["alice", "bob"]
+            .iter()
+            .flat_map(|a| setup.sim.assets(a))
+            .filter(|a| held.contains(&a.id))
+            .map(|a| a.checksum)
+            .collect();
+        assert_eq!(held_files, expected);
+        let person_searches = setup
+            .sim
+            .requests()
+            .iter()
+            .filter(|r| {
+                r.body
+                    .as_ref()
+                    .and_then(|b| b.get("personIds"))
+                    .and_then(|p| p.as_array())
+                    .is_some_and(|ids| ids.len() == 1)
+            })
+            .count();
+        assert_eq!(person_searches, 4, "one search per person and account");
+    });
+}

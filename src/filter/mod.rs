@@ -7,4 +7,4 @@ mod search;
 
 pub use local::{LocalFilters, LocalRule, RuleGroup, RuleList};
 pub use query::{Hit, Hits, decode_search_page, run_search};
-pub use search::{RESULT_LIMIT, SearchFilter};
+pub use search::{RESULT_LIMIT, SearchFilter, is_date_field};

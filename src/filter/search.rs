@@ -208,6 +208,11 @@ const DATE_FIELDS: &[&str] = &[
     "trashedBefore",
 ];
 
+/// Whether a filter field is one of the date fields.
+pub fn is_date_field(field: &str) -> bool {
+    DATE_FIELDS.contains(&field)
+}
+
 /// The form of datetime every date field accepts.
 const DATETIME_EXAMPLE: &str = "2023-06-01T00:00:00.000Z";
 

@@ -10,6 +10,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::dates;
 use crate::error::InputError;
 use crate::filter::{LocalFilters, LocalRule, RuleList, SearchFilter};
 use crate::immich::SearchKind;
@@ -74,6 +75,10 @@ enum RawCondition {
     Metadata(RawFilter),
     Smart(RawFilter),
     People(Vec<String>),
+    #[serde(rename = "people_any")]
+    PeopleAny(Vec<String>),
+    #[serde(rename = "taken_within")]
+    TakenWithin(String),
     Any(Vec<RawCondition>),
     All(Vec<RawCondition>),
 }
@@ -411,7 +416,8 @@ fn check_condition(place: &str, base: &Path, raw: RawCondition) -> Result<Condit
     let search = |kind: SearchKind, filter: RawFilter| -> Result<Condition, InputError> {
         let filter = match filter {
             RawFilter::Path(file) => SearchFilter::load(kind, &base.join(file))?,
-            RawFilter::Inline(body) => {
+            RawFilter::Inline(mut body) => {
+                resolve_relative_dates(place, &mut body)?;
                 let text = Value::Object(body.clone()).to_string();
                 let mut filter =
                     SearchFilter::from_value(kind, format!("({place})"), Value::Object(body))?;
@@ -437,18 +443,72 @@ fn check_condition(place: &str, base: &Path, raw: RawCondition) -> Result<Condit
     match raw {
         RawCondition::Metadata(filter) => search(SearchKind::Metadata, filter),
         RawCondition::Smart(filter) => search(SearchKind::Smart, filter),
-        RawCondition::People(names) => {
-            let names: Vec<String> = names.iter().map(|n| n.trim().to_string()).collect();
-            if names.is_empty() || names.iter().any(String::is_empty) {
-                return Err(InputError::new(format!(
-                    "{place}: `people` needs one or more person names, e.g. [Mia, Leo]"
-                )));
-            }
-            Ok(Condition::People(names))
+        RawCondition::People(names) => Ok(Condition::People(person_names(place, "people", names)?)),
+        // Immich's personIds is AND: "any of them" is one search per person, each run once.
+        RawCondition::PeopleAny(names) => Ok(Condition::Any(
+            person_names(place, "people_any", names)?
+                .into_iter()
+                .map(|name| Condition::People(vec![name]))
+                .collect(),
+        )),
+        RawCondition::TakenWithin(text) => {
+            let span = dates::Span::parse(&text).ok_or_else(|| {
+                InputError::new(format!(
+                    "{place}: `taken_within: {text}` is not a span; expected {}",
+                    dates::SPAN_EXAMPLES
+                ))
+            })?;
+            let after = dates::iso(span.before(crate::state::now()));
+            let mut body = serde_json::Map::new();
+            body.insert("takenAfter".into(), Value::String(after.clone()));
+            let mut filter = SearchFilter::from_value(
+                SearchKind::Metadata,
+                place.to_string(),
+                Value::Object(body),
+            )?;
+            // Reports show the span and the date it came to in this run.
+            filter.origin = format!("taken within {text} (after {after})");
+            Ok(Condition::Search(filter))
         }
         RawCondition::Any(items) => Ok(Condition::Any(nested(items, "any")?)),
         RawCondition::All(items) => Ok(Condition::All(nested(items, "all")?)),
     }
+}
+
+/// A `people` or `people_any` list: one or more names, trimmed.
+fn person_names(place: &str, key: &str, names: Vec<String>) -> Result<Vec<String>, InputError> {
+    let names: Vec<String> = names.iter().map(|n| n.trim().to_string()).collect();
+    if names.is_empty() || names.iter().any(String::is_empty) {
+        return Err(InputError::new(format!(
+            "{place}: `{key}` needs one or more person names, e.g. [Mia, Leo]"
+        )));
+    }
+    Ok(names)
+}
+
+/// Relative values of an inline filter's date fields (`takenAfter: "-30d"`) turned into absolute
+/// datetimes, counted back from now in UTC. Filter files are sent as written (the Python tool reads
+/// them too).
+fn resolve_relative_dates(
+    place: &str,
+    body: &mut serde_json::Map<String, Value>,
+) -> Result<(), InputError> {
+    let now = crate::state::now();
+    for (field, value) in body.iter_mut() {
+        let Value::String(text) = value else { continue };
+        if !text.trim_start().starts_with('-') || !crate::filter::is_date_field(field) {
+            continue;
+        }
+        let span = dates::parse_relative(text).ok_or_else(|| {
+            InputError::new(format!(
+                "{place}: `{field}: {text}` is not a relative date; expected - and a span such as \
+                 -{}",
+                dates::SPAN_EXAMPLES
+            ))
+        })?;
+        *value = Value::String(dates::iso(span.before(now)));
+    }
+    Ok(())
 }
 
 fn check_rules(
@@ -479,6 +539,68 @@ mod tests {
 
     fn parse(text: &str) -> Result<JobFile, InputError> {
         JobFile::parse(Path::new("jobs.yaml"), text)
+    }
+
+    #[test]
+    fn people_any_taken_within_and_relative_dates_become_plain_conditions() {
+        let file = parse(
+            "profile: f\njobs:\n  k:\n    album: A\n    include:\n      - people_any: [Mia, ' Leo ']\n      - taken_within: 30d\n      - metadata: {takenBefore: '-1w', city: Rome}\n",
+        )
+        .unwrap();
+        let job = &file.jobs[0];
+        assert_eq!(
+            job.include[0],
+            Condition::Any(vec![
+                Condition::People(vec!["Mia".into()]),
+                Condition::People(vec!["Leo".into()]),
+            ])
+        );
+        assert_eq!(job.people(), ["Mia", "Leo"]);
+        let now = crate::state::now();
+        let Condition::Search(within) = &job.include[1] else {
+            panic!("{:?}", job.include[1])
+        };
+        let after = within.body["takenAfter"].as_str().unwrap();
+        // Read just now: 30 days back, give or take the second the test took.
+        let expected = dates::iso(now - 30 * 86_400);
+        assert_eq!(&after[..16], &expected[..16], "{after}");
+        assert_eq!(
+            within.label(),
+            format!("metadata taken within 30d (after {after})")
+        );
+        let Condition::Search(rome) = &job.include[2] else {
+            panic!()
+        };
+        let before = rome.body["takenBefore"].as_str().unwrap();
+        assert_eq!(&before[..16], &dates::iso(now - 7 * 86_400)[..16]);
+        assert_eq!(rome.body["city"], "Rome");
+    }
+
+    #[test]
+    fn a_bad_span_or_relative_date_names_its_place() {
+        let cases = [
+            (
+                "      - taken_within: 30x\n",
+                "`taken_within: 30x` is not a span",
+            ),
+            (
+                "      - taken_within: 0d\n",
+                "`taken_within: 0d` is not a span",
+            ),
+            (
+                "      - metadata: {takenAfter: '-30 days'}\n",
+                "`takenAfter: -30 days` is not a relative date",
+            ),
+            ("      - people_any: []\n", "`people_any` needs one or more"),
+        ];
+        for (condition, expected) in cases {
+            let text = format!("profile: f\njobs:\n  k:\n    album: A\n    include:\n{condition}");
+            let error = parse(&text).unwrap_err().to_string();
+            assert!(
+                error.contains(expected) && error.contains("include 1"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod copy;
+pub mod dates;
 pub mod decide;
 pub mod file;
 pub mod merge;
