@@ -601,3 +601,93 @@ fn people_any_and_a_rolling_window_select_what_the_simulator_holds() {
         assert_eq!(person_searches, 4, "one search per person and account");
     });
 }
+
+/// Tags by name: values resolved per account, every listed tag required, a parent tag covering its
+/// children, exclusions by tag, a tag one account lacks noted there, and an unknown tag an error.
+#[test]
+fn tags_by_name_select_and_exclude_what_carries_them() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let sim = &setup.sim;
+        let timeline = |account: &str| -> Vec<immich_smart_albums::sim::SimAsset> {
+            sim.assets(account)
+                .into_iter()
+                .filter(|a| a.visibility == "timeline")
+                .collect()
+        };
+        let (alice, bob) = (timeline("alice"), timeline("bob"));
+        // alice: 0..6 in Holiday/2023, 3..9 Family, 4 Private; bob: 0..4 in Holiday/2023 only.
+        for a in &alice[0..6] {
+            sim.tag(&a.id, "Holiday/2023");
+        }
+        for a in &alice[3..9] {
+            sim.tag(&a.id, "Family");
+        }
+        sim.tag(&alice[4].id, "Private");
+        for a in &bob[0..4] {
+            sim.tag(&a.id, "Holiday/2023");
+        }
+        setup.job(
+            "jobs.yaml",
+            "profile: family\njobs:\n  both:\n    include:\n      - tags: [Holiday/2023, Family]\n    album: Both\n  holiday:\n    include:\n      - tags: [holiday]\n    exclude:\n      - tags: [Private]\n    album: Holiday\n",
+        );
+        let output = setup.run(&["sync", "jobs.yaml"]);
+        let stdout = stdout_of(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{stdout}{}",
+            stderr_of(&output)
+        );
+        assert!(
+            stdout.contains("has no tag `Family`"),
+            "a note for bob: {stdout}"
+        );
+        let held = |album: &str| -> std::collections::BTreeSet<String> {
+            sim.album_assets(&sim.album_by_name(album)[0])
+                .into_iter()
+                .collect()
+        };
+        let ids =
+            |assets: &[immich_smart_albums::sim::SimAsset]| -> std::collections::BTreeSet<String> {
+                assets.iter().map(|a| a.id.clone()).collect()
+            };
+        assert_eq!(held("Both"), ids(&alice[3..6]), "Holiday/2023 and Family");
+        // Holiday covers Holiday/2023, in any case; Private is left out. bob's copies of alice's
+        // files (the same checksum) are dropped as duplicates, so compare by file.
+        let file = |id: &String| {
+            alice
+                .iter()
+                .chain(&bob)
+                .find(|a| &a.id == id)
+                .map(|a| a.checksum.clone())
+                .unwrap()
+        };
+        let mut expected: std::collections::BTreeSet<String> = alice[0..6]
+            .iter()
+            .chain(&bob[0..4])
+            .map(|a| a.checksum.clone())
+            .collect();
+        expected.remove(&alice[4].checksum);
+        let got: std::collections::BTreeSet<String> = held("Holiday").iter().map(file).collect();
+        assert_eq!(got, expected);
+
+        setup.job(
+            "jobs.yaml",
+            "profile: family\njobs:\n  none:\n    include:\n      - tags: [Nowhere]\n    album: None\n",
+        );
+        sim.clear_requests();
+        let output = setup.run(&["preview", "jobs.yaml"]);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(
+            stderr_of(&output).contains("has a tag `Nowhere`"),
+            "{}",
+            stderr_of(&output)
+        );
+        assert!(
+            sim.requests()
+                .iter()
+                .all(|r| !r.path.starts_with("/api/search"))
+        );
+    });
+}

@@ -361,7 +361,7 @@ fn count_requests(
                 }
             }
             Condition::Any(items) | Condition::All(items) => conditions.extend(items),
-            Condition::People(_) => {}
+            Condition::People(_) | Condition::Tags(_) => {}
         }
     }
 

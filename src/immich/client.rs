@@ -22,7 +22,7 @@ use url::Url;
 use super::error::{ApiError, ApiErrorKind};
 use super::retry::{self, Class, Failure, RetryPolicy, Safety, class_of_status};
 use super::types::{
-    Album, AlbumUserAdd, ApiKeyInfo, AssetInfo, BulkIdResult, PeoplePage, ServerVersion,
+    Album, AlbumUserAdd, ApiKeyInfo, AssetInfo, BulkIdResult, PeoplePage, ServerVersion, Tag,
     UploadCheck, UploadChecks, Uploaded, User,
 };
 use crate::secret::ApiKey;
@@ -655,6 +655,11 @@ impl Client {
             "image/*",
         )
         .await
+    }
+
+    /// The key's user's tags (`GET /api/tags`).
+    pub async fn tags(&self) -> Result<Vec<Tag>, ApiError> {
+        self.get("tags", &[]).await
     }
 
     /// One asset's details (`GET /api/assets/{id}`): what a copy needs to upload it again.

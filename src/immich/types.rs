@@ -206,6 +206,13 @@ pub struct BulkIdResult {
     pub error: Option<String>,
 }
 
+/// One entry of `GET /api/tags`: `value` is the full path (`Holiday/2023`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Tag {
+    pub id: String,
+    pub value: String,
+}
+
 /// What a copy reads of an asset (`GET /api/assets/{id}`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -62,11 +62,15 @@ pub struct AccountPlan {
 /// Person name → this account's person ids with that name (lower-cased names).
 pub type PeopleIndex = HashMap<String, Vec<String>>;
 
+/// Tag value (`Holiday/2023`, lower-cased) → this account's tag id.
+pub type TagIndex = HashMap<String, String>;
+
 /// Builds an account's plan from a job's conditions.
 pub struct PlanBuilder<'a> {
     plan: AccountPlan,
     index: HashMap<String, usize>,
     people: &'a PeopleIndex,
+    tags: Option<&'a TagIndex>,
     timeline_only: bool,
 }
 
@@ -79,8 +83,15 @@ impl<'a> PlanBuilder<'a> {
             },
             index: HashMap::new(),
             people,
+            tags: None,
             timeline_only: false,
         }
+    }
+
+    /// This account's tags, for `tags` conditions.
+    pub fn with_tags(mut self, tags: &'a TagIndex) -> PlanBuilder<'a> {
+        self.tags = Some(tags);
+        self
     }
 
     /// Include searches ask for timeline assets only (`"visibility": "timeline"`) unless a filter sets
@@ -128,7 +139,36 @@ impl<'a> PlanBuilder<'a> {
                 Node::All(items.iter().map(|c| self.node(c, include)).collect())
             }
             Condition::People(names) => self.people_node(names, include),
+            Condition::Tags(values) => self.tags_node(values, include),
         }
+    }
+
+    /// One search with every tag's id (`tagIds` is AND); nothing when this account lacks one.
+    fn tags_node(&mut self, values: &[String], include: bool) -> Node {
+        let mut ids = Vec::new();
+        for value in values {
+            let found = self.tags.and_then(|tags| tags.get(&value.to_lowercase()));
+            match found {
+                Some(id) => ids.push(id.clone()),
+                None => {
+                    self.plan.notes.push(format!(
+                        "has no tag `{value}`: `tags {}` matches nothing here",
+                        values.join("+")
+                    ));
+                    return Node::Empty;
+                }
+            }
+        }
+        let mut body = serde_json::Map::new();
+        body.insert("tagIds".into(), json!(ids));
+        let filter = SearchFilter {
+            kind: SearchKind::Metadata,
+            origin: format!("tags {}", values.join("+")),
+            body,
+            limit: None,
+            warnings: Vec::new(),
+        };
+        self.leaf(&filter, include)
     }
 
     fn people_node(&mut self, names: &[String], include: bool) -> Node {
@@ -486,6 +526,16 @@ pub async fn people_index(client: &Client) -> Result<PeopleIndex, ApiError> {
         }
     }
     Ok(index)
+}
+
+/// Reads every tag of an account into a value index (lower-cased values).
+pub async fn tag_index(client: &Client) -> Result<TagIndex, ApiError> {
+    Ok(client
+        .tags()
+        .await?
+        .into_iter()
+        .map(|tag| (tag.value.trim().to_lowercase(), tag.id))
+        .collect())
 }
 
 /// Shares a limiter between the accounts of one server.

@@ -77,6 +77,7 @@ enum RawCondition {
     People(Vec<String>),
     #[serde(rename = "people_any")]
     PeopleAny(Vec<String>),
+    Tags(Vec<String>),
     #[serde(rename = "taken_within")]
     TakenWithin(String),
     Any(Vec<RawCondition>),
@@ -135,6 +136,8 @@ pub enum Condition {
     Search(SearchFilter),
     /// Photos that show every one of these people (names, resolved per account).
     People(Vec<String>),
+    /// Photos that carry every one of these tags (values such as `Holiday/2023`, resolved per account).
+    Tags(Vec<String>),
     /// At least one of these (union).
     Any(Vec<Condition>),
     /// Every one of these (intersection).
@@ -147,6 +150,7 @@ impl Condition {
         match self {
             Condition::Search(filter) => filter.label(),
             Condition::People(names) => format!("people {}", names.join("+")),
+            Condition::Tags(values) => format!("tags {}", values.join("+")),
             Condition::Any(items) => format!(
                 "any of ({})",
                 items
@@ -169,7 +173,7 @@ impl Condition {
     /// Every person name the condition mentions.
     pub fn people(&self, names: &mut Vec<String>) {
         match self {
-            Condition::Search(_) => {}
+            Condition::Search(_) | Condition::Tags(_) => {}
             Condition::People(list) => names.extend(list.iter().cloned()),
             Condition::Any(items) | Condition::All(items) => {
                 items.iter().for_each(|c| c.people(names));
@@ -177,10 +181,21 @@ impl Condition {
         }
     }
 
+    /// Every tag value the condition mentions.
+    pub fn tags(&self, values: &mut Vec<String>) {
+        match self {
+            Condition::Search(_) | Condition::People(_) => {}
+            Condition::Tags(list) => values.extend(list.iter().cloned()),
+            Condition::Any(items) | Condition::All(items) => {
+                items.iter().for_each(|c| c.tags(values));
+            }
+        }
+    }
+
     pub fn warnings(&self, out: &mut Vec<String>) {
         match self {
             Condition::Search(filter) => out.extend(filter.warnings.iter().cloned()),
-            Condition::People(_) => {}
+            Condition::People(_) | Condition::Tags(_) => {}
             Condition::Any(items) | Condition::All(items) => {
                 items.iter().for_each(|c| c.warnings(out));
             }
@@ -247,6 +262,18 @@ impl JobSpec {
         let mut seen = std::collections::HashSet::new();
         names.retain(|n| seen.insert(n.clone()));
         names
+    }
+
+    /// Every tag value the job mentions, once each, in order.
+    pub fn tags(&self) -> Vec<String> {
+        let mut values = Vec::new();
+        let safe = self.safe.iter().flat_map(|s| &s.exclude);
+        for condition in self.include.iter().chain(&self.exclude).chain(safe) {
+            condition.tags(&mut values);
+        }
+        let mut seen = std::collections::HashSet::new();
+        values.retain(|v| seen.insert(v.clone()));
+        values
     }
 }
 
@@ -444,6 +471,7 @@ fn check_condition(place: &str, base: &Path, raw: RawCondition) -> Result<Condit
         RawCondition::Metadata(filter) => search(SearchKind::Metadata, filter),
         RawCondition::Smart(filter) => search(SearchKind::Smart, filter),
         RawCondition::People(names) => Ok(Condition::People(person_names(place, "people", names)?)),
+        RawCondition::Tags(values) => Ok(Condition::Tags(person_names(place, "tags", values)?)),
         // Immich's personIds is AND: "any of them" is one search per person, each run once.
         RawCondition::PeopleAny(names) => Ok(Condition::Any(
             person_names(place, "people_any", names)?
@@ -475,7 +503,7 @@ fn check_condition(place: &str, base: &Path, raw: RawCondition) -> Result<Condit
     }
 }
 
-/// A `people` or `people_any` list: one or more names, trimmed.
+/// A `people`, `people_any` or `tags` list: one or more names, trimmed.
 fn person_names(place: &str, key: &str, names: Vec<String>) -> Result<Vec<String>, InputError> {
     let names: Vec<String> = names.iter().map(|n| n.trim().to_string()).collect();
     if names.is_empty() || names.iter().any(String::is_empty) {

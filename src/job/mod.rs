@@ -12,6 +12,6 @@ pub mod run;
 
 pub use account::{
     AccountPlan, AccountResult, Evaluated, Node, PeopleIndex, PlanBuilder, SearchCount, Selection,
-    evaluate, evaluate_plan, people_index,
+    TagIndex, evaluate, evaluate_plan, people_index, tag_index,
 };
 pub use file::{AcrossServers, Condition, JobFile, JobSpec, SafeSpec};

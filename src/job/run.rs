@@ -24,7 +24,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::account::{
-    AccountPlan, Evaluated, PeopleIndex, PlanBuilder, evaluate_plan, people_index,
+    AccountPlan, Evaluated, PeopleIndex, PlanBuilder, TagIndex, evaluate_plan, people_index,
+    tag_index,
 };
 use super::copy;
 use super::decide::{self, AlbumDecision, AlbumInput, Held, Pick, Policy, Reason};
@@ -332,10 +333,11 @@ pub async fn run_job_with(
         .collect();
 
     let indexes = resolve(spec, slots, &mut errors).await?;
+    let tags = resolve_tags(spec, slots, &mut errors).await?;
     if let Some(error) = &errors[owner_index] {
         return Err(owner_failed(error));
     }
-    let plans = plan(spec, &indexes);
+    let plans = plan(spec, &indexes, &tags);
     let albums = find_albums(spec, &owner_account.client).await?;
     let searched = search(slots, &plans, &errors, &owner_account.client, &albums).await?;
     for (i, error) in searched.errors.iter().enumerate() {
@@ -574,15 +576,73 @@ async fn resolve(
     Ok(indexes)
 }
 
+/// Reads each account's tags (when the job names any) into a value index. As for people: an
+/// account whose tags cannot be read fails, and a tag no account has is an input error.
+async fn resolve_tags(
+    spec: &JobSpec,
+    slots: &[Slot],
+    errors: &mut [Option<String>],
+) -> anyhow::Result<Vec<TagIndex>> {
+    let values = spec.tags();
+    let mut indexes: Vec<TagIndex> = vec![TagIndex::new(); slots.len()];
+    if values.is_empty() {
+        return Ok(indexes);
+    }
+    let fetched = join_all(slots.iter().enumerate().map(|(i, slot)| {
+        let failed = errors[i].is_some();
+        async move {
+            match &slot.account {
+                Ok(account) if !failed => Some(tag_index(&account.client).await),
+                _ => None,
+            }
+        }
+    }))
+    .await;
+    for (i, result) in fetched.into_iter().enumerate() {
+        match result {
+            Some(Ok(index)) => indexes[i] = index,
+            Some(Err(error)) => errors[i] = Some(error.to_string()),
+            None => {}
+        }
+    }
+    if errors.iter().all(Option::is_none) {
+        let unknown: Vec<String> = values
+            .iter()
+            .filter(|v| {
+                indexes
+                    .iter()
+                    .all(|index| !index.contains_key(&v.to_lowercase()))
+            })
+            .map(|v| format!("`{v}`"))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(input_error(format!(
+                "job `{}`: no account of the job ({}) has a tag {}; check the tags in Immich (a \
+                 child tag is written Parent/Child)",
+                spec.name,
+                slots
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                unknown.join(", ")
+            )));
+        }
+    }
+    Ok(indexes)
+}
+
 // ----- 2. plan ---------------------------------------------------------------------------------
 
 /// Each account's searches: the job's conditions with its own person ids.
-fn plan(spec: &JobSpec, indexes: &[PeopleIndex]) -> Vec<AccountPlan> {
+fn plan(spec: &JobSpec, indexes: &[PeopleIndex], tags: &[TagIndex]) -> Vec<AccountPlan> {
     indexes
         .iter()
-        .map(|index| {
-            let mut builder =
-                PlanBuilder::new(index, spec.local.clone()).timeline_only(!spec.include_archived);
+        .zip(tags)
+        .map(|(index, tags)| {
+            let mut builder = PlanBuilder::new(index, spec.local.clone())
+                .with_tags(tags)
+                .timeline_only(!spec.include_archived);
             spec.include.iter().for_each(|c| builder.include(c));
             spec.exclude.iter().for_each(|c| builder.exclude(c));
             if let Some(safe) = &spec.safe {

@@ -49,6 +49,8 @@ pub fn generate(config: &SimConfig) -> State {
         people: Vec::new(),
         person_index: HashMap::new(),
         renamed: HashMap::new(),
+        tags: vec![Vec::new(); users.len()],
+        asset_tags: HashMap::new(),
         assets: Vec::with_capacity(users.len() * config.assets_per_account),
         asset_index: HashMap::with_capacity(users.len() * config.assets_per_account),
         owner_ranges: Vec::new(),

@@ -17,6 +17,7 @@ mod rng;
 mod routes;
 mod search;
 mod state;
+mod tags;
 pub(crate) mod time;
 mod uploads;
 mod validate;
@@ -476,6 +477,16 @@ impl Simulator {
         };
         st.add_uploaded(user, rec, format!("given-{}.jpg", &like.id[..8]), 2_000_000);
         state::uuid_str(id)
+    }
+
+    /// Tags an asset, in its owner's library, with `value` (`Holiday/2023` makes `Holiday` too).
+    pub fn tag(&self, asset_id: &str, value: &str) {
+        let mut st = self.lock();
+        let i = st.asset_index_or_panic(asset_id);
+        let (id, owner) = (st.assets[i].id, st.assets[i].owner as usize);
+        let tag = tags::ensure(&mut st, owner, value);
+        st.asset_tags.entry(id).or_default().push(tag);
+        st.search_cache.clear();
     }
 
     /// The asset's original file is `bytes` long from now on (for copies of large files).

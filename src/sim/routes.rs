@@ -69,6 +69,7 @@ pub fn router(state: Arc<Mutex<State>>, latency: Duration, faults: Arc<Mutex<Fau
             put(add_album_assets).delete(remove_album_assets),
         )
         .route("/api/people", get(people))
+        .route("/api/tags", get(super::tags::list))
         .route(
             "/api/assets",
             put(update_assets).post(super::uploads::upload),

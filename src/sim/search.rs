@@ -57,6 +57,8 @@ struct Filter {
     /// `takenAfter`/`takenBefore`.
     taken: Range,
     person_ids: Vec<u128>,
+    /// Every one must be on the asset (or one of its descendants).
+    tag_ids: Vec<u128>,
     city: Text,
     state: Text,
     country: Text,
@@ -106,6 +108,7 @@ pub fn parse(kind: SearchKind, body: &Value) -> Result<SearchRequest, ApiError> 
         trashed: Range::read(&mut f, "trashed"),
         taken: Range::read(&mut f, "taken"),
         person_ids: f.uuid_list("personIds"),
+        tag_ids: f.uuid_list("tagIds"),
         city: f.text("city"),
         state: f.text("state"),
         country: f.text("country"),
@@ -276,6 +279,9 @@ fn matches(st: &State, f: &Filter, idx: usize) -> bool {
         && f.updated.contains(created_ms + UPDATED_AFTER_UPLOAD_MS)
         && !f.trashed.is_set()
         && f.person_ids.iter().all(shows)
+        && f.tag_ids
+            .iter()
+            .all(|&tag| super::tags::carries(st, a.id, tag))
         && f.city.accepts(place.map(|p| p.city))
         && f.state.accepts(place.map(|p| p.state))
         && f.country.accepts(place.map(|p| p.country))

@@ -173,6 +173,10 @@ pub struct State {
     pub person_index: HashMap<u128, (usize, usize)>,
     /// Names given at run time: (user, person slot) → name, instead of `person_name(slot)`.
     pub renamed: HashMap<(usize, usize), String>,
+    /// Per user, their tags (none generated; see `tags.rs`).
+    pub tags: Vec<Vec<super::tags::Tag>>,
+    /// The tags each tagged asset carries.
+    pub asset_tags: HashMap<u128, Vec<u128>>,
     pub assets: Vec<AssetRec>,
     pub asset_index: HashMap<u128, u32>,
     /// Per owner, the range of its assets in `assets` (generated contiguously).
