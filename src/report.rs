@@ -435,6 +435,14 @@ pub fn job(out: &mut impl Write, report: &JobReport, list: bool) -> io::Result<(
 /// adoption. Nothing when there is nothing to say.
 fn album_changes(out: &mut impl Write, album: &AlbumSummary, applied: bool) -> io::Result<()> {
     let name = &album.name;
+    if !album.looks.is_empty() {
+        let verb = if applied { "set" } else { "to set" };
+        writeln!(
+            out,
+            "  album \"{name}\": {verb}: {}",
+            album.looks.join(", ")
+        )?;
+    }
     if !album.to_remove.is_empty() {
         let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
         for removal in &album.to_remove {

@@ -691,3 +691,79 @@ fn tags_by_name_select_and_exclude_what_carries_them() {
         );
     });
 }
+
+/// The album's looks: description, order and cover set as the job says and kept; a cover the album
+/// does not hold is an error that changes nothing; a job that names no description leaves a
+/// person's alone.
+#[test]
+fn description_order_and_cover_are_set_and_kept() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let sim = &setup.sim;
+        setup.job(
+            "jobs.yaml",
+            "profile: family\njobs:\n  rome:\n    include: [{metadata: {city: Rome}}]\n    album: Rome\n    description: Rome, filled by immich-smart-albums\n    order: oldest\n    cover: oldest\n",
+        );
+        let output = setup.run(&["sync", "jobs.yaml"]);
+        let stdout = stdout_of(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{stdout}{}",
+            stderr_of(&output)
+        );
+        assert!(
+            stdout.contains("set: description, order: oldest first, cover"),
+            "{stdout}"
+        );
+        let album = sim.album_by_name("Rome")[0].clone();
+        let held: std::collections::BTreeSet<String> =
+            sim.album_assets(&album).into_iter().collect();
+        // Immich made the first photo added the cover; the job wants the oldest.
+        let oldest = ["alice", "bob"]
+            .iter()
+            .flat_map(|a| sim.assets(a))
+            .filter(|a| held.contains(&a.id))
+            .min_by_key(|a| a.taken.clone())
+            .unwrap();
+        let (description, order, cover) = sim.album_looks(&album);
+        assert_eq!(description, "Rome, filled by immich-smart-albums");
+        assert_eq!(order, "asc");
+        assert_eq!(cover.as_deref(), Some(oldest.id.as_str()));
+
+        // A second sync changes nothing; a cover the album does not hold changes nothing either.
+        sim.clear_requests();
+        let output = setup.run(&["sync", "jobs.yaml"]);
+        assert_eq!(output.status.code(), Some(0));
+        assert!(
+            sim.changing_requests().is_empty(),
+            "{:?}",
+            sim.changing_requests()
+        );
+        let stranger = sim
+            .assets("alice")
+            .into_iter()
+            .find(|a| !held.contains(&a.id))
+            .unwrap();
+        setup.job(
+            "jobs.yaml",
+            &format!(
+                "profile: family\njobs:\n  rome:\n    include: [{{metadata: {{city: Rome}}}}]\n    album: Rome\n    cover: {}\n",
+                stranger.id
+            ),
+        );
+        let output = setup.run(&["sync", "jobs.yaml"]);
+        let stdout = stdout_of(&output);
+        assert_eq!(output.status.code(), Some(1), "{stdout}");
+        assert!(stdout.contains("is not in the album"), "{stdout}");
+        assert_eq!(
+            sim.album_looks(&album).2.as_deref(),
+            Some(oldest.id.as_str())
+        );
+        // Without `description`, a person's own stays.
+        assert_eq!(
+            sim.album_looks(&album).0,
+            "Rome, filled by immich-smart-albums"
+        );
+    });
+}

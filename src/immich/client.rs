@@ -610,6 +610,12 @@ impl Client {
         self.call(Method::POST, "albums", &[], Some(&body)).await
     }
 
+    /// Changes an album's name, description, order or cover (`PATCH /api/albums/{id}`).
+    pub async fn update_album(&self, id: &str, changes: &Value) -> Result<Album, ApiError> {
+        self.call(Method::PATCH, &format!("albums/{id}"), &[], Some(changes))
+            .await
+    }
+
     pub async fn share_album(&self, id: &str, members: &[AlbumUserAdd]) -> Result<Album, ApiError> {
         let body = json!({ "albumUsers": members });
         self.call(Method::PUT, &format!("albums/{id}/users"), &[], Some(&body))

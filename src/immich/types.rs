@@ -154,6 +154,13 @@ pub struct Album {
     /// 2.x only.
     #[serde(default)]
     pub owner: Option<User>,
+    #[serde(default)]
+    pub description: String,
+    /// `desc` (newest first) or `asc`.
+    #[serde(default)]
+    pub order: Option<String>,
+    #[serde(default)]
+    pub album_thumbnail_asset_id: Option<String>,
 }
 
 impl Album {

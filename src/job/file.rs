@@ -52,6 +52,36 @@ struct RawJob {
     copy_to: Option<String>,
     #[serde(default)]
     max_copy_mb: Option<u64>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    order: Option<String>,
+    #[serde(default)]
+    cover: Option<String>,
+}
+
+/// How the main album looks, where the job says so (`description`, `order`, `cover`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Looks {
+    /// Set, and kept: a person's edit is written over while the job names one.
+    pub description: Option<String>,
+    /// `newest` first (Immich's `desc`) or `oldest` first (`asc`).
+    pub newest_first: Option<bool>,
+    pub cover: Option<Cover>,
+}
+
+/// The album's cover: its newest or oldest photo (by date taken), or one asset it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cover {
+    Newest,
+    Oldest,
+    Asset(uuid::Uuid),
+}
+
+impl Looks {
+    pub fn is_empty(&self) -> bool {
+        *self == Looks::default()
+    }
 }
 
 /// What a job does when its accounts are on more than one server (an album lives on one server and
@@ -239,6 +269,8 @@ pub struct JobSpec {
     pub copy_to: Option<String>,
     /// The most this job copies between servers in one run, in MB (10^6 bytes).
     pub max_copy_mb: u64,
+    /// The main album's description, order and cover, where the job sets them.
+    pub looks: Looks,
 }
 
 impl JobSpec {
@@ -420,6 +452,32 @@ fn check_job(origin: &str, base: &Path, name: String, job: RawJob) -> Result<Job
             "{place}: `copy_to` is only read with `across_servers: copy`"
         )));
     }
+    let newest_first = match job.order.as_deref().map(str::trim) {
+        None => None,
+        Some("newest") => Some(true),
+        Some("oldest") => Some(false),
+        Some(other) => {
+            return Err(InputError::new(format!(
+                "{place}: `order: {other}`; expected newest or oldest"
+            )));
+        }
+    };
+    let cover = match job.cover.as_deref().map(str::trim) {
+        None => None,
+        Some("newest") => Some(Cover::Newest),
+        Some("oldest") => Some(Cover::Oldest),
+        Some(other) => Some(Cover::Asset(uuid::Uuid::parse_str(other).map_err(|_| {
+            InputError::new(format!(
+                "{place}: `cover: {other}`; expected newest, oldest or the UUID of an asset the \
+                 album holds"
+            ))
+        })?)),
+    };
+    let looks = Looks {
+        description: job.description,
+        newest_first,
+        cover,
+    };
     Ok(JobSpec {
         name,
         accounts: job.accounts,
@@ -436,6 +494,7 @@ fn check_job(origin: &str, base: &Path, name: String, job: RawJob) -> Result<Job
         across_servers: job.across_servers.unwrap_or_default(),
         copy_to: job.copy_to,
         max_copy_mb,
+        looks,
     })
 }
 

@@ -29,7 +29,7 @@ use super::account::{
 };
 use super::copy;
 use super::decide::{self, AlbumDecision, AlbumInput, Held, Pick, Policy, Reason};
-use super::file::{AcrossServers, JobSpec};
+use super::file::{AcrossServers, Cover, JobSpec, Looks};
 use super::merge::{MergeInput, Merged, merge};
 use crate::album;
 use crate::error::input_error;
@@ -128,6 +128,9 @@ pub struct AlbumSummary {
     /// A removal request or a write of the local record that failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What the job's `description`, `order` and `cover` changed (or, in a preview, would change).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub looks: Vec<String>,
     /// Added by a person, flagged by this album's exclusions, left in place.
     pub left_flagged: usize,
     /// With [`RunOptions::ids`]: those assets.
@@ -463,6 +466,20 @@ pub async fn run_job_with(
         }
     }
 
+    if mode == Mode::Preview
+        && !spec.looks.is_empty()
+        && let Some(album) = &albums.main
+    {
+        looks(
+            &owner_account.client,
+            &album.id,
+            &spec.looks,
+            false,
+            &mut report.album,
+        )
+        .await;
+    }
+
     // Accounts on another server contribute through copies to the receiving account.
     let copying = copies(
         spec,
@@ -487,7 +504,7 @@ pub async fn run_job_with(
         };
         apply(
             &ctx,
-            albums.main,
+            albums.main.clone(),
             &spec.album,
             "main",
             &main_decision,
@@ -497,6 +514,18 @@ pub async fn run_job_with(
             |r| &mut r.album,
         )
         .await;
+        if !spec.looks.is_empty()
+            && let Some(id) = report.album.id.clone()
+        {
+            looks(
+                &owner_account.client,
+                &id,
+                &spec.looks,
+                true,
+                &mut report.album,
+            )
+            .await;
+        }
         if let (Some(safe), Some(decision)) = (&spec.safe, &safe_decision) {
             let summary = report
                 .safe
@@ -897,6 +926,7 @@ fn summary(
         removed: 0,
         removal_refused: BTreeMap::new(),
         error: None,
+        looks: Vec::new(),
         left_flagged: decision.left_flagged.len(),
         left_flagged_ids: if options.ids {
             decision.left_flagged.iter().map(Uuid::to_string).collect()
@@ -1201,6 +1231,77 @@ async fn apply(
     let removals = decision.removals();
     if !removals.is_empty() {
         remove_stale(ctx, &album, &key, removals, summary).await;
+    }
+}
+
+/// Brings an album's description, order and cover to what the job says (with `write`; else only
+/// says what would change). A cover the album does not hold is an error, and nothing is changed.
+async fn looks(client: &Client, id: &str, looks: &Looks, write: bool, summary: &mut AlbumSummary) {
+    let result: Result<Vec<String>, String> = async {
+        let current = client.album(id).await.map_err(|e| e.to_string())?;
+        let mut changes = serde_json::Map::new();
+        let mut said = Vec::new();
+        if let Some(description) = &looks.description
+            && current.description != *description
+        {
+            changes.insert("description".into(), description.clone().into());
+            said.push("description".to_string());
+        }
+        if let Some(newest_first) = looks.newest_first {
+            let want = if newest_first { "desc" } else { "asc" };
+            if current.order.as_deref() != Some(want) {
+                changes.insert("order".into(), want.into());
+                said.push(format!(
+                    "order: {} first",
+                    if newest_first { "newest" } else { "oldest" }
+                ));
+            }
+        }
+        if let Some(cover) = &looks.cover {
+            let (order, only) = match cover {
+                Cover::Newest => ("desc", None),
+                Cover::Oldest => ("asc", None),
+                Cover::Asset(asset) => ("desc", Some(asset.to_string())),
+            };
+            let mut query = serde_json::json!({ "albumIds": [id], "order": order, "size": 1 });
+            if let Some(asset) = &only {
+                query["id"] = asset.clone().into();
+            }
+            let found: serde_json::Value = client
+                .call(reqwest::Method::POST, "search/metadata", &[], Some(&query))
+                .await
+                .map_err(|e| e.to_string())?;
+            let first = found["assets"]["items"][0]["id"]
+                .as_str()
+                .map(str::to_string);
+            match (first, &only) {
+                (None, Some(asset)) => {
+                    return Err(format!(
+                        "cover {asset} is not in the album; give an asset it holds, or newest or \
+                         oldest (nothing was changed)"
+                    ));
+                }
+                (Some(cover), _) if current.album_thumbnail_asset_id.as_deref() != Some(&cover) => {
+                    changes.insert("albumThumbnailAssetId".into(), cover.into());
+                    said.push("cover".to_string());
+                }
+                _ => {}
+            }
+        }
+        if write && !changes.is_empty() {
+            client
+                .update_album(id, &serde_json::Value::Object(changes))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(said)
+    }
+    .await;
+    match result {
+        Ok(said) => summary.looks = said,
+        Err(error) => {
+            summary.error.get_or_insert(error);
+        }
     }
 }
 

@@ -427,7 +427,7 @@ pub fn album_json(st: &State, album: &Album, caller: usize, with_contributors: b
         "hasSharedLink": false,
         "assetCount": album.assets.len(),
         "isActivityEnabled": true,
-        "order": "desc",
+        "order": album.order,
     });
     if two_x {
         obj["ownerId"] = json!(uuid_str(st.users[album.owner].id));

@@ -479,6 +479,18 @@ impl Simulator {
         state::uuid_str(id)
     }
 
+    /// An album's description, order (`desc`/`asc`) and cover asset, as Immich shows them.
+    pub fn album_looks(&self, album_id: &str) -> (String, String, Option<String>) {
+        let st = self.lock();
+        let id = state::parse_uuid_any(album_id).expect("an album id");
+        let album = &st.albums[st.album_by_id(id).expect("an album")];
+        (
+            album.description.clone(),
+            album.order.to_string(),
+            album.thumbnail.map(state::uuid_str),
+        )
+    }
+
     /// Tags an asset, in its owner's library, with `value` (`Holiday/2023` makes `Holiday` too).
     pub fn tag(&self, asset_id: &str, value: &str) {
         let mut st = self.lock();

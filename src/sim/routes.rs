@@ -62,7 +62,10 @@ pub fn router(state: Arc<Mutex<State>>, latency: Duration, faults: Arc<Mutex<Fau
         .route("/api/search/metadata", post(search_metadata))
         .route("/api/search/smart", post(search_smart))
         .route("/api/albums", get(list_albums).post(create_album))
-        .route("/api/albums/{id}", get(get_album).delete(delete_album))
+        .route(
+            "/api/albums/{id}",
+            get(get_album).delete(delete_album).patch(update_album),
+        )
         .route("/api/albums/{id}/users", put(add_album_users))
         .route(
             "/api/albums/{id}/assets",
@@ -511,6 +514,49 @@ async fn get_album(
         body["assets"] = Value::Array(assets);
     }
     ok(body)
+}
+
+/// `PATCH /api/albums/{id}` (`UpdateAlbumDto`): name, description, order, cover; the owner only. A
+/// cover the album does not hold is Immich's 400 "Invalid album thumbnail".
+async fn update_album(
+    AxumState(app): AxumState<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Handled {
+    caller.require("album.update")?;
+    let body = parse_json_body(&body)?;
+    let mut f = Fields::new(&body)?;
+    let name = f.string("albumName");
+    let description = f.string("description");
+    let thumbnail = f.uuid("albumThumbnailAssetId");
+    let order = f.one_of("order", &["asc", "desc"]);
+    f.boolean("isActivityEnabled");
+    f.finish()?;
+    let mut st = app.lock();
+    let album = album_for(&st, &caller, &id, "album.update", |r| {
+        r == Some(Role::Owner)
+    })?;
+    if let Some(cover) = thumbnail
+        && !st.albums[album].assets.contains(&cover)
+    {
+        return Err(ApiError::bad_request("Invalid album thumbnail"));
+    }
+    let a = &mut st.albums[album];
+    if let Some(name) = name {
+        a.name = name;
+    }
+    if let Some(description) = description {
+        a.description = description;
+    }
+    if let Some(cover) = thumbnail {
+        a.thumbnail = Some(cover);
+    }
+    if let Some(order) = order {
+        a.order = if order == "asc" { "asc" } else { "desc" };
+    }
+    a.updated_ms = super::time::now_ms();
+    ok(json::album_json(&st, &st.albums[album], caller.user, false))
 }
 
 /// `DELETE /api/albums/{id}`: only the owner may (else Immich's 400); answers 204 with no body.

@@ -124,6 +124,8 @@ pub struct Album {
     pub members: Vec<(usize, Role)>,
     pub assets: BTreeSet<u128>,
     pub thumbnail: Option<u128>,
+    /// `desc` (newest first, the default) or `asc`.
+    pub order: &'static str,
     pub created_ms: i64,
     pub updated_ms: i64,
     pub last_asset_ms: Option<i64>,
@@ -474,6 +476,7 @@ impl State {
             members: Vec::new(),
             assets: BTreeSet::new(),
             thumbnail: None,
+            order: "desc",
             created_ms: now,
             updated_ms: now,
             last_asset_ms: None,
