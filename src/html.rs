@@ -221,6 +221,13 @@ fn job(page: &mut String, report: &JobReport, gallery: &Gallery, per_section: us
         escape(&report.album.name),
         escape(&album_state(&report.album))
     );
+    if let Some(description) = &report.description {
+        let _ = writeln!(
+            page,
+            "<p class=\"description\">Description: {}</p>",
+            escape(description)
+        );
+    }
     if let Some(safe) = &report.safe {
         let _ = writeln!(
             page,
@@ -228,6 +235,22 @@ fn job(page: &mut String, report: &JobReport, gallery: &Gallery, per_section: us
             escape(&safe.name),
             escape(&album_state(safe))
         );
+        if let Some(link) = &safe.shared_link {
+            let _ = match &link.url {
+                Some(url) => writeln!(
+                    page,
+                    "<p class=\"shared-link\">Link for relatives: <a href=\"{url}\">{url}</a> \
+                     (expires {}; {})</p>",
+                    escape(link.expires.as_deref().unwrap_or("never")),
+                    escape(&link.action),
+                    url = escape(url)
+                ),
+                None => writeln!(
+                    page,
+                    "<p class=\"shared-link\">Link for relatives: made by the next sync</p>"
+                ),
+            };
+        }
     }
     page.push_str("<ul>");
     for (i, label) in report.include_conditions.iter().enumerate() {

@@ -443,6 +443,15 @@ fn album_changes(out: &mut impl Write, album: &AlbumSummary, applied: bool) -> i
             album.looks.join(", ")
         )?;
     }
+    if let Some(link) = &album.shared_link {
+        writeln!(
+            out,
+            "  album \"{name}\": shared link {} (expires {}; {})",
+            link.url.as_deref().unwrap_or("(made by the next sync)"),
+            link.expires.as_deref().unwrap_or("never"),
+            link.action
+        )?;
+    }
     if !album.to_remove.is_empty() {
         let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
         for removal in &album.to_remove {
@@ -511,14 +520,22 @@ pub fn state_show(
     db: &str,
     jobs: &[&str],
     copies: &[usize],
+    links: &[Vec<(String, Option<String>)>],
     albums: &[RecordedAlbum],
 ) -> io::Result<()> {
     writeln!(out, "Record: {db}")?;
-    for (job, copies) in jobs.iter().zip(copies) {
+    for ((job, copies), links) in jobs.iter().zip(copies).zip(links) {
         writeln!(out)?;
         writeln!(out, "Job `{job}`")?;
         if *copies > 0 {
             row(out, "files copied from other servers", *copies)?;
+        }
+        for (url, expires) in links {
+            writeln!(
+                out,
+                "  shared link {url} (expires {})",
+                expires.as_deref().unwrap_or("never")
+            )?;
         }
         let mine: Vec<&RecordedAlbum> = albums.iter().filter(|a| a.note.job == *job).collect();
         if mine.is_empty() {

@@ -66,6 +66,17 @@ const MIGRATIONS: &[&str] = &[
         at            INTEGER NOT NULL,
         PRIMARY KEY (source_server, source_asset, target_server)
     ) WITHOUT ROWID;",
+    // 3: the safe album's shared link, per album and job.
+    "CREATE TABLE shared_links (
+        server   TEXT NOT NULL,
+        album_id TEXT NOT NULL,
+        job      TEXT NOT NULL,
+        link_id  TEXT NOT NULL,
+        url      TEXT NOT NULL,
+        expires  TEXT,
+        at       INTEGER NOT NULL,
+        PRIMARY KEY (server, album_id, job)
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.
@@ -450,6 +461,49 @@ impl Store {
             )
             .map(drop)
             .map_err(|e| self.error("record a copy", e))
+    }
+
+    /// The shared link the tool made for an album of a job: its id.
+    pub fn link_of(&self, album: &AlbumKey, job: &str) -> anyhow::Result<Option<String>> {
+        self.conn()
+            .query_row(
+                "SELECT link_id FROM shared_links WHERE server = ?1 AND album_id = ?2 AND job = ?3",
+                params![album.server, album.album_id, job],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| self.error("read the shared links", e))
+    }
+
+    /// Records the shared link of an album of a job (its URL and expiry, never its password).
+    pub fn note_link(
+        &self,
+        album: &AlbumKey,
+        job: &str,
+        link_id: &str,
+        url: &str,
+        expires: Option<&str>,
+    ) -> anyhow::Result<()> {
+        self.conn()
+            .execute(
+                "INSERT OR REPLACE INTO shared_links (server, album_id, job, link_id, url, expires, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![album.server, album.album_id, job, link_id, url, expires, now()],
+            )
+            .map(drop)
+            .map_err(|e| self.error("record a shared link", e))
+    }
+
+    /// A job's shared links: (URL, expiry).
+    pub fn links_of(&self, job: &str) -> anyhow::Result<Vec<(String, Option<String>)>> {
+        let conn = self.conn();
+        let read = || -> rusqlite::Result<Vec<(String, Option<String>)>> {
+            let mut statement =
+                conn.prepare("SELECT url, expires FROM shared_links WHERE job = ?1 ORDER BY url")?;
+            let rows = statement.query_map(params![job], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            rows.collect()
+        };
+        read().map_err(|e| self.error("read the shared links", e))
     }
 
     /// How many copies the record holds for a job.

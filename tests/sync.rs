@@ -767,3 +767,112 @@ fn description_order_and_cover_are_set_and_kept() {
         );
     });
 }
+
+/// The safe album's shared link: made once by a sync (never by a preview), kept, renewed when less than
+/// a third of its span is left, made again after a person deleted it; its password never printed;
+/// a password variable that is not set is an error before any request.
+#[test]
+fn the_safe_albums_shared_link_is_made_once_kept_and_renewed() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let sim = &setup.sim;
+        let job = |expires: &str| {
+            setup.job(
+                "jobs.yaml",
+                &format!(
+                    "profile: family\njobs:\n  rome:\n    include: [{{metadata: {{city: Rome}}}}]\n    album: Rome\n    safe:\n      album: Rome (for relatives)\n      exclude: [{{metadata: {{isFavorite: true}}}}]\n      shared_link: {{expires: {expires}, password_env: LINK_PASSWORD}}\n"
+                ),
+            );
+        };
+        job("90d");
+        let password = "correct horse battery staple";
+        let run = |args: &[&str]| {
+            setup
+                .bin()
+                .env("LINK_PASSWORD", password)
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        let output = run(&["preview", "jobs.yaml"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        assert!(
+            stdout_of(&output).contains("made by the next sync"),
+            "{}",
+            stdout_of(&output)
+        );
+
+        let output = run(&["sync", "jobs.yaml"]);
+        let stdout = stdout_of(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{stdout}{}",
+            stderr_of(&output)
+        );
+        let safe = sim.album_by_name("Rome (for relatives)")[0].clone();
+        let links = sim.shared_links(&safe);
+        assert_eq!(links.len(), 1);
+        let (first_id, key, expires, has_password) = links[0].clone();
+        assert!(has_password);
+        assert!(
+            stdout.contains(&format!("{}/share/{key}", sim.url())),
+            "{stdout}"
+        );
+        let in_90_days =
+            immich_smart_albums::job::dates::iso(immich_smart_albums::state::now() + 90 * 86_400);
+        assert_eq!(&expires.unwrap()[..13], &in_90_days[..13]);
+
+        let output = run(&["sync", "jobs.yaml"]);
+        assert!(
+            stdout_of(&output).contains("; kept)"),
+            "{}",
+            stdout_of(&output)
+        );
+        assert_eq!(sim.shared_links(&safe).len(), 1, "made once");
+
+        // A longer span leaves less than a third of it: renewed, the same link.
+        job("1y");
+        let output = run(&["sync", "jobs.yaml"]);
+        assert!(
+            stdout_of(&output).contains("; renewed)"),
+            "{}",
+            stdout_of(&output)
+        );
+        let links = sim.shared_links(&safe);
+        assert_eq!(links[0].0, first_id);
+        assert!(links[0].2.as_deref().unwrap() > in_90_days.as_str());
+
+        // Deleted by a person while the job still asks for one: made again.
+        sim.delete_shared_link(&first_id);
+        let output = run(&["sync", "jobs.yaml"]);
+        assert!(
+            stdout_of(&output).contains("; created)"),
+            "{}",
+            stdout_of(&output)
+        );
+        let links = sim.shared_links(&safe);
+        assert_eq!(links.len(), 1);
+        assert_ne!(links[0].0, first_id);
+        let output = run(&["state", "show", "jobs.yaml"]);
+        assert!(
+            stdout_of(&output).contains(&format!("shared link {}/share/{}", sim.url(), links[0].1)),
+            "{}",
+            stdout_of(&output)
+        );
+        for output in [&output] {
+            assert!(!stdout_of(output).contains(password) && !stderr_of(output).contains(password));
+        }
+
+        // The variable not set: an input error before any request.
+        sim.clear_requests();
+        let output = setup.run(&["sync", "jobs.yaml"]);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(
+            stderr_of(&output).contains("LINK_PASSWORD is not set"),
+            "{}",
+            stderr_of(&output)
+        );
+        assert!(sim.requests().is_empty());
+    });
+}

@@ -765,11 +765,16 @@ pub fn state(command: &StateCommand, global: &GlobalArgs) -> anyhow::Result<Stat
                 .iter()
                 .map(|job| store.copies_of(job))
                 .collect::<anyhow::Result<Vec<usize>>>()?;
+            let links = names
+                .iter()
+                .map(|job| store.links_of(job))
+                .collect::<anyhow::Result<Vec<_>>>()?;
             report::state_show(
                 &mut out,
                 &db.display().to_string(),
                 &names,
                 &copies,
+                &links,
                 &albums,
             )?;
         }

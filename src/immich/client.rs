@@ -22,8 +22,8 @@ use url::Url;
 use super::error::{ApiError, ApiErrorKind};
 use super::retry::{self, Class, Failure, RetryPolicy, Safety, class_of_status};
 use super::types::{
-    Album, AlbumUserAdd, ApiKeyInfo, AssetInfo, BulkIdResult, PeoplePage, ServerVersion, Tag,
-    UploadCheck, UploadChecks, Uploaded, User,
+    Album, AlbumUserAdd, ApiKeyInfo, AssetInfo, BulkIdResult, PeoplePage, ServerVersion,
+    SharedLink, Tag, UploadCheck, UploadChecks, Uploaded, User,
 };
 use crate::secret::ApiKey;
 
@@ -663,6 +663,50 @@ impl Client {
         .await
     }
 
+    /// The key's user's shared links of one album (`GET /api/shared-links?albumId=`).
+    pub async fn shared_links(&self, album_id: &str) -> Result<Vec<SharedLink>, ApiError> {
+        self.get("shared-links", &[("albumId", album_id.to_string())])
+            .await
+    }
+
+    /// Creates an album shared link (`POST /api/shared-links`, type `ALBUM`).
+    pub async fn create_shared_link(
+        &self,
+        album_id: &str,
+        expires_at: &str,
+        password: Option<&str>,
+        allow_download: bool,
+    ) -> Result<SharedLink, ApiError> {
+        let mut body = json!({
+            "type": "ALBUM",
+            "albumId": album_id,
+            "expiresAt": expires_at,
+            "allowDownload": allow_download,
+            "showMetadata": true,
+        });
+        if let Some(password) = password {
+            body["password"] = password.into();
+        }
+        self.call(Method::POST, "shared-links", &[], Some(&body))
+            .await
+    }
+
+    /// Moves a shared link's expiry (`PATCH /api/shared-links/{id}`).
+    pub async fn renew_shared_link(
+        &self,
+        id: &str,
+        expires_at: &str,
+    ) -> Result<SharedLink, ApiError> {
+        let body = json!({ "expiresAt": expires_at });
+        self.call(
+            Method::PATCH,
+            &format!("shared-links/{id}"),
+            &[],
+            Some(&body),
+        )
+        .await
+    }
+
     /// The key's user's tags (`GET /api/tags`).
     pub async fn tags(&self) -> Result<Vec<Tag>, ApiError> {
         self.get("tags", &[]).await
@@ -809,7 +853,8 @@ impl Client {
 /// timeout), a repeat would create a second album of the same name, and the next run would then stop
 /// at the ambiguous name. It is retried only when no connection was made.
 fn safety_of(method: &Method, path: &str) -> Safety {
-    if *method == Method::POST && path.trim_end_matches('/') == "albums" {
+    // A repeat would make a second album, or a second link.
+    if *method == Method::POST && matches!(path.trim_end_matches('/'), "albums" | "shared-links") {
         Safety::OnlyIfUnsent
     } else {
         Safety::Idempotent

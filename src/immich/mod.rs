@@ -15,7 +15,7 @@ pub use retry::RetryPolicy;
 pub use search::{MAX_PAGE_SIZE, SearchKind, decode_page, pages};
 pub use types::{
     Album, AlbumRole, AlbumUser, AlbumUserAdd, ApiKeyInfo, AssetInfo, BulkIdResult, PeoplePage,
-    Person, ServerVersion, Tag, UploadCheck, Uploaded, User, Visibility,
+    Person, ServerVersion, SharedLink, Tag, UploadCheck, Uploaded, User, Visibility,
 };
 
 /// The permissions a key needs for everything jobs do: search, read people, find, create and share

@@ -213,6 +213,17 @@ pub struct BulkIdResult {
     pub error: Option<String>,
 }
 
+/// An album shared link (`SharedLinkResponseDto`), as far as the tool reads it. Its password is never
+/// read (the server answers only whether there is one).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SharedLink {
+    pub id: String,
+    pub key: String,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+}
+
 /// One entry of `GET /api/tags`: `value` is the full path (`Holiday/2023`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Tag {

@@ -41,6 +41,17 @@ impl Span {
         (count > 0).then_some(Span { count, unit })
     }
 
+    /// The moment this span after `now`.
+    pub fn after(self, now: i64) -> i64 {
+        let n = i64::from(self.count);
+        match self.unit {
+            Unit::Days => now + n * 86_400,
+            Unit::Weeks => now + n * 7 * 86_400,
+            Unit::Months => months_before(now, -n),
+            Unit::Years => months_before(now, -12 * n),
+        }
+    }
+
     /// The moment this span before `now` (seconds since the epoch, UTC).
     pub fn before(self, now: i64) -> i64 {
         let n = i64::from(self.count);
@@ -89,7 +100,7 @@ fn days_in_month(y: i64, m: u32) -> u32 {
 }
 
 /// Days since 1970-01-01 of a date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -134,6 +145,14 @@ mod tests {
         assert_eq!(back("13m"), "2025-02-28T12:00:00.000Z");
         assert_eq!(back("1y"), "2025-03-31T12:00:00.000Z");
         assert_eq!(back("26m"), "2024-01-31T12:00:00.000Z");
+        let ahead = |text: &str| iso(Span::parse(text).unwrap().after(NOW));
+        assert_eq!(ahead("90d"), "2026-06-29T12:00:00.000Z");
+        assert_eq!(
+            ahead("1m"),
+            "2026-04-30T12:00:00.000Z",
+            "clamped to April's end"
+        );
+        assert_eq!(ahead("1y"), "2027-03-31T12:00:00.000Z");
         assert_eq!(
             iso(Span::parse("1m").unwrap().before(1_709_208_000)),
             "2024-01-29T12:00:00.000Z"

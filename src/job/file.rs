@@ -153,6 +153,30 @@ struct RawSafe {
     exclude: Vec<RawCondition>,
     #[serde(default = "yes")]
     prune: bool,
+    #[serde(default)]
+    shared_link: Option<RawSharedLink>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSharedLink {
+    expires: String,
+    #[serde(default)]
+    password_env: Option<String>,
+    #[serde(default)]
+    password_file: Option<String>,
+    #[serde(default = "yes")]
+    allow_download: bool,
+}
+
+/// A shared link for the safe album, for relatives without an account.
+#[derive(Debug, Clone)]
+pub struct LinkSpec {
+    /// How long a link lasts; renewed when less than a third of it is left.
+    pub expires: dates::Span,
+    /// Redacted like an API key: never printed or logged.
+    pub password: Option<crate::secret::ApiKey>,
+    pub allow_download: bool,
 }
 
 fn yes() -> bool {
@@ -241,6 +265,7 @@ pub struct SafeSpec {
     /// Remove what the tool added and the safe album no longer selects (default on: what its
     /// exclusions now flag must leave it).
     pub prune: bool,
+    pub shared_link: Option<LinkSpec>,
 }
 
 /// One checked job.
@@ -424,10 +449,15 @@ fn check_job(origin: &str, base: &Path, name: String, job: RawJob) -> Result<Job
                     "{place}: `safe.album` is the job's own album; give the safe variant its own album"
                 )));
             }
+            let shared_link = match safe.shared_link {
+                None => None,
+                Some(link) => Some(check_link(&place, base, link)?),
+            };
             Some(SafeSpec {
                 album: safe.album,
                 exclude: conditions(safe.exclude, "safe exclude")?,
                 prune: safe.prune,
+                shared_link,
             })
         }
     };
@@ -560,6 +590,55 @@ fn check_condition(place: &str, base: &Path, raw: RawCondition) -> Result<Condit
         RawCondition::Any(items) => Ok(Condition::Any(nested(items, "any")?)),
         RawCondition::All(items) => Ok(Condition::All(nested(items, "all")?)),
     }
+}
+
+/// A safe album's `shared_link`: its span, and its password read now, so a variable that is not set
+/// or a file that cannot be read is an input error before any request.
+fn check_link(place: &str, base: &Path, link: RawSharedLink) -> Result<LinkSpec, InputError> {
+    let place = format!("{place}: `safe.shared_link`");
+    let expires = dates::Span::parse(&link.expires).ok_or_else(|| {
+        InputError::new(format!(
+            "{place}: `expires: {}` is not a span; expected {}",
+            link.expires,
+            dates::SPAN_EXAMPLES
+        ))
+    })?;
+    let password =
+        match (link.password_env, link.password_file) {
+            (Some(_), Some(_)) => {
+                return Err(InputError::new(format!(
+                    "{place}: give `password_env` or `password_file`, not both"
+                )));
+            }
+            (Some(var), None) => {
+                let value = std::env::var(&var).map_err(|_| {
+                    InputError::new(format!(
+                        "{place}: `password_env: {var}`, but the variable {var} is not set"
+                    ))
+                })?;
+                Some(crate::secret::ApiKey::new(value).ok_or_else(|| {
+                    InputError::new(format!("{place}: the variable {var} is empty"))
+                })?)
+            }
+            (None, Some(file)) => {
+                let path = base.join(&file);
+                let value = std::fs::read_to_string(&path).map_err(|e| {
+                    InputError::new(format!(
+                        "{place}: `password_file: {file}` cannot be read ({}): {e}",
+                        path.display()
+                    ))
+                })?;
+                Some(crate::secret::ApiKey::new(value.trim()).ok_or_else(|| {
+                    InputError::new(format!("{place}: {} is empty", path.display()))
+                })?)
+            }
+            (None, None) => None,
+        };
+    Ok(LinkSpec {
+        expires,
+        password,
+        allow_download: link.allow_download,
+    })
 }
 
 /// A `people`, `people_any` or `tags` list: one or more names, trimmed.

@@ -29,7 +29,7 @@ use super::account::{
 };
 use super::copy;
 use super::decide::{self, AlbumDecision, AlbumInput, Held, Pick, Policy, Reason};
-use super::file::{AcrossServers, Cover, JobSpec, Looks};
+use super::file::{AcrossServers, Cover, JobSpec, LinkSpec, Looks};
 use super::merge::{MergeInput, Merged, merge};
 use crate::album;
 use crate::error::input_error;
@@ -90,6 +90,9 @@ pub struct JobReport {
     pub applied: bool,
     pub include_conditions: Vec<String>,
     pub exclude_conditions: Vec<String>,
+    /// The description the job gives the main album.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     pub album: AlbumSummary,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub safe: Option<AlbumSummary>,
@@ -128,6 +131,9 @@ pub struct AlbumSummary {
     /// A removal request or a write of the local record that failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The safe album's shared link, when the job asks for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared_link: Option<LinkRow>,
     /// What the job's `description`, `order` and `cover` changed (or, in a preview, would change).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub looks: Vec<String>,
@@ -184,6 +190,16 @@ pub struct AccountReport {
     /// An account on another server than the album's (`across_servers: copy`): its copies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub copy: Option<CopyRow>,
+}
+
+/// A shared link of an album: its URL (never its password) and what this run did with it.
+#[derive(Debug, Default, Serialize)]
+pub struct LinkRow {
+    /// `None` in a preview of a link not made yet.
+    pub url: Option<String>,
+    pub expires: Option<String>,
+    /// `created`, `renewed`, `kept`, or in a preview `to create`, `to renew`.
+    pub action: String,
 }
 
 /// What an account on another server contributes through copies.
@@ -422,6 +438,7 @@ pub async fn run_job_with(
         applied: mode == Mode::Sync,
         include_conditions: spec.include.iter().map(|c| c.label()).collect(),
         exclude_conditions: spec.exclude.iter().map(|c| c.label()).collect(),
+        description: spec.looks.description.clone(),
         album: summary(
             &spec.album,
             &albums.main,
@@ -534,7 +551,7 @@ pub async fn run_job_with(
             let adds_open = merged.safe_fail.is_none();
             apply(
                 &ctx,
-                albums.safe,
+                albums.safe.clone(),
                 &safe.album,
                 "safe",
                 decision,
@@ -544,6 +561,51 @@ pub async fn run_job_with(
                 |r| r.safe.get_or_insert_with(AlbumRow::default),
             )
             .await;
+            if let (Some(link), Some(id)) = (&safe.shared_link, summary.id.clone()) {
+                let key = AlbumKey {
+                    server: owner_account.client.api_base().to_string(),
+                    album_id: id,
+                };
+                shared_link(
+                    &owner_account.client,
+                    &key,
+                    &spec.name,
+                    link,
+                    true,
+                    store,
+                    summary,
+                )
+                .await;
+            }
+        }
+    } else if let Some(safe) = &spec.safe
+        && let Some(link) = &safe.shared_link
+        && let Some(summary) = report.safe.as_mut()
+    {
+        match &albums.safe {
+            Some(album) => {
+                let key = AlbumKey {
+                    server: owner_account.client.api_base().to_string(),
+                    album_id: album.id.clone(),
+                };
+                shared_link(
+                    &owner_account.client,
+                    &key,
+                    &spec.name,
+                    link,
+                    false,
+                    store,
+                    summary,
+                )
+                .await;
+            }
+            None => {
+                summary.shared_link = Some(LinkRow {
+                    url: None,
+                    expires: Some(super::dates::iso(link.expires.after(crate::state::now()))),
+                    action: "to create".into(),
+                });
+            }
         }
     }
     Ok(report)
@@ -927,6 +989,7 @@ fn summary(
         removal_refused: BTreeMap::new(),
         error: None,
         looks: Vec::new(),
+        shared_link: None,
         left_flagged: decision.left_flagged.len(),
         left_flagged_ids: if options.ids {
             decision.left_flagged.iter().map(Uuid::to_string).collect()
@@ -1232,6 +1295,114 @@ async fn apply(
     if !removals.is_empty() {
         remove_stale(ctx, &album, &key, removals, summary).await;
     }
+}
+
+/// Keeps the album's shared link (with `write`; else only says what a sync would do): the one the
+/// record names while it exists, renewed when less than a third of its span is left; else a new one.
+async fn shared_link(
+    client: &Client,
+    album: &AlbumKey,
+    job: &str,
+    spec: &LinkSpec,
+    write: bool,
+    store: &Store,
+    summary: &mut AlbumSummary,
+) {
+    let result: Result<LinkRow, String> = async {
+        let now = crate::state::now();
+        let span = spec.expires.after(now) - now;
+        let new_expiry = super::dates::iso(spec.expires.after(now));
+        let recorded = store.link_of(album, job).map_err(|e| format!("{e:#}"))?;
+        let links = client
+            .shared_links(&album.album_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let url = |key: &str| {
+            format!(
+                "{}/share/{key}",
+                client.site().as_str().trim_end_matches('/')
+            )
+        };
+        let current = recorded.and_then(|id| links.into_iter().find(|l| l.id == id));
+        let row = match current {
+            Some(link) => {
+                let left = link
+                    .expires_at
+                    .as_deref()
+                    .and_then(parse_iso_secs)
+                    .map(|at| at - now);
+                let renew = left.is_some_and(|left| left * 3 < span);
+                match (renew, write) {
+                    (true, true) => {
+                        let renewed = client
+                            .renew_shared_link(&link.id, &new_expiry)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        LinkRow {
+                            url: Some(url(&renewed.key)),
+                            expires: renewed.expires_at,
+                            action: "renewed".into(),
+                        }
+                    }
+                    (renew, _) => LinkRow {
+                        url: Some(url(&link.key)),
+                        expires: link.expires_at,
+                        action: if renew { "to renew" } else { "kept" }.into(),
+                    },
+                }
+            }
+            None if write => {
+                let password = spec.password.as_ref().map(|p| p.expose());
+                let link = client
+                    .create_shared_link(&album.album_id, &new_expiry, password, spec.allow_download)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                LinkRow {
+                    url: Some(url(&link.key)),
+                    expires: link.expires_at,
+                    action: "created".into(),
+                }
+            }
+            None => LinkRow {
+                url: None,
+                expires: Some(new_expiry),
+                action: "to create".into(),
+            },
+        };
+        if write && let Some(link_url) = &row.url {
+            let id = client
+                .shared_links(&album.album_id)
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .find(|l| link_url.ends_with(&l.key))
+                .map(|l| l.id)
+                .ok_or("the new shared link is not listed")?;
+            store
+                .note_link(album, job, &id, link_url, row.expires.as_deref())
+                .map_err(|e| format!("{e:#}"))?;
+        }
+        Ok(row)
+    }
+    .await;
+    match result {
+        Ok(row) => summary.shared_link = Some(row),
+        Err(error) => {
+            summary.error.get_or_insert(format!("shared link: {error}"));
+        }
+    }
+}
+
+/// Seconds since the epoch of an ISO datetime such as `2027-01-01T00:00:00.000Z` (read as UTC).
+fn parse_iso_secs(text: &str) -> Option<i64> {
+    let date = text.get(..10)?;
+    let time = text.get(11..19)?;
+    let mut parts = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
+    let mut t = time.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, mi, s) = (t.next()??, t.next()??, t.next()??);
+    let days = super::dates::days_from_civil(y, m as u32, d as u32);
+    Some(days * 86_400 + h * 3600 + mi * 60 + s)
 }
 
 /// Brings an album's description, order and cover to what the job says (with `write`; else only

@@ -51,6 +51,7 @@ pub fn generate(config: &SimConfig) -> State {
         renamed: HashMap::new(),
         tags: vec![Vec::new(); users.len()],
         asset_tags: HashMap::new(),
+        links: Vec::new(),
         assets: Vec::with_capacity(users.len() * config.assets_per_account),
         asset_index: HashMap::with_capacity(users.len() * config.assets_per_account),
         owner_ranges: Vec::new(),

@@ -12,6 +12,7 @@ mod faults;
 mod generator;
 mod jpeg;
 mod json;
+mod links;
 mod picture;
 mod rng;
 mod routes;
@@ -489,6 +490,31 @@ impl Simulator {
             album.order.to_string(),
             album.thumbnail.map(state::uuid_str),
         )
+    }
+
+    /// An album's shared links: (id, key, expiry as RFC 3339, whether it has a password).
+    pub fn shared_links(&self, album_id: &str) -> Vec<(String, String, Option<String>, bool)> {
+        let st = self.lock();
+        let album = state::parse_uuid_any(album_id).expect("an album id");
+        st.links
+            .iter()
+            .filter(|l| l.album == album)
+            .map(|l| {
+                (
+                    state::uuid_str(l.id),
+                    l.key.clone(),
+                    l.expires_ms.map(time::iso_ms),
+                    l.password.is_some(),
+                )
+            })
+            .collect()
+    }
+
+    /// A person deletes a shared link in Immich.
+    pub fn delete_shared_link(&self, link_id: &str) {
+        let mut st = self.lock();
+        let id = state::parse_uuid_any(link_id).expect("a link id");
+        st.links.retain(|l| l.id != id);
     }
 
     /// Tags an asset, in its owner's library, with `value` (`Holiday/2023` makes `Holiday` too).

@@ -74,6 +74,14 @@ pub fn router(state: Arc<Mutex<State>>, latency: Duration, faults: Arc<Mutex<Fau
         .route("/api/people", get(people))
         .route("/api/tags", get(super::tags::list))
         .route(
+            "/api/shared-links",
+            get(super::links::list).post(super::links::create),
+        )
+        .route(
+            "/api/shared-links/{id}",
+            axum::routing::patch(super::links::update).delete(super::links::delete),
+        )
+        .route(
             "/api/assets",
             put(update_assets).post(super::uploads::upload),
         )

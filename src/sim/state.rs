@@ -179,6 +179,8 @@ pub struct State {
     pub tags: Vec<Vec<super::tags::Tag>>,
     /// The tags each tagged asset carries.
     pub asset_tags: HashMap<u128, Vec<u128>>,
+    /// Album shared links (see `links.rs`).
+    pub links: Vec<super::links::SharedLink>,
     pub assets: Vec<AssetRec>,
     pub asset_index: HashMap<u128, u32>,
     /// Per owner, the range of its assets in `assets` (generated contiguously).

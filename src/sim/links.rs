@@ -1,0 +1,179 @@
+//! Album shared links, in Immich 3.1's shapes: `POST /api/shared-links` (type `ALBUM`), `GET
+//! /api/shared-links` (the caller's, optionally of one album), `PATCH` and `DELETE
+//! /api/shared-links/{id}`. A link's password is kept but never answered, as Immich answers it.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State as AxumState};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+use super::json::{ApiError, json_response};
+use super::routes::{App, Handled};
+use super::state::{Caller, State, uuid_str};
+use super::time;
+use super::validate::{Fields, parse_json_body, path_uuid};
+
+/// One album link.
+#[derive(Debug, Clone)]
+pub struct SharedLink {
+    pub id: u128,
+    pub key: String,
+    pub user: usize,
+    pub album: u128,
+    pub expires_ms: Option<i64>,
+    pub password: Option<String>,
+    pub allow_download: bool,
+    pub created_ms: i64,
+}
+
+fn link_json(st: &State, link: &SharedLink) -> Value {
+    let album = st
+        .album_by_id(link.album)
+        .map(|a| super::json::album_json(st, &st.albums[a], link.user, false));
+    json!({
+        "id": uuid_str(link.id),
+        "key": link.key,
+        "type": "ALBUM",
+        "userId": uuid_str(st.users[link.user].id),
+        "album": album,
+        "assets": [],
+        "createdAt": time::iso_ms(link.created_ms),
+        "expiresAt": link.expires_ms.map(time::iso_ms),
+        "allowDownload": link.allow_download,
+        "allowUpload": false,
+        "showMetadata": true,
+        "description": null,
+        "password": link.password.as_ref().map(|_| "***"),
+        "slug": null,
+    })
+}
+
+/// `POST /api/shared-links`: an album link of an album the caller owns or edits.
+pub async fn create(AxumState(app): AxumState<App>, caller: Caller, body: Bytes) -> Handled {
+    caller.require("sharedLink.create")?;
+    let body = parse_json_body(&body)?;
+    let mut f = Fields::new(&body)?;
+    let kind = f.one_of("type", &["ALBUM", "INDIVIDUAL"]);
+    let album = f.uuid("albumId");
+    let expires = f.string("expiresAt");
+    let password = f.string("password");
+    let allow_download = f.boolean("allowDownload").unwrap_or(true);
+    f.finish()?;
+    if kind.as_deref() != Some("ALBUM") {
+        return Err(ApiError::bad_request("Only album links are simulated"));
+    }
+    let expires_ms = match expires {
+        None => None,
+        Some(text) => Some(
+            time::parse_iso_datetime_ms(&text)
+                .ok_or_else(|| ApiError::bad_request("expiresAt must be a date"))?,
+        ),
+    };
+    let mut st = app.lock();
+    let Some(album_id) = album else {
+        return Err(ApiError::bad_request("Invalid albumId"));
+    };
+    let allowed = st
+        .album_by_id(album_id)
+        .is_some_and(|a| st.albums[a].role_of(caller.user).is_some());
+    if !allowed {
+        return Err(ApiError::bad_request("Not found or no album.share access"));
+    }
+    let id = st.rng.uuid();
+    let key = super::rng::lower_alnum_from(id as u64, 40);
+    let link = SharedLink {
+        id,
+        key,
+        user: caller.user,
+        album: album_id,
+        expires_ms,
+        password,
+        allow_download,
+        created_ms: time::now_ms(),
+    };
+    let answer = link_json(&st, &link);
+    st.links.push(link);
+    Ok(json_response(StatusCode::CREATED, &answer))
+}
+
+/// `GET /api/shared-links[?albumId=…]`: the caller's links.
+pub async fn list(
+    AxumState(app): AxumState<App>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Handled {
+    caller.require("sharedLink.read")?;
+    let album = match query.get("albumId") {
+        Some(id) => Some(path_uuid(id)?),
+        None => None,
+    };
+    let st = app.lock();
+    let links: Vec<Value> = st
+        .links
+        .iter()
+        .filter(|l| l.user == caller.user && album.is_none_or(|a| a == l.album))
+        .map(|l| link_json(&st, l))
+        .collect();
+    Ok(json_response(StatusCode::OK, &Value::Array(links)))
+}
+
+fn own_link(st: &State, caller: &Caller, raw_id: &str) -> Result<usize, ApiError> {
+    let id = path_uuid(raw_id)?;
+    st.links
+        .iter()
+        .position(|l| l.id == id && l.user == caller.user)
+        .ok_or_else(|| ApiError::bad_request("Shared link not found"))
+}
+
+/// `PATCH /api/shared-links/{id}`: a new expiry (or none), password or download permission.
+pub async fn update(
+    AxumState(app): AxumState<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Handled {
+    caller.require("sharedLink.update")?;
+    let body = parse_json_body(&body)?;
+    let mut f = Fields::new(&body)?;
+    let expires = f.value("expiresAt").cloned();
+    let allow_download = f.boolean("allowDownload");
+    let password = f.string("password");
+    f.finish()?;
+    let mut st = app.lock();
+    let i = own_link(&st, &caller, &id)?;
+    match expires {
+        Some(Value::Null) => st.links[i].expires_ms = None,
+        Some(Value::String(text)) => {
+            st.links[i].expires_ms = Some(
+                time::parse_iso_datetime_ms(&text)
+                    .ok_or_else(|| ApiError::bad_request("expiresAt must be a date"))?,
+            );
+        }
+        _ => {}
+    }
+    if let Some(allow) = allow_download {
+        st.links[i].allow_download = allow;
+    }
+    if password.is_some() {
+        st.links[i].password = password;
+    }
+    let answer = link_json(&st, &st.links[i]);
+    Ok(json_response(StatusCode::OK, &answer))
+}
+
+/// `DELETE /api/shared-links/{id}`.
+pub async fn delete(
+    AxumState(app): AxumState<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Handled {
+    caller.require("sharedLink.delete")?;
+    let mut st = app.lock();
+    let i = own_link(&st, &caller, &id)?;
+    st.links.remove(i);
+    let mut resp = Response::new(axum::body::Body::empty());
+    *resp.status_mut() = StatusCode::NO_CONTENT;
+    Ok(resp)
+}
