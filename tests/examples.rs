@@ -75,6 +75,10 @@ fn every_example_profile_parses() {
 fn every_example_job_parses_and_previews_against_the_simulator() {
     on_both_lines(|| {
         let sim = sim();
+        // The tag an example names, in one photo of each account.
+        for account in ["alice", "bob"] {
+            sim.tag(&sim.assets(account)[0].id, "Holiday/2024");
+        }
         let examples = files("filters", "yaml");
         assert!(!examples.is_empty());
         let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -22,10 +22,12 @@ jobs:
     exclude:
       - metadata: {type: VIDEO}
     album: Mia
+    description: Every photo of Mia
     safe:
       album: Mia (for grandparents)
       exclude:
         - smart: {query: nsfw swimsuit, resultLimit: 40}
+      shared_link: {expires: 90d}
 ";
 
 /// A config directory with the profile `family` (alice and bob, keys in 0600 files) and the job file.
@@ -144,6 +146,9 @@ fn the_html_preview_is_self_contained_and_renders_in_a_browser() {
             "a preview changes nothing"
         );
         let page = std::fs::read_to_string(&report).unwrap();
+        // The album's description and the link for relatives (made by the first sync).
+        assert!(page.contains("Description: Every photo of Mia"), "{page}");
+        assert!(page.contains("Link for relatives: made by the next sync"));
 
         // No key, and nothing that a browser would fetch.
         for account in ["alice", "bob"] {
