@@ -585,6 +585,15 @@ pub struct SyncArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = JobFormat::Text)]
     pub format: JobFormat,
+
+    /// Run again and again, this long apart (90s, 30m, 6h, 1d), until stopped
+    #[arg(long, value_name = "INTERVAL", conflicts_with = "schedule")]
+    pub every: Option<String>,
+
+    /// Run again and again at the times of a 5-field cron expression ("0 3 * * *"), in the local
+    /// time zone (or TZ), until stopped
+    #[arg(long, value_name = "CRON")]
+    pub schedule: Option<String>,
 }
 
 const PROFILES_EXAMPLES: &str = "\

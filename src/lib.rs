@@ -42,6 +42,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<Status> {
     let signals = Signals::listen();
     let stopped = |name: &str, status: Status| {
         profile::stop_key_commands();
+        if cmd::schedule::between_runs() {
+            eprintln!("stopped by {name} between runs");
+            return Ok(Status::Ok);
+        }
         eprintln!(
             "interrupted by {name}: stopped cleanly; what was added stays, and the next run \
              completes the work"

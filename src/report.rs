@@ -77,6 +77,31 @@ pub fn preview(out: &mut impl Write, server: &str, selected: &Selected<'_>) -> i
     )
 }
 
+/// The last runs of scheduled syncs (`sync --every`, `--schedule`), newest first.
+pub fn last_runs(out: &mut impl Write, runs: &[crate::state::Run]) -> io::Result<()> {
+    if runs.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "Last scheduled runs:")?;
+    for run in runs {
+        let outcome = match run.status {
+            0 => "ok".to_string(),
+            code => format!("failed (exit status {code})"),
+        };
+        writeln!(
+            out,
+            "  {} ({} s) {outcome}: {} added, {} removed ({})",
+            crate::job::dates::iso(run.started),
+            run.ended - run.started,
+            run.added,
+            run.removed,
+            run.jobfiles
+        )?;
+    }
+    Ok(())
+}
+
 /// An account on another server: what it copies to the album's server.
 fn copy_line(
     out: &mut impl Write,

@@ -179,6 +179,8 @@ pub async fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<Status
         format: JobFormat::Text,
         confirm_removals: false,
         adopt: false,
+        every: None,
+        schedule: None,
     };
     report::heading(
         &mut report::stdout(),

@@ -526,7 +526,7 @@ fn utc(secs: i64) -> String {
 }
 
 /// `7 h 5 min`, `12 min`, `40 s`.
-fn span(secs: u64) -> String {
+pub fn span(secs: u64) -> String {
     match (secs / 3600, secs / 60 % 60) {
         (0, 0) => format!("{secs} s"),
         (0, m) => format!("{m} min"),
@@ -612,8 +612,28 @@ async fn lock(job_path: &Path, stale_after: std::time::Duration) -> anyhow::Resu
     }
 }
 
-/// `sync JOBFILE...`: applies every job, for cron.
+/// `sync JOBFILE...`: applies every job, for cron; with `--every` or `--schedule`, again and again.
 pub async fn sync(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<Status> {
+    if let Some(when) = super::schedule::When::from_args(args)? {
+        return super::schedule::run(args, global, &when).await;
+    }
+    sync_once(args, global).await.map(|(status, _, _)| status)
+}
+
+/// Checks that every job file of a sync loads (its profile, filters and keys' sources): the input
+/// error a scheduled sync stops on at start-up.
+pub fn check_files(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<()> {
+    for name in &args.jobfiles {
+        load(name, args.job.as_deref(), global)?;
+    }
+    Ok(())
+}
+
+/// One sync of every job file: its status, and what it added and removed in all.
+pub async fn sync_once(
+    args: &SyncArgs,
+    global: &GlobalArgs,
+) -> anyhow::Result<(Status, usize, usize)> {
     if args.format == JobFormat::Html {
         return Err(input_error(format!(
             "--format html is for preview: run `immich-smart-albums preview {} --format html \
@@ -649,7 +669,13 @@ pub async fn sync(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<Status
     if worst == Status::Input && changed_any {
         worst = Status::Failure;
     }
-    Ok(worst)
+    let added = all_reports
+        .iter()
+        .flat_map(|r| &r.accounts)
+        .map(|a| a.album.added + a.safe.as_ref().map_or(0, |s| s.added))
+        .sum();
+    let removed = all_reports.iter().map(JobReport::removed).sum();
+    Ok((worst, added, removed))
 }
 
 /// What the job files of one `sync` gathered so far.
@@ -777,6 +803,7 @@ pub fn state(command: &StateCommand, global: &GlobalArgs) -> anyhow::Result<Stat
                 &links,
                 &albums,
             )?;
+            report::last_runs(&mut out, &store.last_runs(5)?)?;
         }
         StateCommand::Forget { job, .. } => {
             drop(store);

@@ -13,4 +13,5 @@ pub mod bench;
 pub mod demo;
 pub mod dropin;
 pub mod jobs;
+pub mod schedule;
 pub mod shell;

@@ -1,0 +1,155 @@
+//! `sync JOBFILE... --every 6h` and `--schedule "0 3 * * *"`: run, then wait for the next slot, until
+//! stopped. Each run prints one line per job (as `--quiet`), reads its job files again (an invalid
+//! edit is reported and that run skipped), and is recorded in the state database with its outcome. A
+//! run that fails does not stop the schedule. Ctrl-C or SIGTERM between runs ends the process at once
+//! with status 0; during a run, as for any sync (a clean stop, 130 or 143).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::cli::{GlobalArgs, SyncArgs};
+use crate::error::{Status, input_error};
+use crate::state::{self, Store};
+
+/// Set while a scheduled sync waits for its next run: a signal then ends it with status 0.
+static BETWEEN_RUNS: AtomicBool = AtomicBool::new(false);
+
+/// Whether the process is a scheduled sync waiting between runs.
+pub fn between_runs() -> bool {
+    BETWEEN_RUNS.load(Ordering::SeqCst)
+}
+
+/// When the runs happen.
+#[derive(Debug)]
+pub enum When {
+    Every(Duration),
+    Cron(Box<croner::Cron>, String),
+}
+
+impl When {
+    /// `--every` or `--schedule`, checked; `None` for a single sync.
+    pub fn from_args(args: &SyncArgs) -> anyhow::Result<Option<When>> {
+        if let Some(every) = &args.every {
+            let interval = parse_interval(every).ok_or_else(|| {
+                input_error(format!(
+                    "--every {every}: expected a whole number and a unit, such as 90s, 30m, 6h or 1d"
+                ))
+            })?;
+            return Ok(Some(When::Every(interval)));
+        }
+        if let Some(pattern) = &args.schedule {
+            if pattern.split_whitespace().count() != 5 {
+                return Err(input_error(format!(
+                    "--schedule \"{pattern}\": expected 5 fields (minute hour day-of-month month \
+                     day-of-week), such as \"0 3 * * *\" for every night at 3"
+                )));
+            }
+            let cron: croner::Cron = pattern
+                .parse()
+                .map_err(|e| input_error(format!("--schedule \"{pattern}\": {e}")))?;
+            return Ok(Some(When::Cron(Box::new(cron), pattern.clone())));
+        }
+        Ok(None)
+    }
+
+    /// How long to wait from now for the next run.
+    fn wait(&self) -> anyhow::Result<Duration> {
+        match self {
+            When::Every(interval) => Ok(*interval),
+            When::Cron(cron, pattern) => {
+                let now = jiff::Zoned::now();
+                let next = cron
+                    .find_next_occurrence(&now, false)
+                    .map_err(|e| anyhow::anyhow!("--schedule \"{pattern}\": no next time ({e})"))?;
+                let span = now.duration_until(&next);
+                Ok(Duration::try_from(span).unwrap_or(Duration::ZERO))
+            }
+        }
+    }
+}
+
+/// `90s`, `30m`, `6h`, `1d`.
+fn parse_interval(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let unit = match text.chars().last()? {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    let count: u64 = text[..text.len() - 1].parse().ok()?;
+    (count > 0).then(|| Duration::from_secs(count * unit))
+}
+
+/// Runs the sync again and again. An input error in a job file at start-up stops it at once (exit 2).
+pub async fn run(args: &SyncArgs, global: &GlobalArgs, when: &When) -> anyhow::Result<Status> {
+    super::jobs::check_files(args, global)?;
+    let once = SyncArgs {
+        quiet: true,
+        every: None,
+        schedule: None,
+        ..args.clone()
+    };
+    let db = state::path_in(global.state_dir.as_deref());
+    loop {
+        let started = state::now();
+        let (status, added, removed) = match super::jobs::sync_once(&once, global).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                if crate::error::interrupted(&error).is_some() {
+                    return Err(error);
+                }
+                crate::error::print(&error);
+                (Status::of(&error), 0, 0)
+            }
+        };
+        let ended = state::now();
+        let recorded = Store::open(&db).and_then(|store| {
+            store.note_run(
+                &args.jobfiles.join(" "),
+                started,
+                ended,
+                status.code(),
+                added,
+                removed,
+            )
+        });
+        if let Err(error) = recorded {
+            tracing::warn!("the run was not recorded: {error:#}");
+        }
+        let wait = when.wait()?;
+        eprintln!(
+            "run ended with exit status {}; next run in {}",
+            status.code(),
+            super::jobs::span(wait.as_secs())
+        );
+        BETWEEN_RUNS.store(true, Ordering::SeqCst);
+        tokio::time::sleep(wait).await;
+        BETWEEN_RUNS.store(false, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_are_a_number_and_a_unit() {
+        assert_eq!(parse_interval("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_interval("6h"), Some(Duration::from_secs(6 * 3600)));
+        assert_eq!(parse_interval("1d"), Some(Duration::from_secs(86_400)));
+        for bad in ["0m", "6", "h", "1.5h", "-1h", "6 hours"] {
+            assert_eq!(parse_interval(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_cron_schedule_waits_for_its_next_slot() {
+        let cron: croner::Cron = "* * * * *".parse().unwrap();
+        let wait = When::Cron(Box::new(cron), "* * * * *".into())
+            .wait()
+            .unwrap();
+        assert!(wait <= Duration::from_secs(60), "{wait:?}");
+    }
+}
