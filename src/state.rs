@@ -709,6 +709,15 @@ mod tests {
             states,
             ["adding", "added", "removing", "removed", "tombstone"]
         );
+        assert_eq!(
+            store.counts(&key(), "kids").unwrap(),
+            Counts {
+                added: 1,
+                removed: 1,
+                tombstones: 1,
+                pending: 2,
+            }
+        );
     }
 
     #[test]
