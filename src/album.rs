@@ -253,3 +253,76 @@ where
     }
     answers
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(id: &str, success: bool, error: Option<&str>) -> BulkIdResult {
+        BulkIdResult {
+            id: id.to_string(),
+            success,
+            error: error.map(str::to_string),
+        }
+    }
+
+    fn sorted(ids: &[Uuid], answer_with: Vec<BulkIdResult>) -> Answers {
+        let (ids, expected) = (ids.to_vec(), ids.to_vec());
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(in_batches(&expected, "duplicate", move |batch| {
+                let (ids, answer_with) = (ids.clone(), answer_with.clone());
+                async move {
+                    let asked: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+                    assert_eq!(batch, asked);
+                    Ok(answer_with)
+                }
+            }))
+    }
+
+    #[test]
+    fn each_answer_is_sorted_by_what_it_says() {
+        let ids: Vec<Uuid> = (1..=4).map(Uuid::from_u128).collect();
+        let answers = sorted(
+            &ids,
+            vec![
+                answer(&ids[0].to_string(), true, None),
+                answer(&ids[1].to_string(), false, Some("duplicate")),
+                answer(&ids[2].to_string(), false, Some("no_permission")),
+                answer(&ids[3].to_string(), false, None),
+            ],
+        );
+        assert_eq!(answers.done, [ids[0]]);
+        assert_eq!(answers.benign, [ids[1]]);
+        assert_eq!(
+            answers.refused,
+            BTreeMap::from([
+                ("no_permission".to_string(), vec![ids[2]]),
+                ("unknown".to_string(), vec![ids[3]]),
+            ])
+        );
+        assert!(answers.failed.is_none());
+    }
+
+    /// The record is written from these answers: an answer for an asset the tool did not send would
+    /// make it claim (and later prune) an asset a person put in the album.
+    #[test]
+    fn an_answer_for_an_id_not_asked_about_is_never_taken() {
+        let asked = Uuid::from_u128(1);
+        let stray = Uuid::from_u128(2).to_string();
+        let answers = sorted(
+            &[asked],
+            vec![
+                answer(&stray, true, None),
+                answer(&stray, false, Some("duplicate")),
+                answer(&stray, false, Some("no_permission")),
+                answer("not-a-uuid", true, None),
+                answer(&asked.to_string(), true, None),
+            ],
+        );
+        assert_eq!(answers.done, [asked]);
+        assert!(answers.benign.is_empty(), "{:?}", answers.benign);
+        assert!(answers.refused.is_empty(), "{:?}", answers.refused);
+    }
+}

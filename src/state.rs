@@ -881,4 +881,83 @@ mod tests {
         let store = Store::open(&path).unwrap();
         assert_eq!(store.load(&key()).unwrap().len(), 100);
     }
+
+    #[test]
+    fn every_state_reads_back_as_it_was_written() {
+        let store = Store::memory();
+        let entries: Vec<Entry> = [
+            EntryState::Adding,
+            EntryState::Added,
+            EntryState::Removing,
+            EntryState::Removed,
+            EntryState::Tombstone,
+        ]
+        .into_iter()
+        .zip(1u128..)
+        .map(|(state, id)| entry(id, state))
+        .collect();
+        let puts: Vec<Change> = entries.iter().cloned().map(Change::Put).collect();
+        store.write(&key(), &puts).unwrap();
+        assert_eq!(store.load(&key()).unwrap(), entries);
+        // The raw rows, read past the code under test.
+        let states: Vec<String> = store
+            .conn()
+            .prepare("SELECT state FROM album_assets ORDER BY asset_id")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            states,
+            ["adding", "added", "removing", "removed", "tombstone"]
+        );
+        assert_eq!(
+            store.counts(&key(), "kids").unwrap(),
+            Counts {
+                added: 1,
+                removed: 1,
+                tombstones: 1,
+                pending: 2,
+            }
+        );
+    }
+
+    #[test]
+    fn a_preview_reads_the_current_record_and_never_writes_or_migrates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let store = Store::open(&path).unwrap();
+        store
+            .write(&key(), &[Change::Put(entry(1, EntryState::Added))])
+            .unwrap();
+        drop(store);
+        let read = Store::open_read_only(&path)
+            .unwrap()
+            .expect("the record exists");
+        assert_eq!(read.load(&key()).unwrap(), [entry(1, EntryState::Added)]);
+        assert!(
+            read.write(&key(), &[Change::Put(entry(2, EntryState::Added))])
+                .is_err(),
+            "a read-only record takes no writes"
+        );
+        drop(read);
+        assert_eq!(
+            Store::open(&path).unwrap().load(&key()).unwrap(),
+            [entry(1, EntryState::Added)]
+        );
+
+        // A record of an older schema (here: none yet) reads as empty and is left for a sync to migrate.
+        let old = dir.path().join("old.sqlite3");
+        Connection::open(&old)
+            .unwrap()
+            .execute_batch("CREATE TABLE unrelated (x INTEGER)")
+            .unwrap();
+        let read = Store::open_read_only(&old)
+            .unwrap()
+            .expect("the file exists");
+        assert!(read.load(&key()).unwrap().is_empty());
+        drop(read);
+        assert_eq!(schema_version(&Connection::open(&old).unwrap()).unwrap(), 0);
+    }
 }

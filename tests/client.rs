@@ -116,6 +116,11 @@ fn adds_read_every_per_id_answer() {
         assert_eq!(outcome.added.len(), 2);
         assert_eq!(outcome.already.len(), 1);
         assert_eq!(outcome.refused["no_permission"], vec![bobs, nowhere]);
+        assert_eq!(
+            outcome.refused_count(),
+            2,
+            "bob's asset and an id no one has"
+        );
     });
 }
 
@@ -361,5 +366,174 @@ fn albums_are_created_and_shared_as_editor_or_viewer() {
             Some(AlbumRole::Viewer)
         );
         assert_eq!(sim.album_by_name("Shared"), vec![album.id]);
+    });
+}
+
+#[test]
+fn an_album_is_found_by_uuid_or_exact_name_and_a_near_miss_names_the_similar_ones() {
+    on_both_lines(|| {
+        use immich_smart_albums::error::Status;
+        let sim = common::sim();
+        let kids = sim.create_album("alice", "Family kids", &[]);
+        sim.create_album("alice", "Holidays", &[]);
+        let (by_id, by_name, shorter, longer) = runtime().block_on(async {
+            let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
+            (
+                album::resolve(&c, &kids).await.unwrap(),
+                album::resolve(&c, "Family kids").await.unwrap(),
+                album::resolve(&c, "family kid").await.unwrap_err(),
+                album::resolve(&c, "Family kids 2023").await.unwrap_err(),
+            )
+        });
+        assert_eq!(
+            (by_id.id.as_str(), by_name.id.as_str()),
+            (kids.as_str(), kids.as_str())
+        );
+        // A name inside an album's name, and an album's name inside the name given.
+        for error in [shorter, longer] {
+            let text = format!("{error:#}");
+            assert!(text.contains("(similar names: `Family kids`)"), "{text}");
+            assert!(!text.contains("Holidays"), "{text}");
+            assert_eq!(Status::of(&error), Status::Input);
+        }
+    });
+}
+
+#[test]
+fn an_album_lookup_the_server_fails_is_not_taken_for_a_missing_album() {
+    on_both_lines(|| {
+        use immich_smart_albums::error::Status;
+        let sim = common::sim();
+        let kids = sim.create_album("alice", "Kids", &[]);
+        let missing = "6f1b4c1e-8b1a-4b7e-9d3e-2a6c0c5b9f10";
+        let lookup = |id: &str| {
+            runtime().block_on(async {
+                let server = ServerUrl::parse(&sim.url()).unwrap();
+                let key = ApiKey::new(sim.account("alice").api_key).unwrap();
+                let c = Client::connect(&server, key, &common::quick_retries(2))
+                    .await
+                    .unwrap();
+                album::find(&c, id).await
+            })
+        };
+        let error = lookup(missing).unwrap_err();
+        assert!(format!("{error:#}").contains("does not exist"), "{error:#}");
+        assert_eq!(Status::of(&error), Status::Input);
+
+        sim.fail_always("alice", "GET /api/albums/*");
+        let error = lookup(&kids).unwrap_err();
+        let text = format!("{error:#}");
+        assert!(!text.contains("does not exist"), "{text}");
+        assert!(text.contains("503"), "{text}");
+        assert_eq!(Status::of(&error), Status::Failure);
+    });
+}
+
+#[test]
+fn a_search_asks_for_people_only_when_a_metadata_search_feeds_local_rules_that_read_them() {
+    on_both_lines(|| {
+        use immich_smart_albums::filter::LocalFilters;
+        use immich_smart_albums::filter::RuleList;
+        let sim = common::sim_with(&["alice"], 60);
+        let rules = |value: serde_json::Value| {
+            LocalFilters::every_and_any(
+                RuleList::from_value("rules".into(), value).unwrap().rules,
+                Vec::new(),
+            )
+        };
+        let people = rules(json!([{"path": "$.people[*].name", "regex": "^Mia$"}]));
+        let exif = rules(json!([{"path": "$.exifInfo.model", "regex": "."}]));
+        let metadata =
+            SearchFilter::from_value(SearchKind::Metadata, "all".into(), json!({})).unwrap();
+        let smart = SearchFilter::from_value(
+            SearchKind::Smart,
+            "beach".into(),
+            json!({"query": "beach", "resultLimit": 5}),
+        )
+        .unwrap();
+        let hits = runtime().block_on(async {
+            let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
+            let hits = run_search(&c, &metadata, Some(&people)).await.unwrap();
+            run_search(&c, &metadata, Some(&exif)).await.unwrap();
+            run_search(&c, &smart, Some(&people)).await.unwrap();
+            hits
+        });
+        let asked: Vec<(String, bool)> = sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.path.starts_with("/api/search/"))
+            .map(|r| {
+                let body = r.body.unwrap();
+                (r.path, body.get("withPeople") == Some(&json!(true)))
+            })
+            .collect();
+        assert_eq!(
+            asked,
+            [
+                ("/api/search/metadata".to_string(), true),
+                ("/api/search/metadata".to_string(), false),
+                ("/api/search/smart".to_string(), false),
+            ]
+        );
+        // With the people in the answer, the rule keeps exactly the assets that show Mia.
+        let mia: std::collections::HashSet<String> = sim
+            .assets("alice")
+            .into_iter()
+            .filter(|a| a.visibility != "locked" && a.people.iter().any(|p| p == "Mia"))
+            .map(|a| a.id)
+            .collect();
+        assert!(!mia.is_empty());
+        let kept: std::collections::HashSet<String> = hits
+            .values()
+            .filter(|h| h.local_ok)
+            .map(|h| h.id.to_string())
+            .collect();
+        assert_eq!(kept, mia);
+    });
+}
+
+#[test]
+fn a_smart_search_ranks_its_hits_in_the_servers_order_and_says_it_was_not_metadata() {
+    on_both_lines(|| {
+        use immich_smart_albums::sim::SimAsset;
+        let sim = common::sim_with(&["alice"], 200);
+        let (smart, metadata) = runtime().block_on(async {
+            let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
+            let smart = SearchFilter::from_value(
+                SearchKind::Smart,
+                "s".into(),
+                json!({"query": "nsfw swimsuit", "resultLimit": 12}),
+            )
+            .unwrap();
+            let metadata =
+                SearchFilter::from_value(SearchKind::Metadata, "m".into(), json!({})).unwrap();
+            (
+                run_search(&c, &smart, None).await.unwrap(),
+                run_search(&c, &metadata, None).await.unwrap(),
+            )
+        });
+        // The simulator's smart search, done by hand: assets (not locked) by how many query words they
+        // show, then by id.
+        let query = ["nsfw", "swimsuit"];
+        let score = |a: &SimAsset| {
+            a.words
+                .iter()
+                .filter(|w| query.contains(&w.as_str()))
+                .count()
+        };
+        let mut ranked: Vec<SimAsset> = sim
+            .assets("alice")
+            .into_iter()
+            .filter(|a| a.visibility != "locked")
+            .collect();
+        ranked.sort_by(|a, b| score(b).cmp(&score(a)).then(a.id.cmp(&b.id)));
+        let expected: Vec<String> = ranked.into_iter().take(12).map(|a| a.id).collect();
+        let mut by_rank: Vec<(u32, String)> =
+            smart.values().map(|h| (h.rank, h.id.to_string())).collect();
+        by_rank.sort();
+        let want: Vec<(u32, String)> = (0u32..).zip(expected).collect();
+        assert_eq!(by_rank, want);
+        assert!(smart.values().all(|h| !h.from_metadata));
+        assert!(!metadata.is_empty() && metadata.values().all(|h| h.from_metadata));
     });
 }

@@ -874,3 +874,50 @@ fn the_safe_albums_shared_link_is_made_once_kept_and_renewed() {
         assert!(sim.requests().is_empty());
     });
 }
+
+#[test]
+fn what_an_account_selected_and_the_album_held_is_counted_as_already_there() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        setup.job("jobs.yaml", JOB);
+        // From the simulator: alice's timeline photos of Mia or Leo that are not videos (the first
+        // account keeps every one of its own). A person put half of them in the album beforehand.
+        let selected: Vec<String> = setup
+            .sim
+            .assets("alice")
+            .into_iter()
+            .filter(|a| {
+                a.visibility == "timeline"
+                    && a.kind != "VIDEO"
+                    && a.people.iter().any(|p| p == "Mia" || p == "Leo")
+            })
+            .map(|a| a.id)
+            .collect();
+        assert!(selected.len() >= 2);
+        let by_hand = &selected[..selected.len() / 2];
+        let album = setup.sim.create_album(
+            "alice",
+            "Family kids",
+            &[("bob", immich_smart_albums::sim::Role::Editor)],
+        );
+        setup.sim.add_to_album(&album, by_hand);
+
+        let alice_row = |command: &str| {
+            let output = setup.run(&[command, "jobs.yaml", "--job", "kids", "--format", "json"]);
+            assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+            let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            let alice = doc["jobs"][0]["accounts"][0].clone();
+            assert_eq!(alice["account"], "alice");
+            alice["album"].clone()
+        };
+        let synced = alice_row("sync");
+        let held: std::collections::HashSet<String> =
+            setup.sim.album_assets(&album).into_iter().collect();
+        assert!(selected.iter().all(|id| held.contains(id)));
+        assert_eq!(synced["already"], by_hand.len());
+        assert_eq!(synced["added"], selected.len() - by_hand.len());
+        let preview = alice_row("preview");
+        assert_eq!(preview["already"], selected.len());
+        assert_eq!(preview["to_add"], 0);
+    });
+}

@@ -498,4 +498,43 @@ mod tests {
             .to_string();
         assert!(missing.contains("nope.json: cannot read"), "{missing}");
     }
+
+    #[test]
+    fn only_a_time_that_ends_in_an_offset_is_told_it_has_one() {
+        let problem = |text: &str| {
+            SearchFilter::from_value(
+                SearchKind::Metadata,
+                "m.json".into(),
+                json!({ "takenAfter": text }),
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        for text in ["2023-06-01T10:00:00+02:00", "2023-06-01T10:00-05:30"] {
+            let error = problem(text);
+            assert!(
+                error.ends_with(&format!(
+                    "(\"{text}\" has a UTC offset; Immich accepts UTC times only, ending in `Z`)"
+                )),
+                "{error}"
+            );
+        }
+        for text in [
+            "yesterday",
+            // Ten characters, but not a date.
+            "06/01/2023",
+            // No zone at all.
+            "2023-06-01T10:00:00",
+            // An offset, but not after a date and time.
+            "10:00+02:00",
+            "2023-06-01 10:00+02:00",
+            "2023-06-0T+02:00",
+        ] {
+            let error = problem(text);
+            assert!(
+                error.ends_with(&format!("(\"{text}\" is not one)")),
+                "{error}"
+            );
+        }
+    }
 }

@@ -888,6 +888,10 @@ jobs:
                 "job `k`: `max_removal_fraction` is 20; expected a fraction",
             ),
             (
+                "profile: f\njobs:\n  k:\n    album: A\n    include: [{people: [Mia]}]\n    max_removal_fraction: 0\n",
+                "job `k`: `max_removal_fraction` is 0; expected a fraction",
+            ),
+            (
                 "profile: f\njobs:\n  k:\n    album: A\n    include: [{people: [Mia]}]\n    prune: maybe\n",
                 "prune",
             ),
@@ -908,5 +912,22 @@ jobs:
             error.contains("no job named `c`; the jobs are: a, b"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_warnings_of_every_filter_reach_the_job_nested_excluded_and_safe_ones_too() {
+        let file = parse(
+            "profile: f\njobs:\n  k:\n    album: A\n    include:\n      - any:\n          - people: [Mia]\n          - metadata: {citty: Rome}\n    exclude: [{metadata: {makee: Canon}}]\n    safe:\n      album: B\n      exclude: [{all: [{people: [Leo]}, {smart: {query: x, resultLimit: 5, modell: y}}]}]\n",
+        )
+        .unwrap();
+        let warnings = file.jobs[0].warnings();
+        for field in ["`citty`", "`makee`", "`modell`"] {
+            assert_eq!(
+                warnings.iter().filter(|w| w.contains(field)).count(),
+                1,
+                "{field} in {warnings:?}"
+            );
+        }
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
     }
 }

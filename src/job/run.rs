@@ -1631,3 +1631,128 @@ async fn remove_stale(
         summary.error = Some(format!("removing from `{}`: {error}", album.album_name));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary() -> AlbumSummary {
+        AlbumSummary {
+            name: "Kids".into(),
+            id: Some("a1".into()),
+            owner: "alice".into(),
+            created: false,
+            fail_closed: None,
+            prune: true,
+            held_by_tool: 3,
+            to_remove: Vec::new(),
+            no_longer_selected: 0,
+            removals_blocked: None,
+            removed: 0,
+            removal_refused: BTreeMap::new(),
+            error: None,
+            left_flagged: 0,
+            left_flagged_ids: Vec::new(),
+            adoptable: 0,
+            adopted: 0,
+        }
+    }
+
+    /// A sync of a job with a safe album and two accounts, each with a safe row, where all went well.
+    fn clean() -> JobReport {
+        let account = |name: &str| AccountReport {
+            account: name.into(),
+            safe: Some(AlbumRow::default()),
+            ..AccountReport::default()
+        };
+        JobReport {
+            job: "kids".into(),
+            applied: true,
+            include_conditions: vec!["people Mia".into()],
+            exclude_conditions: Vec::new(),
+            album: summary(),
+            safe: Some(summary()),
+            accounts: vec![account("alice"), account("bob")],
+        }
+    }
+
+    #[test]
+    fn a_run_failed_when_any_one_thing_went_wrong_and_only_then() {
+        assert!(!clean().failed());
+        let refused = || BTreeMap::from([("no_permission".to_string(), 1)]);
+        type Spoil = fn(&mut JobReport, &BTreeMap<String, usize>);
+        let cases: &[(&str, Spoil)] = &[
+            ("main album failed closed", |r, _| {
+                r.album.fail_closed = Some("x".into())
+            }),
+            ("main album's removals stopped by the breaker", |r, _| {
+                r.album.removals_blocked = Some("x".into())
+            }),
+            ("main album's removal failed", |r, _| {
+                r.album.error = Some("x".into())
+            }),
+            ("main album's removal refused", |r, refused| {
+                r.album.removal_refused = refused.clone()
+            }),
+            ("safe album failed closed", |r, _| {
+                r.safe.as_mut().unwrap().fail_closed = Some("x".into())
+            }),
+            ("safe album's removals stopped by the breaker", |r, _| {
+                r.safe.as_mut().unwrap().removals_blocked = Some("x".into())
+            }),
+            ("safe album's removal failed", |r, _| {
+                r.safe.as_mut().unwrap().error = Some("x".into())
+            }),
+            ("safe album's removal refused", |r, refused| {
+                r.safe.as_mut().unwrap().removal_refused = refused.clone()
+            }),
+            ("second account failed", |r, _| {
+                r.accounts[1].error = Some("x".into())
+            }),
+            ("second account's add failed", |r, _| {
+                r.accounts[1].album.error = Some("x".into())
+            }),
+            ("second account's add refused", |r, refused| {
+                r.accounts[1].album.refused = refused.clone()
+            }),
+            ("second account's safe add failed", |r, _| {
+                r.accounts[1].safe.as_mut().unwrap().error = Some("x".into())
+            }),
+            ("second account's safe add refused", |r, refused| {
+                r.accounts[1].safe.as_mut().unwrap().refused = refused.clone()
+            }),
+        ];
+        for (what, change) in cases {
+            let mut report = clean();
+            change(&mut report, &refused());
+            assert!(report.failed(), "{what}");
+        }
+    }
+
+    #[test]
+    fn a_preview_of_what_the_breaker_would_stop_has_not_failed() {
+        for blocked_in_safe in [false, true] {
+            let mut report = clean();
+            report.applied = false;
+            let album = match blocked_in_safe {
+                false => &mut report.album,
+                true => report.safe.as_mut().unwrap(),
+            };
+            album.removals_blocked = Some("more than 50 removals".into());
+            assert!(
+                !report.failed(),
+                "blocked in the safe album: {blocked_in_safe}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_a_run_removed_counts_both_albums() {
+        let mut report = clean();
+        report.album.removed = 2;
+        report.safe.as_mut().unwrap().removed = 3;
+        assert_eq!(report.removed(), 5);
+        report.safe = None;
+        assert_eq!(report.removed(), 2);
+    }
+}
