@@ -921,3 +921,139 @@ fn what_an_account_selected_and_the_album_held_is_counted_as_already_there() {
         assert_eq!(preview["to_add"], 0);
     });
 }
+
+/// `sync --every`: runs happen again and again, each recorded; a failed run does not stop the next;
+/// an edited job file is read again; SIGTERM between runs ends it with 0. No timed assertion: each
+/// step waits for what the record or the simulator shows.
+#[cfg(unix)]
+#[test]
+fn a_scheduled_sync_runs_again_and_survives_a_failed_run() {
+    use immich_smart_albums::state::Store;
+    let setup = Setup::new(common::sim());
+    let sim = &setup.sim;
+    let job = |album: &str| {
+        setup.job(
+            "jobs.yaml",
+            &format!(
+                "profile: family\njobs:\n  rome:\n    include: [{{metadata: {{city: Rome}}}}]\n    album: {album}\n"
+            ),
+        );
+    };
+    job("Rome");
+    // The first runs fail: alice's key, read from a file at each run, is wrong at first.
+    let key_file = setup.dir.path().join("alice.key");
+    let write_key = |key: &str| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(&key_file, key).unwrap();
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    };
+    write_key("not-alices-key");
+    std::fs::write(
+        setup.dir.path().join("profiles/family.yaml"),
+        format!(
+            "accounts:\n  alice:\n    server: {}\n    api_key_file: {}\n",
+            sim.url(),
+            key_file.display()
+        ),
+    )
+    .unwrap();
+    let mut child = setup
+        .process()
+        .arg("sync")
+        .arg(setup.dir.path().join("jobs.yaml"))
+        .args(["--every", "1s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let db = setup.state_dir().join("state.sqlite3");
+    let runs = || {
+        Store::open_read_only(&db)
+            .ok()
+            .flatten()
+            .and_then(|s| s.last_runs(100).ok())
+            .unwrap_or_default()
+    };
+    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+        let started = std::time::Instant::now();
+        while !done() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "waited too long for {what}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_for("a failed run", &|| runs().iter().any(|r| r.status != 0));
+    write_key(&sim.account("alice").api_key);
+    wait_for("a run that succeeded", &|| {
+        runs().iter().any(|r| r.status == 0)
+    });
+    assert!(
+        !sim.album_by_name("Rome").is_empty(),
+        "the schedule went on"
+    );
+    // An edit is read at the next run.
+    job("Rome again");
+    wait_for("the edited job's album", &|| {
+        !sim.album_by_name("Rome again").is_empty()
+    });
+    // Right after a run is recorded, the schedule waits a second: SIGTERM then ends it with 0.
+    let seen = runs().len();
+    wait_for("one more run", &|| runs().len() > seen);
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    use std::io::Read;
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("stopped by SIGTERM between runs"),
+        "{stderr}"
+    );
+    let output = setup.run(&["state", "show", "jobs.yaml"]);
+    assert!(
+        stdout_of(&output).contains("Last scheduled runs:"),
+        "{}",
+        stdout_of(&output)
+    );
+    assert!(stdout_of(&output).contains("failed (exit status"));
+}
+
+#[test]
+fn a_schedule_with_a_bad_job_file_or_pattern_stops_at_once() {
+    let setup = Setup::new(common::sim());
+    setup.job(
+        "jobs.yaml",
+        "profile: family\njobs:\n  bad:\n    album: A\n    include: [{nope: 1}]\n",
+    );
+    let output = setup.run(&["sync", "jobs.yaml", "--every", "1h"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    setup.job("jobs.yaml", "profile: family\njobs:\n  rome:\n    include: [{metadata: {city: Rome}}]\n    album: Rome\n");
+    for args in [
+        &["--schedule", "0 3 * *"][..],
+        &["--every", "6x"],
+        &["--schedule", "61 * * * *"],
+    ] {
+        let output = setup
+            .bin()
+            .args(["sync", "jobs.yaml"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr_of(&output)
+        );
+    }
+    assert!(setup.sim.requests().is_empty());
+}
