@@ -620,70 +620,80 @@ async fn resolve(
     slots: &[Slot],
     errors: &mut [Option<String>],
 ) -> anyhow::Result<Vec<PeopleIndex>> {
-    let names = spec.people();
-    let mut indexes: Vec<PeopleIndex> = vec![PeopleIndex::new(); slots.len()];
-    if names.is_empty() {
-        return Ok(indexes);
-    }
-    let fetched = join_all(slots.iter().map(|slot| async move {
-        match &slot.account {
-            Ok(account) => Some(people_index(&account.client).await),
-            Err(_) => None,
-        }
-    }))
+    let (indexes, unknown) = read_indexes(slots, errors, &spec.people(), |client| {
+        Box::pin(people_index(client))
+    })
     .await;
-    for (i, result) in fetched.into_iter().enumerate() {
-        match result {
-            Some(Ok(index)) => indexes[i] = index,
-            Some(Err(error)) => errors[i] = Some(error.to_string()),
-            None => {}
-        }
-    }
-    // Only when every account answered can "nobody knows this name" be told from "not asked".
-    if errors.iter().all(Option::is_none) {
-        let unknown: Vec<String> = names
-            .iter()
-            .filter(|n| {
-                indexes
-                    .iter()
-                    .all(|index| !index.contains_key(&n.to_lowercase()))
-            })
-            .map(|n| format!("`{n}`"))
-            .collect();
-        if !unknown.is_empty() {
-            return Err(input_error(format!(
-                "job `{}`: no account of the job ({}) knows a person named {}; check the names \
-                 under People in Immich",
-                spec.name,
-                slots
-                    .iter()
-                    .map(|s| s.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                unknown.join(", ")
-            )));
-        }
+    if !unknown.is_empty() {
+        return Err(input_error(format!(
+            "job `{}`: no account of the job ({}) knows a person named {}; check the names under \
+             People in Immich",
+            spec.name,
+            names_of(slots),
+            unknown.join(", ")
+        )));
     }
     Ok(indexes)
 }
 
-/// Reads each account's tags (when the job names any) into a value index. As for people: an
-/// account whose tags cannot be read fails, and a tag no account has is an input error.
+/// Reads each account's tags (when the job names any) into a value index, as [`resolve`] does for
+/// people: a tag no account has is an input error.
 async fn resolve_tags(
     spec: &JobSpec,
     slots: &[Slot],
     errors: &mut [Option<String>],
 ) -> anyhow::Result<Vec<TagIndex>> {
-    let values = spec.tags();
-    let mut indexes: Vec<TagIndex> = vec![TagIndex::new(); slots.len()];
-    if values.is_empty() {
-        return Ok(indexes);
+    let (indexes, unknown) = read_indexes(slots, errors, &spec.tags(), |client| {
+        Box::pin(tag_index(client))
+    })
+    .await;
+    if !unknown.is_empty() {
+        return Err(input_error(format!(
+            "job `{}`: no account of the job ({}) has a tag {}; check the tags in Immich (a child \
+             tag is written Parent/Child)",
+            spec.name,
+            names_of(slots),
+            unknown.join(", ")
+        )));
     }
+    Ok(indexes)
+}
+
+fn names_of(slots: &[Slot]) -> String {
+    slots
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A name index of every account that has not failed, read concurrently when `wanted` names
+/// anything; an account whose index cannot be read fails (`errors`). Also the wanted names that no
+/// account knows (lower-cased lookups), once every account answered: only then can "nobody knows it"
+/// be told from "not asked".
+async fn read_indexes<V: Clone>(
+    slots: &[Slot],
+    errors: &mut [Option<String>],
+    wanted: &[String],
+    read: impl for<'c> Fn(
+        &'c Client,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<HashMap<String, V>, crate::immich::ApiError>>
+                + 'c,
+        >,
+    >,
+) -> (Vec<HashMap<String, V>>, Vec<String>) {
+    let mut indexes: Vec<HashMap<String, V>> = vec![HashMap::new(); slots.len()];
+    if wanted.is_empty() {
+        return (indexes, Vec::new());
+    }
+    let read = &read;
     let fetched = join_all(slots.iter().enumerate().map(|(i, slot)| {
         let failed = errors[i].is_some();
         async move {
             match &slot.account {
-                Ok(account) if !failed => Some(tag_index(&account.client).await),
+                Ok(account) if !failed => Some(read(&account.client).await),
                 _ => None,
             }
         }
@@ -696,31 +706,19 @@ async fn resolve_tags(
             None => {}
         }
     }
+    let mut unknown = Vec::new();
     if errors.iter().all(Option::is_none) {
-        let unknown: Vec<String> = values
+        unknown = wanted
             .iter()
-            .filter(|v| {
+            .filter(|n| {
                 indexes
                     .iter()
-                    .all(|index| !index.contains_key(&v.to_lowercase()))
+                    .all(|index| !index.contains_key(&n.to_lowercase()))
             })
-            .map(|v| format!("`{v}`"))
+            .map(|n| format!("`{n}`"))
             .collect();
-        if !unknown.is_empty() {
-            return Err(input_error(format!(
-                "job `{}`: no account of the job ({}) has a tag {}; check the tags in Immich (a \
-                 child tag is written Parent/Child)",
-                spec.name,
-                slots
-                    .iter()
-                    .map(|s| s.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                unknown.join(", ")
-            )));
-        }
     }
-    Ok(indexes)
+    (indexes, unknown)
 }
 
 // ----- 2. plan ---------------------------------------------------------------------------------
