@@ -965,3 +965,24 @@ fn exclusion_searches_ask_for_nothing_only_the_local_rules_read() {
         );
     });
 }
+
+/// A local rule on the people of a photo sees them: the search asks for them (`withPeople`), which
+/// Immich's answers otherwise leave out.
+#[test]
+fn a_local_rule_on_people_sees_who_is_in_each_photo() {
+    on_both_lines(|| {
+        let sim = family();
+        let got = listed(&run(
+            &sim,
+            &[
+                "--include-metadata-union",
+                "{}",
+                "--include-local-filter-union",
+                "$.people[*].name:^Jane Doe$",
+            ],
+        ));
+        let expected = ids(library(&sim).iter().filter(|a| shows(a, "Jane Doe")));
+        assert!(!expected.is_empty());
+        assert_eq!(got, expected);
+    });
+}
