@@ -891,3 +891,98 @@ fn missing_credentials_are_one_clear_line_not_silence() {
         );
     });
 }
+
+/// A filter field Immich does not know makes the search wider than meant; the run warns, naming the
+/// field and the one probably meant.
+#[test]
+fn an_unknown_filter_field_is_warned_about_naming_the_field_meant() {
+    on_both_lines(|| {
+        let sim = family();
+        let output = run(
+            &sim,
+            &["--include-metadata-union", r#"{"isFavourite": true}"#],
+        );
+        let stderr = stderr_of(&output);
+        assert!(
+            stderr.contains(
+                "warning: --include-metadata-union {\"isFavourite\": true}: `isFavourite` is not a \
+                 metadata search field"
+            ) && stderr.contains("did you mean `isFavorite`?"),
+            "{stderr}"
+        );
+        let output = run(
+            &sim,
+            &["--include-metadata-union", r#"{"isFavorite": true}"#],
+        );
+        let got = listed(&output);
+        assert_eq!(got, ids(library(&sim).iter().filter(|a| a.is_favorite)));
+        assert!(
+            !stderr_of(&output).contains("warning"),
+            "{}",
+            stderr_of(&output)
+        );
+    });
+}
+
+/// Only the include searches ask for what the local rules read: an exclusion search removes by
+/// checksum, so it asks for no exif and its answer stays as small as the filter written.
+#[test]
+fn exclusion_searches_ask_for_nothing_only_the_local_rules_read() {
+    on_both_lines(|| {
+        let sim = family();
+        let got = listed(&run(
+            &sim,
+            &[
+                "--include-metadata-union",
+                "{}",
+                "--exclude-metadata-union",
+                r#"{"isFavorite": true}"#,
+                "--include-local-filter-union",
+                "$.exifInfo.make:apple",
+            ],
+        ));
+        let expected = ids(library(&sim)
+            .iter()
+            .filter(|a| a.make == "Apple" && !a.is_favorite));
+        assert!(!expected.is_empty());
+        assert_eq!(got, expected);
+        let bodies: Vec<serde_json::Value> = sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == "/api/search/metadata")
+            .filter_map(|r| r.body)
+            .collect();
+        let (exclusions, includes): (Vec<_>, Vec<_>) =
+            bodies.iter().partition(|b| b.get("isFavorite").is_some());
+        assert!(!includes.is_empty() && !exclusions.is_empty(), "{bodies:?}");
+        assert!(
+            includes.iter().all(|b| b["withExif"] == true),
+            "{includes:?}"
+        );
+        assert!(
+            exclusions.iter().all(|b| b.get("withExif").is_none()),
+            "{exclusions:?}"
+        );
+    });
+}
+
+/// A local rule on the people of a photo sees them: the search asks for them (`withPeople`), which
+/// Immich's answers otherwise leave out.
+#[test]
+fn a_local_rule_on_people_sees_who_is_in_each_photo() {
+    on_both_lines(|| {
+        let sim = family();
+        let got = listed(&run(
+            &sim,
+            &[
+                "--include-metadata-union",
+                "{}",
+                "--include-local-filter-union",
+                "$.people[*].name:^Jane Doe$",
+            ],
+        ));
+        let expected = ids(library(&sim).iter().filter(|a| shows(a, "Jane Doe")));
+        assert!(!expected.is_empty());
+        assert_eq!(got, expected);
+    });
+}

@@ -6,9 +6,11 @@ mod common;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
+use std::time::Duration;
 
 use common::on_both_lines;
 use immich_smart_albums::job::JobFile;
+use immich_smart_albums::job::account::people_index;
 use immich_smart_albums::job::run::{JobReport, Mode, run_job};
 use immich_smart_albums::sim::{Role, SimAsset, Simulator};
 
@@ -643,5 +645,40 @@ fn a_failed_exclusion_search_fails_its_account_and_is_never_taken_as_nothing_to_
             held.iter().all(|id| !bobs.contains(id)),
             "bob adds nothing unexcluded"
         );
+    });
+}
+
+/// People are read page by page until the server says there is no next page: a server may answer
+/// fewer people than the page size asked, and a person on the last page counts like one on the first.
+#[test]
+fn every_page_of_people_is_read_to_the_last() {
+    on_both_lines(|| {
+        let sim = common::sim();
+        sim.cap_people_pages(2);
+        let index = common::runtime().block_on(async {
+            let slots =
+                common::slots(&sim, &["alice"], &HashMap::new(), &common::quick_retries(1)).await;
+            let client = &slots[0].account.as_ref().expect("alice connects").client;
+            tokio::time::timeout(Duration::from_secs(60), people_index(client))
+                .await
+                .expect("the pages come to an end")
+                .expect("the people are read")
+        });
+        // The simulator's people of alice: the three of every library and one per account.
+        let names = ["Mia", "Leo", "Anna", "Alice", "Bob"];
+        for name in names {
+            let id = sim
+                .person_id("alice", name)
+                .expect("the simulator knows them");
+            assert_eq!(index.get(&name.to_lowercase()), Some(&vec![id]), "{name}");
+        }
+        assert_eq!(index.len(), names.len(), "{index:?}");
+        let pages: Vec<Option<String>> = sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == "/api/people")
+            .map(|r| r.query)
+            .collect();
+        assert_eq!(pages.len(), 3, "five people, two a page: {pages:?}");
     });
 }

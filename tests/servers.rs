@@ -478,3 +478,100 @@ fn a_redirect_to_the_other_server_carries_no_key_there() {
         );
     }
 }
+
+/// The copies alice receives carry no faces, so her own search for Mia never finds them: what a new
+/// album needs of carol's photos of Mia comes from the copies made before, through the record, or by
+/// checksum when the record is gone (another machine, a lost state directory). Nothing is uploaded
+/// or downloaded twice, and the new album holds every file.
+#[test]
+fn a_new_album_takes_the_copies_made_before_from_the_record_or_else_by_checksum() {
+    common::on_both_lines(|| {
+        let setup = TwoServers::new();
+        let job = |album: &str| {
+            std::fs::write(
+                setup.dir.path().join("jobs.yaml"),
+                format!(
+                    "profile: family\njobs:\n  mia:\n    include:\n      - people: [Mia]\n      - metadata: {{takenAfter: \"{}T00:00:00.000Z\", takenBefore: \"{}T00:00:00.000Z\"}}\n    album: {album}\n    across_servers: copy\n",
+                    WINDOW.0, WINDOW.1
+                ),
+            )
+            .unwrap();
+        };
+        let mia = |assets: Vec<SimAsset>| -> BTreeSet<String> {
+            let shown: Vec<SimAsset> = selected(assets)
+                .into_iter()
+                .filter(|a| a.people.iter().any(|p| p == "Mia"))
+                .collect();
+            checksums(&shown)
+        };
+        let carols = mia(setup.b.assets("carol"));
+        let mut expected = mia(setup.a.assets("alice"));
+        expected.extend(mia(setup.a.assets("bob")));
+        assert!(!carols.is_empty() && carols.is_disjoint(&expected));
+        expected.extend(carols.iter().cloned());
+
+        job("Mia");
+        let output = setup.run(&["sync", "jobs.yaml"]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}{}",
+            stdout_of(&output),
+            stderr_of(&output)
+        );
+        assert_eq!(setup.files_of("Mia"), expected);
+        let library = setup.a.assets("alice").len();
+
+        for (album, record_kept) in [("Mia again", true), ("Mia once more", false)] {
+            job(album);
+            if !record_kept {
+                std::fs::remove_dir_all(setup.dir.path().join("state")).unwrap();
+            }
+            setup.a.clear_requests();
+            setup.b.clear_requests();
+            let output = setup.run(&["sync", "jobs.yaml"]);
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{album}: {}{}",
+                stdout_of(&output),
+                stderr_of(&output)
+            );
+            assert_eq!(setup.files_of(album), expected, "{album}");
+            assert_eq!(
+                setup.a.assets("alice").len(),
+                library,
+                "{album}: no new copy"
+            );
+            let a = setup.a.requests();
+            let uploads = a
+                .iter()
+                .filter(|r| r.method == "POST" && r.path == "/api/assets")
+                .count();
+            assert_eq!(uploads, 0, "{album}: nothing uploaded again");
+            assert!(
+                setup
+                    .b
+                    .requests()
+                    .iter()
+                    .all(|r| !r.path.ends_with("/original")),
+                "{album}: nothing downloaded again"
+            );
+            let checked = a
+                .iter()
+                .filter(|r| r.path == "/api/assets/bulk-upload-check")
+                .count();
+            if record_kept {
+                assert_eq!(
+                    checked, 0,
+                    "{album}: the record answers for the copies it made"
+                );
+            } else {
+                assert!(
+                    checked > 0,
+                    "{album}: without the record, asked by checksum"
+                );
+            }
+        }
+    });
+}

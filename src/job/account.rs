@@ -719,4 +719,40 @@ mod tests {
             json!({"personIds": ["m1"]})
         );
     }
+
+    #[test]
+    fn exactly_the_most_combinations_are_all_built_without_a_note() {
+        // Two names with eight ids each: 64 combinations, as many as one condition may have.
+        let people: PeopleIndex = ["a", "b"]
+            .iter()
+            .map(|name| {
+                let ids = (0..8).map(|i| format!("{name}{i}")).collect();
+                (name.to_string(), ids)
+            })
+            .collect();
+        let mut builder = PlanBuilder::new(&people, LocalFilters::default());
+        builder.include(&Condition::People(vec!["A".into(), "B".into()]));
+        let plan = builder.build();
+        assert_eq!(plan.leaves.len(), MAX_PEOPLE_COMBINATIONS);
+        assert!(
+            plan.notes.is_empty(),
+            "nothing was left out: {:?}",
+            plan.notes
+        );
+    }
+
+    #[test]
+    fn a_name_with_no_ids_matches_nothing_and_is_noted() {
+        // The drop-in's index holds every name asked for, an unknown one with no ids.
+        let people = PeopleIndex::from([
+            ("Mia".to_string(), Vec::new()),
+            ("Leo".to_string(), vec!["l1".to_string()]),
+        ]);
+        let mut builder = PlanBuilder::new(&people, LocalFilters::default());
+        builder.include(&Condition::People(vec!["Mia".into(), "Leo".into()]));
+        let plan = builder.build();
+        assert_eq!(plan.include, [Node::Empty]);
+        assert!(plan.leaves.is_empty(), "{:?}", plan.leaves);
+        assert!(plan.notes[0].contains("`Mia`"), "{:?}", plan.notes);
+    }
 }

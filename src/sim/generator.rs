@@ -45,6 +45,7 @@ pub fn generate(config: &SimConfig) -> State {
         line: config.immich,
         reported_version: None,
         smart_shortfall: 0,
+        people_page_cap: None,
         keys: Vec::new(),
         people: Vec::new(),
         person_index: HashMap::new(),

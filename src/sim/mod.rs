@@ -549,6 +549,12 @@ impl Simulator {
         st.search_cache.clear();
     }
 
+    /// `GET /api/people` answers at most `n` people a page from now on, whatever size was asked, as a
+    /// server may: a client must follow `hasNextPage` to the last page.
+    pub fn cap_people_pages(&self, n: usize) {
+        self.lock().people_page_cap = Some(n.max(1));
+    }
+
     /// Requests to endpoints matching `endpoint` (as in [`FaultRule`]) are answered 307 with this
     /// `Location` from now on.
     pub fn set_redirect(&self, endpoint: &str, location: String) {

@@ -911,6 +911,7 @@ async fn people(
     let size = query_int(&query, "size", 500, (1, 1000))? as usize;
     query_bool(&query, "withHidden")?;
     let st = app.lock();
+    let size = st.people_page_cap.map_or(size, |cap| size.min(cap));
     let total = st.people[caller.user].len();
     let start = (page - 1).saturating_mul(size).min(total);
     let end = start.saturating_add(size).min(total);

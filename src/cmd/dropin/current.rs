@@ -569,4 +569,46 @@ mod tests {
         assert_eq!(s.exclude.len(), 2, "cat, and hamster-with-mouse: a union");
         assert!(matches!(&s.exclude[1], Condition::All(items) if items.len() == 2));
     }
+
+    #[test]
+    fn a_single_union_value_is_its_own_condition() {
+        // Not `any of (...)` around one search: the report names it as given, and its hits are
+        // borrowed, not copied into a union of one.
+        let flags = CurrentFlags {
+            include_person_names_union: occ(&[&["Jane"]]),
+            include_smart_union: occ(&[&["dog@500"]]),
+            ..CurrentFlags::default()
+        };
+        let s = selection(&flags).unwrap();
+        let labels: Vec<String> = s.include.iter().map(Condition::label).collect();
+        assert_eq!(labels, ["smart 'dog@500'", "people Jane"]);
+    }
+
+    #[test]
+    fn messages_say_what_was_found_and_which_file_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("list.json");
+        std::fs::write(&list, "[1]").unwrap();
+        let error = metadata_value("--m", list.to_str().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(error.ends_with("found a list"), "{error}");
+        let error = metadata_value("--m", "missing.json")
+            .unwrap_err()
+            .to_string();
+        assert!(error.ends_with("(no file `missing.json` here)"), "{error}");
+        let error = local_value("--l", r#"{"path": "$.a"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("a local filter is a list of rules; write [{\"path\":\"$.a\"}]"),
+            "{error}"
+        );
+        // Reports name an inline value quoted, a file by its path.
+        let file = dir.path().join("q.json");
+        std::fs::write(&file, r#"{"query": "dog"}"#).unwrap();
+        let path = file.to_str().unwrap();
+        assert_eq!(smart_value("--s", "dog@5", 200).unwrap().origin, "'dog@5'");
+        assert_eq!(smart_value("--s", path, 200).unwrap().origin, path);
+    }
 }
