@@ -81,6 +81,18 @@ pub fn iso(secs: i64) -> String {
     )
 }
 
+/// Seconds since the epoch of an ISO datetime such as `2027-01-01T00:00:00.000Z`, as Immich writes
+/// them; read as UTC (an offset, if any, is not applied).
+pub fn parse_iso(text: &str) -> Option<i64> {
+    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
+    let (y, m, d) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (h, mi, s) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    Some(days_from_civil(y, m as u32, d as u32) * 86_400 + h * 3600 + mi * 60 + s)
+}
+
 fn months_before(now: i64, months: i64) -> i64 {
     let (days, rest) = (now.div_euclid(86_400), now.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
@@ -100,7 +112,7 @@ fn days_in_month(y: i64, m: u32) -> u32 {
 }
 
 /// Days since 1970-01-01 of a date (Howard Hinnant's `days_from_civil`).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -171,6 +183,22 @@ mod tests {
             "a relative value starts with -"
         );
         assert_eq!(parse_relative("2023-06-01T00:00:00.000Z"), None);
+    }
+
+    #[test]
+    fn iso_datetimes_read_back_as_written() {
+        assert_eq!(parse_iso(&iso(NOW)), Some(NOW));
+        assert_eq!(parse_iso("1970-01-01T00:00:01.000Z"), Some(1));
+        assert_eq!(parse_iso("2024-02-29T23:59:59Z"), Some(1_709_251_199));
+        for bad in [
+            "",
+            "2024-13-01T00:00:00Z",
+            "2024-02-00T00:00:00Z",
+            "2024-02-29",
+            "soon",
+        ] {
+            assert_eq!(parse_iso(bad), None, "{bad}");
+        }
     }
 
     #[test]

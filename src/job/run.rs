@@ -1315,19 +1315,23 @@ async fn shared_link(
             .shared_links(&album.album_id)
             .await
             .map_err(|e| e.to_string())?;
-        let url = |key: &str| {
-            format!(
-                "{}/share/{key}",
-                client.site().as_str().trim_end_matches('/')
-            )
+        let row_of = |link: &crate::immich::SharedLink, action: &str| LinkRow {
+            url: Some(format!(
+                "{}/share/{}",
+                client.site().as_str().trim_end_matches('/'),
+                link.key
+            )),
+            expires: link.expires_at.clone(),
+            action: action.into(),
         };
         let current = recorded.and_then(|id| links.into_iter().find(|l| l.id == id));
-        let row = match current {
+        // The link as it stands after this run (none in a preview of one not made yet).
+        let (row, link) = match current {
             Some(link) => {
                 let left = link
                     .expires_at
                     .as_deref()
-                    .and_then(parse_iso_secs)
+                    .and_then(super::dates::parse_iso)
                     .map(|at| at - now);
                 let renew = left.is_some_and(|left| left * 3 < span);
                 match (renew, write) {
@@ -1336,17 +1340,12 @@ async fn shared_link(
                             .renew_shared_link(&link.id, &new_expiry)
                             .await
                             .map_err(|e| e.to_string())?;
-                        LinkRow {
-                            url: Some(url(&renewed.key)),
-                            expires: renewed.expires_at,
-                            action: "renewed".into(),
-                        }
+                        (row_of(&renewed, "renewed"), Some(renewed))
                     }
-                    (renew, _) => LinkRow {
-                        url: Some(url(&link.key)),
-                        expires: link.expires_at,
-                        action: if renew { "to renew" } else { "kept" }.into(),
-                    },
+                    (renew, _) => {
+                        let action = if renew { "to renew" } else { "kept" };
+                        (row_of(&link, action), Some(link))
+                    }
                 }
             }
             None if write => {
@@ -1355,29 +1354,20 @@ async fn shared_link(
                     .create_shared_link(&album.album_id, &new_expiry, password, spec.allow_download)
                     .await
                     .map_err(|e| e.to_string())?;
-                LinkRow {
-                    url: Some(url(&link.key)),
-                    expires: link.expires_at,
-                    action: "created".into(),
-                }
+                (row_of(&link, "created"), Some(link))
             }
-            None => LinkRow {
-                url: None,
-                expires: Some(new_expiry),
-                action: "to create".into(),
-            },
+            None => {
+                let row = LinkRow {
+                    url: None,
+                    expires: Some(new_expiry),
+                    action: "to create".into(),
+                };
+                (row, None)
+            }
         };
-        if write && let Some(link_url) = &row.url {
-            let id = client
-                .shared_links(&album.album_id)
-                .await
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .find(|l| link_url.ends_with(&l.key))
-                .map(|l| l.id)
-                .ok_or("the new shared link is not listed")?;
+        if write && let (Some(link), Some(url)) = (&link, &row.url) {
             store
-                .note_link(album, job, &id, link_url, row.expires.as_deref())
+                .note_link(album, job, &link.id, url, row.expires.as_deref())
                 .map_err(|e| format!("{e:#}"))?;
         }
         Ok(row)
@@ -1389,18 +1379,6 @@ async fn shared_link(
             summary.error.get_or_insert(format!("shared link: {error}"));
         }
     }
-}
-
-/// Seconds since the epoch of an ISO datetime such as `2027-01-01T00:00:00.000Z` (read as UTC).
-fn parse_iso_secs(text: &str) -> Option<i64> {
-    let date = text.get(..10)?;
-    let time = text.get(11..19)?;
-    let mut parts = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
-    let mut t = time.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, mi, s) = (t.next()??, t.next()??, t.next()??);
-    let days = super::dates::days_from_civil(y, m as u32, d as u32);
-    Some(days * 86_400 + h * 3600 + mi * 60 + s)
 }
 
 /// Brings an album's description, order and cover to what the job says (with `write`; else only
