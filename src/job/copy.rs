@@ -9,7 +9,7 @@
 //! `duplicate` is the file already there. Each copy is recorded, so a photo is copied at most once.
 //! Keys stay with their servers: each request goes through the client of the account it belongs to.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use futures::{StreamExt, TryStreamExt};
 use uuid::Uuid;
@@ -78,10 +78,10 @@ pub async fn plan(
         ..CopyPlan::default()
     };
     let mut unknown: Vec<&Pick> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     for pick in picks {
-        if plan.held.contains_key(&pick.checksum)
-            || unknown.iter().any(|p| p.checksum == pick.checksum)
-        {
+        // The main and the safe album may both want a file: it is planned once.
+        if !seen.insert(&pick.checksum) {
             continue;
         }
         match store
@@ -108,9 +108,12 @@ pub async fn plan(
         let by_id: HashMap<&str, &crate::immich::UploadCheck> =
             answers.iter().map(|a| (a.id.as_str(), a)).collect();
         for pick in batch {
-            let answer = by_id.get(pick.id.to_string().as_str());
-            match answer.and_then(|a| a.asset_id.as_deref()) {
-                Some(existing) if answer.is_some_and(|a| a.action == "reject") => {
+            let held = by_id
+                .get(pick.id.to_string().as_str())
+                .filter(|a| a.action == "reject")
+                .and_then(|a| a.asset_id.as_deref());
+            match held {
+                Some(existing) => {
                     let id = Uuid::parse_str(existing).map_err(|_| {
                         format!("bulk-upload-check named `{existing}`, which is not an id")
                     })?;
