@@ -495,13 +495,7 @@ impl Client {
             .await
             .map_err(|error| transport_failure(endpoint, &error))?;
         let status = response.status();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
+        let header = |name: &str| header_of(&response, name);
         let correlation_id = header("x-correlation-id");
         let location = header("location");
         let content_type = header("content-type");
@@ -812,13 +806,7 @@ impl Client {
         if status.is_success() {
             return Ok(response);
         }
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
+        let header = |name: &str| header_of(&response, name);
         let correlation_id = header("x-correlation-id");
         if status.is_redirection() {
             return Err(redirected(
@@ -951,6 +939,15 @@ fn source_of(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// A response header as text, when it is there and readable.
+fn header_of(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// A redirect the client did not follow (to another host): an error that says why.
