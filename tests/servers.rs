@@ -117,15 +117,7 @@ impl TwoServers {
 
     /// The files (checksums) an album on A holds.
     fn files_of(&self, album: &str) -> BTreeSet<String> {
-        let ids = self.a.album_by_name(album);
-        assert_eq!(ids.len(), 1, "one album on A");
-        let held: BTreeSet<String> = self.a.album_assets(&ids[0]).into_iter().collect();
-        ["alice", "bob"]
-            .iter()
-            .flat_map(|a| self.a.assets(a))
-            .filter(|a| held.contains(&a.id))
-            .map(|a| a.checksum)
-            .collect()
+        common::album_files(&self.a, album, &["alice", "bob"])
     }
 }
 

@@ -576,16 +576,10 @@ fn people_any_and_a_rolling_window_select_what_the_simulator_holds() {
             .map(|a| a.checksum)
             .collect();
         assert!(!expected.is_empty());
-        let album = setup.sim.album_by_name("Recent kids");
-        let held: std::collections::BTreeSet<String> =
-            setup.sim.album_assets(&album[0]).into_iter().collect();
-        let held_files: std::collections::BTreeSet<String> = ["alice", "bob"]
-            .iter()
-            .flat_map(|a| setup.sim.assets(a))
-            .filter(|a| held.contains(&a.id))
-            .map(|a| a.checksum)
-            .collect();
-        assert_eq!(held_files, expected);
+        assert_eq!(
+            common::album_files(&setup.sim, "Recent kids", &["alice", "bob"]),
+            expected
+        );
         let person_searches = setup
             .sim
             .requests()
@@ -655,21 +649,13 @@ fn tags_by_name_select_and_exclude_what_carries_them() {
         assert_eq!(held("Both"), ids(&alice[3..6]), "Holiday/2023 and Family");
         // Holiday covers Holiday/2023, in any case; Private is left out. bob's copies of alice's
         // files (the same checksum) are dropped as duplicates, so compare by file.
-        let file = |id: &String| {
-            alice
-                .iter()
-                .chain(&bob)
-                .find(|a| &a.id == id)
-                .map(|a| a.checksum.clone())
-                .unwrap()
-        };
         let mut expected: std::collections::BTreeSet<String> = alice[0..6]
             .iter()
             .chain(&bob[0..4])
             .map(|a| a.checksum.clone())
             .collect();
         expected.remove(&alice[4].checksum);
-        let got: std::collections::BTreeSet<String> = held("Holiday").iter().map(file).collect();
+        let got = common::album_files(sim, "Holiday", &["alice", "bob"]);
         assert_eq!(got, expected);
 
         setup.job(

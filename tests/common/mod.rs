@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use std::cell::Cell;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Output;
 
@@ -94,6 +95,20 @@ impl Files {
         std::fs::write(&path, text).unwrap();
         path
     }
+}
+
+/// The files (checksums) an album holds, found by its name: its assets looked up among `accounts`'
+/// own. Comparing files, not ids, is what dedupe by checksum promises.
+pub fn album_files(sim: &Simulator, album: &str, accounts: &[&str]) -> BTreeSet<String> {
+    let ids = sim.album_by_name(album);
+    assert_eq!(ids.len(), 1, "one album named {album}");
+    let held: BTreeSet<String> = sim.album_assets(&ids[0]).into_iter().collect();
+    accounts
+        .iter()
+        .flat_map(|a| sim.assets(a))
+        .filter(|a| held.contains(&a.id))
+        .map(|a| a.checksum)
+        .collect()
 }
 
 /// The repository's own example directory.
