@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::cli::{CurrentFlags, Occurrences};
 use crate::error::InputError;
-use crate::filter::{LocalFilters, RuleGroup, RuleList, SearchFilter};
+use crate::filter::{LocalFilters, LocalRule, RuleGroup, RuleList, SearchFilter};
 use crate::immich::SearchKind;
 use crate::job::{Condition, Selection};
 
@@ -40,12 +40,6 @@ pub fn selection(flags: &CurrentFlags) -> Result<Selection, InputError> {
         each(values, |v| {
             smart_value(flag, v, default_limit).map(Condition::Search)
         })
-    };
-    let people = |_: &str, values: &Occurrences| -> Result<Vec<Vec<String>>, InputError> {
-        Ok(values.clone())
-    };
-    let ids = |flag: &str, values: &Occurrences| -> Result<Vec<Vec<String>>, InputError> {
-        each(values, |v| person_id(flag, v))
     };
 
     let mut include = Vec::new();
@@ -86,51 +80,32 @@ pub fn selection(flags: &CurrentFlags) -> Result<Selection, InputError> {
         );
     }
 
-    // The hidden `--*-person-ids-*` flags are more values of the matching names flag (the script
-    // sends them as a nested list, its bug B6).
-    let with_ids = |names: Vec<Vec<String>>, more: Vec<Vec<String>>| -> Vec<Vec<String>> {
-        names.into_iter().chain(more).collect()
+    // The hidden `--*-person-ids-*` flags are more occurrences of the matching names flag (the
+    // script sends them as a nested list, its bug B6). Names need no checking here.
+    let persons = |names: &Occurrences, ids_flag: &str, ids: &Occurrences| {
+        let ids = each(ids, |v| person_id(ids_flag, v))?;
+        Ok::<Occurrences, InputError>(names.iter().cloned().chain(ids).collect())
     };
-    let person_union = with_ids(
-        people(
-            "--include-person-names-union",
-            &flags.include_person_names_union,
-        )?,
-        ids(
-            "--include-person-ids-union",
-            &flags.include_person_ids_union,
-        )?,
-    );
-    let person_intersection = with_ids(
-        people(
-            "--include-person-names-intersection",
-            &flags.include_person_names_intersection,
-        )?,
-        ids(
-            "--include-person-ids-intersection",
-            &flags.include_person_ids_intersection,
-        )?,
-    );
-    let person_excl_union = with_ids(
-        people(
-            "--exclude-person-names-union",
-            &flags.exclude_person_names_union,
-        )?,
-        ids(
-            "--exclude-person-ids-union",
-            &flags.exclude_person_ids_union,
-        )?,
-    );
-    let person_excl_intersection = with_ids(
-        people(
-            "--exclude-person-names-intersection",
-            &flags.exclude_person_names_intersection,
-        )?,
-        ids(
-            "--exclude-person-ids-intersection",
-            &flags.exclude_person_ids_intersection,
-        )?,
-    );
+    let person_union = persons(
+        &flags.include_person_names_union,
+        "--include-person-ids-union",
+        &flags.include_person_ids_union,
+    )?;
+    let person_intersection = persons(
+        &flags.include_person_names_intersection,
+        "--include-person-ids-intersection",
+        &flags.include_person_ids_intersection,
+    )?;
+    let person_excl_union = persons(
+        &flags.exclude_person_names_union,
+        "--exclude-person-ids-union",
+        &flags.exclude_person_ids_union,
+    )?;
+    let person_excl_intersection = persons(
+        &flags.exclude_person_names_intersection,
+        "--exclude-person-ids-intersection",
+        &flags.exclude_person_ids_intersection,
+    )?;
     // One search per person for a union (Immich's personIds is AND); one search with every id for an
     // intersection.
     let one_each = |groups: Vec<Vec<String>>| -> Vec<Vec<Condition>> {
@@ -162,42 +137,49 @@ pub fn selection(flags: &CurrentFlags) -> Result<Selection, InputError> {
         together(person_excl_intersection),
     );
 
-    let mut local = LocalFilters::default();
-    let rules = |flag: &str, values: &Occurrences| -> Result<Vec<RuleList>, InputError> {
-        Ok(each(values, |v| local_value(flag, v))?
-            .into_iter()
-            .flatten()
-            .collect())
+    // Every rule of every value given to a flag, in order.
+    let rules = |flag: &str, values: &[Vec<String>]| -> Result<Vec<LocalRule>, InputError> {
+        let mut rules = Vec::new();
+        for value in values.iter().flatten() {
+            let list = local_value(flag, value)?;
+            // As for the early flags: a field that is not a rule field is warned about.
+            for warning in &list.warnings {
+                tracing::warn!("{warning}");
+            }
+            rules.extend(list.rules);
+        }
+        Ok(rules)
     };
-    let flat = |lists: Vec<RuleList>| lists.into_iter().flat_map(|l| l.rules).collect();
+    let mut local = LocalFilters::default();
     local.include(RuleGroup {
         every: false,
-        rules: flat(rules(
+        rules: rules(
             "--include-local-filter-union",
             &flags.include_local_filter_union,
-        )?),
+        )?,
     });
     local.include(RuleGroup {
         every: true,
-        rules: flat(rules(
+        rules: rules(
             "--include-local-filter-intersection",
             &flags.include_local_filter_intersection,
-        )?),
+        )?,
     });
     local.exclude(RuleGroup {
         every: false,
-        rules: flat(rules(
+        rules: rules(
             "--exclude-local-filter-union",
             &flags.exclude_local_filter_union,
-        )?),
+        )?,
     });
+    // Each occurrence is its own group (the script joined them into one, its bug B1).
     for occurrence in &flags.exclude_local_filter_intersection {
         local.exclude(RuleGroup {
             every: true,
-            rules: flat(rules(
+            rules: rules(
                 "--exclude-local-filter-intersection",
-                &vec![occurrence.clone()],
-            )?),
+                std::slice::from_ref(occurrence),
+            )?,
         });
     }
     Ok(Selection {
