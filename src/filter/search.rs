@@ -246,51 +246,16 @@ fn check_dates(origin: &str, body: &Map<String, Value>) -> Result<(), InputError
 }
 
 /// `YYYY-MM-DDTHH:MM`, then optionally `:SS` and a fraction, then `Z`, on a date that exists: what
-/// Immich 3.1's `isoDatetimeToDate` (zod's `z.iso.datetime()`) accepts.
+/// Immich 3.1's `isoDatetimeToDate` (zod's `z.iso.datetime()`) accepts. The expression is zod's
+/// shape; jiff says whether the day is in the calendar (no 29 February 2023).
 fn is_utc_datetime(text: &str) -> bool {
-    let b = text.as_bytes();
-    let digits = |from: usize, len: usize| -> Option<u32> {
-        let part = text.get(from..from + len)?;
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    let (Some(year), Some(month), Some(day), Some(hour), Some(minute)) = (
-        digits(0, 4),
-        digits(5, 2),
-        digits(8, 2),
-        digits(11, 2),
-        digits(14, 2),
-    ) else {
-        return false;
-    };
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days = match month {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        1..=12 => 31,
-        _ => return false,
-    };
-    let shape = b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':';
-    if !shape || !(1..=days).contains(&day) || hour > 23 || minute > 59 {
-        return false;
-    }
-    let mut rest = &text[16..];
-    if let Some(after_colon) = rest.strip_prefix(':') {
-        match digits(17, 2) {
-            Some(second) if second <= 59 => rest = &after_colon[2..],
-            _ => return false,
-        }
-        if let Some(fraction) = rest.strip_prefix('.') {
-            let count = fraction.bytes().take_while(u8::is_ascii_digit).count();
-            if count == 0 {
-                return false;
-            }
-            rest = &fraction[count..];
-        }
-    }
-    rest == "Z"
+    static SHAPE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?Z$",
+        )
+        .expect("a fixed expression")
+    });
+    SHAPE.is_match(text) && text[..10].parse::<jiff::civil::Date>().is_ok()
 }
 
 /// Ends in `+HH:MM` or `-HH:MM` after a time.
@@ -395,6 +360,8 @@ mod tests {
             "2023-06-01T00:00:00Z",
             "2023-06-01T00:00Z",
             "2024-02-29T23:59:59.999999Z",
+            "2000-02-29T00:00Z",
+            "2023-12-31T23:59:59.123456789012Z",
         ] {
             for field in DATE_FIELDS {
                 assert!(metadata(json!({ *field: good })).is_ok(), "{field} {good}");
@@ -430,6 +397,16 @@ mod tests {
             ("takenBefore", json!(20230601)),
             ("takenAfter", json!(null)),
             ("updatedAfter", json!("2023-06-01T25:00Z")),
+            ("updatedBefore", json!("2023-06-01T23:60Z")),
+            ("updatedBefore", json!("2023-06-01T23:59:60Z")),
+            ("takenAfter", json!("2023-06-01T23:59:59.Z")),
+            ("takenAfter", json!("2023-13-01T23:59Z")),
+            ("takenAfter", json!("2023-04-31T23:59Z")),
+            ("takenAfter", json!("1900-02-29T00:00Z")),
+            ("takenAfter", json!("2023-06-01t23:59Z")),
+            ("takenAfter", json!("2023-06-01T23:59z")),
+            ("takenAfter", json!("٢٠٢٣-06-01T23:59Z")),
+            ("takenAfter", json!("2023-06-01T23:59Zjunk")),
         ] {
             let error = metadata(json!({ field: bad })).unwrap_err().to_string();
             assert!(

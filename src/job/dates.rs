@@ -23,14 +23,15 @@ pub enum Unit {
 pub const SPAN_EXAMPLES: &str = "30d, 12w, 6m or 1y (days, weeks, calendar months, years)";
 
 impl Span {
-    /// `30d`, `12w`, `6m`, `1y`; `None` for anything else.
+    /// `30d`, `12w`, `6m`, `1y`; `None` for anything else, and for spans of more than about a
+    /// thousand years (a typo, and the limit keeps every date this module makes in the calendar).
     pub fn parse(text: &str) -> Option<Span> {
         let text = text.trim();
-        let unit = match text.chars().last()? {
-            'd' => Unit::Days,
-            'w' => Unit::Weeks,
-            'm' => Unit::Months,
-            'y' => Unit::Years,
+        let (unit, max) = match text.chars().last()? {
+            'd' => (Unit::Days, 366_000),
+            'w' => (Unit::Weeks, 52_200),
+            'm' => (Unit::Months, 12_000),
+            'y' => (Unit::Years, 1_000),
             _ => return None,
         };
         let digits = &text[..text.len() - 1];
@@ -38,28 +39,38 @@ impl Span {
             return None;
         }
         let count: u32 = digits.parse().ok()?;
-        (count > 0).then_some(Span { count, unit })
+        (1..=max).contains(&count).then_some(Span { count, unit })
     }
 
-    /// The moment this span after `now`.
+    /// The moment this span after `now` (seconds since the epoch, UTC).
     pub fn after(self, now: i64) -> i64 {
-        let n = i64::from(self.count);
-        match self.unit {
-            Unit::Days => now + n * 86_400,
-            Unit::Weeks => now + n * 7 * 86_400,
-            Unit::Months => months_before(now, -n),
-            Unit::Years => months_before(now, -12 * n),
-        }
+        self.shift(now, 1)
     }
 
     /// The moment this span before `now` (seconds since the epoch, UTC).
     pub fn before(self, now: i64) -> i64 {
-        let n = i64::from(self.count);
-        match self.unit {
-            Unit::Days => now - n * 86_400,
-            Unit::Weeks => now - n * 7 * 86_400,
-            Unit::Months => months_before(now, n),
-            Unit::Years => months_before(now, 12 * n),
+        self.shift(now, -1)
+    }
+
+    /// `now` moved by this span in the direction of `sign`, on the UTC calendar: a month from the
+    /// 31st lands on the month's last day. A result outside the calendar's range (only a clock far
+    /// off could make one) is held at the range's end.
+    fn shift(self, now: i64, sign: i64) -> i64 {
+        let n = sign * i64::from(self.count);
+        let span = match self.unit {
+            Unit::Days => jiff::Span::new().try_days(n),
+            Unit::Weeks => jiff::Span::new().try_weeks(n),
+            Unit::Months => jiff::Span::new().try_months(n),
+            Unit::Years => jiff::Span::new().try_years(n),
+        };
+        let moved = span.and_then(|span| {
+            let start = timestamp(now).to_zoned(jiff::tz::TimeZone::UTC);
+            start.checked_add(span)
+        });
+        match moved {
+            Ok(zoned) => zoned.timestamp().as_second(),
+            Err(_) if sign > 0 => jiff::Timestamp::MAX.as_second(),
+            Err(_) => jiff::Timestamp::MIN.as_second(),
         }
     }
 }
@@ -71,69 +82,32 @@ pub fn parse_relative(text: &str) -> Option<Span> {
 
 /// `2026-10-31T09:15:00.000Z`, the form Immich's date fields take.
 pub fn iso(secs: i64) -> String {
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    timestamp(secs)
+        .strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        .to_string()
 }
 
 /// Seconds since the epoch of an ISO datetime such as `2027-01-01T00:00:00.000Z`, as Immich writes
-/// them; read as UTC (an offset, if any, is not applied).
+/// them; one without an offset is read as UTC.
 pub fn parse_iso(text: &str) -> Option<i64> {
-    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
-    let (y, m, d) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    let (h, mi, s) = (number(11..13)?, number(14..16)?, number(17..19)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    Some(days_from_civil(y, m as u32, d as u32) * 86_400 + h * 3600 + mi * 60 + s)
+    let text = text.trim();
+    let instant = text.parse::<jiff::Timestamp>().ok().or_else(|| {
+        let civil = text.parse::<jiff::civil::DateTime>().ok()?;
+        civil
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp())
+    })?;
+    Some(instant.as_second())
 }
 
-fn months_before(now: i64, months: i64) -> i64 {
-    let (days, rest) = (now.div_euclid(86_400), now.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    let index = y * 12 + (m as i64 - 1) - months;
-    let (y, m) = (index.div_euclid(12), index.rem_euclid(12) as u32 + 1);
-    let d = d.min(days_in_month(y, m));
-    days_from_civil(y, m, d) * 86_400 + rest
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        _ => 28,
-    }
-}
-
-/// Days since 1970-01-01 of a date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (i64::from(m) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+/// Seconds since the epoch as a timestamp, held inside the calendar's range.
+fn timestamp(secs: i64) -> jiff::Timestamp {
+    let secs = secs.clamp(
+        jiff::Timestamp::MIN.as_second(),
+        jiff::Timestamp::MAX.as_second(),
+    );
+    jiff::Timestamp::from_second(secs).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }
 
 #[cfg(test)]
@@ -190,11 +164,17 @@ mod tests {
         assert_eq!(parse_iso(&iso(NOW)), Some(NOW));
         assert_eq!(parse_iso("1970-01-01T00:00:01.000Z"), Some(1));
         assert_eq!(parse_iso("2024-02-29T23:59:59Z"), Some(1_709_251_199));
+        assert_eq!(
+            parse_iso("2024-02-29T23:59:59"),
+            Some(1_709_251_199),
+            "no offset: UTC"
+        );
+        assert_eq!(parse_iso("2024-03-01T01:59:59+02:00"), Some(1_709_251_199));
         for bad in [
             "",
             "2024-13-01T00:00:00Z",
             "2024-02-00T00:00:00Z",
-            "2024-02-29",
+            "29.02.2024",
             "soon",
         ] {
             assert_eq!(parse_iso(bad), None, "{bad}");
@@ -202,12 +182,42 @@ mod tests {
     }
 
     #[test]
-    fn dates_round_trip_through_days() {
-        for days in [-719_468, -1, 0, 59, 365, 10_957, 19_782, 2_932_896] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
+    fn weeks_and_years_move_both_ways() {
+        let span = |text: &str| Span::parse(text).unwrap();
+        assert_eq!(iso(span("3w").after(NOW)), "2026-04-21T12:00:00.000Z");
+        assert_eq!(iso(span("3w").before(NOW)), "2026-03-10T12:00:00.000Z");
+        assert_eq!(iso(span("2y").after(NOW)), "2028-03-31T12:00:00.000Z");
+        assert_eq!(iso(span("3y").before(NOW)), "2023-03-31T12:00:00.000Z");
+        assert_eq!(iso(span("3d").after(NOW)), "2026-04-03T12:00:00.000Z");
+        assert_eq!(
+            iso(span("1y").before(1_709_208_000)),
+            "2023-02-28T12:00:00.000Z",
+            "29 February a year back is the 28th"
+        );
+    }
+
+    #[test]
+    fn spans_stop_at_a_thousand_years() {
+        assert_eq!(Span::parse("1000y").map(|s| s.count), Some(1000));
+        assert_eq!(Span::parse("366000d").map(|s| s.count), Some(366_000));
+        assert_eq!(Span::parse("52200w").map(|s| s.count), Some(52_200));
+        assert_eq!(Span::parse("12000m").map(|s| s.count), Some(12_000));
+        for too_long in [
+            "1001y",
+            "366001d",
+            "52201w",
+            "12001m",
+            "4294967295d",
+            "99999999999d",
+        ] {
+            assert_eq!(Span::parse(too_long), None, "{too_long}");
         }
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        let far = Span::parse("1000y").unwrap();
+        assert_eq!(iso(far.before(0)), "0970-01-01T00:00:00.000Z");
+        assert_eq!(
+            far.after(jiff::Timestamp::MAX.as_second()),
+            jiff::Timestamp::MAX.as_second(),
+            "held at the calendar's end, not a panic"
+        );
     }
 }
