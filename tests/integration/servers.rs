@@ -2,13 +2,13 @@
 //! `across_servers: copy` the job is refused before any request; with it, carol's photos are copied to
 //! alice on A (streamed, checked by checksum first, recorded) and added from there.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Output;
 
-use common::{bin, stderr_of, stdout_of};
+use crate::common::{bin, stderr_of, stdout_of};
 use immich_smart_albums::sim::{SimAsset, SimConfig, Simulator};
 
 /// The photos the job selects: timeline photos taken in the first half of 2023.

@@ -2,11 +2,11 @@
 //! so every request (searches, album work, thumbnails) waits for it once, and a limit of 1 cannot
 //! deadlock a request that waits for a permit its own caller holds.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::{Setup, stderr_of};
+use crate::common::{Setup, stderr_of};
 
 const JOB: &str = "
 profile: family

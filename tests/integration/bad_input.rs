@@ -2,9 +2,9 @@
 //! the place, what was expected), the exit code, and that the simulator saw no request that changes
 //! anything.
 
-mod common;
+use crate::common;
 
-use common::{Files, Setup, bin, bin_for, on_both_lines, sim, stderr_of};
+use crate::common::{Files, Setup, bin, bin_for, on_both_lines, sim, stderr_of};
 
 /// Runs `sync` on a job file and checks exit code, message and that nothing changed.
 fn sync_fails(job: &str, code: i32, expected: &[&str]) {

@@ -1,11 +1,9 @@
 //! The Python-compatible command line, run as a binary against the simulator: previews, adds,
 //! idempotence, every flag, and the error exits (with nothing changed on the server).
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{Files, bin, bin_for, on_both_lines, repo, sim, stderr_of, stdout_of};
+use crate::common::{Files, bin, bin_for, on_both_lines, repo, sim, stderr_of, stdout_of};
 use immich_smart_albums::sim::Role;
 
 /// Alice's assets that a metadata search for Helsinki finds (everything but locked ones).

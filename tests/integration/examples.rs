@@ -3,11 +3,11 @@
 //! a smart filter, any other object a metadata filter; a YAML file is a job file, run as a preview with
 //! its profile's accounts pointed at the simulator.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
-use common::{bin_for, on_both_lines, repo, sim, stderr_of};
+use crate::common::{bin_for, on_both_lines, repo, sim, stderr_of};
 use immich_smart_albums::job::JobFile;
 use immich_smart_albums::job::run::{Mode, run_job};
 use immich_smart_albums::profile::Profile;

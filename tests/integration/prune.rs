@@ -4,13 +4,13 @@
 //! record surviving a SIGTERM in the middle of adds and of removals, and a state directory that
 //! cannot be written. Every check reads the albums from the simulator, not the tool's report.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::time::Duration;
 
-use common::{Setup, on_both_lines, stderr_of, stdout_of};
+use crate::common::{Setup, on_both_lines, stderr_of, stdout_of};
 use immich_smart_albums::job::JobFile;
 use immich_smart_albums::job::run::{JobReport, Mode, RunOptions, run_job_with};
 use immich_smart_albums::sim::{FaultPlan, FaultRule, SimAsset, SimConfig, Simulator};

@@ -5,12 +5,12 @@
 //! `cargo test` shows, except on CI (`CI` truthy), where .ci/run installs it and its absence fails the
 //! test.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
-use common::{bin, on_both_lines, sim, stderr_of, stdout_of};
+use crate::common::{bin, on_both_lines, sim, stderr_of, stdout_of};
 use immich_smart_albums::sim::Simulator;
 
 const JOB: &str = "

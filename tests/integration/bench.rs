@@ -2,7 +2,7 @@
 //! the minimum number of requests the API allows, and no search page is asked for twice. A correctness
 //! test: it asserts no times.
 
-mod common;
+use crate::common;
 
 #[test]
 fn the_benchmark_sends_the_minimum_requests_and_prints_every_row() {

@@ -3,12 +3,10 @@
 //! assets compared to the simulator's own records, and each of the script's bugs B1–B12 shown not
 //! copied.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::process::Output;
 
-use common::{Files, bin, bin_for, on_both_lines, sim, stderr_of, stdout_of};
+use crate::common::{Files, bin, bin_for, on_both_lines, sim, stderr_of, stdout_of};
 use immich_smart_albums::sim::{Role, SimAsset, Simulator};
 
 /// The simulator with alice's people renamed to the names of the description's examples.

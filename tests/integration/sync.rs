@@ -2,11 +2,11 @@
 //! and the simulator. Reports, idempotence, the lock against overlapping runs, exit codes, and input
 //! errors that send nothing.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::{Setup, on_both_lines, stderr_of, stdout_of};
+use crate::common::{Setup, on_both_lines, stderr_of, stdout_of};
 use immich_smart_albums::sim::{SimConfig, Simulator};
 
 const JOB: &str = "

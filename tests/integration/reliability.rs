@@ -3,9 +3,9 @@
 //! faults stop one more run converges), an account whose server is down, SIGTERM in the middle of a
 //! sync, and SIGTERM or Ctrl-C while a key command runs.
 
-mod common;
+use crate::common;
 
-use common::on_both_lines;
+use crate::common::on_both_lines;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;

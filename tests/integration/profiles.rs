@@ -4,13 +4,13 @@
 //! D-Bus session with a throw-away keyring) or when IMMICH_SMART_ALBUMS_SECRET_SERVICE_TEST is truthy,
 //! and elsewhere says on the terminal that it was skipped.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Output;
 
+use crate::common::{bin, on_both_lines, sim, stderr_of, stdout_of};
 use assert_cmd::Command;
-use common::{bin, on_both_lines, sim, stderr_of, stdout_of};
 use immich_smart_albums::sim::Simulator;
 
 /// A config directory of its own, and the binary pointed at it.

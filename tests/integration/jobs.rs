@@ -2,13 +2,13 @@
 //! checksum dedupe, album creation and sharing, editor and viewer rights, the safe album failing
 //! closed, and idempotence.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
-use common::on_both_lines;
+use crate::common::on_both_lines;
 use immich_smart_albums::job::JobFile;
 use immich_smart_albums::job::account::people_index;
 use immich_smart_albums::job::run::{JobReport, Mode, run_job};

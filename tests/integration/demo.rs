@@ -1,9 +1,9 @@
 //! `demo` runs end to end on the built-in simulator: the Python-compatible preview, add and idempotent
 //! re-run, then a two-account job with a safe album: preview, sync, and a sync with nothing left.
 
-mod common;
+use crate::common;
 
-use common::{bin, stderr_of, stdout_of};
+use crate::common::{bin, stderr_of, stdout_of};
 
 #[test]
 fn the_demo_previews_adds_and_then_has_nothing_left_to_add() {

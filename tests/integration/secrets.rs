@@ -1,9 +1,7 @@
 //! API keys never appear in any output: every command, with `--verbose`, on success and on failure,
 //! is run and its stdout and stderr searched for the keys it used.
 
-mod common;
-
-use common::{Files, Setup, bin, sim, stderr_of, stdout_of};
+use crate::common::{Files, Setup, bin, sim, stderr_of, stdout_of};
 
 fn assert_no_key(what: &str, output: &std::process::Output, keys: &[String]) {
     let all = format!("{}{}", stdout_of(output), stderr_of(output));

@@ -2,11 +2,11 @@
 //! shapes; a server older than 2.5 is refused with its version and the minimum, a newer one gets one
 //! warning and runs; 2.x's short smart search is taken as what it is.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
-use common::{Setup, bin_for, on_both_lines, stderr_of, stdout_of};
+use crate::common::{Setup, bin_for, on_both_lines, stderr_of, stdout_of};
 use immich_smart_albums::sim::{ImmichLine, SimAsset, SimConfig, Simulator};
 
 const JOB: &str = "\

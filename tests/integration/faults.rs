@@ -2,7 +2,7 @@
 //! is not, a search that keeps failing fails whole, album adds converge, one account's failures stay
 //! its own, and the API key never follows a redirect to another host.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

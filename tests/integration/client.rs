@@ -1,11 +1,11 @@
 //! The Immich client and album operations against the simulator: discovery, paging, per-id add results,
 //! batching, and the errors for refused keys.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::on_both_lines;
+use crate::common::on_both_lines;
 use immich_smart_albums::album;
 use immich_smart_albums::filter::{SearchFilter, run_search};
 use immich_smart_albums::immich::{Client, ClientOptions, RetryPolicy, SearchKind, ServerUrl};

@@ -1,10 +1,8 @@
 //! The finish of an installed tool: completion scripts for each shell and the man page generate and
 //! mention every subcommand, and the `--help` of every command and subcommand carries an example.
 
-mod common;
-
+use crate::common::{bin, stdout_of};
 use clap::CommandFactory;
-use common::{bin, stdout_of};
 use immich_smart_albums::cli::Cli;
 
 const SUBCOMMANDS: &[&str] = &[
