@@ -11,7 +11,7 @@ pub use client::{
     Binary, Client, ClientOptions, DecodeFailure, ServerUrl, install_tls_provider, traffic,
 };
 pub use error::{ApiError, ApiErrorKind};
-pub use retry::RetryPolicy;
+pub use retry::{DEFAULT_MAX_ATTEMPTS, RetryPolicy};
 pub use search::{MAX_PAGE_SIZE, SearchKind, decode_page, pages};
 pub use types::{
     Album, AlbumRole, AlbumUser, AlbumUserAdd, ApiKeyInfo, AssetInfo, BulkIdResult, PeoplePage,

@@ -28,10 +28,13 @@ pub struct RetryPolicy {
     pub max_total: Duration,
 }
 
+/// Requests sent for one call at most, by default (the `attempts` setting changes it).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 5,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
             min_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(10),
             max_total: Duration::from_secs(60),

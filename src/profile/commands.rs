@@ -269,6 +269,9 @@ fn settings_of(profile: &Profile) -> Vec<(&'static str, String)> {
     if let Some(value) = settings.stale_lock_after {
         shown.push(("stale_lock_after", format!("{value} s")));
     }
+    if let Some(value) = settings.attempts {
+        shown.push(("attempts", value.to_string()));
+    }
     shown
 }
 

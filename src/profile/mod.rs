@@ -97,6 +97,8 @@ pub(crate) struct ProfileFile {
     pub key_command_timeout: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stale_lock_after: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
     #[serde(default)]
     pub accounts: IndexMap<String, AccountFile>,
 }
@@ -110,6 +112,7 @@ impl ProfileFile {
             max_in_flight: self.max_in_flight,
             key_command_timeout: self.key_command_timeout,
             stale_lock_after: self.stale_lock_after,
+            attempts: self.attempts,
         }
     }
 }
@@ -228,6 +231,7 @@ impl Profile {
             ("max_in_flight", file.max_in_flight == Some(0)),
             ("key_command_timeout", file.key_command_timeout == Some(0)),
             ("stale_lock_after", file.stale_lock_after == Some(0)),
+            ("attempts", file.attempts == Some(0)),
         ] {
             if zero {
                 return Err(InputError::new(format!(
@@ -284,14 +288,17 @@ pub(crate) fn parse_file(text: &str, path: &Path) -> Result<ProfileFile, InputEr
         if let Some(at) = message.rfind(" at line ") {
             message.truncate(at);
         }
-        if message.starts_with("invalid u64") || message.starts_with("invalid usize") {
+        if ["invalid u64", "invalid usize", "invalid u32"]
+            .iter()
+            .any(|prefix| message.starts_with(prefix))
+        {
             message = format!("{message}: expected a whole number (e.g. `timeout: 60`)");
         } else if !message.contains("expected") {
             message.push_str(
                 " (expected `accounts:` mapping account names to `server:` and optionally one of \
                  `api_key_env`, `api_key_file`, `api_key_command`, and the optional settings \
                  `timeout`, `connect_timeout`, `max_in_flight`, `key_command_timeout`, \
-                 `stale_lock_after`)",
+                 `stale_lock_after`, `attempts`)",
             );
         }
         match error.location() {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::GlobalArgs;
 use crate::error::InputError;
-use crate::immich::ClientOptions;
+use crate::immich::{ClientOptions, DEFAULT_MAX_ATTEMPTS, RetryPolicy};
 
 /// Seconds a request may take, when nothing else says.
 pub const DEFAULT_TIMEOUT: u64 = 120;
@@ -31,6 +31,8 @@ pub const ENV_CONNECT_TIMEOUT: &str = "IMMICH_SMART_ALBUMS_CONNECT_TIMEOUT";
 pub const ENV_MAX_IN_FLIGHT: &str = "IMMICH_SMART_ALBUMS_MAX_IN_FLIGHT";
 /// Environment variable for `key_command_timeout`.
 pub const ENV_KEY_COMMAND_TIMEOUT: &str = "IMMICH_SMART_ALBUMS_KEY_COMMAND_TIMEOUT";
+/// Environment variable for `attempts`.
+pub const ENV_ATTEMPTS: &str = "IMMICH_SMART_ALBUMS_ATTEMPTS";
 /// Environment variable for `stale_lock_after`.
 pub const ENV_STALE_LOCK_AFTER: &str = "IMMICH_SMART_ALBUMS_STALE_LOCK_AFTER";
 
@@ -48,6 +50,8 @@ pub struct ProfileSettings {
     pub key_command_timeout: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stale_lock_after: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
 }
 
 /// The settings of a run, after [`merge_settings`].
@@ -61,6 +65,9 @@ pub struct Settings {
     /// How long `sync` lets another sync of the same job file hold its lock before it calls that sync
     /// stuck (exit 1) instead of skipping quietly.
     pub stale_lock_after: Duration,
+    /// Requests sent for one call at most, the first included (1 = never retry); see
+    /// docs/reliability.md for which failures are retried.
+    pub attempts: u32,
 }
 
 impl Settings {
@@ -69,7 +76,10 @@ impl Settings {
         ClientOptions {
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
-            ..ClientOptions::default()
+            retry: RetryPolicy {
+                max_attempts: self.attempts,
+                ..RetryPolicy::default()
+            },
         }
     }
 }
@@ -163,12 +173,19 @@ pub fn merge_settings(
         ("stale_lock_after", profile.stale_lock_after),
         DEFAULT_STALE_LOCK_AFTER,
     )?;
+    let attempts = pick(
+        ("", None),
+        (ENV_ATTEMPTS, env),
+        ("attempts", profile.attempts),
+        DEFAULT_MAX_ATTEMPTS,
+    )?;
     Ok(Settings {
         timeout: Duration::from_secs(timeout),
         connect_timeout: Duration::from_secs(connect_timeout),
         max_in_flight,
         key_command_timeout: Duration::from_secs(key_command_timeout),
         stale_lock_after: Duration::from_secs(stale_lock_after),
+        attempts,
     })
 }
 
@@ -233,6 +250,7 @@ mod tests {
             max_in_flight: Some(2),
             key_command_timeout: Some(5),
             stale_lock_after: None,
+            attempts: Some(3),
         };
         let settings = merge_settings(&flags(None), &read, Some(&profile)).unwrap();
         assert_eq!(
@@ -243,13 +261,24 @@ mod tests {
                 max_in_flight: 2,
                 key_command_timeout: Duration::from_secs(5),
                 stale_lock_after: Duration::from_secs(DEFAULT_STALE_LOCK_AFTER),
+                attempts: 3,
             }
         );
-        let read = |name: &str| (name == ENV_STALE_LOCK_AFTER).then(|| "60".to_string());
+        assert_eq!(settings.client_options().retry.max_attempts, 3);
+        let read = |name: &str| {
+            let value = match name {
+                ENV_STALE_LOCK_AFTER => "60",
+                ENV_ATTEMPTS => "1",
+                _ => return None,
+            };
+            Some(value.to_string())
+        };
         let settings = merge_settings(&flags(None), &read, Some(&profile)).unwrap();
         assert_eq!(settings.stale_lock_after, Duration::from_secs(60));
+        assert_eq!(settings.client_options().retry.max_attempts, 1);
         let defaults = merge_settings(&flags(None), &|_| None, None).unwrap();
         assert_eq!(defaults.max_in_flight, DEFAULT_MAX_IN_FLIGHT);
+        assert_eq!(defaults.client_options().retry, RetryPolicy::default());
         assert_eq!(
             defaults.client_options().connect_timeout,
             Duration::from_secs(DEFAULT_CONNECT_TIMEOUT)

@@ -587,19 +587,30 @@ fn bad_values_are_errors_and_a_failed_search_is_never_an_empty_one_b4() {
 
         let album = sim.create_album("alice", "Kept", &[]);
         sim.fail_always("alice", "/api/search/smart");
-        let output = run(
-            &sim,
-            &[
+        // Two attempts, not five: what is tested is the failure, not the wait between retries.
+        let output = bin_for(&sim, "alice")
+            .env("IMMICH_SMART_ALBUMS_ATTEMPTS", "2")
+            .args([
                 "--include-person-names-union",
                 "Jane Doe",
                 "--exclude-smart-union",
                 "beach",
                 "--album",
                 "Kept",
-            ],
-        );
+            ])
+            .output()
+            .unwrap();
         assert_eq!(output.status.code(), Some(1), "{}", stdout_of(&output));
         assert!(sim.album_assets(&album).is_empty(), "nothing was added");
+        let smart_searches = sim
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/api/search/smart")
+            .count();
+        assert_eq!(
+            smart_searches, 2,
+            "the attempts setting reaches the drop-in's client"
+        );
     });
 }
 

@@ -214,6 +214,7 @@ fn an_account_whose_server_is_down_fails_alone() {
             .env("IMMICH_SMART_ALBUMS_CONFIG_DIR", dir.path())
             .env("K_ALICE", sim.account("alice").api_key)
             .env("K_BOB", "bobs-key")
+            .env("IMMICH_SMART_ALBUMS_ATTEMPTS", "2")
             .args(["sync", "--connect-timeout", "2"])
             .arg(dir.path().join("jobs.yaml"))
             .output()
@@ -230,6 +231,58 @@ fn an_account_whose_server_is_down_fails_alone() {
             "{stdout}"
         );
         assert!(!contents(&sim, "Rome").is_empty(), "alice finished");
+    });
+}
+
+/// `attempts` from the environment beats the profile's, and each is the number of requests the
+/// server sees for a call that keeps failing.
+#[test]
+fn the_attempts_setting_is_how_many_requests_a_failing_call_sends() {
+    on_both_lines(|| {
+        let sim = common::sim();
+        sim.fail_always("alice", "/api/search/metadata");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("profiles")).unwrap();
+        std::fs::write(
+            dir.path().join("profiles/family.yaml"),
+            format!(
+                "attempts: 1\naccounts:\n  alice:\n    server: {}\n    api_key_env: K_ALICE\n",
+                sim.url()
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("jobs.yaml"),
+            "profile: family\njobs:\n  rome:\n    include: [{metadata: {city: Rome}}]\n    album: Rome\n",
+        )
+        .unwrap();
+        let searches_with = |attempts: Option<&str>| {
+            sim.clear_requests();
+            let mut command = common::bin();
+            command
+                .env("IMMICH_SMART_ALBUMS_CONFIG_DIR", dir.path())
+                .env("K_ALICE", sim.account("alice").api_key);
+            if let Some(attempts) = attempts {
+                command.env("IMMICH_SMART_ALBUMS_ATTEMPTS", attempts);
+            }
+            let output = command
+                .arg("preview")
+                .arg(dir.path().join("jobs.yaml"))
+                .output()
+                .unwrap();
+            assert_eq!(
+                output.status.code(),
+                Some(1),
+                "{}",
+                common::stderr_of(&output)
+            );
+            sim.requests()
+                .iter()
+                .filter(|r| r.path == "/api/search/metadata")
+                .count()
+        };
+        assert_eq!(searches_with(None), 1, "the profile's attempts: 1");
+        assert_eq!(searches_with(Some("3")), 3, "the environment's");
     });
 }
 
