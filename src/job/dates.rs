@@ -147,7 +147,7 @@ mod tests {
 
     #[test]
     fn only_whole_positive_spans_parse() {
-        for bad in ["30x", "d", "-3d", "0d", "1.5m", "", "30 days", "m1"] {
+        for bad in ["30x", "d", "-3d", "+3d", "0d", "1.5m", "", "30 days", "m1"] {
             assert_eq!(Span::parse(bad), None, "{bad}");
         }
         assert_eq!(parse_relative("-12w").map(|s| s.count), Some(12));
@@ -218,6 +218,11 @@ mod tests {
             far.after(jiff::Timestamp::MAX.as_second()),
             jiff::Timestamp::MAX.as_second(),
             "held at the calendar's end, not a panic"
+        );
+        assert_eq!(
+            far.before(jiff::Timestamp::MIN.as_second()),
+            jiff::Timestamp::MIN.as_second(),
+            "and at its start"
         );
     }
 }
