@@ -519,12 +519,6 @@ fn process_alive(pid: u32) -> Option<bool> {
         .then(|| proc.join(pid.to_string()).exists())
 }
 
-/// `2026-05-01 03:15:00 UTC`.
-fn utc(secs: i64) -> String {
-    let (y, mo, d, h, mi, s) = crate::sim::time::parts(secs);
-    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC")
-}
-
 /// `7 h 5 min`, `12 min`, `40 s`.
 pub fn span(secs: u64) -> String {
     match (secs / 3600, secs / 60 % 60) {
@@ -581,7 +575,7 @@ async fn lock(job_path: &Path, stale_after: std::time::Duration) -> anyhow::Resu
                 eprintln!("{job}: another sync of this job file is running; skipping it this time");
                 return Ok(None);
             };
-            let since = utc(started);
+            let since = crate::job::dates::utc(started);
             let age = u64::try_from(state::now() - started).unwrap_or(0);
             if process_alive(pid) == Some(false) {
                 anyhow::bail!(
@@ -850,7 +844,7 @@ mod tests {
         );
         assert_eq!(Holder::parse(""), None);
         assert_eq!(Holder::parse("pid x\nstarted 1\n"), None);
-        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(crate::job::dates::utc(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(span(25_500), "7 h 5 min");
         assert_eq!(span(40), "40 s");
     }

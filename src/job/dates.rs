@@ -87,6 +87,13 @@ pub fn iso(secs: i64) -> String {
         .to_string()
 }
 
+/// `2026-05-01 03:15:00 UTC`, for messages.
+pub fn utc(secs: i64) -> String {
+    timestamp(secs)
+        .strftime("%Y-%m-%d %H:%M:%S UTC")
+        .to_string()
+}
+
 /// Seconds since the epoch of an ISO datetime such as `2027-01-01T00:00:00.000Z`, as Immich writes
 /// them; one without an offset is read as UTC.
 pub fn parse_iso(text: &str) -> Option<i64> {
@@ -162,6 +169,7 @@ mod tests {
     #[test]
     fn iso_datetimes_read_back_as_written() {
         assert_eq!(parse_iso(&iso(NOW)), Some(NOW));
+        assert_eq!(utc(NOW + 75), "2026-03-31 12:01:15 UTC");
         assert_eq!(parse_iso("1970-01-01T00:00:01.000Z"), Some(1));
         assert_eq!(parse_iso("2024-02-29T23:59:59Z"), Some(1_709_251_199));
         assert_eq!(

@@ -10,7 +10,6 @@ use super::state::{
     ApiKey, AssetRec, FLAG_FAVORITE, FLAG_SCREENSHOT, FLAG_VIDEO, NO_CAMERA, NO_PLACE, State, User,
     Visibility,
 };
-use super::time;
 
 /// People bitmasks are `u32`: three fixed people plus one per account.
 pub const MAX_ACCOUNTS: usize = 29;
@@ -124,10 +123,14 @@ pub fn generate(config: &SimConfig) -> State {
     state
 }
 
+/// Photos are taken from 2018-01-01 (seconds since the epoch)…
+const TAKEN_FROM: i64 = 1_514_764_800;
+/// … to 2026-01-01.
+const TAKEN_UNTIL: i64 = 1_767_225_600;
+
 /// A new, original asset (not a copy of another account's).
 fn fresh_asset(r: &mut Rng, owner: usize, n_users: usize) -> AssetRec {
-    let start = time::date_ms(2018, 1, 1) / 1000;
-    let end = time::date_ms(2026, 1, 1) / 1000;
+    let (start, end) = (TAKEN_FROM, TAKEN_UNTIL);
     let checksum = r.bytes20();
     let taken = start + r.below((end - start) as u64) as i64;
     let file_no = 1000 + r.below(9000) as u16;
@@ -230,6 +233,18 @@ fn capitalise(name: &str) -> String {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn photos_are_taken_from_2018_to_2026() {
+        assert_eq!(
+            Some(TAKEN_FROM * 1000),
+            crate::sim::time::date_ms(2018, 1, 1)
+        );
+        assert_eq!(
+            Some(TAKEN_UNTIL * 1000),
+            crate::sim::time::date_ms(2026, 1, 1)
+        );
+    }
 
     fn config(seed: u64, n: usize) -> SimConfig {
         SimConfig {
