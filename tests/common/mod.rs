@@ -116,6 +116,20 @@ pub fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
+/// The output's stdout, once its exit status is `code`; when it is not, the failure shows stdout and
+/// stderr, and names the test's line.
+#[track_caller]
+pub fn stdout_if(output: &std::process::Output, code: i32) -> String {
+    let stdout = stdout_of(output);
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{stdout}{}",
+        stderr_of(output)
+    );
+    stdout
+}
+
 pub fn stdout_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }

@@ -37,13 +37,7 @@ fn preview_changes_nothing_sync_adds_and_a_second_sync_adds_nothing() {
         setup.job("jobs.yaml", JOB);
 
         let output = setup.run(&["preview", "jobs.yaml"]);
-        let stdout = stdout_of(&output);
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{stdout}{}",
-            stderr_of(&output)
-        );
+        let stdout = common::stdout_if(&output, 0);
         assert!(
             stdout.contains("Job `kids` (preview: nothing was changed)"),
             "{stdout}"
@@ -53,13 +47,7 @@ fn preview_changes_nothing_sync_adds_and_a_second_sync_adds_nothing() {
         assert!(setup.sim.changing_requests().is_empty());
 
         let output = setup.run(&["sync", "jobs.yaml"]);
-        let stdout = stdout_of(&output);
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{stdout}{}",
-            stderr_of(&output)
-        );
+        let stdout = common::stdout_if(&output, 0);
         assert!(stdout.contains("created by alice"), "{stdout}");
         assert_eq!(setup.sim.album_by_name("Family kids").len(), 1);
         assert_eq!(setup.sim.album_by_name("Family kids (safe)").len(), 1);
@@ -72,13 +60,7 @@ fn preview_changes_nothing_sync_adds_and_a_second_sync_adds_nothing() {
 
         setup.sim.clear_requests();
         let output = setup.run(&["sync", "jobs.yaml", "--quiet"]);
-        let stdout = stdout_of(&output);
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{stdout}{}",
-            stderr_of(&output)
-        );
+        let stdout = common::stdout_if(&output, 0);
         assert!(
             setup.sim.changing_requests().is_empty(),
             "nothing left to add"
@@ -551,13 +533,7 @@ fn people_any_and_a_rolling_window_select_what_the_simulator_holds() {
             "profile: family\njobs:\n  recent:\n    include:\n      - people_any: [Mia, Leo]\n      - taken_within: 3y\n    album: Recent kids\n",
         );
         let output = setup.run(&["sync", "jobs.yaml"]);
-        let stdout = stdout_of(&output);
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{stdout}{}",
-            stderr_of(&output)
-        );
+        let stdout = common::stdout_if(&output, 0);
         // The window as the tool resolved it, shown in the report.
         let after = stdout
             .split("taken within 3y (after ")
@@ -626,13 +602,7 @@ fn tags_by_name_select_and_exclude_what_carries_them() {
             "profile: family\njobs:\n  both:\n    include:\n      - tags: [Holiday/2023, Family]\n    album: Both\n  holiday:\n    include:\n      - tags: [holiday]\n    exclude:\n      - tags: [Private]\n    album: Holiday\n",
         );
         let output = setup.run(&["sync", "jobs.yaml"]);
-        let stdout = stdout_of(&output);
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{stdout}{}",
-            stderr_of(&output)
-        );
+        let stdout = common::stdout_if(&output, 0);
         assert!(
             stdout.contains("has no tag `Family`"),
             "a note for bob: {stdout}"
@@ -691,13 +661,7 @@ fn description_order_and_cover_are_set_and_kept() {
             "profile: family\njobs:\n  rome:\n    include: [{metadata: {city: Rome}}]\n    album: Rome\n    description: Rome, filled by immich-smart-albums\n    order: oldest\n    cover: oldest\n",
         );
         let output = setup.run(&["sync", "jobs.yaml"]);
-        let stdout = stdout_of(&output);
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{stdout}{}",
-            stderr_of(&output)
-        );
+        let stdout = common::stdout_if(&output, 0);
         assert!(
             stdout.contains("set: description, order: oldest first, cover"),
             "{stdout}"
@@ -789,13 +753,7 @@ fn the_safe_albums_shared_link_is_made_once_kept_and_renewed() {
         );
 
         let output = run(&["sync", "jobs.yaml"]);
-        let stdout = stdout_of(&output);
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{stdout}{}",
-            stderr_of(&output)
-        );
+        let stdout = common::stdout_if(&output, 0);
         let safe = sim.album_by_name("Rome (for relatives)")[0].clone();
         let links = sim.shared_links(&safe);
         assert_eq!(links.len(), 1);
