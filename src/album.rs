@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use futures::TryStreamExt;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::{Map, json};
+use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::error::input_error;
@@ -93,6 +93,15 @@ struct Listed<'a> {
     is_trashed: Option<bool>,
 }
 
+/// The metadata search that lists an album's contents, trashed assets included (the benchmark
+/// counts its pages too).
+pub fn contents_query(album_id: &str) -> Map<String, Value> {
+    let mut body = Map::new();
+    body.insert("albumIds".into(), json!([album_id]));
+    body.insert("withDeleted".into(), json!(true));
+    body
+}
+
 /// Everything the album holds (any member's assets, trashed ones included), by id, with checksums and
 /// visibility. With the album's asset count (`expected`), every page is requested at once.
 pub async fn contents(
@@ -100,9 +109,7 @@ pub async fn contents(
     album_id: &str,
     expected: Option<usize>,
 ) -> Result<HashMap<Uuid, HeldAsset>, ApiError> {
-    let mut body = Map::new();
-    body.insert("albumIds".into(), json!([album_id]));
-    body.insert("withDeleted".into(), json!(true));
+    let body = contents_query(album_id);
     let decode = |raw: &RawValue| -> Result<(Uuid, HeldAsset), String> {
         let listed: Listed<'_> = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
         let id = listed.id.ok_or("an album asset without `id`")?;

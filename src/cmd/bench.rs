@@ -181,7 +181,9 @@ pub async fn measure(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<Be
     let held: HashMap<String, usize> = [&main_album, &safe_album]
         .into_iter()
         .filter_map(|id| {
-            let body = json!({"albumIds": [id], "size": MAX_PAGE_SIZE});
+            let mut body = crate::album::contents_query(id);
+            body.insert("size".into(), json!(MAX_PAGE_SIZE));
+            let body = Value::Object(body);
             let total = sim.search_total(&names[0], "metadata", &body)?;
             Some((body.to_string(), total))
         })
@@ -380,6 +382,10 @@ fn count_requests(
         let mut key = body.clone();
         if let Value::Object(map) = &mut key {
             map.remove("size");
+            // The engine narrows include searches to the timeline; the job's filter does not say so.
+            if map.get("visibility") == Some(&json!("timeline")) {
+                map.remove("visibility");
+            }
         }
         let limit = limits.get(&key.to_string()).copied();
         let total = match held.get(&body.to_string()) {
