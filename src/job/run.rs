@@ -202,6 +202,17 @@ pub struct LinkRow {
     pub action: String,
 }
 
+impl LinkRow {
+    /// A preview's row for a link a sync would make, to expire at `expiry`.
+    fn to_create(expiry: i64) -> LinkRow {
+        LinkRow {
+            url: None,
+            expires: Some(super::dates::iso(expiry)),
+            action: "to create".into(),
+        }
+    }
+}
+
 /// What an account on another server contributes through copies.
 #[derive(Debug, Default, Serialize)]
 pub struct CopyRow {
@@ -483,20 +494,6 @@ pub async fn run_job_with(
         }
     }
 
-    if mode == Mode::Preview
-        && !spec.looks.is_empty()
-        && let Some(album) = &albums.main
-    {
-        looks(
-            &owner_account.client,
-            &album.id,
-            &spec.looks,
-            false,
-            &mut report.album,
-        )
-        .await;
-    }
-
     // Accounts on another server contribute through copies to the receiving account.
     let copying = copies(
         spec,
@@ -521,7 +518,7 @@ pub async fn run_job_with(
         };
         apply(
             &ctx,
-            albums.main.clone(),
+            albums.main,
             &spec.album,
             "main",
             &main_decision,
@@ -531,18 +528,6 @@ pub async fn run_job_with(
             |r| &mut r.album,
         )
         .await;
-        if !spec.looks.is_empty()
-            && let Some(id) = report.album.id.clone()
-        {
-            looks(
-                &owner_account.client,
-                &id,
-                &spec.looks,
-                true,
-                &mut report.album,
-            )
-            .await;
-        }
         if let (Some(safe), Some(decision)) = (&spec.safe, &safe_decision) {
             let summary = report
                 .safe
@@ -551,7 +536,7 @@ pub async fn run_job_with(
             let adds_open = merged.safe_fail.is_none();
             apply(
                 &ctx,
-                albums.safe.clone(),
+                albums.safe,
                 &safe.album,
                 "safe",
                 decision,
@@ -561,51 +546,53 @@ pub async fn run_job_with(
                 |r| r.safe.get_or_insert_with(AlbumRow::default),
             )
             .await;
-            if let (Some(link), Some(id)) = (&safe.shared_link, summary.id.clone()) {
-                let key = AlbumKey {
-                    server: owner_account.client.api_base().to_string(),
-                    album_id: id,
-                };
-                shared_link(
-                    &owner_account.client,
-                    &key,
-                    &spec.name,
-                    link,
-                    true,
-                    store,
-                    summary,
-                )
-                .await;
-            }
         }
-    } else if let Some(safe) = &spec.safe
-        && let Some(link) = &safe.shared_link
+    }
+
+    // Once the albums' contents are settled: the main album's looks and the safe album's shared
+    // link, set by a sync and said by a preview. A summary's id is the album found, or made by the
+    // sync.
+    let write = mode == Mode::Sync;
+    if !spec.looks.is_empty()
+        && let Some(id) = report.album.id.clone()
+    {
+        looks(
+            &owner_account.client,
+            &id,
+            &spec.looks,
+            write,
+            &mut report.album,
+        )
+        .await;
+    }
+    if let Some(link) = spec
+        .safe
+        .as_ref()
+        .and_then(|safe| safe.shared_link.as_ref())
         && let Some(summary) = report.safe.as_mut()
     {
-        match &albums.safe {
-            Some(album) => {
+        match summary.id.clone() {
+            Some(album_id) => {
                 let key = AlbumKey {
                     server: owner_account.client.api_base().to_string(),
-                    album_id: album.id.clone(),
+                    album_id,
                 };
                 shared_link(
                     &owner_account.client,
                     &key,
                     &spec.name,
                     link,
-                    false,
+                    write,
                     store,
                     summary,
                 )
                 .await;
             }
-            None => {
-                summary.shared_link = Some(LinkRow {
-                    url: None,
-                    expires: Some(super::dates::iso(link.expires.after(crate::state::now()))),
-                    action: "to create".into(),
-                });
+            None if !write => {
+                let expiry = link.expires.after(crate::state::now());
+                summary.shared_link = Some(LinkRow::to_create(expiry));
             }
+            None => {}
         }
     }
     Ok(report)
@@ -1308,8 +1295,9 @@ async fn shared_link(
 ) {
     let result: Result<LinkRow, String> = async {
         let now = crate::state::now();
-        let span = spec.expires.after(now) - now;
-        let new_expiry = super::dates::iso(spec.expires.after(now));
+        let expiry = spec.expires.after(now);
+        let span = expiry - now;
+        let new_expiry = super::dates::iso(expiry);
         let recorded = store.link_of(album, job).map_err(|e| format!("{e:#}"))?;
         let links = client
             .shared_links(&album.album_id)
@@ -1356,14 +1344,7 @@ async fn shared_link(
                     .map_err(|e| e.to_string())?;
                 (row_of(&link, "created"), Some(link))
             }
-            None => {
-                let row = LinkRow {
-                    url: None,
-                    expires: Some(new_expiry),
-                    action: "to create".into(),
-                };
-                (row, None)
-            }
+            None => (LinkRow::to_create(expiry), None),
         };
         if write && let (Some(link), Some(url)) = (&link, &row.url) {
             store
