@@ -68,18 +68,18 @@ impl When {
     }
 }
 
-/// `90s`, `30m`, `6h`, `1d`.
+/// `90s`, `30m`, `6h`, `1d`; `None` where the seconds would overflow.
 fn parse_interval(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let unit = match text.chars().last()? {
+    let (count, unit) = crate::job::dates::count_and_unit(text)?;
+    let unit = match unit {
         's' => 1,
         'm' => 60,
         'h' => 3600,
         'd' => 86_400,
         _ => return None,
     };
-    let count: u64 = text[..text.len() - 1].parse().ok()?;
-    (count > 0).then(|| Duration::from_secs(count * unit))
+    let secs = count.checked_mul(unit)?;
+    (secs > 0).then(|| Duration::from_secs(secs))
 }
 
 /// Runs the sync again and again. An input error in a job file at start-up stops it at once (exit 2).
@@ -139,7 +139,20 @@ mod tests {
         assert_eq!(parse_interval("90s"), Some(Duration::from_secs(90)));
         assert_eq!(parse_interval("6h"), Some(Duration::from_secs(6 * 3600)));
         assert_eq!(parse_interval("1d"), Some(Duration::from_secs(86_400)));
-        for bad in ["0m", "6", "h", "1.5h", "-1h", "6 hours"] {
+        assert_eq!(
+            parse_interval("400d"),
+            Some(Duration::from_secs(400 * 86_400))
+        );
+        for bad in [
+            "0m",
+            "6",
+            "h",
+            "1.5h",
+            "-1h",
+            "+1h",
+            "6 hours",
+            "9999999999999999999d",
+        ] {
             assert_eq!(parse_interval(bad), None, "{bad}");
         }
     }

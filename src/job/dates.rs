@@ -26,19 +26,15 @@ impl Span {
     /// `30d`, `12w`, `6m`, `1y`; `None` for anything else, and for spans of more than about a
     /// thousand years (a typo, and the limit keeps every date this module makes in the calendar).
     pub fn parse(text: &str) -> Option<Span> {
-        let text = text.trim();
-        let (unit, max) = match text.chars().last()? {
+        let (count, unit) = count_and_unit(text)?;
+        let (unit, max) = match unit {
             'd' => (Unit::Days, 366_000),
             'w' => (Unit::Weeks, 52_200),
             'm' => (Unit::Months, 12_000),
             'y' => (Unit::Years, 1_000),
             _ => return None,
         };
-        let digits = &text[..text.len() - 1];
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let count: u32 = digits.parse().ok()?;
+        let count = u32::try_from(count).ok()?;
         (1..=max).contains(&count).then_some(Span { count, unit })
     }
 
@@ -73,6 +69,21 @@ impl Span {
             Err(_) => jiff::Timestamp::MIN.as_second(),
         }
     }
+}
+
+/// `30d` as `(30, 'd')`: ASCII digits, then one letter; `None` for anything else (a sign, a space
+/// inside, a fraction, a number too large). Spans here and `sync --every` intervals are written so.
+pub fn count_and_unit(text: &str) -> Option<(u64, char)> {
+    let text = text.trim();
+    let unit = text.chars().last()?;
+    let digits = &text[..text.len() - unit.len_utf8()];
+    if !unit.is_ascii_alphabetic()
+        || digits.is_empty()
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    Some((digits.parse().ok()?, unit))
 }
 
 /// A relative date value in an inline filter: `-30d` (a span back from now).
@@ -186,6 +197,26 @@ mod tests {
             "soon",
         ] {
             assert_eq!(parse_iso(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_count_and_unit_is_digits_then_one_letter() {
+        assert_eq!(count_and_unit(" 30d "), Some((30, 'd')));
+        assert_eq!(count_and_unit("6h"), Some((6, 'h')));
+        for bad in [
+            "+3d",
+            "-3d",
+            "d",
+            "3",
+            "3 d",
+            "1.5h",
+            "3é",
+            "3%",
+            "99999999999999999999d",
+            "",
+        ] {
+            assert_eq!(count_and_unit(bad), None, "{bad}");
         }
     }
 
