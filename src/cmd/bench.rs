@@ -351,20 +351,15 @@ fn count_requests(
 
     // The result limit of each of the job's searches, by body.
     let mut limits: HashMap<String, usize> = HashMap::new();
-    let mut conditions: Vec<&Condition> = spec.include.iter().chain(&spec.exclude).collect();
-    if let Some(safe) = &spec.safe {
-        conditions.extend(&safe.exclude);
-    }
-    while let Some(condition) = conditions.pop() {
-        match condition {
-            Condition::Search(filter) => {
-                if let Some(limit) = filter.limit {
-                    limits.insert(Value::Object(filter.body.clone()).to_string(), limit);
-                }
+    let safe = spec.safe.iter().flat_map(|safe| &safe.exclude);
+    for condition in spec.include.iter().chain(&spec.exclude).chain(safe) {
+        condition.each(&mut |c| {
+            if let Condition::Search(filter) = c
+                && let Some(limit) = filter.limit
+            {
+                limits.insert(Value::Object(filter.body.clone()).to_string(), limit);
             }
-            Condition::Any(items) | Condition::All(items) => conditions.extend(items),
-            Condition::People(_) | Condition::Tags(_) => {}
-        }
+        });
     }
 
     let mut minimum: BTreeMap<String, usize> = BTreeMap::new();

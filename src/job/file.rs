@@ -224,36 +224,38 @@ impl Condition {
         }
     }
 
+    /// This condition, then every condition nested in it, depth first.
+    pub fn each<'a>(&'a self, visit: &mut impl FnMut(&'a Condition)) {
+        visit(self);
+        if let Condition::Any(items) | Condition::All(items) = self {
+            items.iter().for_each(|c| c.each(visit));
+        }
+    }
+
     /// Every person name the condition mentions.
     pub fn people(&self, names: &mut Vec<String>) {
-        match self {
-            Condition::Search(_) | Condition::Tags(_) => {}
-            Condition::People(list) => names.extend(list.iter().cloned()),
-            Condition::Any(items) | Condition::All(items) => {
-                items.iter().for_each(|c| c.people(names));
+        self.each(&mut |c| {
+            if let Condition::People(list) = c {
+                names.extend(list.iter().cloned());
             }
-        }
+        });
     }
 
     /// Every tag value the condition mentions.
     pub fn tags(&self, values: &mut Vec<String>) {
-        match self {
-            Condition::Search(_) | Condition::People(_) => {}
-            Condition::Tags(list) => values.extend(list.iter().cloned()),
-            Condition::Any(items) | Condition::All(items) => {
-                items.iter().for_each(|c| c.tags(values));
+        self.each(&mut |c| {
+            if let Condition::Tags(list) = c {
+                values.extend(list.iter().cloned());
             }
-        }
+        });
     }
 
     pub fn warnings(&self, out: &mut Vec<String>) {
-        match self {
-            Condition::Search(filter) => out.extend(filter.warnings.iter().cloned()),
-            Condition::People(_) | Condition::Tags(_) => {}
-            Condition::Any(items) | Condition::All(items) => {
-                items.iter().for_each(|c| c.warnings(out));
+        self.each(&mut |c| {
+            if let Condition::Search(filter) = c {
+                out.extend(filter.warnings.iter().cloned());
             }
-        }
+        });
     }
 }
 
@@ -311,22 +313,20 @@ impl JobSpec {
 
     /// Every person name the job mentions, once each, in order.
     pub fn people(&self) -> Vec<String> {
-        let mut names = Vec::new();
-        let safe = self.safe.iter().flat_map(|s| &s.exclude);
-        for condition in self.include.iter().chain(&self.exclude).chain(safe) {
-            condition.people(&mut names);
-        }
-        let mut seen = std::collections::HashSet::new();
-        names.retain(|n| seen.insert(n.clone()));
-        names
+        self.once_each(Condition::people)
     }
 
     /// Every tag value the job mentions, once each, in order.
     pub fn tags(&self) -> Vec<String> {
+        self.once_each(Condition::tags)
+    }
+
+    /// What `collect` gathers from every condition of the job (the safe album's too), once each.
+    fn once_each(&self, collect: impl Fn(&Condition, &mut Vec<String>)) -> Vec<String> {
         let mut values = Vec::new();
         let safe = self.safe.iter().flat_map(|s| &s.exclude);
         for condition in self.include.iter().chain(&self.exclude).chain(safe) {
-            condition.tags(&mut values);
+            collect(condition, &mut values);
         }
         let mut seen = std::collections::HashSet::new();
         values.retain(|v| seen.insert(v.clone()));
