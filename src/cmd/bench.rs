@@ -225,7 +225,7 @@ pub async fn measure(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<Be
         decode_rate,
         rss_before,
         rss_peak,
-        added: added(&report),
+        added: report.added(),
         failed: report.failed(),
         ..BenchReport::default()
     };
@@ -257,14 +257,6 @@ async fn connect(
         });
     }
     Ok(slots)
-}
-
-fn added(report: &JobReport) -> usize {
-    report
-        .accounts
-        .iter()
-        .map(|a| a.album.added + a.safe.as_ref().map_or(0, |s| s.added))
-        .sum()
 }
 
 /// Decodes one page of the job's date-range search (with exif, as the run asks for it) again and again

@@ -663,11 +663,7 @@ pub async fn sync_once(
     if worst == Status::Input && changed_any {
         worst = Status::Failure;
     }
-    let added = all_reports
-        .iter()
-        .flat_map(|r| &r.accounts)
-        .map(|a| a.album.added + a.safe.as_ref().map_or(0, |s| s.added))
-        .sum();
+    let added = all_reports.iter().map(JobReport::added).sum();
     let removed = all_reports.iter().map(JobReport::removed).sum();
     Ok((worst, added, removed))
 }

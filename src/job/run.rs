@@ -276,6 +276,14 @@ impl JobReport {
             })
     }
 
+    /// What this run added to both albums, in every account.
+    pub fn added(&self) -> usize {
+        self.accounts
+            .iter()
+            .map(|a| a.album.added + a.safe.as_ref().map_or(0, |s| s.added))
+            .sum()
+    }
+
     /// What this run removed from both albums.
     pub fn removed(&self) -> usize {
         self.album.removed + self.safe.as_ref().map_or(0, |s| s.removed)
