@@ -137,6 +137,7 @@ mod tests {
     #[test]
     fn intervals_are_a_number_and_a_unit() {
         assert_eq!(parse_interval("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_interval("30m"), Some(Duration::from_secs(30 * 60)));
         assert_eq!(parse_interval("6h"), Some(Duration::from_secs(6 * 3600)));
         assert_eq!(parse_interval("1d"), Some(Duration::from_secs(86_400)));
         assert_eq!(

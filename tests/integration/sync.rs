@@ -962,6 +962,19 @@ fn a_scheduled_sync_runs_again_and_survives_a_failed_run() {
         stderr.contains("stopped by SIGTERM between runs"),
         "{stderr}"
     );
+    // Each run prints the `--quiet` line of its job, and nothing more.
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert!(stdout.contains("rome: added "), "{stdout}");
+    assert!(
+        stdout.lines().all(|line| line.starts_with("rome: ")),
+        "{stdout}"
+    );
     let output = setup.run(&["state", "show", "jobs.yaml"]);
     assert!(
         stdout_of(&output).contains("Last scheduled runs:"),
