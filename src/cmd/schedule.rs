@@ -85,10 +85,10 @@ fn parse_interval(text: &str) -> Option<Duration> {
 /// Runs the sync again and again. An input error in a job file at start-up stops it at once (exit 2).
 pub async fn run(args: &SyncArgs, global: &GlobalArgs, when: &When) -> anyhow::Result<Status> {
     super::jobs::check_files(args, global)?;
+    // Each run prints its jobs' one-line summaries (`--every` and `--schedule` are read only by
+    // `When::from_args`).
     let once = SyncArgs {
         quiet: true,
-        every: None,
-        schedule: None,
         ..args.clone()
     };
     let db = state::path_in(global.state_dir.as_deref());
