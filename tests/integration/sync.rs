@@ -744,12 +744,20 @@ fn the_safe_albums_shared_link_is_made_once_kept_and_renewed() {
                 .output()
                 .unwrap()
         };
+        let in_90_days =
+            immich_smart_albums::job::dates::iso(immich_smart_albums::state::now() + 90 * 86_400);
         let output = run(&["preview", "jobs.yaml"]);
         assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        let stdout = stdout_of(&output);
+        assert!(stdout.contains("made by the next sync"), "{stdout}");
         assert!(
-            stdout_of(&output).contains("made by the next sync"),
-            "{}",
-            stdout_of(&output)
+            stdout.contains(&format!("(expires {}", &in_90_days[..13]))
+                && stdout.contains("; to create)"),
+            "the link a sync would make, and when it would expire: {stdout}"
+        );
+        assert!(
+            sim.album_by_name("Rome (for relatives)").is_empty(),
+            "a preview makes no album, and so no link"
         );
 
         let output = run(&["sync", "jobs.yaml"]);
@@ -763,8 +771,6 @@ fn the_safe_albums_shared_link_is_made_once_kept_and_renewed() {
             stdout.contains(&format!("{}/share/{key}", sim.url())),
             "{stdout}"
         );
-        let in_90_days =
-            immich_smart_albums::job::dates::iso(immich_smart_albums::state::now() + 90 * 86_400);
         assert_eq!(&expires.unwrap()[..13], &in_90_days[..13]);
 
         let output = run(&["sync", "jobs.yaml"]);
