@@ -968,6 +968,14 @@ fn a_scheduled_sync_runs_again_and_survives_a_failed_run() {
         stderr.contains("stopped by SIGTERM between runs"),
         "{stderr}"
     );
+    // What the runs recorded as added is what the two albums hold: each was filled once.
+    let held: usize = ["Rome", "Rome again"]
+        .iter()
+        .map(|name| sim.album_assets(&sim.album_by_name(name)[0]).len())
+        .sum();
+    let recorded: usize = runs().iter().map(|r| r.added).sum();
+    assert!(held > 0);
+    assert_eq!(recorded, held, "{:?}", runs());
     // Each run prints the `--quiet` line of its job, and nothing more.
     let mut stdout = String::new();
     child
