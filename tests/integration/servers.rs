@@ -227,7 +227,17 @@ fn copies_fill_one_album_once_per_file_and_a_second_sync_copies_nothing() {
                 "one copy"
             );
         }
-        let _ = shared;
+        // Alice's own copy of the shared file is the one taken: carol's is never even checked for
+        // an upload (the album server's accounts come first in the merge).
+        let asked_about_shared = setup.a.requests().into_iter().any(|r| {
+            r.path == "/api/assets/bulk-upload-check"
+                && r.body
+                    .is_some_and(|body| body.to_string().contains(&shared))
+        });
+        assert!(
+            !asked_about_shared,
+            "carol's copy of alice's file was considered"
+        );
 
         // Keys stay with their servers: A saw only alice's and bob's, B only carol's.
         for (sim, keys) in [
