@@ -11,7 +11,9 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::error::input_error;
-use crate::immich::{Album, ApiError, BulkIdResult, Client, SearchKind, Visibility, pages};
+use crate::immich::{
+    Album, ApiError, BulkIdResult, Client, DecodeFailure, SearchKind, Visibility, pages,
+};
 use crate::job::decide::HeldAsset;
 
 /// Most ids sent in one add request.
@@ -93,8 +95,26 @@ struct Listed<'a> {
     is_trashed: Option<bool>,
 }
 
-/// The metadata search that lists an album's contents, trashed assets included (the benchmark
-/// counts its pages too).
+/// Reads one listed asset.
+fn decode_listed(raw: &RawValue) -> Result<(Uuid, HeldAsset), String> {
+    let listed: Listed<'_> = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
+    let id = listed.id.ok_or("an album asset without `id`")?;
+    let id = Uuid::parse_str(&id).map_err(|_| format!("album asset id `{id}` is not a UUID"))?;
+    let checksum = listed
+        .checksum
+        .ok_or_else(|| format!("album asset {id} without `checksum`"))?;
+    Ok((
+        id,
+        HeldAsset {
+            checksum: checksum.into(),
+            visibility: Visibility::from_fields(listed.visibility.as_deref(), listed.is_archived),
+            trashed: listed.is_trashed.unwrap_or(false),
+        },
+    ))
+}
+
+/// The metadata search that lists an album's contents on 3.x, trashed assets included (the
+/// benchmark counts its pages too).
 pub fn contents_query(album_id: &str) -> Map<String, Value> {
     let mut body = Map::new();
     body.insert("albumIds".into(), json!([album_id]));
@@ -102,55 +122,158 @@ pub fn contents_query(album_id: &str) -> Map<String, Value> {
     body
 }
 
-/// Everything the album holds (any member's assets, trashed ones included), by id, with checksums and
-/// visibility. With the album's asset count (`expected`), every page is requested at once.
-pub async fn contents(
-    client: &Client,
-    album_id: &str,
-    expected: Option<usize>,
-) -> Result<HashMap<Uuid, HeldAsset>, ApiError> {
-    let body = contents_query(album_id);
-    let decode = |raw: &RawValue| -> Result<(Uuid, HeldAsset), String> {
-        let listed: Listed<'_> = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
-        let id = listed.id.ok_or("an album asset without `id`")?;
-        let id =
-            Uuid::parse_str(&id).map_err(|_| format!("album asset id `{id}` is not a UUID"))?;
-        let checksum = listed
-            .checksum
-            .ok_or_else(|| format!("album asset {id} without `checksum`"))?;
-        Ok((
-            id,
-            HeldAsset {
-                checksum: checksum.into(),
-                visibility: Visibility::from_fields(
-                    listed.visibility.as_deref(),
-                    listed.is_archived,
-                ),
-                trashed: listed.is_trashed.unwrap_or(false),
-            },
-        ))
-    };
-    let mut held = HashMap::with_capacity(expected.unwrap_or(0));
+/// What an album holds, as one listing read it.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub assets: HashMap<Uuid, HeldAsset>,
+    /// Why the listing may have missed assets the album holds: it disagrees with the album's own
+    /// count, or the album changed while it was read. `None` when it is whole.
+    pub incomplete: Option<String>,
+    /// Whether trashed and hidden assets are in `assets`: on 3.x the listing shows them; 2.x's
+    /// `GET /albums/{id}` leaves them out (see [`trashed_or_hidden`]).
+    pub shows_trashed_and_hidden: bool,
+}
+
+/// Whether Immich counts an asset in an album's `assetCount` (and 2.x embeds it in the album): not
+/// in the trash, on the timeline or archived (Immich's `withDefaultVisibility`).
+fn counted(asset: &HeldAsset) -> bool {
+    !asset.trashed && asset.visibility.may_enter_album()
+}
+
+/// Everything an album holds, by id, with checksums and visibility, and whether the listing can be
+/// trusted whole. 3.x: every member's assets through the album's metadata search (trashed ones
+/// included), paged; the album is read again afterwards, and a listing that disagrees with the
+/// album's count, or an album that changed while it was read, is incomplete. 2.x: `GET
+/// /albums/{id}`, whose embedded assets are every member's (a 2.x search answers only the caller's
+/// own, even for an album), without the trashed and hidden ones.
+pub async fn contents(client: &Client, album: &Album) -> Result<Listing, ApiError> {
+    if client.version().is_2x() {
+        return embedded(client, &album.id).await;
+    }
+    let mut assets = HashMap::with_capacity(album.asset_count as usize);
     let mut stream = std::pin::pin!(pages(
         client,
         SearchKind::Metadata,
-        body,
+        contents_query(&album.id),
         None,
-        expected,
-        decode
+        Some(album.asset_count as usize),
+        decode_listed
     ));
     while let Some(items) = stream.try_next().await? {
-        held.extend(items);
+        assets.extend(items);
     }
-    Ok(held)
+    let after = client.album(&album.id).await?;
+    let listed = assets.values().filter(|a| counted(a)).count() as u64;
+    let incomplete =
+        if after.asset_count != album.asset_count || after.updated_at != album.updated_at {
+            Some(format!(
+                "the album changed while it was read ({} assets before, {} after)",
+                album.asset_count, after.asset_count
+            ))
+        } else if listed != after.asset_count {
+            Some(format!(
+                "its listing shows {listed} assets, but the album counts {}",
+                after.asset_count
+            ))
+        } else {
+            None
+        };
+    Ok(Listing {
+        assets,
+        incomplete,
+        shows_trashed_and_hidden: true,
+    })
+}
+
+/// 2.x's album with its embedded assets: the listing and the count come in one answer.
+async fn embedded(client: &Client, album_id: &str) -> Result<Listing, ApiError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Embedded<'a> {
+        #[serde(borrow, default)]
+        assets: Vec<&'a RawValue>,
+        #[serde(default)]
+        asset_count: u64,
+    }
+    let (assets, count) = client
+        .call_with(
+            reqwest::Method::GET,
+            &format!("albums/{album_id}"),
+            &[],
+            None::<&()>,
+            |bytes| {
+                let album: Embedded<'_> = serde_json::from_slice(bytes)
+                    .map_err(|e| DecodeFailure::Malformed(e.to_string()))?;
+                let assets = album
+                    .assets
+                    .iter()
+                    .map(|raw| decode_listed(raw))
+                    .collect::<Result<HashMap<_, _>, _>>()
+                    .map_err(DecodeFailure::Invalid)?;
+                Ok((assets, album.asset_count))
+            },
+        )
+        .await?;
+    let listed = assets.values().filter(|a| counted(a)).count() as u64;
+    let incomplete =
+        (listed != count).then(|| format!("the album embeds {listed} assets, but counts {count}"));
+    Ok(Listing {
+        assets,
+        incomplete,
+        shows_trashed_and_hidden: false,
+    })
+}
+
+/// 2.x: the caller's own assets in an album that `GET /albums/{id}` leaves out: those in the trash
+/// (on the timeline or archived) and the hidden ones. A 2.x search takes one visibility at a time
+/// and answers only the caller's own assets.
+pub async fn trashed_or_hidden(
+    client: &Client,
+    album_id: &str,
+) -> Result<HashMap<Uuid, HeldAsset>, ApiError> {
+    let query = |visibility: &str, trashed_only: bool| {
+        let mut body = Map::new();
+        body.insert("albumIds".into(), json!([album_id]));
+        body.insert("visibility".into(), json!(visibility));
+        if trashed_only {
+            body.insert("trashedAfter".into(), json!("1970-01-01T00:00:00.000Z"));
+        } else {
+            body.insert("withDeleted".into(), json!(true));
+        }
+        body
+    };
+    let bodies = [
+        query("timeline", true),
+        query("archive", true),
+        query("hidden", false),
+    ];
+    let mut found = HashMap::new();
+    for body in bodies {
+        let mut stream = std::pin::pin!(pages(
+            client,
+            SearchKind::Metadata,
+            body,
+            None,
+            None,
+            decode_listed
+        ));
+        while let Some(items) = stream.try_next().await? {
+            found.extend(items);
+        }
+    }
+    Ok(found)
 }
 
 /// What an add did, id by id. Ids of batches not sent (after a failed request) are in none of the lists.
 #[derive(Debug, Default)]
 pub struct AddOutcome {
     pub added: Vec<Uuid>,
-    /// Answered `duplicate`: already in the album.
+    /// Answered `duplicate` to a request sent once: already in the album before this add (a
+    /// person's, when the album did not hold it at the listing).
     pub already: Vec<Uuid>,
+    /// Answered `duplicate` to a request sent more than once: most likely an earlier attempt's own
+    /// add, whose answer was lost.
+    pub already_after_resend: Vec<Uuid>,
     /// Refused, by the server's reason (`no_permission`, `not_found`, …).
     pub refused: BTreeMap<String, Vec<Uuid>>,
     /// The request that failed, if one did; the batches before it were added.
@@ -172,6 +295,7 @@ pub async fn add(client: &Client, album_id: &str, ids: &[Uuid]) -> AddOutcome {
     AddOutcome {
         added: answers.done,
         already: answers.benign,
+        already_after_resend: answers.benign_resent,
         refused: answers.refused,
         failed: answers.failed,
     }
@@ -194,7 +318,11 @@ pub struct RemoveOutcome {
 /// at the first failed request.
 pub async fn remove(client: &Client, album_id: &str, ids: &[Uuid]) -> RemoveOutcome {
     let answers = in_batches(ids, "not_found", |batch| async move {
-        client.remove_album_assets(album_id, &batch).await
+        // A removal sent twice answers `not_found` the second time: gone either way.
+        client
+            .remove_album_assets(album_id, &batch)
+            .await
+            .map(|answer| (answer, false))
     })
     .await;
     RemoveOutcome {
@@ -211,8 +339,10 @@ struct Answers {
     /// Answered success.
     done: Vec<Uuid>,
     /// Answered with the error that means "nothing to do" (`duplicate` for an add, `not_found` for a
-    /// removal).
+    /// removal), to a request sent once.
     benign: Vec<Uuid>,
+    /// The same, to a request sent more than once.
+    benign_resent: Vec<Uuid>,
     /// Refused, by the server's reason.
     refused: BTreeMap<String, Vec<Uuid>>,
     /// The request that failed, if one did; no batch after it was sent.
@@ -224,19 +354,22 @@ struct Answers {
 async fn in_batches<F, Fut>(ids: &[Uuid], benign: &str, send: F) -> Answers
 where
     F: Fn(Vec<String>) -> Fut,
-    Fut: std::future::Future<Output = Result<Vec<BulkIdResult>, ApiError>>,
+    Fut: std::future::Future<Output = Result<(Vec<BulkIdResult>, bool), ApiError>>,
 {
     let mut answers = Answers::default();
     for batch in ids.chunks(ADD_BATCH) {
         let asked: std::collections::HashSet<&Uuid> = batch.iter().collect();
         let batch: Vec<String> = batch.iter().map(Uuid::to_string).collect();
         match send(batch).await {
-            Ok(results) => {
+            Ok((results, resent)) => {
                 for result in &results {
                     match Uuid::parse_str(&result.id) {
                         Ok(id) if asked.contains(&id) => {
                             match (result.success, result.error.as_deref()) {
                                 (true, _) => answers.done.push(id),
+                                (false, Some(error)) if error == benign && resent => {
+                                    answers.benign_resent.push(id)
+                                }
                                 (false, Some(error)) if error == benign => answers.benign.push(id),
                                 (false, reason) => answers
                                     .refused
@@ -283,7 +416,7 @@ mod tests {
                 async move {
                     let asked: Vec<String> = ids.iter().map(Uuid::to_string).collect();
                     assert_eq!(batch, asked);
-                    Ok(answer_with)
+                    Ok((answer_with, false))
                 }
             }))
     }

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use crate::album::AddOutcome;
 use crate::immich::Visibility;
 use crate::job::AccountResult;
-use crate::job::run::{AccountReport, AlbumRow, AlbumSummary, JobReport};
+use crate::job::run::{AccountReport, AlbumRow, AlbumSummary, JobReport, RemovalRow};
 use crate::state::{AlbumNote, Counts};
 
 /// Standard output, locked, for one report.
@@ -210,7 +210,12 @@ pub fn added(
             already_by_checksum,
         )?;
     }
-    row(out, "added", outcome.added.len())?;
+    // A `duplicate` answer to a resent request is, in all likelihood, the lost answer's own add.
+    row(
+        out,
+        "added",
+        outcome.added.len() + outcome.already_after_resend.len(),
+    )?;
     for (reason, ids) in &outcome.refused {
         row(
             out,
@@ -408,6 +413,14 @@ pub fn job(out: &mut impl Write, report: &JobReport, list: bool) -> io::Result<(
         if let Some(why) = &album.removals_blocked {
             remarks.push(format!("album \"{}\": {why}", album.name));
         }
+        for account in &album.members_taken_out {
+            remarks.push(format!(
+                "album \"{}\": a person took {account} out of it after the tool had shared it, so \
+                 the tool does not share it with {account} again; share it in Immich, or take \
+                 {account} out of the job's accounts",
+                album.name
+            ));
+        }
         if let Some(error) = &album.error {
             remarks.push(format!("album \"{}\": {error}", album.name));
         }
@@ -477,30 +490,59 @@ fn album_changes(out: &mut impl Write, album: &AlbumSummary, applied: bool) -> i
             link.action
         )?;
     }
-    if !album.to_remove.is_empty() {
-        let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
-        for removal in &album.to_remove {
-            *reasons.entry(removal.reason.describe()).or_default() += 1;
-        }
-        let reasons: Vec<String> = reasons
-            .iter()
-            .map(|(reason, n)| format!("{n} {reason}"))
-            .collect();
-        let verb = match (applied, album.removals_blocked.is_some()) {
-            (_, true) => "would be removed, but stay (see below)",
-            (true, false) => "removed",
-            (false, false) => "to remove",
-        };
+    if !album.shared_with.is_empty() {
         writeln!(
             out,
-            "  album \"{name}\": {} {verb} ({}); the tool added them and the job no longer selects them",
-            if applied && album.removals_blocked.is_none() {
-                album.removed
+            "  album \"{name}\": {} {} as editor (made by the tool, not a member)",
+            if applied {
+                "shared with"
             } else {
-                album.to_remove.len()
+                "to share with"
             },
-            reasons.join(", ")
+            album.shared_with.join(", ")
         )?;
+    }
+    if !album.to_remove.is_empty() {
+        let blocked = album.removals_blocked.is_some();
+        let (leaving, staying): (Vec<&RemovalRow>, Vec<&RemovalRow>) =
+            album.to_remove.iter().partition(|r| !blocked || r.forced);
+        let reasons = |rows: &[&RemovalRow]| -> String {
+            let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
+            for removal in rows {
+                *reasons.entry(removal.reason.describe()).or_default() += 1;
+            }
+            let reasons: Vec<String> = reasons
+                .iter()
+                .map(|(reason, n)| format!("{n} {reason}"))
+                .collect();
+            reasons.join(", ")
+        };
+        if !leaving.is_empty() {
+            writeln!(
+                out,
+                "  album \"{name}\": {} {} ({}); the tool added them and the job no longer selects them{}",
+                if applied {
+                    album.removed
+                } else {
+                    leaving.len()
+                },
+                if applied { "removed" } else { "to remove" },
+                reasons(&leaving),
+                if blocked {
+                    "; its exclusions flag them, so they leave although other removals wait"
+                } else {
+                    ""
+                }
+            )?;
+        }
+        if !staying.is_empty() {
+            writeln!(
+                out,
+                "  album \"{name}\": {} would be removed, but stay (see below) ({}); the tool added them and the job no longer selects them",
+                staying.len(),
+                reasons(&staying)
+            )?;
+        }
     }
     if album.no_longer_selected > 0 {
         writeln!(
@@ -659,7 +701,7 @@ pub fn job_line(out: &mut impl Write, report: &JobReport) -> io::Result<()> {
     let failed = report.accounts.iter().filter(|a| a.error.is_some()).count();
     let removed = |album: &AlbumSummary| -> String {
         match (album.removed, &album.removals_blocked) {
-            (_, Some(_)) => format!(", removed 0 of {} (stopped)", album.to_remove.len()),
+            (n, Some(_)) => format!(", removed {n} of {} (stopped)", album.to_remove.len()),
             (0, None) => String::new(),
             (n, None) => format!(", removed {n}"),
         }

@@ -15,6 +15,7 @@
 //! busy timeout, so two syncs of different job files that share an album both finish, one after the
 //! other, with a consistent record.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -86,6 +87,66 @@ const MIGRATIONS: &[&str] = &[
         added    INTEGER NOT NULL,
         removed  INTEGER NOT NULL
     );",
+    // 5: albums are told apart by their id (a UUID) alone, so a server reached under a new URL keeps
+    // its record; the URL stays as a note. Rows an album got under two URLs merge, the latest
+    // winning. Also: the albums the tool made, and the members it added to them.
+    "CREATE TABLE album_assets_5 (
+        album_id TEXT NOT NULL,
+        asset_id TEXT NOT NULL,
+        server   TEXT NOT NULL,
+        checksum TEXT NOT NULL,
+        job      TEXT NOT NULL,
+        account  TEXT NOT NULL,
+        state    TEXT NOT NULL CHECK (state IN ('adding', 'added', 'removing', 'removed', 'tombstone')),
+        at       INTEGER NOT NULL,
+        PRIMARY KEY (album_id, asset_id)
+    ) WITHOUT ROWID;
+    INSERT OR REPLACE INTO album_assets_5
+        SELECT album_id, asset_id, server, checksum, job, account, state, at FROM album_assets
+        ORDER BY at, server;
+    DROP TABLE album_assets;
+    ALTER TABLE album_assets_5 RENAME TO album_assets;
+    CREATE TABLE albums_5 (
+        album_id TEXT NOT NULL,
+        job      TEXT NOT NULL,
+        server   TEXT NOT NULL,
+        name     TEXT NOT NULL,
+        role     TEXT NOT NULL,
+        seen     INTEGER NOT NULL,
+        PRIMARY KEY (album_id, job)
+    ) WITHOUT ROWID;
+    INSERT OR REPLACE INTO albums_5
+        SELECT album_id, job, server, name, role, seen FROM albums ORDER BY seen, server;
+    DROP TABLE albums;
+    ALTER TABLE albums_5 RENAME TO albums;
+    CREATE TABLE shared_links_5 (
+        album_id TEXT NOT NULL,
+        job      TEXT NOT NULL,
+        server   TEXT NOT NULL,
+        link_id  TEXT NOT NULL,
+        url      TEXT NOT NULL,
+        expires  TEXT,
+        at       INTEGER NOT NULL,
+        PRIMARY KEY (album_id, job)
+    ) WITHOUT ROWID;
+    INSERT OR REPLACE INTO shared_links_5
+        SELECT album_id, job, server, link_id, url, expires, at FROM shared_links ORDER BY at, server;
+    DROP TABLE shared_links;
+    ALTER TABLE shared_links_5 RENAME TO shared_links;
+    CREATE TABLE made_albums (
+        album_id TEXT PRIMARY KEY NOT NULL,
+        server   TEXT NOT NULL,
+        job      TEXT NOT NULL,
+        at       INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE album_members (
+        album_id TEXT NOT NULL,
+        user_id  TEXT NOT NULL,
+        account  TEXT NOT NULL,
+        state    TEXT NOT NULL CHECK (state IN ('added', 'removed')),
+        at       INTEGER NOT NULL,
+        PRIMARY KEY (album_id, user_id)
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.
@@ -154,10 +215,12 @@ impl EntryState {
     }
 }
 
-/// One album on one server: the record's unit.
+/// One album: the record's unit. Albums are told apart by their id (a UUID, unique across
+/// servers); the server is a note, updated by every write, so a server reached under a new URL keeps
+/// its album's record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AlbumKey {
-    /// The server's API base URL, e.g. `https://photos.example.com/api`.
+    /// The server's API base URL as the last run reached it, e.g. `https://photos.example.com/api`.
     pub server: String,
     pub album_id: String,
 }
@@ -179,10 +242,29 @@ pub struct Entry {
 /// A change to the record of one album.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// Set an asset's entry (replacing any).
+    /// Set an asset's entry (replacing any): the run's own intents and their confirmations.
     Put(Entry),
     /// Forget an asset: the tool has nothing to do with it.
     Delete(Uuid),
+    /// A correction from what the album held when it was listed: written only over the row as it
+    /// was read (its state and time), so a row another process changed since is left to it.
+    Settle {
+        entry: Entry,
+        was: (EntryState, i64),
+    },
+    /// Forget an asset, only over the row as it was read.
+    Forget { asset: Uuid, was: (EntryState, i64) },
+    /// Take an asset for the tool's (adoption), only where no row claims it.
+    Claim(Entry),
+}
+
+/// Where a member of an album the tool made stands with the tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberState {
+    /// The tool shared the album with the member.
+    Added,
+    /// The tool had shared it and a person took the member out: not shared again.
+    Removed,
 }
 
 /// An album a job has used, as the record knows it.
@@ -331,9 +413,9 @@ impl Store {
         let read = || -> rusqlite::Result<Vec<Entry>> {
             let mut statement = conn.prepare_cached(
                 "SELECT asset_id, checksum, job, account, state, at FROM album_assets
-                 WHERE server = ?1 AND album_id = ?2 ORDER BY asset_id",
+                 WHERE album_id = ?1 ORDER BY asset_id",
             )?;
-            let rows = statement.query_map(params![album.server, album.album_id], |row| {
+            let rows = statement.query_map(params![album.album_id], |row| {
                 let asset: String = row.get(0)?;
                 let state: String = row.get(4)?;
                 Ok((
@@ -370,7 +452,9 @@ impl Store {
         read().map_err(|e| self.error("read the album's record", e))
     }
 
-    /// Applies changes to one album's record, all or nothing.
+    /// Applies changes to one album's record, all or nothing. A [`Change::Settle`] or
+    /// [`Change::Forget`] whose row changed since it was read, and a [`Change::Claim`] of a row that
+    /// exists, are skipped.
     pub fn write(&self, album: &AlbumKey, changes: &[Change]) -> anyhow::Result<()> {
         if changes.is_empty() {
             return Ok(());
@@ -381,19 +465,36 @@ impl Store {
             {
                 let mut put = tx.prepare_cached(
                     "INSERT OR REPLACE INTO album_assets
-                     (server, album_id, asset_id, checksum, job, account, state, at)
+                     (album_id, asset_id, server, checksum, job, account, state, at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )?;
+                let mut claim = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO album_assets
+                     (album_id, asset_id, server, checksum, job, account, state, at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?;
+                let mut settle = tx.prepare_cached(
+                    "UPDATE album_assets SET server = ?3, job = ?4, account = ?5, state = ?6, at = ?7
+                     WHERE album_id = ?1 AND asset_id = ?2 AND state = ?8 AND at = ?9",
+                )?;
                 let mut delete = tx.prepare_cached(
-                    "DELETE FROM album_assets WHERE server = ?1 AND album_id = ?2 AND asset_id = ?3",
+                    "DELETE FROM album_assets WHERE album_id = ?1 AND asset_id = ?2",
+                )?;
+                let mut forget = tx.prepare_cached(
+                    "DELETE FROM album_assets
+                     WHERE album_id = ?1 AND asset_id = ?2 AND state = ?3 AND at = ?4",
                 )?;
                 for change in changes {
                     match change {
-                        Change::Put(entry) => {
-                            put.execute(params![
-                                album.server,
+                        Change::Put(entry) | Change::Claim(entry) => {
+                            let statement = match change {
+                                Change::Put(_) => &mut put,
+                                _ => &mut claim,
+                            };
+                            statement.execute(params![
                                 album.album_id,
                                 entry.asset.to_string(),
+                                album.server,
                                 &*entry.checksum,
                                 entry.job,
                                 entry.account,
@@ -401,11 +502,28 @@ impl Store {
                                 entry.at,
                             ])?;
                         }
-                        Change::Delete(asset) => {
-                            delete.execute(params![
-                                album.server,
+                        Change::Settle { entry, was } => {
+                            settle.execute(params![
                                 album.album_id,
-                                asset.to_string()
+                                entry.asset.to_string(),
+                                album.server,
+                                entry.job,
+                                entry.account,
+                                entry.state.as_str(),
+                                entry.at,
+                                was.0.as_str(),
+                                was.1,
+                            ])?;
+                        }
+                        Change::Delete(asset) => {
+                            delete.execute(params![album.album_id, asset.to_string()])?;
+                        }
+                        Change::Forget { asset, was } => {
+                            forget.execute(params![
+                                album.album_id,
+                                asset.to_string(),
+                                was.0.as_str(),
+                                was.1
                             ])?;
                         }
                     }
@@ -426,9 +544,9 @@ impl Store {
     ) -> anyhow::Result<()> {
         self.conn()
             .execute(
-                "INSERT OR REPLACE INTO albums (server, album_id, job, name, role, seen)
+                "INSERT OR REPLACE INTO albums (album_id, job, server, name, role, seen)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![album.server, album.album_id, job, name, role, now()],
+                params![album.album_id, job, album.server, name, role, now()],
             )
             .map(drop)
             .map_err(|e| self.error("note the album", e))
@@ -487,8 +605,8 @@ impl Store {
     pub fn link_of(&self, album: &AlbumKey, job: &str) -> anyhow::Result<Option<String>> {
         self.conn()
             .query_row(
-                "SELECT link_id FROM shared_links WHERE server = ?1 AND album_id = ?2 AND job = ?3",
-                params![album.server, album.album_id, job],
+                "SELECT link_id FROM shared_links WHERE album_id = ?1 AND job = ?2",
+                params![album.album_id, job],
                 |row| row.get(0),
             )
             .optional()
@@ -506,9 +624,9 @@ impl Store {
     ) -> anyhow::Result<()> {
         self.conn()
             .execute(
-                "INSERT OR REPLACE INTO shared_links (server, album_id, job, link_id, url, expires, at)
+                "INSERT OR REPLACE INTO shared_links (album_id, job, server, link_id, url, expires, at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![album.server, album.album_id, job, link_id, url, expires, now()],
+                params![album.album_id, job, album.server, link_id, url, expires, now()],
             )
             .map(drop)
             .map_err(|e| self.error("record a shared link", e))
@@ -601,7 +719,7 @@ impl Store {
         let read = || -> rusqlite::Result<Vec<AlbumNote>> {
             let mut statement = conn.prepare(
                 "SELECT server, album_id, name, role, seen FROM albums WHERE job = ?1
-                 ORDER BY role, name, server",
+                 ORDER BY role, name, album_id",
             )?;
             let rows = statement.query_map(params![job], |row| {
                 Ok(AlbumNote {
@@ -626,10 +744,10 @@ impl Store {
         let read = || -> rusqlite::Result<Counts> {
             let mut statement = conn.prepare(
                 "SELECT state, COUNT(*) FROM album_assets
-                 WHERE server = ?1 AND album_id = ?2 AND job = ?3 GROUP BY state",
+                 WHERE album_id = ?1 AND job = ?2 GROUP BY state",
             )?;
             let mut counts = Counts::default();
-            let rows = statement.query_map(params![album.server, album.album_id, job], |row| {
+            let rows = statement.query_map(params![album.album_id, job], |row| {
                 Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
             })?;
             for row in rows {
@@ -648,15 +766,85 @@ impl Store {
         read().map_err(|e| self.error("count the album's record", e))
     }
 
-    /// Drops a job's tombstones in an album: those assets may be added again. Returns how many.
-    pub fn forget_tombstones(&self, album: &AlbumKey, job: &str) -> anyhow::Result<usize> {
+    /// Drops the tombstones of an album, whichever job wrote them (a person's removal counts for
+    /// every job of the album): those assets may be added again. Returns how many.
+    pub fn forget_tombstones(&self, album: &AlbumKey) -> anyhow::Result<usize> {
         self.conn()
             .execute(
-                "DELETE FROM album_assets
-                 WHERE server = ?1 AND album_id = ?2 AND job = ?3 AND state = 'tombstone'",
-                params![album.server, album.album_id, job],
+                "DELETE FROM album_assets WHERE album_id = ?1 AND state = 'tombstone'",
+                params![album.album_id],
             )
             .map_err(|e| self.error("forget the tombstones", e))
+    }
+
+    /// Records that the tool made this album (for `job`): it then shares it with the job's accounts
+    /// that are not members yet.
+    pub fn note_made(&self, album: &AlbumKey, job: &str) -> anyhow::Result<()> {
+        self.conn()
+            .execute(
+                "INSERT OR IGNORE INTO made_albums (album_id, server, job, at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![album.album_id, album.server, job, now()],
+            )
+            .map(drop)
+            .map_err(|e| self.error("note a made album", e))
+    }
+
+    /// Whether the tool made this album.
+    pub fn made(&self, album: &AlbumKey) -> anyhow::Result<bool> {
+        self.conn()
+            .query_row(
+                "SELECT COUNT(*) FROM made_albums WHERE album_id = ?1",
+                params![album.album_id],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.error("read the made albums", e))
+    }
+
+    /// The members the tool added to an album, by user id: added, or since taken out by a person.
+    pub fn members(&self, album: &AlbumKey) -> anyhow::Result<HashMap<String, MemberState>> {
+        let conn = self.conn();
+        let read = || -> rusqlite::Result<HashMap<String, MemberState>> {
+            let mut statement =
+                conn.prepare("SELECT user_id, state FROM album_members WHERE album_id = ?1")?;
+            let rows = statement.query_map(params![album.album_id], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })?;
+            let mut members = HashMap::new();
+            for row in rows {
+                let (user, state) = row?;
+                let state = match state.as_str() {
+                    "removed" => MemberState::Removed,
+                    _ => MemberState::Added,
+                };
+                members.insert(user, state);
+            }
+            Ok(members)
+        };
+        read().map_err(|e| self.error("read the album's members", e))
+    }
+
+    /// Records where a member the tool added stands.
+    pub fn note_member(
+        &self,
+        album: &AlbumKey,
+        user_id: &str,
+        account: &str,
+        state: MemberState,
+    ) -> anyhow::Result<()> {
+        let state = match state {
+            MemberState::Added => "added",
+            MemberState::Removed => "removed",
+        };
+        self.conn()
+            .execute(
+                "INSERT OR REPLACE INTO album_members (album_id, user_id, account, state, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![album.album_id, user_id, account, state, now()],
+            )
+            .map(drop)
+            .map_err(|e| self.error("note an album member", e))
     }
 }
 
@@ -771,8 +959,12 @@ mod tests {
                 ..Counts::default()
             }
         );
-        assert_eq!(store.forget_tombstones(&key(), "other-job").unwrap(), 0);
-        assert_eq!(store.forget_tombstones(&key(), "kids").unwrap(), 1);
+        let other = AlbumKey {
+            album_id: "a3".into(),
+            ..key()
+        };
+        assert_eq!(store.forget_tombstones(&other).unwrap(), 0);
+        assert_eq!(store.forget_tombstones(&key()).unwrap(), 1);
         assert_eq!(store.load(&key()).unwrap(), [entry(1, EntryState::Added)]);
     }
 

@@ -800,7 +800,7 @@ pub fn state(command: &StateCommand, global: &GlobalArgs) -> anyhow::Result<Stat
             let store = Store::open(&db)?;
             let mut forgotten = Vec::new();
             for note in store.albums_of(job)? {
-                let n = store.forget_tombstones(&note.key, job)?;
+                let n = store.forget_tombstones(&note.key)?;
                 forgotten.push((note, n));
             }
             report::state_forgotten(&mut out, &db.display().to_string(), job, &forgotten)?;

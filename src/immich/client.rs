@@ -9,7 +9,7 @@
 //! Redirects are followed only within the same origin, so the key never travels to another host.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -427,6 +427,23 @@ impl Client {
         accept: &str,
         decode: impl Fn(&[u8], Option<&str>) -> Result<T, DecodeFailure>,
     ) -> Result<T, ApiError> {
+        let sent = AtomicU32::new(0);
+        self.send_counting(method, path, query, body, accept, decode, &sent)
+            .await
+    }
+
+    /// [`Client::send`], counting the requests sent in `sent`.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_counting<T, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+        accept: &str,
+        decode: impl Fn(&[u8], Option<&str>) -> Result<T, DecodeFailure>,
+        sent: &AtomicU32,
+    ) -> Result<T, ApiError> {
         let path = path.trim_start_matches('/');
         let url = self
             .api
@@ -456,6 +473,7 @@ impl Client {
             accept,
         };
         retry::run(&self.retry, &endpoint, safety, || {
+            sent.fetch_add(1, Ordering::Relaxed);
             self.attempt(&request, &decode)
         })
         .await
@@ -616,13 +634,31 @@ impl Client {
             .await
     }
 
-    /// Adds assets; the server answers per id, and a 200 does not mean every id was added.
+    /// Adds assets; the server answers per id, and a 200 does not mean every id was added. Also
+    /// whether the request was sent more than once: a `duplicate` answer may then be an earlier
+    /// attempt's own add, whose answer was lost.
     pub async fn add_album_assets(
         &self,
         id: &str,
         asset_ids: &[String],
-    ) -> Result<Vec<BulkIdResult>, ApiError> {
-        self.album_assets(Method::PUT, id, asset_ids).await
+    ) -> Result<(Vec<BulkIdResult>, bool), ApiError> {
+        let body = json!({ "ids": asset_ids });
+        let sent = AtomicU32::new(0);
+        let answer = self
+            .send_counting(
+                Method::PUT,
+                &format!("albums/{id}/assets"),
+                &[],
+                Some(&body),
+                JSON,
+                |bytes, _| {
+                    serde_json::from_slice(bytes)
+                        .map_err(|e| DecodeFailure::Malformed(e.to_string()))
+                },
+                &sent,
+            )
+            .await?;
+        Ok((answer, sent.load(Ordering::Relaxed) > 1))
     }
 
     /// Removes assets from an album (never from the library); the server answers per id.
@@ -631,19 +667,14 @@ impl Client {
         id: &str,
         asset_ids: &[String],
     ) -> Result<Vec<BulkIdResult>, ApiError> {
-        self.album_assets(Method::DELETE, id, asset_ids).await
-    }
-
-    /// `PUT` or `DELETE /api/albums/{id}/assets {"ids": [...]}`: per-id answers.
-    async fn album_assets(
-        &self,
-        method: Method,
-        id: &str,
-        asset_ids: &[String],
-    ) -> Result<Vec<BulkIdResult>, ApiError> {
         let body = json!({ "ids": asset_ids });
-        self.call(method, &format!("albums/{id}/assets"), &[], Some(&body))
-            .await
+        self.call(
+            Method::DELETE,
+            &format!("albums/{id}/assets"),
+            &[],
+            Some(&body),
+        )
+        .await
     }
 
     /// An asset's small thumbnail (`size=thumbnail`), as the server encodes it (WebP or JPEG on Immich).

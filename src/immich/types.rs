@@ -161,6 +161,9 @@ pub struct Album {
     pub order: Option<String>,
     #[serde(default)]
     pub album_thumbnail_asset_id: Option<String>,
+    /// Moves when assets are added to or taken out of the album.
+    #[serde(default)]
+    pub updated_at: Option<String>,
 }
 
 impl Album {

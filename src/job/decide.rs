@@ -5,14 +5,22 @@
 //!
 //! - **Settle the record first.** An add or removal the last run left unconfirmed (a crash, an
 //!   interrupt) is settled by what the album holds: an asset the tool was adding that the album holds is
-//!   the tool's; one it holds not was never added. An asset the tool added that the album no longer
-//!   holds was taken out by a person: it becomes a tombstone.
+//!   the tool's; one it holds not was never added. An asset that any job of the album added and that the
+//!   album no longer holds was taken out by a person: it becomes a tombstone, for every job of the album.
+//!   Another job's unconfirmed intents are that job's to settle (it may be at work right now). Every
+//!   correction is conditional: the store writes it only over the row as it was read.
+//! - **Trust only a whole listing.** A listing that may have missed assets (it disagrees with the
+//!   album's count, or the album changed while it was read) settles nothing, claims nothing, and
+//!   removes nothing but what the safe album's exclusions flag. An asset a listing could not see (2.x
+//!   leaves trashed and hidden ones out, see [`Held::blind`]) is neither settled nor added again.
 //! - **Add** what is selected and not in the album (by id, or by checksum: the same file under another
 //!   id is already there), except tombstones: what a person took out is not added again.
 //! - **Remove** (with `prune`) only what the record says this job added, that the album still holds and
 //!   that the job no longer selects. Never an asset a person added; nothing at all when the selection
 //!   is incomplete (a failed search or account), and nothing when the removals would exceed the circuit
-//!   breaker (`max_removals`, `max_removal_fraction`) unless the run confirms them.
+//!   breaker (`max_removals`, `max_removal_fraction`) unless the run confirms them. The safe album errs
+//!   toward leaving out: what its exclusions flag (searches that succeeded in this run) leaves it past
+//!   every one of these guards.
 //! - **Adopt** (with `--adopt`): what the album holds and the job selects now, that no record claims,
 //!   becomes the tool's (for albums an older version or the Python script filled).
 //! - Assets a person added that this album's exclusions flag are listed, and left in place.
@@ -40,12 +48,29 @@ pub struct HeldAsset {
 pub struct Held {
     pub assets: HashMap<Uuid, HeldAsset>,
     checksums: HashSet<Box<str>>,
+    /// Why the listing may have missed assets the album holds, when it may have: nothing is then
+    /// settled, claimed or removed (but what the safe album's exclusions flag).
+    pub incomplete: Option<String>,
+    /// Accounts whose trashed and hidden assets in the album the listing could not see (2.x, an
+    /// account that could not be asked): their assets the listing lacks may still be in the album.
+    pub blind: HashSet<String>,
 }
 
 impl Held {
     pub fn new(assets: HashMap<Uuid, HeldAsset>) -> Held {
         let checksums = assets.values().map(|a| a.checksum.clone()).collect();
-        Held { assets, checksums }
+        Held {
+            assets,
+            checksums,
+            incomplete: None,
+            blind: HashSet::new(),
+        }
+    }
+
+    /// Whether the listing shows if the album holds this account's asset: it is whole, and it saw
+    /// the account's trashed and hidden assets.
+    fn sees(&self, account: &str) -> bool {
+        self.incomplete.is_none() && !self.blind.contains(account)
     }
 
     /// The same asset, or the same file under another id.
@@ -89,6 +114,9 @@ pub struct Policy {
     pub adopt: bool,
     /// Archived assets belong in the album (else they leave it, with prune).
     pub include_archived: bool,
+    /// What this album's exclusions flag leaves it past every guard (the safe album: leaving a
+    /// flagged photo in is the harmful direction).
+    pub exclusions_first: bool,
 }
 
 /// The defaults of the circuit breaker.
@@ -104,6 +132,7 @@ impl Default for Policy {
             confirm_removals: false,
             adopt: false,
             include_archived: false,
+            exclusions_first: false,
         }
     }
 }
@@ -144,6 +173,8 @@ pub struct Stale {
     /// The account the record says it came from.
     pub account: String,
     pub reason: Reason,
+    /// Leaves past every guard: the safe album's exclusions flag it (with prune).
+    pub forced: bool,
 }
 
 /// Why nothing is removed from an album in this run.
@@ -151,6 +182,8 @@ pub struct Stale {
 pub enum Blocked {
     /// A search the decision depends on failed: removing would act on a partial picture.
     Incomplete(String),
+    /// The album's listing may have missed assets.
+    Listing(String),
     /// More removals than the circuit breaker allows.
     Breaker {
         removals: usize,
@@ -164,6 +197,11 @@ impl std::fmt::Display for Blocked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Blocked::Incomplete(why) => write!(f, "nothing is removed while {why}"),
+            Blocked::Listing(why) => write!(
+                f,
+                "{why}, so in this run nothing is removed from it, taken for the tool's or noted as \
+                 taken out by a person; the next run catches up"
+            ),
             Blocked::Breaker {
                 removals,
                 held,
@@ -208,9 +246,10 @@ pub struct AlbumDecision {
     pub settle: Vec<Change>,
     /// What the tool added that no longer belongs, whether or not this run removes it.
     pub stale: Vec<Stale>,
-    /// Whether this run removes the stale assets: prune is on and nothing blocks it.
+    /// Whether this run removes the stale assets: prune is on and nothing blocks it (the forced
+    /// ones leave either way).
     pub remove: bool,
-    /// Why the stale assets stay, when prune is on.
+    /// Why the stale assets (but the forced ones) stay, when prune is on.
     pub blocked: Option<Blocked>,
     /// What the album holds and the job selects that no record claims: taken over with `adopt`.
     pub adoptable: Vec<Entry>,
@@ -222,8 +261,12 @@ pub struct AlbumDecision {
 
 impl AlbumDecision {
     /// The assets this run removes.
-    pub fn removals(&self) -> &[Stale] {
-        if self.remove { &self.stale } else { &[] }
+    pub fn removals(&self) -> Vec<Stale> {
+        self.stale
+            .iter()
+            .filter(|s| self.remove || s.forced)
+            .cloned()
+            .collect()
     }
 }
 
@@ -253,35 +296,63 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
     let held = input.held;
     let mut decision = AlbumDecision::default();
 
-    // Settle the record against what the album holds.
+    // Settle the record against what the album holds. Conclusions from presence need a whole
+    // listing; conclusions from absence need one that could see the account's asset too.
     let mut entries: HashMap<Uuid, Entry> = HashMap::with_capacity(input.record.len());
+    // Added by a job, not in the album as far as this listing shows: not added again.
+    let mut gone: Vec<Entry> = Vec::new();
     for entry in input.record {
-        let mut entry = entry.clone();
-        if entry.job == input.job {
-            let in_album = held.assets.contains_key(&entry.asset);
-            let next = match (entry.state, in_album) {
-                (EntryState::Adding, true) | (EntryState::Removing, true) => {
-                    Some(EntryState::Added)
+        let own = entry.job == input.job;
+        let in_album = held.assets.contains_key(&entry.asset);
+        let next = match (entry.state, in_album) {
+            // Another job's intent is that job's to settle: it may be at work right now.
+            (EntryState::Adding | EntryState::Removing, _) if !own => None,
+            (EntryState::Adding | EntryState::Removing, true) => Some(Some(EntryState::Added)),
+            (EntryState::Adding, false) => Some(None),
+            (EntryState::Removing, false) => Some(Some(EntryState::Removed)),
+            // Any job's: a person took it out of the album.
+            (EntryState::Added, false) => Some(Some(EntryState::Tombstone)),
+            _ => None,
+        };
+        let trusted = if in_album {
+            held.incomplete.is_none()
+        } else {
+            held.sees(&entry.account)
+        };
+        match next {
+            Some(next) if trusted => {
+                let was = (entry.state, entry.at);
+                match next {
+                    None => decision.settle.push(Change::Forget {
+                        asset: entry.asset,
+                        was,
+                    }),
+                    Some(state) => {
+                        let settled = Entry {
+                            state,
+                            at: input.now,
+                            ..entry.clone()
+                        };
+                        decision.settle.push(Change::Settle {
+                            entry: settled.clone(),
+                            was,
+                        });
+                        entries.insert(entry.asset, settled);
+                    }
                 }
-                (EntryState::Adding, false) => {
-                    decision.settle.push(Change::Delete(entry.asset));
-                    continue;
+            }
+            _ => {
+                if !in_album && matches!(entry.state, EntryState::Added | EntryState::Adding) {
+                    gone.push(entry.clone());
                 }
-                (EntryState::Removing, false) => Some(EntryState::Removed),
-                (EntryState::Added, false) => Some(EntryState::Tombstone),
-                _ => None,
-            };
-            if let Some(state) = next {
-                entry.state = state;
-                entry.at = input.now;
-                decision.settle.push(Change::Put(entry.clone()));
+                entries.insert(entry.asset, entry.clone());
             }
         }
-        entries.insert(entry.asset, entry);
     }
     let tombstones: Vec<&Entry> = entries
         .values()
         .filter(|e| e.state == EntryState::Tombstone)
+        .chain(&gone)
         .collect();
     let tombstone_ids: HashSet<Uuid> = tombstones.iter().map(|e| e.asset).collect();
     let tombstone_sums: HashSet<&str> = tombstones.iter().map(|e| &*e.checksum).collect();
@@ -335,12 +406,14 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
                         checksum: asset.checksum.clone(),
                         account: entry.account.clone(),
                         reason: reason(input, entry, asset, &job_accounts),
+                        forced: false,
                     });
                 }
             }
             // Another job's, or a person's who put back what the tool had removed: not ours.
             Some(_) => {}
-            None if wanted => decision.adoptable.push(Entry {
+            // Only a whole listing shows that nothing claims it.
+            None if wanted && held.incomplete.is_none() => decision.adoptable.push(Entry {
                 asset: *id,
                 checksum: asset.checksum.clone(),
                 job: input.job.to_string(),
@@ -366,10 +439,18 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
         decision.tool_held += decision.adoptable.len();
     }
 
-    // Whether the stale assets leave in this run.
+    // Whether the stale assets leave in this run: what the safe album's exclusions flag leaves past
+    // every guard; the rest when nothing blocks it.
     if input.policy.prune && !decision.stale.is_empty() {
-        let removals = decision.stale.len();
-        decision.blocked = if let Some(why) = &input.incomplete {
+        for stale in &mut decision.stale {
+            stale.forced = input.policy.exclusions_first && stale.reason == Reason::Excluded;
+        }
+        let removals = decision.stale.iter().filter(|s| !s.forced).count();
+        decision.blocked = if removals == 0 {
+            None
+        } else if let Some(why) = &held.incomplete {
+            Some(Blocked::Listing(why.clone()))
+        } else if let Some(why) = &input.incomplete {
             Some(Blocked::Incomplete(why.clone()))
         } else if !input.policy.confirm_removals
             && (removals > input.policy.max_removals

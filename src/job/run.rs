@@ -35,7 +35,7 @@ use crate::album;
 use crate::error::input_error;
 use crate::filter::Hit;
 use crate::immich::{Album, AlbumRole, AlbumUserAdd, Client, User};
-use crate::state::{AlbumKey, Change, Entry, EntryState, Store};
+use crate::state::{AlbumKey, Change, Entry, EntryState, MemberState, Store};
 
 /// A connected account. Its client carries the in-flight limit of its server (shared by the accounts
 /// on one server), attached once where the account is connected.
@@ -147,6 +147,13 @@ pub struct AlbumSummary {
     pub adoptable: usize,
     /// Taken over by this run (`sync --adopt`).
     pub adopted: usize,
+    /// Accounts of the job this run shared the album with (in a preview: would share it with): an
+    /// album the tool made that they are not members of, e.g. because they failed when it was made.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shared_with: Vec<String>,
+    /// Accounts the tool had shared the album with and a person took out of it: not shared again.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members_taken_out: Vec<String>,
 }
 
 /// An asset that leaves (or would leave) an album, and why.
@@ -158,6 +165,9 @@ pub struct RemovalRow {
     pub reason: Reason,
     /// Its page in Immich.
     pub link: String,
+    /// Leaves past the guards that hold other removals back (the safe album's exclusions flag it).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub forced: bool,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -265,6 +275,9 @@ impl JobReport {
                 || (self.applied && album.removals_blocked.is_some())
                 || album.error.is_some()
                 || !album.removal_refused.is_empty()
+        };
+        let album_failed = |album: &AlbumSummary| {
+            album_failed(album) || (self.applied && !album.members_taken_out.is_empty())
         };
         album_failed(&self.album)
             || self.safe.as_ref().is_some_and(album_failed)
@@ -377,15 +390,8 @@ pub async fn run_job_with(
     }
     let plans = plan(spec, &indexes, &tags);
     let albums = find_albums(spec, &owner_account.client).await?;
-    let searched = search(slots, &plans, &errors, &owner_account.client, &albums).await?;
-    for (i, error) in searched.errors.iter().enumerate() {
-        if let Some(error) = error {
-            errors[i] = Some(error.clone());
-        }
-    }
-    let merged = merge_accounts(spec, slots, &searched.evaluated, &errors);
 
-    // Decide, per album, against the local record.
+    // The record of each album: what the tool did to it, whichever job did it.
     let server = owner_account.client.api_base().to_string();
     let key_of = |album: &Option<Album>| {
         album.as_ref().map(|a| AlbumKey {
@@ -398,6 +404,19 @@ pub async fn run_job_with(
         key.as_ref().map_or(Ok(Vec::new()), |k| store.load(k))
     };
     let (main_record, safe_record) = (load(&main_key)?, load(&safe_key)?);
+    let records = Records {
+        main: &main_record,
+        safe: &safe_record,
+    };
+    let searched = search(slots, &plans, &errors, owner_account, &albums, records).await?;
+    for (i, error) in searched.errors.iter().enumerate() {
+        if let Some(error) = error {
+            errors[i] = Some(error.clone());
+        }
+    }
+    let merged = merge_accounts(spec, slots, &searched.evaluated, &errors);
+
+    // Decide, per album, against the local record.
     let account_failed = errors.iter().zip(slots).find_map(|(error, slot)| {
         error
             .as_ref()
@@ -411,6 +430,7 @@ pub async fn run_job_with(
         confirm_removals: options.confirm_removals,
         adopt: options.adopt,
         include_archived: spec.include_archived,
+        exclusions_first: false,
     };
     let chosen: Vec<(&str, Option<&[Hit]>)> = slots
         .iter()
@@ -444,6 +464,7 @@ pub async fn run_job_with(
             incomplete: merged.safe_fail.clone().or(account_failed.clone()),
             policy: Policy {
                 prune: safe.prune,
+                exclusions_first: true,
                 ..policy
             },
             now,
@@ -499,6 +520,27 @@ pub async fn run_job_with(
         }
         if let Some(part) = safe_decision.as_ref().and_then(|d| d.accounts[i].as_ref()) {
             account.safe = Some(row(part, &slots[i], options));
+        }
+    }
+
+    // A preview says who a sync would share the albums the tool made with.
+    if mode == Mode::Preview {
+        for (album, key, summary) in [
+            (&albums.main, &main_key, Some(&mut report.album)),
+            (&albums.safe, &safe_key, report.safe.as_mut()),
+        ] {
+            if let (Some(album), Some(key), Some(summary)) = (album, key, summary) {
+                match membership(store, owner_account, slots, album, key) {
+                    Ok(plan) => {
+                        summary.shared_with = plan.share.iter().map(|a| a.name.clone()).collect();
+                        summary.members_taken_out =
+                            plan.taken_out.iter().map(|(a, _)| a.name.clone()).collect();
+                    }
+                    Err(error) => {
+                        summary.error.get_or_insert(format!("{error:#}"));
+                    }
+                }
+            }
         }
     }
 
@@ -756,6 +798,13 @@ async fn find_albums(spec: &JobSpec, owner: &Client) -> anyhow::Result<Albums> {
     })
 }
 
+/// The record's entries of the job's albums.
+#[derive(Clone, Copy)]
+struct Records<'a> {
+    main: &'a [Entry],
+    safe: &'a [Entry],
+}
+
 /// What the searches found, and what the albums hold.
 struct Searched {
     /// Per account; `None` for an account that failed (before or during its searches).
@@ -772,18 +821,20 @@ async fn search(
     slots: &[Slot],
     plans: &[AccountPlan],
     errors: &[Option<String>],
-    owner: &Client,
+    owner: &Account,
     albums: &Albums,
+    records: Records<'_>,
 ) -> anyhow::Result<Searched> {
-    let contents = |album: &Option<Album>| {
+    let contents = |album: &Option<Album>, record: &[Entry]| {
         let album = album.clone();
+        let record = record.to_vec();
         async move {
             match album {
                 Some(album) => {
-                    let expected = Some(album.asset_count as usize);
-                    album::contents(owner, &album.id, expected)
-                        .await
-                        .map(Held::new)
+                    let listing = album::contents(&owner.client, &album).await?;
+                    Ok::<_, crate::immich::ApiError>(
+                        held(listing, &record, slots, errors, owner, &album.id).await,
+                    )
                 }
                 None => Ok(Held::default()),
             }
@@ -797,8 +848,11 @@ async fn search(
             }
         },
     ));
-    let (searched, held_main, held_safe) =
-        tokio::join!(searches, contents(&albums.main), contents(&albums.safe));
+    let (searched, held_main, held_safe) = tokio::join!(
+        searches,
+        contents(&albums.main, records.main),
+        contents(&albums.safe, records.safe)
+    );
     let mut failures = vec![None; slots.len()];
     let evaluated = searched
         .into_iter()
@@ -818,6 +872,70 @@ async fn search(
         held_main: held_main?,
         held_safe: held_safe?,
     })
+}
+
+/// What an album holds, from its listing. A 2.x listing leaves out the album's trashed and hidden
+/// assets; where the record names assets it lacks, each account they came from (connected, on the
+/// album's server) is asked for its own trashed and hidden ones (a 2.x search answers only the
+/// caller's). An account that cannot be asked is blind: its missing assets are neither settled nor
+/// added again.
+async fn held(
+    listing: album::Listing,
+    record: &[Entry],
+    slots: &[Slot],
+    errors: &[Option<String>],
+    owner: &Account,
+    album_id: &str,
+) -> Held {
+    let album::Listing {
+        mut assets,
+        incomplete,
+        shows_trashed_and_hidden,
+    } = listing;
+    let mut blind = HashSet::new();
+    if !shows_trashed_and_hidden {
+        let mut missing: Vec<&str> = record
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.state,
+                    EntryState::Added | EntryState::Adding | EntryState::Removing
+                ) && !assets.contains_key(&e.asset)
+            })
+            .map(|e| e.account.as_str())
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        let asked = join_all(missing.into_iter().map(|name| async move {
+            let account = slots
+                .iter()
+                .zip(errors)
+                .find(|(s, error)| s.name == name && error.is_none())
+                .and_then(|(s, _)| s.account.as_ref().ok())
+                .filter(|a| a.client.api_base() == owner.client.api_base());
+            let found = match account {
+                Some(account) => album::trashed_or_hidden(&account.client, album_id)
+                    .await
+                    .map_err(|e| tracing::warn!("{name}: {e}"))
+                    .ok(),
+                None => None,
+            };
+            (name, found)
+        }))
+        .await;
+        for (name, found) in asked {
+            match found {
+                Some(found) => assets.extend(found),
+                None => {
+                    blind.insert(name.to_string());
+                }
+            }
+        }
+    }
+    let mut held = Held::new(assets);
+    held.incomplete = incomplete;
+    held.blind = blind;
+    held
 }
 
 // ----- 4. merge --------------------------------------------------------------------------------
@@ -962,6 +1080,7 @@ fn summary(
                 account: s.account.clone(),
                 reason: s.reason,
                 link: owner_client.photo_url(&s.id.to_string()),
+                forced: s.forced,
             })
             .collect()
     } else {
@@ -991,6 +1110,8 @@ fn summary(
         },
         adoptable: decision.adoptable.len(),
         adopted: 0,
+        shared_with: Vec::new(),
+        members_taken_out: Vec::new(),
     }
 }
 
@@ -1191,6 +1312,7 @@ async fn apply(
             Ok(album) => {
                 summary.created = true;
                 summary.id = Some(album.id.clone());
+                note_created(ctx, &album, summary);
                 album
             }
             Err(message) => {
@@ -1209,7 +1331,7 @@ async fn apply(
     };
     let mut changes = decision.settle.clone();
     if ctx.adopt {
-        changes.extend(decision.adoptable.iter().cloned().map(Change::Put));
+        changes.extend(decision.adoptable.iter().cloned().map(Change::Claim));
     }
     let noted = ctx
         .store
@@ -1223,6 +1345,8 @@ async fn apply(
     if ctx.adopt {
         summary.adopted = decision.adoptable.len();
     }
+    let album = share(ctx, album, &key, summary).await;
+    let taken_out = &summary.members_taken_out;
 
     if adds_open {
         let adds = ctx
@@ -1258,9 +1382,12 @@ async fn apply(
                                 .collect(),
                             ..decide::AccountPart::default()
                         };
-                        return Some(add_part(ctx, album, key, receiver, receiving, &copies).await);
+                        return Some(
+                            add_part(ctx, album, key, receiver, receiving, &copies, taken_out)
+                                .await,
+                        );
                     }
-                    Some(add_part(ctx, album, key, slot, account, part).await)
+                    Some(add_part(ctx, album, key, slot, account, part, taken_out).await)
                 }
             });
         let outcomes = join_all(adds).await;
@@ -1271,7 +1398,7 @@ async fn apply(
                 Some(Err(message)) => row.error = Some(message),
                 Some(Ok(None)) => {}
                 Some(Ok(Some(outcome))) => {
-                    row.added = outcome.added.len();
+                    row.added = outcome.added.len() + outcome.already_after_resend.len();
                     row.already += outcome.already.len();
                     row.refused = outcome
                         .refused
@@ -1286,7 +1413,7 @@ async fn apply(
 
     let removals = decision.removals();
     if !removals.is_empty() {
-        remove_stale(ctx, &album, &key, removals, summary).await;
+        remove_stale(ctx, &album, &key, &removals, summary).await;
     }
 }
 
@@ -1446,26 +1573,144 @@ fn slot_is_foreign(ctx: &Apply<'_>, account: &Account) -> bool {
     account.client.api_base() != ctx.owner.client.api_base()
 }
 
-/// Creates an album owned by the job's owner and shared as editor with every other connected account.
-async fn create(ctx: &Apply<'_>, name: &str) -> Result<Album, String> {
-    let owner = ctx.owner;
-    let members: Vec<AlbumUserAdd> = ctx
-        .slots
+/// The job's connected accounts that may be members of its albums: on the album's server (users of
+/// another server are not users here, `across_servers: copy`), not the owner.
+fn joinable<'a>(owner: &'a Account, slots: &'a [Slot]) -> impl Iterator<Item = &'a Account> {
+    slots
         .iter()
         .filter_map(|s| s.account.as_ref().ok())
-        .filter(|a| a.user.id != owner.user.id)
-        // Users of another server are not users here (`across_servers: copy`).
-        .filter(|a| a.client.api_base() == owner.client.api_base())
+        .filter(move |a| a.user.id != owner.user.id)
+        .filter(move |a| a.client.api_base() == owner.client.api_base())
+}
+
+fn editors<'a>(accounts: impl Iterator<Item = &'a Account>) -> Vec<AlbumUserAdd> {
+    accounts
         .map(|a| AlbumUserAdd {
             user_id: a.user.id.clone(),
             role: AlbumRole::Editor,
         })
-        .collect();
-    owner
+        .collect()
+}
+
+/// Creates an album owned by the job's owner and shared as editor with every other connected account.
+async fn create(ctx: &Apply<'_>, name: &str) -> Result<Album, String> {
+    let members = editors(joinable(ctx.owner, ctx.slots));
+    ctx.owner
         .client
         .create_album(name, &members)
         .await
         .map_err(|error| format!("could not create album `{name}`: {error}"))
+}
+
+/// Records that the tool made the album, and the members it shared it with.
+fn note_created(ctx: &Apply<'_>, album: &Album, summary: &mut AlbumSummary) {
+    let key = AlbumKey {
+        server: ctx.owner.client.api_base().to_string(),
+        album_id: album.id.clone(),
+    };
+    let noted = ctx.store.note_made(&key, ctx.job).and_then(|()| {
+        joinable(ctx.owner, ctx.slots)
+            .filter(|a| album.role_of(&a.user.id).is_some())
+            .try_for_each(|a| {
+                ctx.store
+                    .note_member(&key, &a.user.id, &a.name.clone(), MemberState::Added)
+            })
+    });
+    if let Err(error) = noted {
+        summary.error.get_or_insert(format!("{error:#}"));
+    }
+}
+
+/// Who an album the tool made should be shared with, and who a person took out of it.
+#[derive(Debug, Default)]
+struct Membership<'a> {
+    /// Connected accounts of the job that are not members and were never taken out.
+    share: Vec<&'a Account>,
+    /// Accounts the tool had shared the album with and a person took out: (account, newly seen).
+    taken_out: Vec<(&'a Account, bool)>,
+}
+
+/// Decides the membership of an album the tool made (for an album a person made: nothing). Each
+/// connected account of the job on the album's server that is not a member is shared the album as
+/// editor, unless the record says the tool had shared it and a person took the account out.
+fn membership<'a>(
+    store: &Store,
+    owner: &'a Account,
+    slots: &'a [Slot],
+    album: &Album,
+    key: &AlbumKey,
+) -> anyhow::Result<Membership<'a>> {
+    let mut plan = Membership::default();
+    if !store.made(key)? {
+        return Ok(plan);
+    }
+    let recorded = store.members(key)?;
+    for account in joinable(owner, slots) {
+        if album.role_of(&account.user.id).is_some() {
+            continue;
+        }
+        match recorded.get(&account.user.id) {
+            None => plan.share.push(account),
+            Some(MemberState::Added) => plan.taken_out.push((account, true)),
+            Some(MemberState::Removed) => plan.taken_out.push((account, false)),
+        }
+    }
+    Ok(plan)
+}
+
+/// Shares an album the tool made with the job's accounts that are not members (a sync made while an
+/// account failed is shared with it later), and notes who a person took out. The album as it is
+/// afterwards.
+async fn share(ctx: &Apply<'_>, album: Album, key: &AlbumKey, summary: &mut AlbumSummary) -> Album {
+    let plan = match membership(ctx.store, ctx.owner, ctx.slots, &album, key) {
+        Ok(plan) => plan,
+        Err(error) => {
+            summary.error.get_or_insert(format!("{error:#}"));
+            return album;
+        }
+    };
+    for (account, newly) in &plan.taken_out {
+        let name = account.name.clone();
+        if *newly
+            && let Err(error) =
+                ctx.store
+                    .note_member(key, &account.user.id, &name, MemberState::Removed)
+        {
+            summary.error.get_or_insert(format!("{error:#}"));
+        }
+        summary.members_taken_out.push(name);
+    }
+    if plan.share.is_empty() {
+        return album;
+    }
+    let names: Vec<String> = plan.share.iter().map(|a| a.name.clone()).collect();
+    match ctx
+        .owner
+        .client
+        .share_album(&album.id, &editors(plan.share.iter().copied()))
+        .await
+    {
+        Ok(shared) => {
+            for (account, name) in plan.share.iter().zip(&names) {
+                if let Err(error) =
+                    ctx.store
+                        .note_member(key, &account.user.id, name, MemberState::Added)
+                {
+                    summary.error.get_or_insert(format!("{error:#}"));
+                }
+            }
+            summary.shared_with = names;
+            shared
+        }
+        Err(error) => {
+            summary.error.get_or_insert(format!(
+                "could not share album `{}` with {}: {error}",
+                album.album_name,
+                names.join(", ")
+            ));
+            album
+        }
+    }
 }
 
 /// One account adds its part with its own key: intents first, then the request, then each per-id
@@ -1478,12 +1723,25 @@ async fn add_part(
     slot: &Slot,
     account: &Account,
     part: &decide::AccountPart,
+    taken_out: &[String],
 ) -> Result<Option<album::AddOutcome>, String> {
     if part.to_add.is_empty() {
         return Ok(None);
     }
     match album.role_of(&account.user.id) {
         Some(AlbumRole::Owner | AlbumRole::Editor) => {}
+        None if taken_out.contains(&slot.name) => {
+            return Err(format!(
+                "{} was taken out of album `{}` by a person after the tool had shared it, so the \
+                 tool does not share it again and {} photos wait; share the album with {} as \
+                 editor in Immich, or take {} out of the job's accounts",
+                slot.name,
+                album.album_name,
+                part.to_add.len(),
+                account.user.email,
+                slot.name
+            ));
+        }
         role => {
             let what = match role {
                 Some(AlbumRole::Viewer) => "only a viewer of",
@@ -1519,12 +1777,13 @@ async fn add_part(
     let checksums: std::collections::HashMap<&Uuid, &str> =
         part.to_add.iter().map(|p| (&p.id, &*p.checksum)).collect();
     let checksum_of = |id: &Uuid| -> &str { checksums.get(id).copied().unwrap_or("") };
-    // `duplicate` for an asset the album did not hold when this run listed it is, in all likelihood,
-    // this run's own add whose first answer was lost and that the client retried: the tool's.
+    // `duplicate` to a request the client sent more than once is, in all likelihood, its own add
+    // whose first answer was lost: the tool's. To a request sent once, it was there before the add:
+    // a person put it in between this run's listing and its add, and it stays theirs.
     let mut confirmed: Vec<Change> = outcome
         .added
         .iter()
-        .chain(&outcome.already)
+        .chain(&outcome.already_after_resend)
         .map(|id| Change::Put(entry(*id, checksum_of(id), EntryState::Added)))
         .collect();
     confirmed.extend(
@@ -1532,6 +1791,7 @@ async fn add_part(
             .refused
             .values()
             .flatten()
+            .chain(&outcome.already)
             .map(|id| Change::Delete(*id)),
     );
     if let Err(error) = ctx.store.write(key, &confirmed) {
@@ -1622,6 +1882,8 @@ mod tests {
             left_flagged_ids: Vec::new(),
             adoptable: 0,
             adopted: 0,
+            shared_with: Vec::new(),
+            members_taken_out: Vec::new(),
         }
     }
 

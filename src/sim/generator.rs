@@ -59,6 +59,7 @@ pub fn generate(config: &SimConfig) -> State {
         original_sizes: HashMap::new(),
         uploaded_names: HashMap::new(),
         albums: Vec::new(),
+        trashed: HashMap::new(),
         partners: HashSet::new(),
         log: Vec::new(),
         next_seq: 0,

@@ -323,7 +323,7 @@ pub fn asset_json(st: &State, idx: usize, with_exif: bool, with_people: bool) ->
         "updatedAt": time::iso_ms(uploaded_ms + UPDATED_AFTER_UPLOAD_MS),
         "isFavorite": a.is_favorite(),
         "isArchived": a.visibility == super::state::Visibility::Archive,
-        "isTrashed": false,
+        "isTrashed": st.is_trashed(idx),
         "visibility": a.visibility.as_str(),
         "duration": if a.is_video() {
             json!(format!("0:00:{:02}.000000", 3 + hash_id(a.id, 2) % 57))
@@ -425,7 +425,8 @@ pub fn album_json(st: &State, album: &Album, caller: usize, with_contributors: b
         "albumUsers": users,
         "shared": !album.members.is_empty(),
         "hasSharedLink": false,
-        "assetCount": album.assets.len(),
+        // Immich counts what is neither trashed nor hidden (`withDefaultVisibility`).
+        "assetCount": existing.iter().filter(|&&i| st.album_counts(i)).count(),
         "isActivityEnabled": true,
         "order": album.order,
     });

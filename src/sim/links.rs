@@ -1,6 +1,7 @@
 //! Album shared links, in Immich 3.1's shapes: `POST /api/shared-links` (type `ALBUM`), `GET
 //! /api/shared-links` (the caller's, optionally of one album), `PATCH` and `DELETE
-//! /api/shared-links/{id}`. A link's password is kept but never answered, as Immich answers it.
+//! /api/shared-links/{id}`. A link's password is answered as it was set, as Immich answers it
+//! (`mapSharedLink`); `PATCH` with `"password": null` takes it away.
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State as AxumState};
@@ -25,6 +26,8 @@ pub struct SharedLink {
     pub expires_ms: Option<i64>,
     pub password: Option<String>,
     pub allow_download: bool,
+    /// Immich's `showExif`, answered as `showMetadata`.
+    pub show_metadata: bool,
     pub created_ms: i64,
 }
 
@@ -43,9 +46,9 @@ fn link_json(st: &State, link: &SharedLink) -> Value {
         "expiresAt": link.expires_ms.map(time::iso_ms),
         "allowDownload": link.allow_download,
         "allowUpload": false,
-        "showMetadata": true,
+        "showMetadata": link.show_metadata,
         "description": null,
-        "password": link.password.as_ref().map(|_| "***"),
+        "password": link.password,
         "slug": null,
     })
 }
@@ -60,6 +63,7 @@ pub async fn create(AxumState(app): AxumState<App>, caller: Caller, body: Bytes)
     let expires = f.string("expiresAt");
     let password = f.string("password");
     let allow_download = f.boolean("allowDownload").unwrap_or(true);
+    let show_metadata = f.boolean("showMetadata").unwrap_or(true);
     f.finish()?;
     if kind.as_deref() != Some("ALBUM") {
         return Err(ApiError::bad_request("Only album links are simulated"));
@@ -91,6 +95,7 @@ pub async fn create(AxumState(app): AxumState<App>, caller: Caller, body: Bytes)
         expires_ms,
         password,
         allow_download,
+        show_metadata,
         created_ms: time::now_ms(),
     };
     let answer = link_json(&st, &link);
@@ -139,7 +144,13 @@ pub async fn update(
     let mut f = Fields::new(&body)?;
     let expires = f.value("expiresAt").cloned();
     let allow_download = f.boolean("allowDownload");
-    let password = f.string("password");
+    let show_metadata = f.boolean("showMetadata");
+    // Absent: unchanged; null: none; a string: that one.
+    let password = match f.body.get("password").cloned() {
+        Some(Value::Null) => Some(None),
+        Some(_) => f.string("password").map(Some),
+        None => None,
+    };
     f.finish()?;
     let mut st = app.lock();
     let i = own_link(&st, &caller, &id)?;
@@ -156,7 +167,10 @@ pub async fn update(
     if let Some(allow) = allow_download {
         st.links[i].allow_download = allow;
     }
-    if password.is_some() {
+    if let Some(show) = show_metadata {
+        st.links[i].show_metadata = show;
+    }
+    if let Some(password) = password {
         st.links[i].password = password;
     }
     let answer = link_json(&st, &st.links[i]);

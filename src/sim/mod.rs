@@ -185,6 +185,8 @@ pub struct SimAsset {
     pub people: Vec<String>,
     pub is_favorite: bool,
     pub visibility: String,
+    /// In the trash.
+    pub trashed: bool,
     /// IMAGE or VIDEO.
     pub kind: String,
 }
@@ -342,6 +344,34 @@ impl Simulator {
         let mut st = self.lock();
         let asset = st.asset_index_or_panic(asset_id);
         st.set_visibility(asset, visibility);
+    }
+
+    /// Move an asset to the trash (`true`) or restore it (`false`), as its owner does in Immich: it
+    /// stays in its albums, but searches leave it out unless asked `withDeleted`, albums do not count
+    /// it, and 2.x does not embed it in `GET /albums/{id}`. Panics on an unknown asset id.
+    pub fn set_trashed(&self, asset_id: &str, trashed: bool) {
+        let mut st = self.lock();
+        let asset = st.asset_index_or_panic(asset_id);
+        st.set_trashed(asset, trashed);
+    }
+
+    /// The album's owner takes `account` out of its members (not logged). Panics on an unknown album.
+    pub fn remove_album_member(&self, album_id: &str, account: &str) {
+        let mut st = self.lock();
+        let album = st.album_index_or_panic(album_id);
+        let user = st.user_by_name(account);
+        st.remove_album_member(album, user);
+    }
+
+    /// The accounts that are members of an album besides its owner, with their roles.
+    pub fn album_members(&self, album_id: &str) -> Vec<(String, Role)> {
+        let st = self.lock();
+        let album = st.album_index_or_panic(album_id);
+        st.albums[album]
+            .members
+            .iter()
+            .map(|(u, role)| (st.users[*u].name.clone(), *role))
+            .collect()
     }
 
     /// The asset no longer shows `person` (a name in the asset owner's library, e.g. "Mia"), as
@@ -508,6 +538,23 @@ impl Simulator {
                 )
             })
             .collect()
+    }
+
+    /// A shared link's password, download and metadata settings: (password, allowDownload,
+    /// showMetadata). Panics on an unknown link.
+    pub fn shared_link_settings(&self, link_id: &str) -> (Option<String>, bool, bool) {
+        let st = self.lock();
+        let id = state::parse_uuid_any(link_id).expect("a link id");
+        let link = st
+            .links
+            .iter()
+            .find(|l| l.id == id)
+            .unwrap_or_else(|| panic!("unknown shared link {link_id}"));
+        (
+            link.password.clone(),
+            link.allow_download,
+            link.show_metadata,
+        )
     }
 
     /// A person deletes a shared link in Immich.

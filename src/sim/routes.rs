@@ -516,6 +516,8 @@ async fn get_album(
                 .assets
                 .iter()
                 .filter_map(|id| st.asset_by_id(*id))
+                // As `assetCount` counts them: what is neither trashed nor hidden (nor locked).
+                .filter(|&i| st.album_counts(i))
                 .map(|i| json::asset_json(&st, i, true, false))
                 .collect()
         };
@@ -2436,7 +2438,11 @@ mod tests {
                 .await
                 .contains(&asset)
         );
-        assert_eq!(listed_count(&h, "bob", &album).await, 2);
+        assert_eq!(
+            listed_count(&h, "bob", &album).await,
+            1,
+            "an album does not count what is hidden (Immich's `withDefaultVisibility`)"
+        );
 
         h.sim.set_visibility(&asset, "locked");
         assert!(!found(&h, "alice", json!({})).await.contains(&asset));

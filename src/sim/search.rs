@@ -8,6 +8,7 @@ use std::sync::Arc;
 use base64::Engine;
 use serde_json::Value;
 
+use super::ImmichLine;
 use super::catalogue::{CAMERAS, PLACES, word_bit};
 use super::json::ApiError;
 use super::json::{UPDATED_AFTER_UPLOAD_MS, uploaded_ms};
@@ -51,9 +52,10 @@ struct Filter {
     created: Range,
     /// `updatedAfter`/`updatedBefore`.
     updated: Range,
-    /// `trashedAfter`/`trashedBefore`: the simulator has no trashed assets, so a set range matches
-    /// nothing.
+    /// `trashedAfter`/`trashedBefore`: only trashed assets, trashed within the range.
     trashed: Range,
+    /// `withDeleted`: trashed assets too.
+    with_deleted: bool,
     /// `takenAfter`/`takenBefore`.
     taken: Range,
     person_ids: Vec<u128>,
@@ -121,6 +123,7 @@ pub fn parse(kind: SearchKind, body: &Value) -> Result<SearchRequest, ApiError> 
             .one_of("visibility", &Visibility::NAMES)
             .and_then(|v| Visibility::parse(&v)),
         album_ids: f.uuid_list("albumIds"),
+        with_deleted: f.boolean("withDeleted").unwrap_or(false),
         ..Filter::default()
     };
     if metadata {
@@ -224,12 +227,22 @@ fn compute(st: &State, caller: usize, req: &SearchRequest, query_words: u32) -> 
             hits.push(idx as u32);
         }
     };
+    // Whose assets a search sees: the caller's, and partners' timeline assets.
+    let in_scope = |idx: usize| {
+        let owner = st.assets[idx].owner as usize;
+        owner == caller
+            || (st.is_partner(caller, owner) && st.assets[idx].visibility == Visibility::Timeline)
+    };
     if let Some((first, rest)) = f.album_ids.split_first() {
-        // Immich: the asset must be in every listed album; any owner.
+        // Immich: the asset must be in every listed album. 3.1: any member's; 2.x searches only the
+        // caller's own (and partners') assets even then (measured on 2.5.6: an album of 1253 answers
+        // its owner 654).
         let album = |id: &u128| &st.albums[st.album_by_id(*id).expect("checked")];
         for id in &album(first).assets {
             let in_all = rest.iter().all(|other| album(other).assets.contains(id));
-            if let (true, Some(idx)) = (in_all, st.asset_by_id(*id)) {
+            if let (true, Some(idx)) = (in_all, st.asset_by_id(*id))
+                && (st.line == ImmichLine::V3_1 || in_scope(idx))
+            {
                 consider(idx);
             }
         }
@@ -240,7 +253,7 @@ fn compute(st: &State, caller: usize, req: &SearchRequest, query_words: u32) -> 
                 continue;
             }
             for idx in st.assets_of(owner) {
-                if !partner || st.assets[idx].visibility == Visibility::Timeline {
+                if in_scope(idx) {
                     consider(idx);
                 }
             }
@@ -274,10 +287,16 @@ fn matches(st: &State, f: &Filter, idx: usize) -> bool {
             .get(person)
             .is_some_and(|&(user, slot)| user == a.owner as usize && a.people & (1 << slot) != 0)
     };
+    let trashed = st.trashed.get(&a.id);
+    let trash_ok = match trashed {
+        _ if f.trashed.is_set() => trashed.is_some_and(|&ms| f.trashed.contains(ms)),
+        Some(_) => f.with_deleted,
+        None => true,
+    };
     f.taken.contains(taken_ms)
         && f.created.contains(created_ms)
         && f.updated.contains(created_ms + UPDATED_AFTER_UPLOAD_MS)
-        && !f.trashed.is_set()
+        && trash_ok
         && f.person_ids.iter().all(shows)
         && f.tag_ids
             .iter()
@@ -290,9 +309,11 @@ fn matches(st: &State, f: &Filter, idx: usize) -> bool {
         && f.lens_model.accepts(camera.map(|c| c.lens))
         && f.kind.as_deref().is_none_or(|k| k == a.kind())
         && f.is_favorite.is_none_or(|fav| fav == a.is_favorite())
-        && match f.visibility {
-            Some(v) => a.visibility == v,
-            None => a.visibility != Visibility::Locked,
+        && match (f.visibility, st.line) {
+            (Some(v), _) => a.visibility == v,
+            // 3.1: every visibility but locked; 2.x: the timeline only (measured on 2.5.6).
+            (None, ImmichLine::V3_1) => a.visibility != Visibility::Locked,
+            (None, ImmichLine::V2_5) => a.visibility == Visibility::Timeline,
         }
         && f.checksum.as_deref().is_none_or(|c| c == a.checksum)
         && f.id.is_none_or(|id| id == a.id)

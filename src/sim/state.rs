@@ -194,6 +194,9 @@ pub struct State {
     /// The file names of uploaded assets.
     pub uploaded_names: HashMap<u128, String>,
     pub albums: Vec<Album>,
+    /// Assets in the trash, with when they were trashed (ms): still in their albums, but left out of
+    /// searches (unless `withDeleted`), of album counts and of 2.x's embedded album assets.
+    pub trashed: HashMap<u128, i64>,
     /// (viewer, owner): owner shares their library with viewer.
     pub partners: HashSet<(usize, usize)>,
     pub log: Vec<LoggedRequest>,
@@ -394,6 +397,7 @@ impl State {
                 .collect(),
             is_favorite: a.is_favorite(),
             visibility: a.visibility.as_str().to_string(),
+            trashed: self.trashed.contains_key(&a.id),
             kind: a.kind().to_string(),
         }
     }
@@ -414,6 +418,39 @@ impl State {
             let id = self.assets[idx].id;
             self.remove_from_all_albums(id);
         }
+        self.search_cache.clear();
+    }
+
+    /// Move an asset to the trash, or restore it (it stays in its albums either way, as in Immich).
+    pub fn set_trashed(&mut self, idx: usize, trashed: bool) {
+        let id = self.assets[idx].id;
+        if trashed {
+            self.trashed.entry(id).or_insert_with(time::now_ms);
+        } else {
+            self.trashed.remove(&id);
+        }
+        self.search_cache.clear();
+    }
+
+    pub fn is_trashed(&self, idx: usize) -> bool {
+        self.trashed.contains_key(&self.assets[idx].id)
+    }
+
+    /// Whether an album counts an asset (`assetCount`) and 2.x embeds it: not in the trash, and on
+    /// the timeline or archived (Immich's `withDefaultVisibility`).
+    pub fn album_counts(&self, idx: usize) -> bool {
+        !self.is_trashed(idx)
+            && matches!(
+                self.assets[idx].visibility,
+                Visibility::Timeline | Visibility::Archive
+            )
+    }
+
+    /// Take a member out of an album, as its owner does in Immich.
+    pub fn remove_album_member(&mut self, album: usize, user: usize) {
+        let a = &mut self.albums[album];
+        a.members.retain(|(u, _)| *u != user);
+        a.updated_ms = time::now_ms();
         self.search_cache.clear();
     }
 

@@ -206,7 +206,7 @@ pub async fn bulk_upload_check(
                     "action": "reject",
                     "reason": "duplicate",
                     "assetId": uuid_str(st.assets[existing].id),
-                    "isTrashed": false,
+                    "isTrashed": st.is_trashed(existing),
                 }),
                 None => json!({ "id": id, "action": "accept" }),
             }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::Output;
 
 use assert_cmd::Command;
-use immich_smart_albums::sim::{ImmichLine, SimConfig, Simulator};
+use immich_smart_albums::sim::{ImmichLine, SimAsset, SimConfig, Simulator};
 
 thread_local! {
     static LINE: Cell<ImmichLine> = const { Cell::new(ImmichLine::V3_1) };
@@ -31,6 +31,28 @@ pub fn on_both_lines(test: impl Fn()) {
 /// The release line the current test runs against (3.1 outside [`on_both_lines`]).
 pub fn line() -> ImmichLine {
     LINE.get()
+}
+
+/// Whether a plain search (no `visibility`) finds an asset on the current line: 3.1 every visibility
+/// but locked, 2.x the timeline only (measured on 2.5.6); never one in the trash.
+pub fn searchable(asset: &SimAsset) -> bool {
+    !asset.trashed
+        && match line() {
+            ImmichLine::V3_1 => asset.visibility != "locked",
+            ImmichLine::V2_5 => asset.visibility == "timeline",
+        }
+}
+
+/// Whether the tool's album listing shows an asset the album holds, on the current line: 3.1's
+/// listing search shows every visibility but locked, trashed ones too; 2.x's `GET /albums/{id}`
+/// only what is neither trashed nor hidden.
+pub fn listed_in_album(asset: &SimAsset) -> bool {
+    match line() {
+        ImmichLine::V3_1 => asset.visibility != "locked",
+        ImmichLine::V2_5 => {
+            !asset.trashed && (asset.visibility == "timeline" || asset.visibility == "archive")
+        }
+    }
 }
 
 /// A two-account simulator with a small, seeded library.

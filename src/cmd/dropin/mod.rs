@@ -162,9 +162,7 @@ impl DropIn {
             return Ok(Status::Ok);
         };
 
-        let held = Held::new(
-            album::contents(&client, &target.id, Some(target.asset_count as usize)).await?,
-        );
+        let held = Held::new(album::contents(&client, &target).await?.assets);
         let (mut already_by_id, mut already_by_checksum) = (0, 0);
         let mut to_add: Vec<Uuid> = Vec::new();
         for hit in &result.assets {

@@ -161,31 +161,44 @@ fn adds_what_is_selected_and_missing_by_id_and_by_checksum() {
 fn the_record_is_settled_against_the_album() {
     let mut case = Case::new("settle");
     case.record = vec![
-        entry(1, EntryState::Adding),                       // landed
-        entry(2, EntryState::Adding),                       // never landed
-        entry(3, EntryState::Removing),                     // removal never landed
-        entry(4, EntryState::Removing),                     // removal landed
-        entry(5, EntryState::Added),                        // a person took it out
-        entry(6, EntryState::Added),                        // still there
-        entry(7, EntryState::Removed),                      // stays removed
-        entry_of(8, EntryState::Added, "other-job", "bob"), // another job's: left to it
+        entry(1, EntryState::Adding),                           // landed
+        entry(2, EntryState::Adding),                           // never landed
+        entry(3, EntryState::Removing),                         // removal never landed
+        entry(4, EntryState::Removing),                         // removal landed
+        entry(5, EntryState::Added),                            // a person took it out
+        entry(6, EntryState::Added),                            // still there
+        entry(7, EntryState::Removed),                          // stays removed
+        entry_of(8, EntryState::Added, "other-job", "bob"), // a person took it out: for every job
+        entry_of(9, EntryState::Adding, "other-job", "bob"), // another job's intent: left to it
+        entry_of(10, EntryState::Removing, "other-job", "bob"), // likewise
     ];
     case.held = held(&timeline(&[1, 3, 6]));
     case.alice = Some(vec![hit(1), hit(3), hit(6)]);
     let d = case.decide();
-    let put = |n: u128, state: EntryState| {
-        let mut e = entry(n, state);
-        e.at = 100;
-        Change::Put(e)
+    let settle = |e: Entry, state: EntryState| Change::Settle {
+        was: (e.state, e.at),
+        entry: Entry {
+            state,
+            at: 100,
+            ..e
+        },
     };
+    let was = |state| (state, 1);
     assert_eq!(
         d.settle,
         [
-            put(1, EntryState::Added),
-            Change::Delete(id(2)),
-            put(3, EntryState::Added),
-            put(4, EntryState::Removed),
-            put(5, EntryState::Tombstone),
+            settle(entry(1, EntryState::Adding), EntryState::Added),
+            Change::Forget {
+                asset: id(2),
+                was: was(EntryState::Adding)
+            },
+            settle(entry(3, EntryState::Removing), EntryState::Added),
+            settle(entry(4, EntryState::Removing), EntryState::Removed),
+            settle(entry(5, EntryState::Added), EntryState::Tombstone),
+            settle(
+                entry_of(8, EntryState::Added, "other-job", "bob"),
+                EntryState::Tombstone
+            ),
         ]
     );
     assert_eq!(d.tool_held, 3);
