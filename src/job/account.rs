@@ -72,6 +72,7 @@ pub struct PlanBuilder<'a> {
     people: &'a PeopleIndex,
     tags: Option<&'a TagIndex>,
     timeline_only: bool,
+    one_visibility: bool,
 }
 
 impl<'a> PlanBuilder<'a> {
@@ -85,6 +86,7 @@ impl<'a> PlanBuilder<'a> {
             people,
             tags: None,
             timeline_only: false,
+            one_visibility: false,
         }
     }
 
@@ -101,19 +103,46 @@ impl<'a> PlanBuilder<'a> {
         self
     }
 
-    /// A search, run once however often it appears.
+    /// The server searches one visibility at a time, and the timeline only when none is given (2.x,
+    /// measured on 2.5.6): a search that should see more is sent once per visibility.
+    pub fn one_visibility_per_search(mut self, yes: bool) -> PlanBuilder<'a> {
+        self.one_visibility = yes;
+        self
+    }
+
+    /// A search, run once however often it appears. Without a visibility of its own, an include
+    /// search sees the timeline (with `timeline_only`) or the timeline and the archive; an exclusion
+    /// sees every visibility an API key may search (all but locked). Where the server searches one
+    /// visibility at a time (2.x), that is one search per visibility, united.
     pub fn leaf(&mut self, filter: &SearchFilter, include: bool) -> Node {
-        let timeline;
-        let filter = if include && self.timeline_only && !filter.body.contains_key("visibility") {
-            let mut restricted = filter.clone();
-            restricted
-                .body
-                .insert("visibility".into(), Value::String("timeline".into()));
-            timeline = restricted;
-            &timeline
-        } else {
-            filter
+        let visibilities: &[&str] = match (include, self.timeline_only) {
+            _ if filter.body.contains_key("visibility") => &[],
+            (true, true) => &["timeline"],
+            (true, false) if self.one_visibility => &["timeline", "archive"],
+            (false, _) if self.one_visibility => &["timeline", "archive", "hidden"],
+            _ => &[],
         };
+        if visibilities.is_empty() {
+            return self.one_leaf(filter, include);
+        }
+        let mut leaves: Vec<Node> = visibilities
+            .iter()
+            .map(|visibility| {
+                let mut restricted = filter.clone();
+                restricted
+                    .body
+                    .insert("visibility".into(), Value::String(visibility.to_string()));
+                self.one_leaf(&restricted, include)
+            })
+            .collect();
+        if leaves.len() == 1 {
+            leaves.pop().expect("one leaf")
+        } else {
+            Node::Any(leaves)
+        }
+    }
+
+    fn one_leaf(&mut self, filter: &SearchFilter, include: bool) -> Node {
         let key = format!(
             "{:?} {:?} {}",
             filter.kind,

@@ -388,7 +388,7 @@ pub async fn run_job_with(
     if let Some(error) = &errors[owner_index] {
         return Err(owner_failed(error));
     }
-    let plans = plan(spec, &indexes, &tags);
+    let plans = plan(spec, slots, &indexes, &tags);
     let albums = find_albums(spec, &owner_account.client).await?;
 
     // The record of each album: what the tool did to it, whichever job did it.
@@ -760,15 +760,27 @@ async fn read_indexes<V: Clone>(
 
 // ----- 2. plan ---------------------------------------------------------------------------------
 
-/// Each account's searches: the job's conditions with its own person ids.
-fn plan(spec: &JobSpec, indexes: &[PeopleIndex], tags: &[TagIndex]) -> Vec<AccountPlan> {
-    indexes
+/// Each account's searches: the job's conditions with its own person ids, and as many searches per
+/// condition as its server needs to see the visibilities the condition looks at.
+fn plan(
+    spec: &JobSpec,
+    slots: &[Slot],
+    indexes: &[PeopleIndex],
+    tags: &[TagIndex],
+) -> Vec<AccountPlan> {
+    slots
         .iter()
+        .zip(indexes)
         .zip(tags)
-        .map(|(index, tags)| {
+        .map(|((slot, index), tags)| {
+            let two_x = slot
+                .account
+                .as_ref()
+                .is_ok_and(|a| a.client.version().is_2x());
             let mut builder = PlanBuilder::new(index, spec.local.clone())
                 .with_tags(tags)
-                .timeline_only(!spec.include_archived);
+                .timeline_only(!spec.include_archived)
+                .one_visibility_per_search(two_x);
             spec.include.iter().for_each(|c| builder.include(c));
             spec.exclude.iter().for_each(|c| builder.exclude(c));
             if let Some(safe) = &spec.safe {

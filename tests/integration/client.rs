@@ -66,7 +66,7 @@ fn a_metadata_search_walks_every_page_of_1000() {
         let expected = sim
             .assets("alice")
             .iter()
-            .filter(|a| a.visibility != "locked")
+            .filter(|a| common::searchable(a))
             .count();
         let hits = runtime().block_on(async {
             let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
@@ -481,7 +481,7 @@ fn a_search_asks_for_people_only_when_a_metadata_search_feeds_local_rules_that_r
         let mia: std::collections::HashSet<String> = sim
             .assets("alice")
             .into_iter()
-            .filter(|a| a.visibility != "locked" && a.people.iter().any(|p| p == "Mia"))
+            .filter(|a| common::searchable(a) && a.people.iter().any(|p| p == "Mia"))
             .map(|a| a.id)
             .collect();
         assert!(!mia.is_empty());
@@ -526,7 +526,7 @@ fn a_smart_search_ranks_its_hits_in_the_servers_order_and_says_it_was_not_metada
         let mut ranked: Vec<SimAsset> = sim
             .assets("alice")
             .into_iter()
-            .filter(|a| a.visibility != "locked")
+            .filter(common::searchable)
             .collect();
         ranked.sort_by(|a, b| score(b).cmp(&score(a)).then(a.id.cmp(&b.id)));
         let expected: Vec<String> = ranked.into_iter().take(12).map(|a| a.id).collect();

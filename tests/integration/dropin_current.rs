@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::process::Output;
 
-use crate::common::{Files, bin, bin_for, on_both_lines, sim, stderr_of, stdout_of};
+use crate::common::{self, Files, bin, bin_for, on_both_lines, sim, stderr_of, stdout_of};
 use immich_smart_albums::sim::{Role, SimAsset, Simulator};
 
 /// The simulator with alice's people renamed to the names of the description's examples.
@@ -47,7 +47,7 @@ fn listed(output: &Output) -> BTreeSet<String> {
 fn library(sim: &Simulator) -> Vec<SimAsset> {
     sim.assets("alice")
         .into_iter()
-        .filter(|a| a.visibility != "locked")
+        .filter(common::searchable)
         .collect()
 }
 
@@ -876,7 +876,7 @@ fn dot_env_in_the_current_directory_gives_the_server_and_key_when_nothing_else_d
         let bobs: BTreeSet<String> = sim
             .assets("bob")
             .iter()
-            .filter(|a| a.visibility != "locked")
+            .filter(|a| common::searchable(a))
             .map(|a| a.id.clone())
             .collect();
         assert_eq!(listed(&output), bobs);
