@@ -38,7 +38,9 @@ Examples:
                   JSONPath/regex filters. Without a subcommand it takes the flags of the Python \
                   immich-smart-albums script, early or current: without --album it previews, with \
                   --album it adds. \
-                  It never deletes photos and never removes anything from an album.",
+                  It never deletes a photo from a library. The drop-in command only adds; jobs \
+                  (`sync`) also take out of an album what the tool added and the job no longer \
+                  selects, where the job asks for it (`prune`), and never what a person put there.",
     after_help = EXAMPLES,
     args_conflicts_with_subcommands = true,
     // Like Python's argparse: a unique prefix of a long flag is the flag (`--max-a 3`).
@@ -444,7 +446,8 @@ pub enum Command {
         See docs/jobs.md.")]
     Preview(PreviewArgs),
 
-    /// Run job files: add what their albums lack, in every account (for cron)
+    /// Run job files: add what their albums lack, in every account, and prune what the tool added
+    /// and the job no longer selects (for cron)
     #[command(after_help = "Examples:\n  \
         immich-smart-albums sync filters/family-kids.yaml\n  \
         # crontab: every night at 3, one line per job, mail only on errors\n  \
@@ -573,12 +576,14 @@ pub struct SyncArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
 
-    /// Let removals that the circuit breaker stopped through, this once (see `max_removals`)
+    /// Let removals that the circuit breaker stopped through, this once (see `max_removals`); not
+    /// with --every or --schedule
     #[arg(long)]
     pub confirm_removals: bool,
 
     /// Record what the albums already hold and the job selects now as the tool's own, so that prune
-    /// may later remove it (for albums the Python script or an older version filled)
+    /// may later remove it (for albums the Python script or an older version filled); once, not
+    /// with --every or --schedule
     #[arg(long)]
     pub adopt: bool,
 

@@ -166,6 +166,69 @@ pub fn path_in(dir: Option<&Path>) -> PathBuf {
     dir.join(FILE_NAME)
 }
 
+/// Makes the state directory of the database at `db` (mode 0700 on Unix), or tightens an existing
+/// one that group or others may enter: the record holds the safe album's shared-link URL, which
+/// opens the album to anyone who has it. Returns the directory. A directory that cannot be made or
+/// tightened is an input error that says how to fix it.
+pub fn prepare_dir(db: &Path) -> anyhow::Result<PathBuf> {
+    let dir = db
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    if !dir.exists() {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&dir).map_err(|e| {
+            input_error(format!(
+                "the state directory {}: cannot create it: {e}; set {STATE_DIR_ENV} to a writable \
+                 directory",
+                dir.display()
+            ))
+        })?;
+    }
+    make_private(&dir, true)?;
+    Ok(dir)
+}
+
+/// Takes group and others' access away from a file or directory of the record (Unix; elsewhere
+/// the platform's per-user directories keep it private). One that cannot be changed is an input
+/// error naming the command that fixes it.
+fn make_private(path: &Path, dir: bool) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| input_error(format!("{}: {e}", path.display())))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            let private = if dir { 0o700 } else { 0o600 };
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(private)).map_err(
+                |e| {
+                    input_error(format!(
+                        "{} may be read by other users of this host (mode {:o}), and it holds the \
+                         record, with the safe album's shared-link URL; it cannot be changed \
+                         ({e}). Run `chmod {private:o} {}` as its owner",
+                        path.display(),
+                        mode & 0o777,
+                        path.display()
+                    ))
+                },
+            )?;
+            tracing::info!(
+                "{}: took group and others' access away (mode {:o} to {private:o})",
+                path.display(),
+                mode & 0o777
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, dir);
+    Ok(())
+}
+
 /// One run of a scheduled sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Run {
@@ -324,11 +387,18 @@ impl Store {
                 path.display()
             ))
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
-        }
+        prepare_dir(path)?;
         let conn = Connection::open(path).map_err(|e| fail(format!("cannot open it: {e}")))?;
+        // Before the journal files exist: SQLite gives them the database file's mode.
+        make_private(path, false)?;
+        for journal in ["-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(journal);
+            let journal = PathBuf::from(name);
+            if journal.exists() {
+                make_private(&journal, false)?;
+            }
+        }
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| fail(e.to_string()))?;
         let mode: String = conn

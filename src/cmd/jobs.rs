@@ -2,9 +2,10 @@
 //! (filters, profile, accounts, keys) before the first request; then its accounts are connected once
 //! and its jobs run one after the other. One failing job file, or job, does not stop the others: every
 //! job gets its report (a failed one a line in its place, its error on stderr), and the exit code is
-//! the worst of them, 2 only when nothing was changed anywhere. `sync` holds a lock per job file so
-//! that overlapping cron runs do not race; the lock file names its holder, so that a run that finds it
-//! held can tell a sync at work (skip, exit 0) from a stuck or vanished one (exit 1).
+//! the worst of them, 2 only when nothing was changed anywhere. `sync` holds a lock per job file, in
+//! the state directory beside the record, so that overlapping runs do not race; the lock file names
+//! its holder and where it runs, so that a run that finds it held can tell a sync at work (skip,
+//! exit 0) from a stuck or vanished one (exit 1).
 //! `preview --format html` also fetches the thumbnails of what it shows (see [`crate::html`]).
 
 use std::collections::HashMap;
@@ -480,43 +481,77 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// The lock file of a job file, in `dir` (the system's temporary directory): named by a stable hash
-/// of the job file's canonical path.
+/// The lock file of a job file, in `dir` (the state directory, beside the record it protects, so
+/// that every process sharing the record shares the lock: two containers that mount the same
+/// `/state`, a cron job and a systemd unit with a private `/tmp`): named by a stable hash of the job
+/// file's canonical path.
 pub fn lock_path_in(dir: &Path, job_path: &Path) -> PathBuf {
     let canonical = job_path
         .canonicalize()
         .unwrap_or_else(|_| job_path.to_path_buf());
     let hash = fnv1a(canonical.as_os_str().as_encoded_bytes());
-    dir.join(format!("immich-smart-albums-{hash:016x}.lock"))
+    dir.join(format!("sync-{hash:016x}.lock"))
 }
 
-/// Who holds a lock, as its holder wrote it into the lock file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who holds a lock, as its holder wrote it into the lock file: its pid, when it took the lock, and
+/// where its pid means something (host, boot and pid namespace, where the system tells them).
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Holder {
     pid: u32,
     /// Unix seconds.
     started: i64,
+    /// Where the pid lives; `None` where it cannot be told.
+    place: Option<String>,
 }
 
 impl Holder {
     fn parse(text: &str) -> Option<Holder> {
-        let field = |name: &str| {
+        let line = |name: &str| {
             text.lines()
-                .find_map(|line| line.strip_prefix(name)?.trim().parse::<i64>().ok())
+                .find_map(|line| line.strip_prefix(name).map(str::trim))
         };
+        let number = |name: &str| line(name)?.parse::<i64>().ok();
         Some(Holder {
-            pid: u32::try_from(field("pid ")?).ok()?,
-            started: field("started ")?,
+            pid: u32::try_from(number("pid ")?).ok()?,
+            started: number("started ")?,
+            place: line("place ").map(str::to_string),
         })
+    }
+
+    fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
+        write!(out, "pid {}\nstarted {}\n", self.pid, self.started)?;
+        if let Some(place) = &self.place {
+            writeln!(out, "place {place}")?;
+        }
+        Ok(())
     }
 }
 
-/// Whether a process runs here; `None` where that cannot be told (no `/proc`).
-fn process_alive(pid: u32) -> Option<bool> {
+/// Where this process's pid means something: the host, its boot and the pid namespace (Linux); two
+/// processes whose places are equal can judge each other by pid. `None` where it cannot be told.
+fn this_place() -> Option<String> {
+    let read = |path: &str| {
+        std::fs::read_to_string(path)
+            .ok()
+            .map(|text| text.trim().to_string())
+            .filter(|text| !text.is_empty())
+    };
+    let host = read("/proc/sys/kernel/hostname")?;
+    let boot = read("/proc/sys/kernel/random/boot_id")?;
+    let namespace = std::fs::read_link("/proc/self/ns/pid").ok()?;
+    Some(format!("{host} {boot} {}", namespace.display()))
+}
+
+/// Whether the holder's process runs: `None` where that cannot be told (no `/proc`, or the holder
+/// is on another host or in another pid namespace, where its pid means another process).
+fn holder_alive(holder: &Holder) -> Option<bool> {
+    if holder.place.is_none() || holder.place != this_place() {
+        return None;
+    }
     let proc = Path::new("/proc");
     proc.join("self")
         .exists()
-        .then(|| proc.join(pid.to_string()).exists())
+        .then(|| proc.join(holder.pid.to_string()).exists())
 }
 
 /// `7 h 5 min`, `12 min`, `40 s`.
@@ -529,27 +564,34 @@ pub fn span(secs: u64) -> String {
     }
 }
 
-/// Takes the job file's lock and writes this process's pid and start time into it. `None` when
-/// another sync holds it and is, as far as can be told, a sync still at work: skip this run. A holder
-/// that is gone, or that has held the lock for longer than `stale_after`, is an error (exit 1), so
-/// that a stuck sync does not make every later run skip quietly forever.
-async fn lock(job_path: &Path, stale_after: std::time::Duration) -> anyhow::Result<Option<Lock>> {
-    let path = lock_path_in(&std::env::temp_dir(), job_path);
+/// Takes the job file's lock (in the state directory `dir`) and writes this process's pid, start
+/// time and place into it. `None` when another sync holds it and is, as far as can be told, a sync
+/// still at work: skip this run. A holder that is gone, or that has held the lock for longer than
+/// `stale_after`, is an error (exit 1), so that a stuck sync does not make every later run skip
+/// quietly forever. A holder on another host or in another pid namespace (another container) cannot
+/// be judged by its pid: only its age tells.
+async fn lock(
+    dir: &Path,
+    job_path: &Path,
+    stale_after: std::time::Duration,
+) -> anyhow::Result<Option<Lock>> {
+    let path = lock_path_in(dir, job_path);
     let mut file = File::options()
         .create(true)
         .truncate(false)
         .read(true)
         .write(true)
-        .open(&path)?;
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("the lock file {}: {e}", path.display()))?;
     match file.try_lock() {
         Ok(()) => {
             file.set_len(0)?;
-            write!(
-                file,
-                "pid {}\nstarted {}\n",
-                std::process::id(),
-                state::now()
-            )?;
+            Holder {
+                pid: std::process::id(),
+                started: state::now(),
+                place: this_place(),
+            }
+            .write(&mut file)?;
             Ok(Some(Lock { _file: file }))
         }
         Err(std::fs::TryLockError::WouldBlock) => {
@@ -560,7 +602,7 @@ async fn lock(job_path: &Path, stale_after: std::time::Duration) -> anyhow::Resu
                     .and_then(Holder::parse)
             };
             let suspect = |holder: &Holder| {
-                process_alive(holder.pid) == Some(false)
+                holder_alive(holder) == Some(false)
                     || state::now() - holder.started > stale_after.as_secs() as i64
             };
             let mut holder = read();
@@ -571,13 +613,14 @@ async fn lock(job_path: &Path, stale_after: std::time::Duration) -> anyhow::Resu
                 holder = read();
             }
             let job = job_path.display();
-            let Some(Holder { pid, started }) = holder else {
+            let Some(holder) = holder else {
                 eprintln!("{job}: another sync of this job file is running; skipping it this time");
                 return Ok(None);
             };
+            let Holder { pid, started, .. } = holder;
             let since = crate::job::dates::utc(started);
             let age = u64::try_from(state::now() - started).unwrap_or(0);
-            if process_alive(pid) == Some(false) {
+            if holder_alive(&holder) == Some(false) {
                 anyhow::bail!(
                     "{job}: the lock of this job file ({}) names the sync that took it (pid {pid}, \
                      started {since}), but no process {pid} runs here: another process keeps the \
@@ -586,23 +629,37 @@ async fn lock(job_path: &Path, stale_after: std::time::Duration) -> anyhow::Resu
                     path.display()
                 );
             }
+            let elsewhere = match (&holder.place, this_place()) {
+                (Some(there), Some(here)) if *there != here => {
+                    format!(" on {}", there.split(' ').next().unwrap_or("another host"))
+                }
+                _ => String::new(),
+            };
             if age > stale_after.as_secs() {
                 anyhow::bail!(
-                    "{job}: another sync of this job file (pid {pid}) has held its lock since \
-                     {since}, for {}, longer than a sync should take ({}, `stale_lock_after`); it \
-                     may hang, e.g. on a key command or a server that never answers. Nothing was \
-                     synced; check it with `ps -p {pid}` and stop it with `kill {pid}`",
+                    "{job}: another sync of this job file (pid {pid}{elsewhere}) has held its lock \
+                     since {since}, for {}, longer than a sync should take ({}, \
+                     `stale_lock_after`); it may hang, e.g. on a key command or a server that never \
+                     answers. Nothing was synced; check it with `ps -p {pid}` and stop it with \
+                     `kill {pid}`{}",
                     span(age),
-                    span(stale_after.as_secs())
+                    span(stale_after.as_secs()),
+                    if elsewhere.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" where it runs{elsewhere}")
+                    }
                 );
             }
             eprintln!(
-                "{job}: another sync of this job file is running (pid {pid}, started {since}); \
-                 skipping it this time"
+                "{job}: another sync of this job file is running (pid {pid}{elsewhere}, started \
+                 {since}); skipping it this time"
             );
             Ok(None)
         }
-        Err(std::fs::TryLockError::Error(error)) => Err(error.into()),
+        Err(std::fs::TryLockError::Error(error)) => {
+            Err(anyhow::anyhow!("the lock file {}: {error}", path.display()))
+        }
     }
 }
 
@@ -684,11 +741,14 @@ async fn sync_one(
     synced: &mut Synced<'_>,
 ) -> anyhow::Result<Status> {
     let loaded = load(name, args.job.as_deref(), global)?;
-    let Some(_lock) = lock(path, loaded.settings.stale_lock_after).await? else {
+    // An unwritable state directory, or a damaged record, stops the sync here, before anything
+    // changes on a server; the lock lives beside the record.
+    let db = state::path_in(global.state_dir.as_deref());
+    let dir = state::prepare_dir(&db)?;
+    let Some(_lock) = lock(&dir, path, loaded.settings.stale_lock_after).await? else {
         return Ok(Status::Ok);
     };
-    // An unwritable or damaged record stops the sync here, before anything changes on a server.
-    let store = Store::open(&state::path_in(global.state_dir.as_deref()))?;
+    let store = Store::open(&db)?;
     let progress = spinner(args.quiet);
     let options = RunOptions {
         adopt: args.adopt,
@@ -819,25 +879,47 @@ mod tests {
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
         assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
-        let path = lock_path_in(Path::new("/tmp"), Path::new("/no/such/jobs.yaml"));
+        let path = lock_path_in(Path::new("/state"), Path::new("/no/such/jobs.yaml"));
         assert_eq!(
             path,
-            Path::new("/tmp").join(format!(
-                "immich-smart-albums-{:016x}.lock",
-                fnv1a(b"/no/such/jobs.yaml")
-            ))
+            Path::new("/state").join(format!("sync-{:016x}.lock", fnv1a(b"/no/such/jobs.yaml")))
         );
     }
 
     #[test]
     fn the_holder_of_a_lock_is_read_back() {
+        let holder = Holder {
+            pid: 42,
+            started: 1_700_000_000,
+            place: Some("box 1234-abcd pid:[4026531836]".into()),
+        };
+        let mut text = Vec::new();
+        holder.write(&mut text).unwrap();
         assert_eq!(
-            Holder::parse("pid 42\nstarted 1700000000\n"),
-            Some(Holder {
-                pid: 42,
-                started: 1_700_000_000
-            })
+            Holder::parse(std::str::from_utf8(&text).unwrap()),
+            Some(holder.clone())
         );
+        // Written by an older version: no place, so it cannot be judged by its pid.
+        let old = Holder::parse("pid 42\nstarted 1700000000\n").unwrap();
+        assert_eq!(old.place, None);
+        assert_eq!(holder_alive(&old), None);
+        // Another host or namespace: likewise.
+        assert_eq!(holder_alive(&holder), None);
+        #[cfg(target_os = "linux")]
+        {
+            let here = Holder {
+                pid: std::process::id(),
+                place: this_place(),
+                ..holder.clone()
+            };
+            assert!(here.place.is_some());
+            assert_eq!(holder_alive(&here), Some(true));
+            let gone = Holder {
+                pid: 99_999_999,
+                ..here
+            };
+            assert_eq!(holder_alive(&gone), Some(false));
+        }
         assert_eq!(Holder::parse(""), None);
         assert_eq!(Holder::parse("pid x\nstarted 1\n"), None);
         assert_eq!(crate::job::dates::utc(0), "1970-01-01 00:00:00 UTC");

@@ -27,8 +27,37 @@ pub enum When {
 }
 
 impl When {
-    /// `--every` or `--schedule`, checked; `None` for a single sync.
+    /// `--every` or `--schedule`, checked; `None` for a single sync. The flags meant for one run
+    /// (`--adopt`, `--confirm-removals`) are refused beside them: on a schedule they would hold for
+    /// every run for as long as the process lives.
     pub fn from_args(args: &SyncArgs) -> anyhow::Result<Option<When>> {
+        let scheduled = match (&args.every, &args.schedule) {
+            (Some(every), _) => Some(format!("--every {every}")),
+            (None, Some(cron)) => Some(format!("--schedule \"{cron}\"")),
+            (None, None) => None,
+        };
+        if let Some(scheduled) = &scheduled {
+            let once = [
+                (
+                    args.adopt,
+                    "--adopt",
+                    "take over what a person adds within each interval",
+                ),
+                (
+                    args.confirm_removals,
+                    "--confirm-removals",
+                    "switch the circuit breaker off for as long as the process runs",
+                ),
+            ];
+            if let Some((_, flag, would)) = once.iter().find(|(set, _, _)| *set) {
+                return Err(input_error(format!(
+                    "{flag} is for one run, not with {scheduled}: on a schedule it would {would}. \
+                     Run `immich-smart-albums sync {} {flag}` once by hand, and keep the schedule \
+                     without it",
+                    args.jobfiles.join(" ")
+                )));
+            }
+        }
         if let Some(every) = &args.every {
             let interval = parse_interval(every).ok_or_else(|| {
                 input_error(format!(

@@ -373,9 +373,17 @@ fn an_overlapping_sync_of_the_same_job_file_says_so_and_exits_0() {
         while setup.sim.requests().is_empty() {
             std::thread::sleep(Duration::from_millis(20));
         }
-        // The same file under another spelling, relative to another working directory: one lock.
+        // The same file under another spelling, relative to another working directory, from a
+        // process with another temporary directory (a systemd unit with PrivateTmp, a second
+        // container): one lock, beside the record.
         std::fs::create_dir_all(setup.dir.path().join("sub")).unwrap();
-        let output = setup.run(&["sync", "sub/../jobs.yaml"]);
+        let private_tmp = tempfile::tempdir().unwrap();
+        let output = setup
+            .bin()
+            .env("TMPDIR", private_tmp.path())
+            .args(["sync", "sub/../jobs.yaml"])
+            .output()
+            .unwrap();
         let stderr = stderr_of(&output);
         assert_eq!(output.status.code(), Some(0), "{stderr}");
         assert!(
@@ -395,8 +403,9 @@ fn a_held_lock_names_its_holder_and_a_stuck_one_is_an_error() {
         use std::io::Write;
         let setup = Setup::new(common::sim());
         let job = setup.job("jobs.yaml", JOB);
-        let tmp = tempfile::tempdir().unwrap();
-        let lock = immich_smart_albums::cmd::jobs::lock_path_in(tmp.path(), &job);
+        // The lock lives in the state directory, beside the record.
+        std::fs::create_dir_all(setup.state_dir()).unwrap();
+        let lock = immich_smart_albums::cmd::jobs::lock_path_in(&setup.state_dir(), &job);
         let mut file = std::fs::File::options()
             .create(true)
             .truncate(false)
@@ -409,20 +418,28 @@ fn a_held_lock_names_its_holder_and_a_stuck_one_is_an_error() {
             .unwrap()
             .as_secs();
         let me = std::process::id();
-        let mut hold = |pid: u32, started: u64| {
+        // Where a pid means something: this host, its boot, this pid namespace (read here by hand).
+        let read = |path: &str| {
+            std::fs::read_to_string(path)
+                .map(|t| t.trim().to_string())
+                .unwrap_or_default()
+        };
+        let here = format!(
+            "{} {} {}",
+            read("/proc/sys/kernel/hostname"),
+            read("/proc/sys/kernel/random/boot_id"),
+            std::fs::read_link("/proc/self/ns/pid")
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+        let mut hold_at = |pid: u32, started: u64, place: &str| {
             file.set_len(0).unwrap();
             use std::io::Seek;
             file.rewind().unwrap();
-            write!(file, "pid {pid}\nstarted {started}\n").unwrap();
+            write!(file, "pid {pid}\nstarted {started}\nplace {place}\n").unwrap();
         };
-        let sync = || {
-            setup
-                .bin()
-                .env("TMPDIR", tmp.path())
-                .args(["sync", "jobs.yaml"])
-                .output()
-                .unwrap()
-        };
+        let sync = || setup.bin().args(["sync", "jobs.yaml"]).output().unwrap();
+        let mut hold = |pid: u32, started: u64| hold_at(pid, started, &here);
 
         // A sync at work, started a minute ago: skipped.
         hold(me, now - 60);
@@ -450,7 +467,6 @@ fn a_held_lock_names_its_holder_and_a_stuck_one_is_an_error() {
         hold(me, now - 60);
         let output = setup
             .bin()
-            .env("TMPDIR", tmp.path())
             .env("IMMICH_SMART_ALBUMS_STALE_LOCK_AFTER", "30")
             .args(["sync", "jobs.yaml"])
             .output()
@@ -471,6 +487,26 @@ fn a_held_lock_names_its_holder_and_a_stuck_one_is_an_error() {
                 "{stderr}"
             );
         }
+        // A holder in another container or on another host (the same state directory mounted
+        // there): its pid means nothing here, so it is a sync at work until it is too old.
+        let mut hold = |pid: u32, started: u64| hold_at(pid, started, "nas 0000-boot pid:[1]");
+        hold(99_999_999, now - 60);
+        let output = sync();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        assert!(
+            stderr.contains("another sync of this job file is running (pid 99999999 on nas"),
+            "{stderr}"
+        );
+        hold(99_999_999, now - 7 * 3600);
+        let output = sync();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("(pid 99999999 on nas) has held its lock")
+                && stderr.contains("for 7 h"),
+            "{stderr}"
+        );
         assert!(setup.sim.changing_requests().is_empty());
 
         // Released: the next sync runs and adds.
