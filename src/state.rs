@@ -175,18 +175,24 @@ pub fn prepare_dir(db: &Path) -> anyhow::Result<PathBuf> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let fail = |what: String| {
+        input_error(format!(
+            "the state directory {}: {what}; set {STATE_DIR_ENV} to a writable directory (the \
+             state database and the sync locks live there)",
+            dir.display()
+        ))
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(fail("it is not a directory".into()));
+    }
     if !dir.exists() {
         let mut builder = std::fs::DirBuilder::new();
         builder.recursive(true);
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(&dir).map_err(|e| {
-            input_error(format!(
-                "the state directory {}: cannot create it: {e}; set {STATE_DIR_ENV} to a writable \
-                 directory",
-                dir.display()
-            ))
-        })?;
+        builder
+            .create(&dir)
+            .map_err(|e| fail(format!("cannot create it: {e}")))?;
     }
     make_private(&dir, true)?;
     Ok(dir)

@@ -582,7 +582,13 @@ async fn lock(
         .read(true)
         .write(true)
         .open(&path)
-        .map_err(|e| anyhow::anyhow!("the lock file {}: {e}", path.display()))?;
+        .map_err(|e| {
+            input_error(format!(
+                "the lock file {}: cannot open it: {e}; set {} to a writable directory",
+                path.display(),
+                state::STATE_DIR_ENV
+            ))
+        })?;
     match file.try_lock() {
         Ok(()) => {
             file.set_len(0)?;

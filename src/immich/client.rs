@@ -22,8 +22,8 @@ use url::Url;
 use super::error::{ApiError, ApiErrorKind};
 use super::retry::{self, Class, Failure, RetryPolicy, Safety, class_of_status};
 use super::types::{
-    Album, AlbumUserAdd, ApiKeyInfo, AssetInfo, BulkIdResult, PeoplePage, ServerVersion,
-    SharedLink, Tag, UploadCheck, UploadChecks, Uploaded, User,
+    Album, AlbumUserAdd, ApiKeyInfo, AssetInfo, BulkIdResult, LinkSettings, PeoplePage,
+    ServerVersion, SharedLink, Tag, UploadCheck, UploadChecks, Uploaded, User,
 };
 use crate::secret::ApiKey;
 
@@ -699,35 +699,34 @@ impl Client {
         &self,
         album_id: &str,
         expires_at: &str,
-        password: Option<&str>,
-        allow_download: bool,
+        settings: &LinkSettings<'_>,
     ) -> Result<SharedLink, ApiError> {
         let mut body = json!({
             "type": "ALBUM",
             "albumId": album_id,
             "expiresAt": expires_at,
-            "allowDownload": allow_download,
-            "showMetadata": true,
+            "allowDownload": settings.allow_download,
+            "showMetadata": settings.show_metadata,
         });
-        if let Some(password) = password {
-            body["password"] = password.into();
+        if let Some(password) = settings.password {
+            body["password"] = password.expose().into();
         }
         self.call(Method::POST, "shared-links", &[], Some(&body))
             .await
     }
 
-    /// Moves a shared link's expiry (`PATCH /api/shared-links/{id}`).
-    pub async fn renew_shared_link(
+    /// Changes a shared link (`PATCH /api/shared-links/{id}`): `changes` holds the fields that
+    /// change (`expiresAt`, `password` (null takes it away), `allowDownload`, `showMetadata`).
+    pub async fn update_shared_link(
         &self,
         id: &str,
-        expires_at: &str,
+        changes: &Value,
     ) -> Result<SharedLink, ApiError> {
-        let body = json!({ "expiresAt": expires_at });
         self.call(
             Method::PATCH,
             &format!("shared-links/{id}"),
             &[],
-            Some(&body),
+            Some(changes),
         )
         .await
     }

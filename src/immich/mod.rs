@@ -14,8 +14,8 @@ pub use error::{ApiError, ApiErrorKind};
 pub use retry::{DEFAULT_MAX_ATTEMPTS, RetryPolicy};
 pub use search::{MAX_PAGE_SIZE, SearchKind, decode_page, pages};
 pub use types::{
-    Album, AlbumRole, AlbumUser, AlbumUserAdd, ApiKeyInfo, AssetInfo, BulkIdResult, PeoplePage,
-    Person, ServerVersion, SharedLink, Tag, UploadCheck, Uploaded, User, Visibility,
+    Album, AlbumRole, AlbumUser, AlbumUserAdd, ApiKeyInfo, AssetInfo, BulkIdResult, LinkSettings,
+    PeoplePage, Person, ServerVersion, SharedLink, Tag, UploadCheck, Uploaded, User, Visibility,
 };
 
 /// The permissions a key needs for everything jobs do: search, read people, find, create and share

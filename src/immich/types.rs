@@ -2,6 +2,7 @@
 //! raw JSON (see `search.rs`), because local filters may look at any field of them.
 //! Every struct ignores fields it does not name, so a newer server that adds fields still works.
 
+use crate::secret::ApiKey;
 use serde::{Deserialize, Serialize};
 
 /// `GET /api/server/version` (2.x has no `prerelease`; it is not read).
@@ -216,8 +217,9 @@ pub struct BulkIdResult {
     pub error: Option<String>,
 }
 
-/// An album shared link (`SharedLinkResponseDto`), as far as the tool reads it. Its password is never
-/// read (the server answers only whether there is one).
+/// An album shared link (`SharedLinkResponseDto`), as far as the tool reads it. Immich answers the
+/// link's password as it was set; it is read into a type that never prints itself, only to tell
+/// whether it is the one the job gives.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SharedLink {
@@ -225,6 +227,30 @@ pub struct SharedLink {
     pub key: String,
     #[serde(default)]
     pub expires_at: Option<String>,
+    #[serde(default, deserialize_with = "secret")]
+    pub password: Option<ApiKey>,
+    #[serde(default = "yes")]
+    pub allow_download: bool,
+    #[serde(default = "yes")]
+    pub show_metadata: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What a shared link lets its visitors do, as a job sets it.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkSettings<'a> {
+    pub password: Option<&'a ApiKey>,
+    pub allow_download: bool,
+    pub show_metadata: bool,
+}
+
+/// A secret as the server sends it: a string (none when empty or null).
+fn secret<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<ApiKey>, D::Error> {
+    let text: Option<String> = Option::deserialize(deserializer)?;
+    Ok(text.and_then(ApiKey::new))
 }
 
 /// One entry of `GET /api/tags`: `value` is the full path (`Holiday/2023`).

@@ -167,6 +167,8 @@ struct RawSharedLink {
     password_file: Option<String>,
     #[serde(default = "yes")]
     allow_download: bool,
+    #[serde(default)]
+    show_metadata: bool,
 }
 
 /// A shared link for the safe album, for relatives without an account.
@@ -177,6 +179,8 @@ pub struct LinkSpec {
     /// Redacted like an API key: never printed or logged.
     pub password: Option<crate::secret::ApiKey>,
     pub allow_download: bool,
+    /// Whether the link shows the photos' metadata (EXIF, places): off unless the job asks.
+    pub show_metadata: bool,
 }
 
 fn yes() -> bool {
@@ -638,6 +642,7 @@ fn check_link(place: &str, base: &Path, link: RawSharedLink) -> Result<LinkSpec,
         expires,
         password,
         allow_download: link.allow_download,
+        show_metadata: link.show_metadata,
     })
 }
 

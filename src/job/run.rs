@@ -34,8 +34,9 @@ use super::merge::{MergeInput, Merged, merge};
 use crate::album;
 use crate::error::input_error;
 use crate::filter::Hit;
-use crate::immich::{Album, AlbumRole, AlbumUserAdd, Client, User};
+use crate::immich::{Album, AlbumRole, AlbumUserAdd, Client, LinkSettings, User};
 use crate::state::{AlbumKey, Change, Entry, EntryState, MemberState, Store};
+use serde_json::Value;
 
 /// A connected account. Its client carries the in-flight limit of its server (shared by the accounts
 /// on one server), attached once where the account is connected.
@@ -1460,6 +1461,11 @@ async fn shared_link(
             action: action.into(),
         };
         let current = recorded.and_then(|id| links.into_iter().find(|l| l.id == id));
+        let settings = LinkSettings {
+            password: spec.password.as_ref(),
+            allow_download: spec.allow_download,
+            show_metadata: spec.show_metadata,
+        };
         // The link as it stands after this run (none in a preview of one not made yet).
         let (row, link) = match current {
             Some(link) => {
@@ -1469,24 +1475,29 @@ async fn shared_link(
                     .and_then(super::dates::parse_iso)
                     .map(|at| at - now);
                 let renew = left.is_some_and(|left| left * 3 < span);
-                match (renew, write) {
-                    (true, true) => {
-                        let renewed = client
-                            .renew_shared_link(&link.id, &new_expiry)
+                let (changes, said) = link_changes(&link, &settings, renew.then_some(&new_expiry));
+                // `renewed` / `to renew` alone; else what changes, e.g. `updated (renew, hide metadata)`.
+                let action = |done: &str, to_do: &str| match (write, &said[..]) {
+                    (true, [only]) if only == "renew" => "renewed".to_string(),
+                    (false, [only]) if only == "renew" => "to renew".to_string(),
+                    (true, _) => format!("{done} ({})", said.join(", ")),
+                    (false, _) => format!("{to_do} ({})", said.join(", ")),
+                };
+                match (changes.is_empty(), write) {
+                    (true, _) => (row_of(&link, "kept"), Some(link)),
+                    (false, true) => {
+                        let changed = client
+                            .update_shared_link(&link.id, &Value::Object(changes))
                             .await
                             .map_err(|e| e.to_string())?;
-                        (row_of(&renewed, "renewed"), Some(renewed))
+                        (row_of(&changed, &action("updated", "")), Some(changed))
                     }
-                    (renew, _) => {
-                        let action = if renew { "to renew" } else { "kept" };
-                        (row_of(&link, action), Some(link))
-                    }
+                    (false, false) => (row_of(&link, &action("", "to update")), Some(link)),
                 }
             }
             None if write => {
-                let password = spec.password.as_ref().map(|p| p.expose());
                 let link = client
-                    .create_shared_link(&album.album_id, &new_expiry, password, spec.allow_download)
+                    .create_shared_link(&album.album_id, &new_expiry, &settings)
                     .await
                     .map_err(|e| e.to_string())?;
                 (row_of(&link, "created"), Some(link))
@@ -1507,6 +1518,60 @@ async fn shared_link(
             summary.error.get_or_insert(format!("shared link: {error}"));
         }
     }
+}
+
+/// What a link needs to follow the job: the `PATCH` fields that differ (a new expiry when it is due;
+/// a password the job gives, changes or takes away; download and metadata), and what they are in
+/// words (never the password itself).
+fn link_changes(
+    link: &crate::immich::SharedLink,
+    settings: &LinkSettings<'_>,
+    new_expiry: Option<&String>,
+) -> (serde_json::Map<String, Value>, Vec<String>) {
+    let mut changes = serde_json::Map::new();
+    let mut said = Vec::new();
+    if let Some(expiry) = new_expiry {
+        changes.insert("expiresAt".into(), expiry.clone().into());
+        said.push("renew".to_string());
+    }
+    let (want, have) = (
+        settings.password.map(|p| p.expose()),
+        link.password.as_ref().map(|p| p.expose()),
+    );
+    if want != have {
+        changes.insert("password".into(), want.map_or(Value::Null, Value::from));
+        said.push(
+            match (want, have) {
+                (Some(_), None) => "set its password",
+                (Some(_), Some(_)) => "change its password",
+                (None, _) => "take its password away",
+            }
+            .to_string(),
+        );
+    }
+    if link.allow_download != settings.allow_download {
+        changes.insert("allowDownload".into(), settings.allow_download.into());
+        said.push(format!(
+            "{} downloads",
+            if settings.allow_download {
+                "allow"
+            } else {
+                "stop"
+            }
+        ));
+    }
+    if link.show_metadata != settings.show_metadata {
+        changes.insert("showMetadata".into(), settings.show_metadata.into());
+        said.push(format!(
+            "{} metadata",
+            if settings.show_metadata {
+                "show"
+            } else {
+                "hide"
+            }
+        ));
+    }
+    (changes, said)
 }
 
 /// Brings an album's description, order and cover to what the job says (with `write`; else only
