@@ -123,6 +123,16 @@ fn copy_line(
         copy.bytes as f64 / 1e6,
         copy.held
     )?;
+    if copy.in_trash > 0 {
+        writeln!(
+            out,
+            "    {} of these files {} in {}'s trash on the album's server: neither copied nor added \
+             until someone restores them in Immich or the trash is emptied",
+            copy.in_trash,
+            if copy.in_trash == 1 { "is" } else { "are" },
+            copy.to
+        )?;
+    }
     if let Some(error) = &copy.error {
         writeln!(out, "    copies stopped: {error}")?;
     }

@@ -311,18 +311,21 @@ pub struct Entry {
 /// A change to the record of one album.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// Set an asset's entry (replacing any): the run's own intents and their confirmations.
+    /// Set an asset's entry (replacing any): the confirmations of the run's own adds and removals.
     Put(Entry),
-    /// Forget an asset: the tool has nothing to do with it.
-    Delete(Uuid),
+    /// An intent, written before its request: over no row, a removed one or this job's own, never
+    /// over another job's (another process may have added the asset since this run listed the
+    /// album, or be adding it now).
+    Intend(Entry),
     /// A correction from what the album held when it was listed: written only over the row as it
-    /// was read (its state and time), so a row another process changed since is left to it.
+    /// was read (its job, state and time), so a row another process changed since is left to it.
     Settle {
         entry: Entry,
         was: (EntryState, i64),
     },
-    /// Forget an asset, only over the row as it was read.
-    Forget { asset: Uuid, was: (EntryState, i64) },
+    /// Forget an asset (the tool has nothing to do with it), only while its row is this entry (its
+    /// job, state and time): another process's row is left to it.
+    Forget(Entry),
     /// Take an asset for the tool's (adoption), only where no row claims it.
     Claim(Entry),
 }
@@ -407,9 +410,8 @@ impl Store {
         }
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| fail(e.to_string()))?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-            .map_err(|e| fail(format!("not a usable SQLite database: {e}")))?;
+        let mode =
+            wal_mode(&conn).map_err(|e| fail(format!("not a usable SQLite database: {e}")))?;
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::debug!("state database journal mode: {mode}");
         }
@@ -544,27 +546,35 @@ impl Store {
                      (album_id, asset_id, server, checksum, job, account, state, at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )?;
+                let mut intend = tx.prepare_cached(
+                    "INSERT INTO album_assets
+                     (album_id, asset_id, server, checksum, job, account, state, at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT (album_id, asset_id) DO UPDATE SET
+                         server = excluded.server, checksum = excluded.checksum,
+                         job = excluded.job, account = excluded.account,
+                         state = excluded.state, at = excluded.at
+                     WHERE album_assets.state = 'removed' OR album_assets.job = excluded.job",
+                )?;
                 let mut claim = tx.prepare_cached(
                     "INSERT OR IGNORE INTO album_assets
                      (album_id, asset_id, server, checksum, job, account, state, at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )?;
                 let mut settle = tx.prepare_cached(
-                    "UPDATE album_assets SET server = ?3, job = ?4, account = ?5, state = ?6, at = ?7
-                     WHERE album_id = ?1 AND asset_id = ?2 AND state = ?8 AND at = ?9",
-                )?;
-                let mut delete = tx.prepare_cached(
-                    "DELETE FROM album_assets WHERE album_id = ?1 AND asset_id = ?2",
+                    "UPDATE album_assets SET server = ?3, account = ?5, state = ?6, at = ?7
+                     WHERE album_id = ?1 AND asset_id = ?2 AND job = ?4 AND state = ?8 AND at = ?9",
                 )?;
                 let mut forget = tx.prepare_cached(
                     "DELETE FROM album_assets
-                     WHERE album_id = ?1 AND asset_id = ?2 AND state = ?3 AND at = ?4",
+                     WHERE album_id = ?1 AND asset_id = ?2 AND job = ?3 AND state = ?4 AND at = ?5",
                 )?;
                 for change in changes {
                     match change {
-                        Change::Put(entry) | Change::Claim(entry) => {
+                        Change::Put(entry) | Change::Intend(entry) | Change::Claim(entry) => {
                             let statement = match change {
                                 Change::Put(_) => &mut put,
+                                Change::Intend(_) => &mut intend,
                                 _ => &mut claim,
                             };
                             statement.execute(params![
@@ -591,15 +601,13 @@ impl Store {
                                 was.1,
                             ])?;
                         }
-                        Change::Delete(asset) => {
-                            delete.execute(params![album.album_id, asset.to_string()])?;
-                        }
-                        Change::Forget { asset, was } => {
+                        Change::Forget(entry) => {
                             forget.execute(params![
                                 album.album_id,
-                                asset.to_string(),
-                                was.0.as_str(),
-                                was.1
+                                entry.asset.to_string(),
+                                entry.job,
+                                entry.state.as_str(),
+                                entry.at
                             ])?;
                         }
                     }
@@ -924,6 +932,24 @@ impl Store {
     }
 }
 
+/// Switches the database to WAL mode. SQLite answers "database is locked" at once, without waiting
+/// for the busy timeout, when another process holds the write lock at that moment (two syncs that
+/// start together, one migrating a new database): tried again until the busy timeout.
+fn wal_mode(conn: &Connection) -> rusqlite::Result<String> {
+    let started = std::time::Instant::now();
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            result => return result,
+        }
+    }
+}
+
 fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {
     conn.query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0))
         .map(|v| v.max(0) as usize)
@@ -1011,7 +1037,9 @@ mod tests {
                     Change::Put(entry(2, EntryState::Added)),
                     Change::Put(entry(1, EntryState::Added)),
                     Change::Put(entry(3, EntryState::Tombstone)),
-                    Change::Delete(Uuid::from_u128(2)),
+                    Change::Forget(entry(2, EntryState::Added)),
+                    // Not the row as it is: left alone.
+                    Change::Forget(entry(1, EntryState::Adding)),
                 ],
             )
             .unwrap();
@@ -1042,6 +1070,77 @@ mod tests {
         assert_eq!(store.forget_tombstones(&other).unwrap(), 0);
         assert_eq!(store.forget_tombstones(&key()).unwrap(), 1);
         assert_eq!(store.load(&key()).unwrap(), [entry(1, EntryState::Added)]);
+    }
+
+    /// Two processes on one album: a row another job wrote since this run read the record is left
+    /// to it; a run's intent goes only over no row, a removed one or its own job's.
+    #[test]
+    fn conditional_changes_leave_another_processs_rows_alone() {
+        let store = Store::memory();
+        let other = |n: u128, state: EntryState| Entry {
+            job: "other".into(),
+            ..entry(n, state)
+        };
+        store
+            .write(
+                &key(),
+                &[
+                    Change::Put(other(1, EntryState::Added)),
+                    Change::Put(other(2, EntryState::Removed)),
+                    Change::Put(entry(3, EntryState::Removed)),
+                    Change::Put(other(4, EntryState::Adding)),
+                    Change::Put(entry(5, EntryState::Added)),
+                ],
+            )
+            .unwrap();
+        let intend = |n| Change::Intend(entry(n, EntryState::Adding));
+        store
+            .write(
+                &key(),
+                &[intend(1), intend(2), intend(3), intend(4), intend(6)],
+            )
+            .unwrap();
+        // A settle of a row as it no longer is, and one as it is.
+        let stale_read = Change::Settle {
+            entry: Entry {
+                at: 9,
+                ..entry(5, EntryState::Tombstone)
+            },
+            was: (EntryState::Added, 0),
+        };
+        let fresh_read = Change::Settle {
+            entry: Entry {
+                at: 9,
+                ..other(1, EntryState::Tombstone)
+            },
+            was: (EntryState::Added, 1),
+        };
+        // Adoption over a row that exists, and over none.
+        let claims = [
+            Change::Claim(entry(4, EntryState::Added)),
+            Change::Claim(entry(7, EntryState::Added)),
+        ];
+        store.write(&key(), &[stale_read, fresh_read]).unwrap();
+        store.write(&key(), &claims).unwrap();
+        let states: Vec<(u128, String, EntryState)> = store
+            .load(&key())
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.asset.as_u128(), e.job, e.state))
+            .collect();
+        let row = |n, job: &str, state| (n, job.to_string(), state);
+        assert_eq!(
+            states,
+            [
+                row(1, "other", EntryState::Tombstone),
+                row(2, "kids", EntryState::Adding),
+                row(3, "kids", EntryState::Adding),
+                row(4, "other", EntryState::Adding),
+                row(5, "kids", EntryState::Added),
+                row(6, "kids", EntryState::Adding),
+                row(7, "kids", EntryState::Added),
+            ]
+        );
     }
 
     #[test]

@@ -184,7 +184,13 @@ pub struct Client {
     limiter: Option<Arc<Semaphore>>,
     /// Read once, when connecting: which API shapes the server speaks.
     version: ServerVersion,
+    /// The per-request limit; for a stream, how long it may stand still.
+    timeout: Duration,
 }
+
+/// The whole-request limit of a stream: none to speak of (a week); [`Client::timeout`] bounds how
+/// long it may stand still, watched by its caller.
+const STREAM_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Requests sent and response bytes received by every client of this process, for the benchmark.
 static REQUESTS_SENT: AtomicU64 = AtomicU64::new(0);
@@ -324,6 +330,7 @@ impl Client {
             retry: options.retry.clone(),
             limiter: None,
             version: ServerVersion::NEWEST,
+            timeout: options.timeout,
         };
         client.version = client.server_version().await?;
         check_version(&client)?;
@@ -333,6 +340,12 @@ impl Client {
     /// The server's version, read when connecting.
     pub fn version(&self) -> ServerVersion {
         self.version
+    }
+
+    /// The per-request limit (`--timeout`). A stream ([`Client::open_original`], [`Client::upload`])
+    /// is not held to it as a whole: its caller stops it when it stands still this long.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// This client with every request bounded by `limiter`: a request waits for a permit, holds it
@@ -822,9 +835,12 @@ impl Client {
             .expect("API paths are valid relative URLs");
         let endpoint = format!("{method} {}", url.path());
         let permit = self.start_request().await;
+        // A stream may take longer than `timeout` as a whole (a large original on a slow link): its
+        // caller stops it when it stands still instead.
         let request = self
             .http
             .request(method, url)
+            .timeout(STREAM_TIMEOUT)
             .header("x-api-key", self.key.expose());
         let response = build(request)
             .send()
@@ -1129,6 +1145,7 @@ mod tests {
         let server = ServerUrl::parse("http://127.0.0.1:1/api").unwrap();
         let client = Client {
             http: http_client(&ClientOptions::default(), false).unwrap(),
+            timeout: ClientOptions::default().timeout,
             api: server.api.unwrap(),
             site: server.site,
             key: ApiKey::new("very-secret").unwrap(),

@@ -303,6 +303,9 @@ pub struct UploadCheck {
     pub action: String,
     #[serde(default)]
     pub asset_id: Option<String>,
+    /// The asset held is in the trash.
+    #[serde(default)]
+    pub is_trashed: bool,
 }
 
 /// `POST /api/assets`: the asset's id, and `created` or `duplicate`.

@@ -35,6 +35,8 @@ pub struct CopyPlan {
     pub to_copy: Vec<(Uuid, Box<str>, AssetInfo)>,
     /// Their size together, from the server's `fileSizeInByte`.
     pub bytes: u64,
+    /// Files the receiving account holds only in its trash: neither copied nor added.
+    pub in_trash: usize,
 }
 
 /// Permissions a source account's key needs to give copies, and the receiving account's to take them.
@@ -108,8 +110,14 @@ pub async fn plan(
         let by_id: HashMap<&str, &crate::immich::UploadCheck> =
             answers.iter().map(|a| (a.id.as_str(), a)).collect();
         for pick in batch {
-            let held = by_id
-                .get(pick.id.to_string().as_str())
+            let answer = by_id.get(pick.id.to_string().as_str());
+            if answer.is_some_and(|a| a.action == "reject" && a.is_trashed) {
+                // Only in the trash: not there for an album, and an upload would answer with the
+                // trashed one. It waits until a person restores it or the trash is emptied.
+                plan.in_trash += 1;
+                continue;
+            }
+            let held = answer
                 .filter(|a| a.action == "reject")
                 .and_then(|a| a.asset_id.as_deref());
             match held {
@@ -203,11 +211,62 @@ pub async fn make(
     made
 }
 
-/// Streams one original from `from` into an upload to `to`: the id on `to`'s server.
+/// Streams one original from `from` into an upload to `to`: the id on `to`'s server. The copy may
+/// take as long as the file needs; it stops when nothing moves (no bytes come, none are taken, no
+/// answer arrives) for as long as the per-request `--timeout`.
 async fn copy_one(from: &Client, to: &Client, info: &AssetInfo) -> Result<Uuid, ApiError> {
-    let response = from.open_original(&info.id).await?;
+    let idle = from.timeout().max(to.timeout());
+    let started = std::time::Instant::now();
+    let moved = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let touch = {
+        let moved = moved.clone();
+        move || {
+            moved.store(
+                started.elapsed().as_millis() as u64,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        }
+    };
+    let copy = async {
+        let response = from.open_original(&info.id).await?;
+        touch();
+        stream_into(response, to, info, touch.clone()).await
+    };
+    let watchdog = async {
+        loop {
+            let last =
+                std::time::Duration::from_millis(moved.load(std::sync::atomic::Ordering::Relaxed));
+            let still = started.elapsed().saturating_sub(last);
+            if still >= idle {
+                return ApiError::new(
+                    format!("GET /api/assets/{}/original into POST /api/assets", info.id),
+                    crate::immich::ApiErrorKind::Transport {
+                        message: format!(
+                            "nothing moved for {} s (the per-request timeout, --timeout)",
+                            idle.as_secs()
+                        ),
+                        timeout: true,
+                    },
+                );
+            }
+            tokio::time::sleep(idle - still).await;
+        }
+    };
+    tokio::select! {
+        copied = copy => copied,
+        stalled = watchdog => Err(stalled),
+    }
+}
+
+/// The upload of one original as it streams in; `touch` is called whenever bytes move.
+async fn stream_into(
+    response: reqwest::Response,
+    to: &Client,
+    info: &AssetInfo,
+    touch: impl Fn() + Send + Sync + 'static,
+) -> Result<Uuid, ApiError> {
     let length = response.content_length().or(info.size());
-    let body = reqwest::Body::wrap_stream(response.bytes_stream());
+    let body = reqwest::Body::wrap_stream(response.bytes_stream().inspect(move |_| touch()));
     let part = match length {
         Some(length) => reqwest::multipart::Part::stream_with_length(body, length),
         None => reqwest::multipart::Part::stream(body),

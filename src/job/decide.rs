@@ -323,10 +323,7 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
             Some(next) if trusted => {
                 let was = (entry.state, entry.at);
                 match next {
-                    None => decision.settle.push(Change::Forget {
-                        asset: entry.asset,
-                        was,
-                    }),
+                    None => decision.settle.push(Change::Forget(entry.clone())),
                     Some(state) => {
                         let settled = Entry {
                             state,

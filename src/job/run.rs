@@ -236,8 +236,16 @@ pub struct CopyRow {
     pub to_copy: usize,
     pub bytes: u64,
     pub copied: usize,
+    /// Files the receiving account holds only in its trash: neither copied nor added until a person
+    /// restores them or the trash is emptied.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub in_trash: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// One account's part of one album.
@@ -1260,6 +1268,7 @@ async fn copies(
                 row.held = plan.held.len();
                 row.to_copy = plan.to_copy.len();
                 row.bytes = plan.bytes;
+                row.in_trash = plan.in_trash;
                 planned.push((i, plan));
             }
             Err(error) => row.error = Some(error),
@@ -1844,7 +1853,7 @@ async fn add_part(
     let intents: Vec<Change> = part
         .to_add
         .iter()
-        .map(|p| Change::Put(entry(p.id, &p.checksum, EntryState::Adding)))
+        .map(|p| Change::Intend(entry(p.id, &p.checksum, EntryState::Adding)))
         .collect();
     ctx.store
         .write(key, &intents)
@@ -1863,13 +1872,14 @@ async fn add_part(
         .chain(&outcome.already_after_resend)
         .map(|id| Change::Put(entry(*id, checksum_of(id), EntryState::Added)))
         .collect();
+    // Refused, or a person's: the intent is forgotten, unless another process's row replaced it.
     confirmed.extend(
         outcome
             .refused
             .values()
             .flatten()
             .chain(&outcome.already)
-            .map(|id| Change::Delete(*id)),
+            .map(|id| Change::Forget(entry(*id, checksum_of(id), EntryState::Adding))),
     );
     if let Err(error) = ctx.store.write(key, &confirmed) {
         // The intents stay; the next run settles them against the album.
@@ -1898,7 +1908,7 @@ async fn remove_stale(
     };
     let intents: Vec<Change> = removals
         .iter()
-        .map(|s| Change::Put(entry(s, EntryState::Removing)))
+        .map(|s| Change::Intend(entry(s, EntryState::Removing)))
         .collect();
     if let Err(error) = ctx.store.write(key, &intents) {
         summary.error = Some(format!("nothing removed: {error:#}"));

@@ -45,6 +45,7 @@ pub fn generate(config: &SimConfig) -> State {
         reported_version: None,
         smart_shortfall: 0,
         people_page_cap: None,
+        original_pace: None,
         keys: Vec::new(),
         people: Vec::new(),
         person_index: HashMap::new(),

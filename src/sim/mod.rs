@@ -557,6 +557,12 @@ impl Simulator {
         )
     }
 
+    /// Originals download slowly from now on: a pause of `pause` before each 64 KiB chunk (`None`:
+    /// at once again).
+    pub fn pace_originals(&self, pause: Option<Duration>) {
+        self.lock().original_pace = pause;
+    }
+
     /// A person deletes a shared link in Immich.
     pub fn delete_shared_link(&self, link_id: &str) {
         let mut st = self.lock();

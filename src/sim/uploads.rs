@@ -13,7 +13,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, Path, State as AxumState};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
-use futures::stream;
+use futures::{StreamExt, stream};
 use serde_json::{Value, json};
 
 use super::ImmichLine;
@@ -162,7 +162,14 @@ pub async fn original(
             st.original_file_name(i),
         )
     };
-    let mut resp = Response::new(Body::from_stream(original_chunks(checksum, size)));
+    let pace = app.lock().original_pace;
+    let chunks = original_chunks(checksum, size).then(move |chunk| async move {
+        if let Some(pause) = pace {
+            tokio::time::sleep(pause).await;
+        }
+        chunk
+    });
+    let mut resp = Response::new(Body::from_stream(chunks));
     let headers = resp.headers_mut();
     headers.insert(
         "content-type",

@@ -183,15 +183,11 @@ fn the_record_is_settled_against_the_album() {
             ..e
         },
     };
-    let was = |state| (state, 1);
     assert_eq!(
         d.settle,
         [
             settle(entry(1, EntryState::Adding), EntryState::Added),
-            Change::Forget {
-                asset: id(2),
-                was: was(EntryState::Adding)
-            },
+            Change::Forget(entry(2, EntryState::Adding)),
             settle(entry(3, EntryState::Removing), EntryState::Added),
             settle(entry(4, EntryState::Removing), EntryState::Removed),
             settle(entry(5, EntryState::Added), EntryState::Tombstone),
