@@ -69,6 +69,8 @@ impl Cli {
         let matches = Cli::command().try_get_matches_from(args)?;
         let mut cli = Cli::from_arg_matches(&matches)?;
         cli.dropin.current = CurrentFlags::from_matches(&matches);
+        cli.dropin.key_on_command_line =
+            matches.value_source("key") == Some(clap::parser::ValueSource::CommandLine);
         Ok(cli)
     }
 
@@ -167,6 +169,11 @@ pub struct DropInArgs {
     /// The current flags with their occurrences, filled by [`Cli::try_parse_args`].
     #[arg(skip)]
     pub current: CurrentFlags,
+
+    /// Whether `--key` came on the command line (not from `IMMICH_API_KEY`), filled by
+    /// [`Cli::try_parse_args`]: other users of the host can read it there.
+    #[arg(skip)]
+    pub key_on_command_line: bool,
 }
 
 impl DropInArgs {

@@ -959,18 +959,31 @@ async fn discover(
         Ok::<_, Failure>(response.json::<Value>().await.ok())
     })
     .await?;
-    match document
+    let Some(named) = document
         .as_ref()
         .and_then(|d| d.pointer("/api/endpoint"))
         .and_then(Value::as_str)
-    {
-        Some(endpoint) => Ok(with_trailing_slash(
-            site_dir
-                .join(endpoint.trim_start_matches('/'))
-                .unwrap_or(fallback),
-        )),
-        None => Ok(fallback),
+    else {
+        return Ok(fallback);
+    };
+    let api = with_trailing_slash(
+        site_dir
+            .join(named.trim_start_matches('/'))
+            .unwrap_or(fallback),
+    );
+    // The key goes only where it was given: an API on another scheme, host or port is not followed.
+    if api.origin() != site.origin() {
+        return Err(ApiError::new(
+            endpoint,
+            ApiErrorKind::Setup(format!(
+                "the server names its API at {api}, which is not on {} (the server given); the key \
+                 is not sent there. If that is where the API lives, give its URL itself (--server \
+                 {api} or `server:` in the profile)",
+                site.origin().ascii_serialization()
+            )),
+        ));
     }
+    Ok(api)
 }
 
 /// An error with its causes, `a: b: c`.

@@ -46,6 +46,7 @@ pub fn generate(config: &SimConfig) -> State {
         smart_shortfall: 0,
         people_page_cap: None,
         original_pace: None,
+        api_endpoint: None,
         keys: Vec::new(),
         people: Vec::new(),
         person_index: HashMap::new(),

@@ -557,6 +557,11 @@ impl Simulator {
         )
     }
 
+    /// `/.well-known/immich` names this API endpoint from now on (Immich answers `/api`).
+    pub fn set_api_endpoint(&self, endpoint: &str) {
+        self.lock().api_endpoint = Some(endpoint.to_string());
+    }
+
     /// Originals download slowly from now on: a pause of `pause` before each 64 KiB chunk (`None`:
     /// at once again).
     pub fn pace_originals(&self, pause: Option<Duration>) {

@@ -366,8 +366,13 @@ async fn no_route(method: Method, uri: axum::http::Uri) -> ApiError {
 
 // ----- server and identity -------------------------------------------------------------------
 
-async fn well_known() -> Handled {
-    ok(json!({ "api": { "endpoint": "/api" } }))
+async fn well_known(AxumState(app): AxumState<App>) -> Handled {
+    let endpoint = app
+        .lock()
+        .api_endpoint
+        .clone()
+        .unwrap_or_else(|| "/api".to_string());
+    ok(json!({ "api": { "endpoint": endpoint } }))
 }
 
 async fn ping() -> Handled {

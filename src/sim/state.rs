@@ -168,6 +168,8 @@ pub struct State {
     /// How many results a smart search's first page loses, as 2.x with pgvector loses candidates that
     /// belong to other users: the page comes back short, with no next page.
     pub smart_shortfall: usize,
+    /// What `/.well-known/immich` names as the API endpoint (set by a test), else `/api`.
+    pub api_endpoint: Option<String>,
     /// A pause before each 64 KiB chunk of an original's download (set by a test): a slow link.
     pub original_pace: Option<std::time::Duration>,
     /// At most this many people per page of `GET /api/people` (set by a test), else the size asked.

@@ -90,13 +90,13 @@ pub fn process_state_dir() -> &'static std::path::Path {
         .path()
 }
 
-/// The binary, pointed at the simulator with an account's key.
+/// The binary, pointed at the simulator with an account's key (from the environment, as a careful
+/// user gives it: `--key` on the command line works too, with a warning).
 pub fn bin_for(sim: &Simulator, account: &str) -> Command {
     let mut cmd = bin();
     cmd.arg("--server")
         .arg(sim.url())
-        .arg("--key")
-        .arg(sim.account(account).api_key);
+        .env("IMMICH_API_KEY", sim.account(account).api_key);
     cmd
 }
 

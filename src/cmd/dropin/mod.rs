@@ -96,6 +96,13 @@ impl DropIn {
                      ./.env (create a key in Immich under Account Settings > API Keys)",
                 )
             })?;
+        if args.key_on_command_line {
+            tracing::warn!(
+                "--key on the command line can be read by other users of this host in the process \
+                 list (ps); set IMMICH_API_KEY instead, put IMMICH_API_KEY=... in ./.env (mode \
+                 600), or keep the key in a profile (`immich-smart-albums profiles add`)"
+            );
+        }
         if args.album.as_deref().is_some_and(|a| a.trim().is_empty()) {
             return Err(input_error(
                 "--album is empty: give an album UUID or exact name",
