@@ -47,6 +47,7 @@ pub fn generate(config: &SimConfig) -> State {
         people_page_cap: None,
         original_pace: None,
         api_endpoint: None,
+        pending_acts: Vec::new(),
         keys: Vec::new(),
         people: Vec::new(),
         person_index: HashMap::new(),

@@ -103,6 +103,16 @@ impl Default for SimConfig {
     }
 }
 
+/// What a person does in Immich at a moment a test chooses (see [`Simulator::before`]): the family
+/// at work while the tool reads or writes.
+#[derive(Debug, Clone)]
+pub enum PersonAct {
+    /// Puts assets into an album (ids).
+    AddToAlbum { album: String, assets: Vec<String> },
+    /// Takes assets out of an album.
+    RemoveFromAlbum { album: String, assets: Vec<String> },
+}
+
 /// A user's role in an album.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -555,6 +565,12 @@ impl Simulator {
             link.allow_download,
             link.show_metadata,
         )
+    }
+
+    /// Once, just before the server handles the next request to an endpoint matching `endpoint` (as
+    /// in [`FaultRule`], e.g. `GET /api/albums/*`), a person does `act`.
+    pub fn before(&self, endpoint: &str, act: PersonAct) {
+        self.lock().pending_acts.push((endpoint.to_string(), act));
     }
 
     /// `/.well-known/immich` names this API endpoint from now on (Immich answers `/api`).

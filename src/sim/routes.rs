@@ -143,6 +143,7 @@ async fn gateway(AxumState(app): AxumState<App>, req: Request, next: Next) -> Re
         req.extensions_mut().insert(caller);
     }
 
+    app.lock().act_before(method.as_str(), &path);
     let (fault, added_latency) = app.faults.lock().unwrap_or_else(|e| e.into_inner()).decide(
         method.as_str(),
         &path,

@@ -168,6 +168,8 @@ pub struct State {
     /// How many results a smart search's first page loses, as 2.x with pgvector loses candidates that
     /// belong to other users: the page comes back short, with no next page.
     pub smart_shortfall: usize,
+    /// What people do just before a request to a matching endpoint (set by a test; each once).
+    pub pending_acts: Vec<(String, super::PersonAct)>,
     /// What `/.well-known/immich` names as the API endpoint (set by a test), else `/api`.
     pub api_endpoint: Option<String>,
     /// A pause before each 64 KiB chunk of an original's download (set by a test): a slow link.
@@ -423,6 +425,30 @@ impl State {
             self.remove_from_all_albums(id);
         }
         self.search_cache.clear();
+    }
+
+    /// Does the first pending act whose endpoint matches this request, if any.
+    pub fn act_before(&mut self, method: &str, path: &str) {
+        let Some(i) = self
+            .pending_acts
+            .iter()
+            .position(|(pattern, _)| super::faults::matches(pattern, method, path))
+        else {
+            return;
+        };
+        let (_, act) = self.pending_acts.remove(i);
+        match act {
+            super::PersonAct::AddToAlbum { album, assets } => {
+                let album = self.album_index_or_panic(&album);
+                let ids: Vec<u128> = assets.iter().filter_map(|a| parse_uuid_any(a)).collect();
+                self.insert_album_assets(album, &ids);
+            }
+            super::PersonAct::RemoveFromAlbum { album, assets } => {
+                let album = self.album_index_or_panic(&album);
+                let ids: Vec<u128> = assets.iter().filter_map(|a| parse_uuid_any(a)).collect();
+                self.remove_album_assets(album, &ids);
+            }
+        }
     }
 
     /// Move an asset to the trash, or restore it (it stays in its albums either way, as in Immich).

@@ -19,6 +19,7 @@ mod html;
 mod immich_versions;
 mod jobs;
 mod limits;
+mod months;
 mod profiles;
 mod prune;
 mod reliability;

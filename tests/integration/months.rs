@@ -1,0 +1,653 @@
+//! Promises that hold for months: the sequences of people's edits, outages, moves and schedules that
+//! broke them on real servers (Immich 3.1.0 and 2.5.6), each played against the simulator on both
+//! lines. Every check reads the albums, their members and the links from the simulator, and the
+//! record from its database, never from the tool's report.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use crate::common::{self, Setup, on_both_lines, stderr_of, stdout_if, stdout_of};
+use immich_smart_albums::sim::{ImmichLine, PersonAct, Role, SimAsset, Simulator};
+use immich_smart_albums::state::{AlbumKey, EntryState, Store};
+
+/// Both accounts' photos of Mia in one album, pruned.
+const KIDS: &str = "
+profile: family
+jobs:
+  kids:
+    include: [{people: [Mia]}]
+    album: Kids
+    prune: true
+    max_removal_fraction: 1
+";
+
+fn shows(person: &str, asset: &SimAsset) -> bool {
+    asset.people.iter().any(|p| p == person)
+}
+
+/// The timeline photos of `person` in `accounts`, one copy of each file (the first account's, as the
+/// tool dedupes by checksum): what a job selects.
+fn photos_of(sim: &Simulator, accounts: &[&str], person: &str) -> Vec<SimAsset> {
+    let mut seen = std::collections::HashSet::new();
+    accounts
+        .iter()
+        .flat_map(|a| sim.assets(a))
+        .filter(|a| a.visibility == "timeline" && !a.trashed && shows(person, a))
+        .filter(|a| seen.insert(a.checksum.clone()))
+        .collect()
+}
+
+fn ids(assets: &[SimAsset]) -> BTreeSet<String> {
+    assets.iter().map(|a| a.id.clone()).collect()
+}
+
+fn album_id(sim: &Simulator, name: &str) -> String {
+    let ids = sim.album_by_name(name);
+    assert_eq!(ids.len(), 1, "one album named {name}");
+    ids[0].clone()
+}
+
+fn album(sim: &Simulator, name: &str) -> BTreeSet<String> {
+    sim.album_assets(&album_id(sim, name)).into_iter().collect()
+}
+
+/// Two sets of ids are the same; a failure shows only the difference.
+#[track_caller]
+fn assert_same(actual: &BTreeSet<String>, expected: &BTreeSet<String>, what: &str) {
+    let missing: Vec<&String> = expected.difference(actual).collect();
+    let extra: Vec<&String> = actual.difference(expected).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{what}: missing {missing:?}, extra {extra:?}"
+    );
+}
+
+/// The record of an album, read from the database: asset id → (job, state).
+fn record(setup: &Setup, album: &str) -> HashMap<String, (String, EntryState)> {
+    let store = Store::open(&setup.state_dir().join("state.sqlite3")).unwrap();
+    let key = AlbumKey {
+        server: "(any: albums are told apart by id)".into(),
+        album_id: album_id(&setup.sim, album),
+    };
+    store
+        .load(&key)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.asset.to_string(), (e.job, e.state)))
+        .collect()
+}
+
+fn in_state(record: &HashMap<String, (String, EntryState)>, state: EntryState) -> BTreeSet<String> {
+    record
+        .iter()
+        .filter(|(_, (_, s))| *s == state)
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
+fn sync(setup: &Setup, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["sync"];
+    all.extend_from_slice(args);
+    setup.run(&all)
+}
+
+/// On 2.x a search answers only the caller's own assets, even for an album: the second sync of a
+/// two-account job once took all of bob's photos for "removed by someone" (tombstones), and prune
+/// could never take them out.
+#[test]
+fn the_second_sync_of_a_two_account_album_keeps_the_record_true_and_prunes_every_account() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let sim = &setup.sim;
+        let job = setup.job("jobs.yaml", KIDS);
+        let job = job.to_str().unwrap();
+        let expected = ids(&photos_of(sim, &["alice", "bob"], "Mia"));
+        stdout_if(&sync(&setup, &[job]), 0);
+        assert_same(&album(sim, "Kids"), &expected, "the first sync");
+
+        let second = stdout_if(&sync(&setup, &[job]), 0);
+        assert!(!second.contains("removed by someone"), "{second}");
+        let recorded = record(&setup, "Kids");
+        assert_same(
+            &in_state(&recorded, EntryState::Added),
+            &expected,
+            "every photo the tool added is recorded as added, bob's too",
+        );
+        assert!(in_state(&recorded, EntryState::Tombstone).is_empty());
+
+        // Two of bob's photos stop showing Mia: prune takes them out.
+        let bobs = photos_of(sim, &["bob"], "Mia");
+        for photo in &bobs[..2] {
+            sim.untag(&photo.id, "Mia");
+        }
+        stdout_if(&sync(&setup, &[job]), 0);
+        let now = ids(&photos_of(sim, &["alice", "bob"], "Mia"));
+        assert_same(&album(sim, "Kids"), &now, "bob's untagged photos left");
+        let recorded = record(&setup, "Kids");
+        for photo in &bobs[..2] {
+            assert_eq!(recorded[&photo.id].1, EntryState::Removed);
+        }
+    });
+}
+
+/// On 2.x the album's listing through a search left out bob's copy of a shared file that bob had put
+/// in by hand, and alice's copy was added beside it.
+#[test]
+fn a_file_a_person_put_in_under_another_accounts_copy_is_not_added_twice() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let sim = &setup.sim;
+        let job = setup.job("jobs.yaml", KIDS);
+        let album = sim.create_album("alice", "Kids", &[("bob", Role::Editor)]);
+        let alices = &photos_of(sim, &["alice"], "Mia")[0];
+        let bobs_copy = sim.give_file("bob", alices);
+        sim.add_to_album(&album, std::slice::from_ref(&bobs_copy));
+        stdout_if(&sync(&setup, &[job.to_str().unwrap()]), 0);
+        let held = album_of_files(sim, &album);
+        assert_eq!(held.get(&alices.checksum), Some(&1), "one copy of the file");
+        assert!(sim.album_assets(&album).contains(&bobs_copy));
+    });
+}
+
+/// How many copies of each file (checksum) an album holds.
+fn album_of_files(sim: &Simulator, album: &str) -> HashMap<String, usize> {
+    let held: BTreeSet<String> = sim.album_assets(album).into_iter().collect();
+    let mut files = HashMap::new();
+    for asset in ["alice", "bob"].iter().flat_map(|a| sim.assets(a)) {
+        if held.contains(&asset.id) {
+            *files.entry(asset.checksum).or_insert(0) += 1;
+        }
+    }
+    files
+}
+
+/// On 2.x a search without `visibility` answers the timeline only: an archived photo the tool added
+/// became a tombstone and was never pruned, also after `--adopt`; and an exclusion missed an archived
+/// copy of a file.
+#[test]
+fn archived_photos_leave_a_pruned_album_and_archived_copies_still_exclude() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let sim = &setup.sim;
+        let job = setup.job("jobs.yaml", KIDS);
+        let job = job.to_str().unwrap();
+        stdout_if(&sync(&setup, &[job]), 0);
+        let (alices, bobs) = (
+            photos_of(sim, &["alice"], "Mia"),
+            photos_of(sim, &["bob"], "Mia"),
+        );
+        sim.set_visibility(&alices[0].id, "archive");
+        sim.set_visibility(&bobs[0].id, "archive");
+        let out = stdout_if(&sync(&setup, &[job]), 0);
+        assert!(out.contains("2 archived"), "{out}");
+        let held = album(sim, "Kids");
+        assert!(!held.contains(&alices[0].id) && !held.contains(&bobs[0].id));
+        let recorded = record(&setup, "Kids");
+        assert_eq!(recorded[&bobs[0].id].1, EntryState::Removed);
+
+        // An album someone filled by hand, adopted, then a photo in it archived.
+        let by_hand = sim.create_album("alice", "Filled by hand", &[("bob", Role::Editor)]);
+        let selected = ids(&photos_of(sim, &["alice", "bob"], "Mia"));
+        sim.add_to_album(&by_hand, &selected.iter().cloned().collect::<Vec<_>>());
+        let adopted = KIDS.replace("album: Kids", "album: Filled by hand");
+        let adopted = setup.job("adopted.yaml", &adopted);
+        let adopted = adopted.to_str().unwrap();
+        stdout_if(&sync(&setup, &[adopted, "--adopt"]), 0);
+        sim.set_visibility(&bobs[1].id, "archive");
+        stdout_if(&sync(&setup, &[adopted]), 0);
+        assert!(!sim.album_assets(&by_hand).contains(&bobs[1].id));
+
+        // Bob's archived copy of one of alice's photos, flagged by an exclusion: alice's copy stays
+        // out, on both lines.
+        let flagged = &alices[2];
+        let copy = sim.give_file("bob", flagged);
+        sim.set_visibility(&copy, "archive");
+        // Words no other photo shows all of: the copy ranks first.
+        let words = ["nsfw", "snow", "dog", "cake", "car", "sunset"];
+        sim.add_words(&copy, &words);
+        let excluding = KIDS.replace("album: Kids", "album: Clean").replace(
+            "prune: true",
+            &format!(
+                "exclude: [{{smart: {{query: {}, resultLimit: 1}}}}]\n    prune: true",
+                words.join(" ")
+            ),
+        );
+        let excluding = setup.job("excluding.yaml", &excluding);
+        stdout_if(&sync(&setup, &[excluding.to_str().unwrap()]), 0);
+        assert!(!album(sim, "Clean").contains(&flagged.id));
+    });
+}
+
+/// The first sync ran while bob's key failed: the album the tool made was shared only with the
+/// accounts that connected, and every later sync said "bob is not a member" forever. Now each run
+/// shares the albums the tool made with the job's accounts, but never again with one a person took
+/// out.
+#[test]
+fn an_album_made_while_an_account_failed_is_shared_with_it_later_but_not_after_a_person_took_it_out()
+ {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let sim = &setup.sim;
+        let job = setup.job("jobs.yaml", KIDS);
+        let job = job.to_str().unwrap();
+        let first = setup
+            .bin()
+            .env("TEST_KEY_BOB", "not-bobs-key")
+            .args(["sync", job])
+            .output()
+            .unwrap();
+        assert_eq!(first.status.code(), Some(1), "{}", stderr_of(&first));
+        let kids = album_id(sim, "Kids");
+        assert!(sim.album_members(&kids).is_empty(), "bob was down");
+
+        let preview = stdout_if(&setup.run(&["preview", job]), 0);
+        assert!(preview.contains("to share with bob as editor"), "{preview}");
+        let out = stdout_if(&sync(&setup, &[job]), 0);
+        assert!(out.contains("shared with bob as editor"), "{out}");
+        assert_eq!(
+            sim.album_members(&kids),
+            [("bob".to_string(), Role::Editor)]
+        );
+        assert_same(
+            &album(sim, "Kids"),
+            &ids(&photos_of(sim, &["alice", "bob"], "Mia")),
+            "bob's photos joined",
+        );
+
+        // A person takes bob out: the tool does not share it again, and says so (exit 1).
+        sim.remove_album_member(&kids, "bob");
+        let new_photo = sim.give_file("bob", &photos_of(sim, &["bob"], "Mia")[0]);
+        let _ = new_photo;
+        for _ in 0..2 {
+            let output = sync(&setup, &[job]);
+            let out = stdout_of(&output);
+            assert_eq!(output.status.code(), Some(1), "{out}");
+            assert!(out.contains("took bob out of it"), "{out}");
+            assert!(sim.album_members(&kids).is_empty(), "not shared again");
+        }
+    });
+}
+
+/// Two jobs fill one album. Job b added a photo; a person took it out; job a, which selects it too,
+/// added it back (only tombstones counted, and b's row was another job's).
+#[test]
+fn a_photo_a_person_took_out_is_not_added_back_by_another_job_of_the_album() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let sim = &setup.sim;
+        let both = "
+profile: family
+jobs:
+  a:
+    accounts: [alice]
+    include: [{people: [Mia]}]
+    album: Family
+  b:
+    accounts: [alice]
+    include: [{people: [Leo]}]
+    album: Family
+";
+        let job = setup.job("jobs.yaml", both);
+        let job = job.to_str().unwrap();
+        let shared = photos_of(sim, &["alice"], "Mia")
+            .into_iter()
+            .find(|a| shows("Leo", a))
+            .expect("a photo of Mia and Leo");
+        stdout_if(&sync(&setup, &[job, "--job", "b"]), 0);
+        let family = album_id(sim, "Family");
+        assert!(sim.album_assets(&family).contains(&shared.id));
+        sim.remove_from_album(&family, std::slice::from_ref(&shared.id));
+
+        let out = stdout_if(&sync(&setup, &[job, "--job", "a"]), 0);
+        assert!(!sim.album_assets(&family).contains(&shared.id), "{out}");
+        assert!(out.contains("removed by someone, not added again"), "{out}");
+        stdout_if(&sync(&setup, &[job]), 0);
+        assert!(!sim.album_assets(&family).contains(&shared.id));
+
+        // `state forget` of either job brings it back: a tombstone is the album's.
+        stdout_if(&setup.run(&["state", "forget", job, "--job", "a"]), 0);
+        stdout_if(&sync(&setup, &[job, "--job", "a"]), 0);
+        assert!(sim.album_assets(&family).contains(&shared.id));
+    });
+}
+
+/// `--confirm-removals` and `--adopt` are for one run: on a schedule they held for as long as the
+/// process lived.
+#[test]
+fn one_run_flags_are_refused_on_a_schedule_before_anything_happens() {
+    let setup = Setup::new(common::sim());
+    let job = setup.job("jobs.yaml", KIDS);
+    let job = job.to_str().unwrap();
+    for args in [
+        vec!["sync", job, "--every", "1h", "--confirm-removals"],
+        vec!["sync", job, "--schedule", "0 3 * * *", "--adopt"],
+    ] {
+        let output = setup.run(&args);
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("is for one run") && stderr.contains("by hand"),
+            "{stderr}"
+        );
+    }
+    assert!(setup.sim.requests().is_empty(), "not one request");
+}
+
+/// The record was keyed by the server's URL: reached as `localhost` instead of `127.0.0.1`, a photo
+/// a person took out came back, and nothing the tool added could be pruned.
+#[test]
+fn a_server_reached_under_a_new_url_keeps_its_tombstones_and_prune() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let sim = &setup.sim;
+        let job = setup.job("jobs.yaml", KIDS);
+        let job = job.to_str().unwrap();
+        stdout_if(&sync(&setup, &[job]), 0);
+        let kids = album_id(sim, "Kids");
+        let photos = photos_of(sim, &["alice", "bob"], "Mia");
+        let (taken_out, untagged) = (&photos[0], &photos[1]);
+        sim.remove_from_album(&kids, std::slice::from_ref(&taken_out.id));
+
+        let profile = setup.dir.path().join("profiles/family.yaml");
+        let text = std::fs::read_to_string(&profile).unwrap();
+        let moved = text.replace("127.0.0.1", "localhost");
+        assert_ne!(text, moved);
+        std::fs::write(&profile, moved).unwrap();
+        sim.untag(&untagged.id, "Mia");
+        stdout_if(&sync(&setup, &[job]), 0);
+        let held = album(sim, "Kids");
+        assert!(!held.contains(&taken_out.id), "not added again");
+        assert!(!held.contains(&untagged.id), "pruned under the new URL");
+    });
+}
+
+/// The safe album kept what a new exclusion flagged whenever the breaker tripped or any account had
+/// failed. Leaving a flagged photo in is the harmful direction: what a succeeded exclusion flags
+/// leaves past both.
+#[test]
+fn the_safe_album_lets_what_its_exclusions_flag_go_past_the_breaker_and_failed_accounts() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let sim = &setup.sim;
+        let yaml = "
+profile: family
+jobs:
+  kids:
+    include: [{people: [Mia]}]
+    album: Kids
+    max_removals: 1
+    safe:
+      album: Kids (safe)
+      exclude: [{smart: {query: nsfw, resultLimit: 30}}]
+";
+        let job = setup.job("jobs.yaml", yaml);
+        let job = job.to_str().unwrap();
+        stdout_if(&sync(&setup, &[job]), 0);
+        let safe = album_id(sim, "Kids (safe)");
+        let held: BTreeSet<String> = sim.album_assets(&safe).into_iter().collect();
+        let newly_flagged: Vec<SimAsset> = photos_of(sim, &["alice", "bob"], "Mia")
+            .into_iter()
+            .filter(|a| held.contains(&a.id))
+            .take(4)
+            .collect();
+        for photo in &newly_flagged {
+            sim.add_words(&photo.id, &["nsfw", "swimsuit"]);
+        }
+        let out = stdout_if(&sync(&setup, &[job]), 0);
+        assert!(out.contains("4 removed (4 excluded)"), "{out}");
+        let held: BTreeSet<String> = sim.album_assets(&safe).into_iter().collect();
+        assert!(newly_flagged.iter().all(|a| !held.contains(&a.id)));
+
+        // Bob's key fails; alice's exclusion still flags one of her photos: it leaves the safe album.
+        let alices: Vec<SimAsset> = photos_of(sim, &["alice"], "Mia")
+            .into_iter()
+            .filter(|a| held.contains(&a.id))
+            .collect();
+        sim.add_words(&alices[0].id, &["nsfw", "swimsuit"]);
+        let output = setup
+            .bin()
+            .env("TEST_KEY_BOB", "not-bobs-key")
+            .args(["sync", job])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{}", stdout_of(&output));
+        assert!(!sim.album_assets(&safe).contains(&alices[0].id));
+    });
+}
+
+/// Offset pages can shift while they are read: a person adds a photo while the tool reads the album.
+/// On 3.x the listing then disagrees with the album's count: nothing is taken for a person's removal,
+/// claimed or pruned in that run (and the report says why); the next run catches up. 2.x answers the
+/// album and its count in one response.
+#[test]
+fn a_listing_read_while_a_person_changes_the_album_settles_nothing_that_run() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let sim = &setup.sim;
+        let job = setup.job("jobs.yaml", KIDS);
+        let job = job.to_str().unwrap();
+        stdout_if(&sync(&setup, &[job]), 0);
+        let kids = album_id(sim, "Kids");
+        let photos = photos_of(sim, &["alice", "bob"], "Mia");
+        let (taken_out, untagged) = (&photos[0], &photos[1]);
+        sim.remove_from_album(&kids, std::slice::from_ref(&taken_out.id));
+        sim.untag(&untagged.id, "Mia");
+        let someone_elses = sim
+            .assets("alice")
+            .into_iter()
+            .find(|a| a.visibility == "timeline" && !shows("Mia", a))
+            .unwrap();
+        let act = PersonAct::AddToAlbum {
+            album: kids.clone(),
+            assets: vec![someone_elses.id.clone()],
+        };
+        match common::line() {
+            // The listing search, then the album read again: the person acts in between.
+            ImmichLine::V3_1 => sim.before("GET /api/albums/*", act),
+            // The album with its assets, in one answer: the person acts before it.
+            ImmichLine::V2_5 => sim.before("GET /api/albums/*", act),
+        }
+        let output = sync(&setup, &[job]);
+        let out = stdout_of(&output);
+        let recorded = record(&setup, "Kids");
+        match common::line() {
+            ImmichLine::V3_1 => {
+                assert_eq!(output.status.code(), Some(1), "{out}");
+                assert!(out.contains("the album changed while it was read"), "{out}");
+                assert_eq!(
+                    recorded[&taken_out.id].1,
+                    EntryState::Added,
+                    "no tombstone yet"
+                );
+                assert!(
+                    sim.album_assets(&kids).contains(&untagged.id),
+                    "nothing pruned"
+                );
+                assert!(
+                    !sim.album_assets(&kids).contains(&taken_out.id),
+                    "nor re-added"
+                );
+            }
+            ImmichLine::V2_5 => {
+                assert_eq!(output.status.code(), Some(0), "{out}");
+            }
+        }
+        // The next run catches up.
+        stdout_if(&sync(&setup, &[job]), 0);
+        let recorded = record(&setup, "Kids");
+        assert_eq!(recorded[&taken_out.id].1, EntryState::Tombstone);
+        assert!(!sim.album_assets(&kids).contains(&untagged.id));
+        assert!(sim.album_assets(&kids).contains(&someone_elses.id));
+        assert!(!recorded.contains_key(&someone_elses.id), "the person's");
+    });
+}
+
+/// A person puts a photo into the album between the tool's listing and its add: the add answers
+/// `duplicate` to a request sent once. The photo is the person's, and prune never takes it out.
+#[test]
+fn a_photo_a_person_added_during_the_tools_add_stays_theirs() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let sim = &setup.sim;
+        let job = setup.job("jobs.yaml", KIDS);
+        let job = job.to_str().unwrap();
+        let kids = sim.create_album("alice", "Kids", &[("bob", Role::Editor)]);
+        let theirs = photos_of(sim, &["alice"], "Mia")[0].clone();
+        sim.before(
+            "PUT /api/albums/*/assets",
+            PersonAct::AddToAlbum {
+                album: kids.clone(),
+                assets: vec![theirs.id.clone()],
+            },
+        );
+        stdout_if(&sync(&setup, &[job]), 0);
+        assert!(sim.album_assets(&kids).contains(&theirs.id));
+        assert!(!record(&setup, "Kids").contains_key(&theirs.id));
+        sim.untag(&theirs.id, "Mia");
+        stdout_if(&sync(&setup, &[job]), 0);
+        assert!(
+            sim.album_assets(&kids).contains(&theirs.id),
+            "a person's photo is never pruned"
+        );
+    });
+}
+
+/// The safe album's link followed the job only once: a password added later, or downloads turned
+/// off, never reached it; and every link showed the photos' metadata (places) to anyone with the URL.
+#[test]
+fn the_shared_link_follows_the_job_and_hides_metadata_unless_asked() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let sim = &setup.sim;
+        let base = "
+profile: family
+jobs:
+  kids:
+    accounts: [alice]
+    include: [{people: [Mia]}]
+    album: Kids
+    safe:
+      album: Kids (relatives)
+      exclude: [{smart: {query: nsfw, resultLimit: 10}}]
+      shared_link:
+        expires: 90d
+";
+        let write = |extra: &str| setup.job("jobs.yaml", &format!("{base}{extra}"));
+        let job = write("");
+        let job = job.to_str().unwrap();
+        let run = |password: Option<&str>| {
+            let mut cmd = setup.bin();
+            if let Some(password) = password {
+                cmd.env("LINK_PASSWORD", password);
+            }
+            let output = cmd.args(["sync", job]).output().unwrap();
+            let text = format!("{}{}", stdout_of(&output), stderr_of(&output));
+            if let Some(password) = password {
+                assert!(!text.contains(password), "the password is never printed");
+            }
+            assert_eq!(output.status.code(), Some(0), "{text}");
+            text
+        };
+        run(None);
+        let safe = album_id(sim, "Kids (relatives)");
+        let links = sim.shared_links(&safe);
+        assert_eq!(links.len(), 1);
+        let link = links[0].0.clone();
+        assert_eq!(sim.shared_link_settings(&link), (None, true, false));
+
+        write("        password_env: LINK_PASSWORD\n        allow_download: false\n");
+        let out = run(Some("open sesame"));
+        assert!(
+            out.contains("set its password") && out.contains("stop downloads"),
+            "{out}"
+        );
+        assert_eq!(
+            sim.shared_link_settings(&link),
+            (Some("open sesame".into()), false, false)
+        );
+        run(Some("open sesame"));
+        assert_eq!(sim.shared_links(&safe).len(), 1, "the same link, kept");
+
+        write("        show_metadata: true\n");
+        let out = run(None);
+        assert!(out.contains("take its password away"), "{out}");
+        assert_eq!(sim.shared_link_settings(&link), (None, true, true));
+        assert!(
+            !std::fs::read(setup.state_dir().join("state.sqlite3"))
+                .unwrap()
+                .windows(11)
+                .any(|w| w == b"open sesame")
+        );
+    });
+}
+
+/// The record holds the safe album's link URL: its directory is the owner's alone, as is the
+/// database, and an existing one that others may read is tightened.
+#[cfg(unix)]
+#[test]
+fn the_record_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let setup = Setup::new(common::sim());
+    let job = setup.job("jobs.yaml", KIDS);
+    std::fs::create_dir_all(setup.state_dir()).unwrap();
+    std::fs::set_permissions(setup.state_dir(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    stdout_if(&sync(&setup, &[job.to_str().unwrap()]), 0);
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&setup.state_dir()), 0o700);
+    for file in ["state.sqlite3", "state.sqlite3-wal", "state.sqlite3-shm"] {
+        let path = setup.state_dir().join(file);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{file}");
+        }
+    }
+}
+
+/// A server whose `/.well-known/immich` names an API on another host: the key is not sent there.
+#[test]
+fn a_well_known_document_naming_another_host_is_not_followed_with_the_key() {
+    let sim = common::sim();
+    sim.set_api_endpoint("http://192.0.2.1:2283/api");
+    let output = common::bin()
+        .args(["--server", &sim.url()])
+        .env("IMMICH_API_KEY", sim.account("alice").api_key)
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_ne!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("http://192.0.2.1:2283/api") && stderr.contains("not sent there"),
+        "{stderr}"
+    );
+    assert!(
+        sim.requests().iter().all(|r| r.account.is_none()),
+        "no request carried the key"
+    );
+
+    // `--key` on the command line works, and warns that the process list shows it.
+    let sim = common::sim();
+    let output = common::bin()
+        .args(["--server", &sim.url(), "--key"])
+        .arg(sim.account("alice").api_key)
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("--key on the command line") && stderr.contains("IMMICH_API_KEY"),
+        "{stderr}"
+    );
+}
+
+/// The help says what the tool does now: jobs prune; nothing is deleted from a library.
+#[test]
+fn the_help_says_what_the_tool_removes() {
+    let help = stdout_of(&common::bin().arg("--help").output().unwrap());
+    assert!(
+        !help.contains("never removes anything from an album"),
+        "{help}"
+    );
+    assert!(help.contains("never what a person put there"), "{help}");
+    let sync = stdout_of(&common::bin().args(["sync", "--help"]).output().unwrap());
+    assert!(sync.contains("prune"), "{sync}");
+    assert!(sync.contains("not with --every or --schedule"), "{sync}");
+}
