@@ -553,3 +553,70 @@ fn a_new_album_takes_the_copies_made_before_from_the_record_or_else_by_checksum(
         }
     });
 }
+
+/// A copy is one stream from server to server: it may take longer than `--timeout` as a whole (a
+/// large original on a slow link), and stops only when nothing moves for that long. A file the
+/// receiving account holds only in its trash is neither taken as there nor copied.
+#[test]
+fn copies_outlast_the_request_timeout_stop_when_nothing_moves_and_skip_the_trash() {
+    common::on_both_lines(|| {
+        let setup = TwoServers::new();
+        // One of carol's photos, 2 MB, and a window that selects it alone.
+        let carols = selected(setup.b.assets("carol"));
+        let photo = &carols[0];
+        let day = &photo.taken[..10];
+        let next = next_day(day);
+        setup.b.set_original_size(&photo.id, 2_000_000);
+        setup.job_in(
+            (day, &next),
+            "    accounts: [alice, carol]\n    across_servers: copy\n",
+        );
+
+        // 31 chunks of 64 KiB, 60 ms apart: about 2 s in all, never 1 s still.
+        setup
+            .b
+            .pace_originals(Some(std::time::Duration::from_millis(60)));
+        let output = setup.run(&["sync", "jobs.yaml", "--timeout", "1"]);
+        common::stdout_if(&output, 0);
+        assert!(
+            setup.album_files().contains(&photo.checksum),
+            "copied in about 2 s with --timeout 1"
+        );
+        assert_eq!(setup.alice_copies_of(&photo.checksum), 1);
+
+        // Another day's photo, whose download stands still for 2 s: stopped, said, nothing added.
+        let other = carols
+            .iter()
+            .find(|a| !a.taken.starts_with(day))
+            .expect("carol has photos of other days");
+        let other_day = &other.taken[..10];
+        setup.job_in(
+            (other_day, &next_day(other_day)),
+            "    accounts: [alice, carol]\n    across_servers: copy\n",
+        );
+        setup
+            .b
+            .pace_originals(Some(std::time::Duration::from_secs(2)));
+        let output = setup.run(&["sync", "jobs.yaml", "--timeout", "1"]);
+        let stdout = stdout_of(&output);
+        assert_eq!(output.status.code(), Some(1), "{stdout}");
+        assert!(stdout.contains("nothing moved for 1 s"), "{stdout}");
+        assert!(!setup.album_files().contains(&other.checksum));
+        setup.b.pace_originals(None);
+
+        // Alice has the file only in her trash: the sync neither counts it as there nor copies it.
+        let trashed = setup.a.give_file("alice", other);
+        setup.a.set_trashed(&trashed, true);
+        let output = setup.run(&["sync", "jobs.yaml"]);
+        let stdout = common::stdout_if(&output, 0);
+        assert!(stdout.contains("in alice's trash"), "{stdout}");
+        assert!(!setup.album_files().contains(&other.checksum));
+        assert_eq!(setup.alice_copies_of(&other.checksum), 1, "no second copy");
+    });
+}
+
+/// The day after a `YYYY-MM-DD`.
+fn next_day(day: &str) -> String {
+    let date: jiff::civil::Date = day.parse().unwrap();
+    date.tomorrow().unwrap().to_string()
+}
