@@ -720,6 +720,8 @@ impl Client {
             "expiresAt": expires_at,
             "allowDownload": settings.allow_download,
             "showMetadata": settings.show_metadata,
+            // Immich's default lets anyone with the URL upload into the album.
+            "allowUpload": false,
         });
         if let Some(password) = settings.password {
             body["password"] = password.expose().into();

@@ -233,6 +233,8 @@ pub struct SharedLink {
     pub allow_download: bool,
     #[serde(default = "yes")]
     pub show_metadata: bool,
+    #[serde(default = "yes")]
+    pub allow_upload: bool,
 }
 
 fn yes() -> bool {

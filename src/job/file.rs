@@ -165,8 +165,8 @@ struct RawSharedLink {
     password_env: Option<String>,
     #[serde(default)]
     password_file: Option<String>,
-    #[serde(default = "yes")]
-    allow_download: bool,
+    #[serde(default)]
+    allow_download: Option<bool>,
     #[serde(default)]
     show_metadata: bool,
 }
@@ -638,10 +638,23 @@ fn check_link(place: &str, base: &Path, link: RawSharedLink) -> Result<LinkSpec,
             }
             (None, None) => None,
         };
+    // A downloaded original carries its metadata (EXIF, places): Immich makes a link that hides
+    // metadata without downloads, and so does the tool.
+    let allow_download = match (link.allow_download, link.show_metadata) {
+        (Some(true), false) => {
+            return Err(InputError::new(format!(
+                "{place}: `allow_download: true` lets visitors download the originals, which carry \
+                 their metadata (EXIF, places) that the link hides (`show_metadata` is false unless \
+                 set); add `show_metadata: true` to show both, or drop `allow_download`"
+            )));
+        }
+        (Some(allow), _) => allow,
+        (None, show) => show,
+    };
     Ok(LinkSpec {
         expires,
         password,
-        allow_download: link.allow_download,
+        allow_download,
         show_metadata: link.show_metadata,
     })
 }

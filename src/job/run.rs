@@ -1580,6 +1580,11 @@ fn link_changes(
             }
         ));
     }
+    // A link for relatives never takes uploads into the album (Immich's default for a new link).
+    if link.allow_upload {
+        changes.insert("allowUpload".into(), false.into());
+        said.push("stop uploads".to_string());
+    }
     (changes, said)
 }
 
@@ -2061,6 +2066,76 @@ mod tests {
                 "blocked in the safe album: {blocked_in_safe}"
             );
         }
+    }
+
+    #[test]
+    fn a_link_is_changed_where_it_differs_from_the_job_and_nowhere_else() {
+        let secret = crate::secret::ApiKey::new("pw").unwrap();
+        let other = crate::secret::ApiKey::new("old").unwrap();
+        let link = |password: Option<&crate::secret::ApiKey>, download, metadata, upload| {
+            crate::immich::SharedLink {
+                id: "l".into(),
+                key: "k".into(),
+                expires_at: None,
+                password: password.cloned(),
+                allow_download: download,
+                show_metadata: metadata,
+                allow_upload: upload,
+            }
+        };
+        let job = LinkSettings {
+            password: Some(&secret),
+            allow_download: false,
+            show_metadata: false,
+        };
+        let (changes, said) = link_changes(&link(Some(&secret), false, false, false), &job, None);
+        assert!(changes.is_empty() && said.is_empty(), "{said:?}");
+        let expiry = "2030-01-01T00:00:00.000Z".to_string();
+        let (changes, said) = link_changes(
+            &link(Some(&secret), false, false, false),
+            &job,
+            Some(&expiry),
+        );
+        assert_eq!(
+            Value::Object(changes),
+            serde_json::json!({"expiresAt": expiry})
+        );
+        assert_eq!(said, ["renew"]);
+        let (changes, said) = link_changes(&link(Some(&other), true, true, true), &job, None);
+        assert_eq!(
+            Value::Object(changes),
+            serde_json::json!({"password": "pw", "allowDownload": false, "showMetadata": false,
+                               "allowUpload": false})
+        );
+        assert_eq!(
+            said,
+            [
+                "change its password",
+                "stop downloads",
+                "hide metadata",
+                "stop uploads"
+            ]
+        );
+        let open = LinkSettings {
+            password: None,
+            allow_download: true,
+            show_metadata: true,
+        };
+        let (changes, said) = link_changes(&link(Some(&other), false, false, false), &open, None);
+        assert_eq!(
+            Value::Object(changes),
+            serde_json::json!({"password": null, "allowDownload": true, "showMetadata": true})
+        );
+        assert_eq!(
+            said,
+            ["take its password away", "allow downloads", "show metadata"]
+        );
+        let (_, said) = link_changes(&link(None, true, true, false), &job, None);
+        assert_eq!(said[0], "set its password");
+        assert!(
+            !format!("{said:?}").contains("pw\""),
+            "never the password itself"
+        );
     }
 
     #[test]

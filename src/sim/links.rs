@@ -10,6 +10,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
+use super::ImmichLine;
 use super::json::{ApiError, json_response};
 use super::routes::{App, Handled};
 use super::state::{Caller, State, uuid_str};
@@ -28,6 +29,8 @@ pub struct SharedLink {
     pub allow_download: bool,
     /// Immich's `showExif`, answered as `showMetadata`.
     pub show_metadata: bool,
+    /// Visitors may upload into the album (Immich's default for a new link: yes).
+    pub allow_upload: bool,
     pub created_ms: i64,
 }
 
@@ -45,7 +48,7 @@ fn link_json(st: &State, link: &SharedLink) -> Value {
         "createdAt": time::iso_ms(link.created_ms),
         "expiresAt": link.expires_ms.map(time::iso_ms),
         "allowDownload": link.allow_download,
-        "allowUpload": false,
+        "allowUpload": link.allow_upload,
         "showMetadata": link.show_metadata,
         "description": null,
         "password": link.password,
@@ -62,8 +65,12 @@ pub async fn create(AxumState(app): AxumState<App>, caller: Caller, body: Bytes)
     let album = f.uuid("albumId");
     let expires = f.string("expiresAt");
     let password = f.string("password");
-    let allow_download = f.boolean("allowDownload").unwrap_or(true);
     let show_metadata = f.boolean("showMetadata").unwrap_or(true);
+    // As Immich creates it: a link that hides metadata never allows downloads (an original carries
+    // its metadata); a change later may set either alone.
+    let allow_download = !matches!(f.boolean("showMetadata"), Some(false))
+        && f.boolean("allowDownload").unwrap_or(true);
+    let allow_upload = f.boolean("allowUpload").unwrap_or(true);
     f.finish()?;
     if kind.as_deref() != Some("ALBUM") {
         return Err(ApiError::bad_request("Only album links are simulated"));
@@ -96,6 +103,7 @@ pub async fn create(AxumState(app): AxumState<App>, caller: Caller, body: Bytes)
         password,
         allow_download,
         show_metadata,
+        allow_upload,
         created_ms: time::now_ms(),
     };
     let answer = link_json(&st, &link);
@@ -142,13 +150,18 @@ pub async fn update(
     caller.require("sharedLink.update")?;
     let body = parse_json_body(&body)?;
     let mut f = Fields::new(&body)?;
+    let line = app.lock().line;
     let expires = f.value("expiresAt").cloned();
     let allow_download = f.boolean("allowDownload");
     let show_metadata = f.boolean("showMetadata");
+    let allow_upload = f.boolean("allowUpload");
     // Absent: unchanged; null: none; a string: that one.
     let password = match f.body.get("password").cloned() {
         Some(Value::Null) => Some(None),
-        Some(_) => f.string("password").map(Some),
+        // 2.x takes an empty password for none; 3.1 keeps it as it is (measured).
+        Some(_) => f
+            .string("password")
+            .map(|p| (!p.is_empty() || line == ImmichLine::V3_1).then_some(p)),
         None => None,
     };
     f.finish()?;
@@ -169,6 +182,9 @@ pub async fn update(
     }
     if let Some(show) = show_metadata {
         st.links[i].show_metadata = show;
+    }
+    if let Some(allow) = allow_upload {
+        st.links[i].allow_upload = allow;
     }
     if let Some(password) = password {
         st.links[i].password = password;

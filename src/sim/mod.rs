@@ -550,9 +550,9 @@ impl Simulator {
             .collect()
     }
 
-    /// A shared link's password, download and metadata settings: (password, allowDownload,
-    /// showMetadata). Panics on an unknown link.
-    pub fn shared_link_settings(&self, link_id: &str) -> (Option<String>, bool, bool) {
+    /// A shared link's settings: (password, allowDownload, showMetadata, allowUpload). Panics on an
+    /// unknown link.
+    pub fn shared_link_settings(&self, link_id: &str) -> (Option<String>, bool, bool, bool) {
         let st = self.lock();
         let id = state::parse_uuid_any(link_id).expect("a link id");
         let link = st
@@ -564,6 +564,7 @@ impl Simulator {
             link.password.clone(),
             link.allow_download,
             link.show_metadata,
+            link.allow_upload,
         )
     }
 

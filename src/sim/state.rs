@@ -603,10 +603,12 @@ impl State {
         for id in ids {
             a.assets.remove(id);
         }
+        // Immich moves an album's `updatedAt` when assets are added, not when they are taken out
+        // (measured on 3.1.0 and 2.5.6), unless the cover goes with them.
         if a.thumbnail.is_some_and(|t| !a.assets.contains(&t)) {
             a.thumbnail = a.assets.first().copied();
+            a.updated_ms = time::now_ms();
         }
-        a.updated_ms = time::now_ms();
         self.search_cache.clear();
     }
 

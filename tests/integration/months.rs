@@ -553,25 +553,40 @@ jobs:
         let links = sim.shared_links(&safe);
         assert_eq!(links.len(), 1);
         let link = links[0].0.clone();
-        assert_eq!(sim.shared_link_settings(&link), (None, true, false));
-
-        write("        password_env: LINK_PASSWORD\n        allow_download: false\n");
-        let out = run(Some("open sesame"));
-        assert!(
-            out.contains("set its password") && out.contains("stop downloads"),
-            "{out}"
-        );
         assert_eq!(
             sim.shared_link_settings(&link),
-            (Some("open sesame".into()), false, false)
+            (None, false, false, false),
+            "no metadata, so no downloads; no uploads"
+        );
+
+        write("        password_env: LINK_PASSWORD\n");
+        let out = run(Some("open sesame"));
+        assert!(out.contains("set its password"), "{out}");
+        assert_eq!(
+            sim.shared_link_settings(&link),
+            (Some("open sesame".into()), false, false, false)
         );
         run(Some("open sesame"));
         assert_eq!(sim.shared_links(&safe).len(), 1, "the same link, kept");
 
+        // Metadata shown: downloads follow, unless the job says otherwise; the password goes.
         write("        show_metadata: true\n");
         let out = run(None);
-        assert!(out.contains("take its password away"), "{out}");
-        assert_eq!(sim.shared_link_settings(&link), (None, true, true));
+        assert!(
+            out.contains("take its password away")
+                && out.contains("allow downloads")
+                && out.contains("show metadata"),
+            "{out}"
+        );
+        assert_eq!(sim.shared_link_settings(&link), (None, true, true, false));
+
+        // Downloads of originals that carry the metadata the link hides: refused, nothing changed.
+        write("        allow_download: true\n");
+        let output = setup.bin().args(["sync", job]).output().unwrap();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("show_metadata: true"), "{stderr}");
+        assert_eq!(sim.shared_link_settings(&link), (None, true, true, false));
         assert!(
             !std::fs::read(setup.state_dir().join("state.sqlite3"))
                 .unwrap()
