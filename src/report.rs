@@ -661,7 +661,8 @@ pub fn state_forgotten(
     for (note, n) in albums {
         writeln!(
             out,
-            "Forgot {n} tombstone{} of job `{job}` in album \"{}\" ({} on {}).",
+            "Forgot {n} tombstone{} in album \"{}\" of job `{job}` ({} on {}), whichever job of \
+             the album had added them.",
             if *n == 1 { "" } else { "s" },
             note.name,
             note.key.album_id,

@@ -339,7 +339,12 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
                 }
             }
             _ => {
-                if !in_album && matches!(entry.state, EntryState::Added | EntryState::Adding) {
+                // Not in the album as far as this listing shows, and not settled: added by a job
+                // (any job's add counts), or this job's own unconfirmed add. Another job's intent is
+                // that job's; adding the asset beside it is harmless (one of the two answers
+                // `duplicate`).
+                let unsettled_add = entry.state == EntryState::Adding && own;
+                if !in_album && (entry.state == EntryState::Added || unsettled_add) {
                     gone.push(entry.clone());
                 }
                 entries.insert(entry.asset, entry.clone());

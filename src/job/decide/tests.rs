@@ -399,3 +399,134 @@ fn the_albums_own_exclusions_leave_assets_out_per_account() {
     assert_eq!(to_add(&d, 0), [1]);
     assert_eq!(ids(&d.accounts[0].as_ref().unwrap().excluded), [2]);
 }
+
+#[test]
+fn a_listing_that_may_have_missed_assets_settles_claims_and_removes_nothing() {
+    let mut case = Case::new("incomplete listing");
+    case.record = vec![
+        entry(1, EntryState::Adding), // in the album: would be claimed
+        entry(2, EntryState::Added),  // missing: would become a tombstone
+        entry(3, EntryState::Added),  // stale: would be removed
+        entry(4, EntryState::Adding), // missing: would be forgotten
+    ];
+    case.held = held(&timeline(&[1, 3, 5]));
+    case.held.incomplete = Some("the album changed while it was read".into());
+    case.alice = Some(vec![hit(1), hit(2), hit(4), hit(5), hit(6)]);
+    case.policy = prune();
+    case.policy.adopt = true;
+    let d = case.decide();
+    assert!(d.settle.is_empty(), "{:?}", d.settle);
+    assert!(
+        d.adoptable.is_empty(),
+        "5 is selected and unclaimed, but not adopted"
+    );
+    assert_eq!(stale(&d), [(3, Reason::NoLongerFound)]);
+    assert!(d.removals().is_empty());
+    assert!(matches!(&d.blocked, Some(Blocked::Listing(why)) if why.contains("changed")));
+    assert!(d.blocked.as_ref().unwrap().to_string().contains("next run"));
+    // Neither the missing asset nor the unconfirmed add is sent again; 6 is new and added.
+    assert_eq!(to_add(&d, 0), [6]);
+    assert_eq!(ids(&d.accounts[0].as_ref().unwrap().not_readded), [2, 4]);
+}
+
+#[test]
+fn an_asset_the_listing_could_not_see_is_neither_settled_nor_added_again() {
+    let mut case = Case::new("blind");
+    case.record = vec![
+        entry_of(1, EntryState::Added, JOB, "bob"), // bob's, trashed or hidden on 2.x: unseen
+        entry_of(2, EntryState::Adding, JOB, "bob"), // likewise
+        entry_of(3, EntryState::Added, JOB, "alice"), // alice was asked: a person took it out
+        entry_of(4, EntryState::Adding, JOB, "bob"), // in the album: seen, claimed
+    ];
+    case.held = held(&timeline(&[4]));
+    case.held.blind.insert("bob".into());
+    case.bob = Some(vec![hit(1), hit(2), hit(4)]);
+    case.alice = Some(vec![hit(3)]);
+    let d = case.decide();
+    let settled: Vec<u128> = d
+        .settle
+        .iter()
+        .map(|c| match c {
+            Change::Settle { entry, .. } => entry.asset.as_u128(),
+            Change::Forget(entry) => entry.asset.as_u128(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(settled, [3, 4]);
+    assert!(to_add(&d, 1).is_empty());
+    assert_eq!(ids(&d.accounts[1].as_ref().unwrap().not_readded), [1, 2]);
+    assert_eq!(ids(&d.accounts[0].as_ref().unwrap().not_readded), [3]);
+}
+
+#[test]
+fn what_another_job_added_and_a_person_took_out_is_not_added_by_this_one() {
+    let mut case = Case::new("two jobs");
+    case.record = vec![
+        entry_of(1, EntryState::Added, "other-job", "alice"),
+        entry_of(2, EntryState::Adding, "other-job", "alice"), // that job may be adding it now
+    ];
+    // Bob selects the same file as 1 under another id.
+    case.alice = Some(vec![hit(1), hit(2)]);
+    case.bob = Some(vec![hit_with(11, "c1")]);
+    let d = case.decide();
+    assert_eq!(
+        to_add(&d, 0),
+        [2],
+        "another job's intent is not a tombstone"
+    );
+    assert_eq!(ids(&d.accounts[0].as_ref().unwrap().not_readded), [1]);
+    assert_eq!(ids(&d.accounts[1].as_ref().unwrap().not_readded), [11]);
+}
+
+#[test]
+fn the_safe_albums_exclusions_go_past_the_breaker_failures_and_an_incomplete_listing() {
+    let mut case = Case::new("safe album errs toward leaving out");
+    case.record = (1..=6).map(|n| entry(n, EntryState::Added)).collect();
+    case.held = held(&timeline(&(1..=6).collect::<Vec<_>>()));
+    // 1..=3 flagged by an exclusion, 4 no longer found, 5 and 6 selected.
+    case.alice = Some(vec![hit(5), hit(6)]);
+    case.flagged = flagged(&[1, 2, 3]);
+    case.policy = Policy {
+        prune: true,
+        max_removals: 1,
+        max_removal_fraction: 1.0,
+        exclusions_first: true,
+        ..Policy::default()
+    };
+    let removed = |d: &AlbumDecision| -> Vec<u128> {
+        let mut ids: Vec<u128> = d.removals().iter().map(|s| s.id.as_u128()).collect();
+        ids.sort();
+        ids
+    };
+    let d = case.decide();
+    assert_eq!(
+        removed(&d),
+        [1, 2, 3, 4],
+        "one non-excluded removal: within the breaker"
+    );
+    assert!(d.blocked.is_none());
+
+    case.alice = Some(vec![hit(6)]); // 5 no longer found too: two, past max_removals 1
+    let d = case.decide();
+    assert_eq!(removed(&d), [1, 2, 3]);
+    assert!(matches!(
+        d.blocked,
+        Some(Blocked::Breaker { removals: 2, .. })
+    ));
+    assert!(d.stale.iter().filter(|s| s.forced).count() == 3);
+
+    case.incomplete = Some("account `bob` failed".into());
+    assert_eq!(removed(&case.decide()), [1, 2, 3]);
+    case.incomplete = None;
+    case.held.incomplete = Some("its listing shows 5 assets, but the album counts 6".into());
+    assert_eq!(removed(&case.decide()), [1, 2, 3]);
+
+    // Not for the main album, and not without prune.
+    case.held.incomplete = None;
+    case.policy.exclusions_first = false;
+    assert!(case.decide().removals().is_empty());
+    case.policy.exclusions_first = true;
+    case.policy.prune = false;
+    let d = case.decide();
+    assert!(d.removals().is_empty() && d.stale.iter().all(|s| !s.forced));
+}
