@@ -420,7 +420,12 @@ pub fn job(out: &mut impl Write, report: &JobReport, list: bool) -> io::Result<(
         ));
     }
     for album in std::iter::once(&report.album).chain(&report.safe) {
-        if let Some(why) = &album.removals_blocked {
+        if let Some(why) = &album.listing_incomplete {
+            remarks.push(format!("album \"{}\": {why}", album.name));
+        }
+        if let Some(why) = &album.removals_blocked
+            && album.listing_incomplete.as_ref() != Some(why)
+        {
             remarks.push(format!("album \"{}\": {why}", album.name));
         }
         for account in &album.members_taken_out {

@@ -257,6 +257,9 @@ pub struct AlbumDecision {
     pub left_flagged: Vec<Uuid>,
     /// How many assets in the album the record says this job added (after adopting).
     pub tool_held: usize,
+    /// Why nothing was settled, claimed or removed (but what the safe album's exclusions flag), when
+    /// the album's listing may have missed assets.
+    pub listing: Option<Blocked>,
 }
 
 impl AlbumDecision {
@@ -294,7 +297,10 @@ pub struct AlbumInput<'a> {
 /// Decides what happens to one album. Pure: the caller applies it.
 pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
     let held = input.held;
-    let mut decision = AlbumDecision::default();
+    let mut decision = AlbumDecision {
+        listing: held.incomplete.clone().map(Blocked::Listing),
+        ..AlbumDecision::default()
+    };
 
     // Settle the record against what the album holds. Conclusions from presence need a whole
     // listing; conclusions from absence need one that could see the account's asset too.

@@ -124,6 +124,10 @@ pub struct AlbumSummary {
     /// Why nothing is (or would be) removed in this run, when prune is on and something is stale.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub removals_blocked: Option<String>,
+    /// Why this run settled, claimed and removed nothing (but what the safe album's exclusions flag):
+    /// the album's listing may have missed assets (it changed while it was read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listing_incomplete: Option<String>,
     /// Removed by this run.
     pub removed: usize,
     /// Removals the server refused, by its reason.
@@ -286,7 +290,9 @@ impl JobReport {
                 || !album.removal_refused.is_empty()
         };
         let album_failed = |album: &AlbumSummary| {
-            album_failed(album) || (self.applied && !album.members_taken_out.is_empty())
+            album_failed(album)
+                || (self.applied
+                    && (!album.members_taken_out.is_empty() || album.listing_incomplete.is_some()))
         };
         album_failed(&self.album)
             || self.safe.as_ref().is_some_and(album_failed)
@@ -1118,6 +1124,7 @@ fn summary(
         to_remove,
         no_longer_selected: if prune { 0 } else { decision.stale.len() },
         removals_blocked: decision.blocked.as_ref().map(ToString::to_string),
+        listing_incomplete: decision.listing.as_ref().map(ToString::to_string),
         removed: 0,
         removal_refused: BTreeMap::new(),
         error: None,
@@ -1965,6 +1972,7 @@ mod tests {
             to_remove: Vec::new(),
             no_longer_selected: 0,
             removals_blocked: None,
+            listing_incomplete: None,
             removed: 0,
             removal_refused: BTreeMap::new(),
             error: None,
@@ -2028,6 +2036,18 @@ mod tests {
             ("safe album's removal refused", |r, refused| {
                 r.safe.as_mut().unwrap().removal_refused = refused.clone()
             }),
+            ("main album's listing may have missed assets", |r, _| {
+                r.album.listing_incomplete = Some("x".into())
+            }),
+            ("safe album's listing may have missed assets", |r, _| {
+                r.safe.as_mut().unwrap().listing_incomplete = Some("x".into())
+            }),
+            ("a person took an account out of the main album", |r, _| {
+                r.album.members_taken_out = vec!["bob".into()]
+            }),
+            ("a person took an account out of the safe album", |r, _| {
+                r.safe.as_mut().unwrap().members_taken_out = vec!["bob".into()]
+            }),
             ("second account failed", |r, _| {
                 r.accounts[1].error = Some("x".into())
             }),
@@ -2061,6 +2081,8 @@ mod tests {
                 true => report.safe.as_mut().unwrap(),
             };
             album.removals_blocked = Some("more than 50 removals".into());
+            album.listing_incomplete = Some("the album changed while it was read".into());
+            album.members_taken_out = vec!["bob".into()];
             assert!(
                 !report.failed(),
                 "blocked in the safe album: {blocked_in_safe}"
