@@ -1225,6 +1225,110 @@ mod tests {
         assert_eq!(mode, "wal");
     }
 
+    /// A record of schema 4 (keyed by server URL and album) is carried forward: an album the record
+    /// knew under two URLs (the server moved) keeps one row per asset, the latest, and its notes.
+    #[test]
+    fn a_record_keyed_by_url_moves_forward_to_one_keyed_by_album() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        {
+            let conn = Connection::open(&path).unwrap();
+            for (i, sql) in MIGRATIONS[..4].iter().enumerate() {
+                conn.execute_batch(sql).unwrap();
+                conn.pragma_update(None, "user_version", (i + 1) as i64)
+                    .unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO album_assets VALUES
+                   ('http://127.0.0.1:2283/api', 'a1', 'x1', 'c1', 'kids', 'alice', 'tombstone', 10),
+                   ('http://localhost:2283/api', 'a1', 'x1', 'c1', 'kids', 'alice', 'added', 20),
+                   ('http://127.0.0.1:2283/api', 'a1', 'x2', 'c2', 'kids', 'alice', 'added', 30),
+                   ('http://localhost:2283/api', 'a1', 'x2', 'c2', 'kids', 'bob', 'tombstone', 25);
+                 INSERT INTO albums VALUES
+                   ('http://127.0.0.1:2283/api', 'a1', 'kids', 'Kids', 'main', 10),
+                   ('http://localhost:2283/api', 'a1', 'kids', 'Kids', 'main', 20);
+                 INSERT INTO shared_links VALUES
+                   ('http://127.0.0.1:2283/api', 'a1', 'kids', 'l1', 'http://127.0.0.1:2283/share/k', NULL, 5);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let any_server = AlbumKey {
+            server: "https://photos.example.org/api".into(),
+            album_id: "a1".into(),
+        };
+        // The asset ids are not UUIDs: read the rows as they are.
+        let rows: Vec<(String, String, String, String)> = store
+            .conn()
+            .prepare("SELECT asset_id, account, state, server FROM album_assets ORDER BY asset_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let row = |a: &str, who: &str, state: &str, server: &str| {
+            (a.into(), who.into(), state.into(), server.into())
+        };
+        assert_eq!(
+            rows,
+            [
+                row("x1", "alice", "added", "http://localhost:2283/api"),
+                row("x2", "alice", "added", "http://127.0.0.1:2283/api"),
+            ]
+        );
+        let notes = store.albums_of("kids").unwrap();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].key.server, "http://localhost:2283/api");
+        assert_eq!(
+            store.link_of(&any_server, "kids").unwrap().as_deref(),
+            Some("l1")
+        );
+        assert!(!store.made(&any_server).unwrap());
+        assert!(store.members(&any_server).unwrap().is_empty());
+        assert_eq!(
+            schema_version(&store.conn()).unwrap(),
+            SCHEMA_VERSION,
+            "migrated to the newest schema"
+        );
+    }
+
+    #[test]
+    fn made_albums_and_their_members_are_kept_per_album() {
+        let store = Store::memory();
+        assert!(!store.made(&key()).unwrap());
+        store.note_made(&key(), "kids").unwrap();
+        store.note_made(&key(), "other").unwrap();
+        assert!(store.made(&key()).unwrap());
+        let moved = AlbumKey {
+            server: "http://elsewhere/api".into(),
+            ..key()
+        };
+        assert!(store.made(&moved).unwrap(), "by album, whatever the URL");
+        store
+            .note_member(&key(), "u-bob", "bob", MemberState::Added)
+            .unwrap();
+        store
+            .note_member(&key(), "u-carol", "carol", MemberState::Added)
+            .unwrap();
+        store
+            .note_member(&key(), "u-carol", "carol", MemberState::Removed)
+            .unwrap();
+        let members = store.members(&moved).unwrap();
+        assert_eq!(
+            members,
+            HashMap::from([
+                ("u-bob".to_string(), MemberState::Added),
+                ("u-carol".to_string(), MemberState::Removed),
+            ])
+        );
+        let other = AlbumKey {
+            album_id: "a9".into(),
+            ..key()
+        };
+        assert!(!store.made(&other).unwrap());
+        assert!(store.members(&other).unwrap().is_empty());
+    }
+
     #[test]
     fn two_connections_write_one_after_the_other() {
         let dir = tempfile::tempdir().unwrap();
