@@ -168,8 +168,10 @@ pub fn path_in(dir: Option<&Path>) -> PathBuf {
 
 /// Makes the state directory of the database at `db` (mode 0700 on Unix), or tightens an existing
 /// one that group or others may enter: the record holds the safe album's shared-link URL, which
-/// opens the album to anyone who has it. Returns the directory. A directory that cannot be made or
-/// tightened is an input error that says how to fix it.
+/// opens the album to anyone who has it. Only a directory that holds nothing but the record is
+/// tightened (a state directory given as `/tmp` or a home directory is left as it is, with a
+/// warning: the record's own files are private either way). Returns the directory. A directory that
+/// cannot be made or tightened is an input error that says how to fix it.
 pub fn prepare_dir(db: &Path) -> anyhow::Result<PathBuf> {
     let dir = db
         .parent()
@@ -194,8 +196,46 @@ pub fn prepare_dir(db: &Path) -> anyhow::Result<PathBuf> {
             .create(&dir)
             .map_err(|e| fail(format!("cannot create it: {e}")))?;
     }
-    make_private(&dir, true)?;
+    if holds_only_the_record(&dir) {
+        make_private(&dir, true)?;
+    } else {
+        warn_if_open(&dir);
+    }
     Ok(dir)
+}
+
+/// Whether a directory holds nothing but the record's files: the database, its journals, the sync
+/// locks.
+fn holds_only_the_record(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().all(|entry| {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        name.starts_with(FILE_NAME) || (name.starts_with("sync-") && name.ends_with(".lock"))
+    })
+}
+
+/// A shared directory the record lives in: said, not changed.
+fn warn_if_open(dir: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(dir)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(
+                "the state directory {} holds more than the record and others may list it (mode \
+                 {:o}); the record's files are private (0600), but a directory of its own keeps even \
+                 their names to you: set {STATE_DIR_ENV} to one",
+                dir.display(),
+                meta.permissions().mode() & 0o7777
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
 }
 
 /// Takes group and others' access away from a file or directory of the record (Unix; elsewhere

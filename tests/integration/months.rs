@@ -615,6 +615,24 @@ fn the_record_is_private() {
             assert_eq!(mode(&path), 0o600, "{file}");
         }
     }
+
+    // A state directory that holds more than the record (a home directory, say) is not changed:
+    // the record's files are private, and a warning says how to give it a directory of its own.
+    let shared = setup.dir.path().join("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::write(shared.join("notes.txt"), "mine").unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let output = setup
+        .bin()
+        .env("IMMICH_SMART_ALBUMS_STATE_DIR", &shared)
+        .args(["sync", job.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("holds more than the record"), "{stderr}");
+    assert_eq!(mode(&shared), 0o755);
+    assert_eq!(mode(&shared.join("state.sqlite3")), 0o600);
 }
 
 /// A server whose `/.well-known/immich` names an API on another host: the key is not sent there.
