@@ -1332,6 +1332,54 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn the_record_is_made_private_and_a_shared_directory_left_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        let set = |p: &Path, m: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+        };
+        let root = tempfile::tempdir().unwrap();
+
+        // Made: 0700, the database 0600.
+        let made = root.path().join("new/state");
+        Store::open(&made.join(FILE_NAME)).unwrap();
+        assert_eq!(mode(&made), 0o700);
+        assert_eq!(mode(&made.join(FILE_NAME)), 0o600);
+
+        // An existing record of an earlier version, open to all: tightened, files and all.
+        let old = root.path().join("old");
+        std::fs::create_dir_all(&old).unwrap();
+        drop(Store::open(&old.join(FILE_NAME)).unwrap());
+        std::fs::write(old.join("sync-0123456789abcdef.lock"), "").unwrap();
+        set(&old, 0o755);
+        set(&old.join(FILE_NAME), 0o644);
+        let store = Store::open(&old.join(FILE_NAME)).unwrap();
+        store
+            .write(&key(), &[Change::Put(entry(1, EntryState::Added))])
+            .unwrap();
+        assert_eq!(mode(&old), 0o700);
+        assert_eq!(mode(&old.join(FILE_NAME)), 0o600);
+        let wal = old.join(format!("{FILE_NAME}-wal"));
+        assert!(wal.exists());
+        assert_eq!(mode(&wal), 0o600, "the journal takes the database's mode");
+
+        // Already private: as it is. A directory with more in it: left alone.
+        set(&old, 0o700);
+        prepare_dir(&old.join(FILE_NAME)).unwrap();
+        assert_eq!(mode(&old), 0o700);
+        let shared = root.path().join("shared");
+        std::fs::create_dir_all(&shared).unwrap();
+        std::fs::write(shared.join("notes.txt"), "x").unwrap();
+        set(&shared, 0o1777);
+        Store::open(&shared.join(FILE_NAME)).unwrap();
+        assert_eq!(mode(&shared), 0o1777);
+        assert_eq!(mode(&shared.join(FILE_NAME)), 0o600);
+        assert!(!holds_only_the_record(&shared));
+        assert!(holds_only_the_record(&old));
+    }
+
     #[test]
     fn made_albums_and_their_members_are_kept_per_album() {
         let store = Store::memory();
