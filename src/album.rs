@@ -140,49 +140,65 @@ fn counted(asset: &HeldAsset) -> bool {
     !asset.trashed && asset.visibility.may_enter_album()
 }
 
+/// How many times an album that changed while it was read is read again before its listing is taken
+/// as incomplete (another sync adding to it at the same moment, a person at work in Immich).
+const LISTING_READS: usize = 3;
+
 /// Everything an album holds, by id, with checksums and visibility, and whether the listing can be
 /// trusted whole. 3.x: every member's assets through the album's metadata search (trashed ones
 /// included), paged; the album is read again afterwards, and a listing that disagrees with the
-/// album's count, or an album that changed while it was read, is incomplete. 2.x: `GET
-/// /albums/{id}`, whose embedded assets are every member's (a 2.x search answers only the caller's
-/// own, even for an album), without the trashed and hidden ones.
+/// album's count, or an album that changed while it was read, is read again (up to
+/// [`LISTING_READS`] times in all) and then taken as incomplete. 2.x: `GET /albums/{id}`, whose
+/// embedded assets are every member's (a 2.x search answers only the caller's own, even for an
+/// album), without the trashed and hidden ones.
 pub async fn contents(client: &Client, album: &Album) -> Result<Listing, ApiError> {
     if client.version().is_2x() {
         return embedded(client, &album.id).await;
     }
-    let mut assets = HashMap::with_capacity(album.asset_count as usize);
-    let mut stream = std::pin::pin!(pages(
-        client,
-        SearchKind::Metadata,
-        contents_query(&album.id),
-        None,
-        Some(album.asset_count as usize),
-        decode_listed
-    ));
-    while let Some(items) = stream.try_next().await? {
-        assets.extend(items);
+    let mut before = album.clone();
+    let mut read = 0;
+    loop {
+        read += 1;
+        let mut assets = HashMap::with_capacity(before.asset_count as usize);
+        let mut stream = std::pin::pin!(pages(
+            client,
+            SearchKind::Metadata,
+            contents_query(&album.id),
+            None,
+            Some(before.asset_count as usize),
+            decode_listed
+        ));
+        while let Some(items) = stream.try_next().await? {
+            assets.extend(items);
+        }
+        let after = client.album(&album.id).await?;
+        let listed = assets.values().filter(|a| counted(a)).count() as u64;
+        let incomplete =
+            if after.asset_count != before.asset_count || after.updated_at != before.updated_at {
+                Some(format!(
+                    "the album changed while it was read ({} assets before, {} after)",
+                    before.asset_count, after.asset_count
+                ))
+            } else if listed != after.asset_count {
+                Some(format!(
+                    "its listing shows {listed} assets, but the album counts {}",
+                    after.asset_count
+                ))
+            } else {
+                None
+            };
+        if incomplete.is_none() || read == LISTING_READS {
+            if let Some(why) = &incomplete {
+                tracing::debug!("album {}: read {read} times: {why}", album.id);
+            }
+            return Ok(Listing {
+                assets,
+                incomplete,
+                shows_trashed_and_hidden: true,
+            });
+        }
+        before = after;
     }
-    let after = client.album(&album.id).await?;
-    let listed = assets.values().filter(|a| counted(a)).count() as u64;
-    let incomplete =
-        if after.asset_count != album.asset_count || after.updated_at != album.updated_at {
-            Some(format!(
-                "the album changed while it was read ({} assets before, {} after)",
-                album.asset_count, after.asset_count
-            ))
-        } else if listed != after.asset_count {
-            Some(format!(
-                "its listing shows {listed} assets, but the album counts {}",
-                after.asset_count
-            ))
-        } else {
-            None
-        };
-    Ok(Listing {
-        assets,
-        incomplete,
-        shows_trashed_and_hidden: true,
-    })
 }
 
 /// 2.x's album with its embedded assets: the listing and the count come in one answer.

@@ -394,8 +394,50 @@ pub fn job(out: &mut impl Write, report: &JobReport, list: bool) -> io::Result<(
         album_changes(out, album, report.applied)?;
     }
 
+    let remarks = remarks(report);
+    if !remarks.is_empty() {
+        for remark in remarks {
+            writeln!(out, "  ! {remark}")?;
+        }
+    }
+    if list {
+        for account in accounts {
+            for (album, row) in album_rows(report, account) {
+                if row.links.is_empty() {
+                    continue;
+                }
+                writeln!(out)?;
+                writeln!(out, "  {} to add to \"{album}\":", account.account)?;
+                for link in &row.links {
+                    writeln!(out, "    {link}")?;
+                }
+            }
+        }
+        for album in std::iter::once(&report.album).chain(&report.safe) {
+            if album.to_remove.is_empty() {
+                continue;
+            }
+            writeln!(out)?;
+            writeln!(out, "  to remove from \"{}\":", album.name)?;
+            for removal in &album.to_remove {
+                writeln!(
+                    out,
+                    "    {} ({}, from {})",
+                    removal.link,
+                    removal.reason.describe(),
+                    removal.account
+                )?;
+            }
+        }
+    }
+    writeln!(out)
+}
+
+/// What went wrong in a job, or deserves a look, one line each: the `!` lines of its report, and what
+/// `sync --quiet` sends to stderr for a job that failed.
+pub fn remarks(report: &JobReport) -> Vec<String> {
     let mut remarks: Vec<String> = Vec::new();
-    for account in accounts {
+    for account in &report.accounts {
         let name = &account.account;
         if let Some(error) = &account.error {
             remarks.push(format!("{name} failed: {error}"));
@@ -446,42 +488,7 @@ pub fn job(out: &mut impl Write, report: &JobReport, list: bool) -> io::Result<(
             ));
         }
     }
-    if !remarks.is_empty() {
-        for remark in remarks {
-            writeln!(out, "  ! {remark}")?;
-        }
-    }
-    if list {
-        for account in accounts {
-            for (album, row) in album_rows(report, account) {
-                if row.links.is_empty() {
-                    continue;
-                }
-                writeln!(out)?;
-                writeln!(out, "  {} to add to \"{album}\":", account.account)?;
-                for link in &row.links {
-                    writeln!(out, "    {link}")?;
-                }
-            }
-        }
-        for album in std::iter::once(&report.album).chain(&report.safe) {
-            if album.to_remove.is_empty() {
-                continue;
-            }
-            writeln!(out)?;
-            writeln!(out, "  to remove from \"{}\":", album.name)?;
-            for removal in &album.to_remove {
-                writeln!(
-                    out,
-                    "    {} ({}, from {})",
-                    removal.link,
-                    removal.reason.describe(),
-                    removal.account
-                )?;
-            }
-        }
-    }
-    writeln!(out)
+    remarks
 }
 
 /// What a job does to an album besides adding: removals with their reasons, what stays and why,

@@ -398,7 +398,7 @@ pub struct Counts {
     pub added: usize,
     /// Removed by the tool.
     pub removed: usize,
-    /// Taken out by a person: not added again.
+    /// Taken out by a person: not added again (by any job of the album, whichever added it).
     pub tombstones: usize,
     /// Intents a run left unconfirmed (settled by the next run).
     pub pending: usize,
@@ -868,7 +868,7 @@ impl Store {
         let read = || -> rusqlite::Result<Counts> {
             let mut statement = conn.prepare(
                 "SELECT state, COUNT(*) FROM album_assets
-                 WHERE album_id = ?1 AND job = ?2 GROUP BY state",
+                 WHERE album_id = ?1 AND (job = ?2 OR state = 'tombstone') GROUP BY state",
             )?;
             let mut counts = Counts::default();
             let rows = statement.query_map(params![album.album_id, job], |row| {

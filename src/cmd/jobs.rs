@@ -795,14 +795,10 @@ async fn sync_one(
             (JobFormat::Text, true) => report::job_line(&mut out, r)?,
             (JobFormat::Text, false) => report::job(&mut out, r, false)?,
         }
-        if args.quiet {
-            for account in &r.accounts {
-                if let Some(error) = &account.error {
-                    eprintln!(
-                        "error: job `{}`, account {}: {error}",
-                        r.job, account.account
-                    );
-                }
+        // `--quiet` shows only the summary line: what went wrong goes to stderr, where cron mails it.
+        if args.quiet && r.failed() {
+            for remark in report::remarks(r) {
+                eprintln!("error: job `{}`: {remark}", r.job);
             }
         }
     }

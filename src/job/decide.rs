@@ -193,28 +193,36 @@ pub enum Blocked {
     },
 }
 
-impl std::fmt::Display for Blocked {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Blocked {
+    /// Why the removals wait, in words; `others` when some removals go anyway (the safe album's
+    /// exclusions), so that the words do not say that nothing is removed.
+    pub fn describe(&self, others: bool) -> String {
+        let nothing = if others { "nothing else" } else { "nothing" };
         match self {
-            Blocked::Incomplete(why) => write!(f, "nothing is removed while {why}"),
-            Blocked::Listing(why) => write!(
-                f,
-                "{why}, so in this run nothing is removed from it, taken for the tool's or noted as \
-                 taken out by a person; the next run catches up"
+            Blocked::Incomplete(why) => format!("{nothing} is removed while {why}"),
+            Blocked::Listing(why) => format!(
+                "{why}, so in this run {nothing} is removed from it, and nothing is taken for the \
+                 tool's or noted as taken out by a person; the next run catches up"
             ),
             Blocked::Breaker {
                 removals,
                 held,
                 max_removals,
                 max_removal_fraction,
-            } => write!(
-                f,
+            } => format!(
                 "{removals} of its {held} assets would be removed, more than the limit \
-                 (max_removals {max_removals}, max_removal_fraction {max_removal_fraction}); nothing \
-                 was removed. Check the preview, then run `sync --confirm-removals` once to let them \
-                 through, or raise the limits in the job"
+                 (max_removals {max_removals}, max_removal_fraction {max_removal_fraction}); {} \
+                 was removed. Check the preview, then run `sync --confirm-removals` once to let \
+                 them through, or raise the limits in the job",
+                if others { "none of them" } else { "nothing" }
             ),
         }
+    }
+}
+
+impl std::fmt::Display for Blocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe(false))
     }
 }
 
@@ -400,6 +408,12 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
 
     // What the album holds, asset by asset.
     let job_accounts: HashSet<&str> = input.accounts.iter().map(|(name, _)| *name).collect();
+    let failed: HashSet<&str> = input
+        .accounts
+        .iter()
+        .filter(|(_, chosen)| chosen.is_none())
+        .map(|(name, _)| *name)
+        .collect();
     let mut held_ids: Vec<&Uuid> = held.assets.keys().collect();
     held_ids.sort();
     for id in held_ids {
@@ -408,12 +422,15 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
         match entries.get(id) {
             Some(entry) if entry.job == input.job && entry.state == EntryState::Added => {
                 decision.tool_held += 1;
-                if !wanted {
+                let reason = reason(input, entry, asset, &job_accounts);
+                // A failed account's selection is unknown: its asset is not "no longer found".
+                let unknown = reason == Reason::NoLongerFound && failed.contains(&*entry.account);
+                if !wanted && !unknown {
                     decision.stale.push(Stale {
                         id: *id,
                         checksum: asset.checksum.clone(),
                         account: entry.account.clone(),
-                        reason: reason(input, entry, asset, &job_accounts),
+                        reason,
                         forced: false,
                     });
                 }

@@ -1062,7 +1062,13 @@ fn account_reports(
                     .ok()
                     .map(|a| a.client.version().to_string()),
                 error: errors[i].clone(),
-                notes: plans[i].notes.clone(),
+                // What a failed account's plan says of its people or tags is not known: its index
+                // was never read.
+                notes: if errors[i].is_none() {
+                    plans[i].notes.clone()
+                } else {
+                    Vec::new()
+                },
                 ..AccountReport::default()
             };
             if let (Some(share), Some(found)) = (&merged.shares[i], &evaluated[i]) {
@@ -1123,7 +1129,10 @@ fn summary(
         held_by_tool: decision.tool_held,
         to_remove,
         no_longer_selected: if prune { 0 } else { decision.stale.len() },
-        removals_blocked: decision.blocked.as_ref().map(ToString::to_string),
+        removals_blocked: decision
+            .blocked
+            .as_ref()
+            .map(|b| b.describe(decision.stale.iter().any(|s| s.forced))),
         listing_incomplete: decision.listing.as_ref().map(ToString::to_string),
         removed: 0,
         removal_refused: BTreeMap::new(),
@@ -1831,11 +1840,14 @@ async fn add_part(
         None if taken_out.contains(&slot.name) => {
             return Err(format!(
                 "{} was taken out of album `{}` by a person after the tool had shared it, so the \
-                 tool does not share it again and {} photos wait; share the album with {} as \
-                 editor in Immich, or take {} out of the job's accounts",
+                 tool does not share it again and {} wait; share the album with {} as editor in \
+                 Immich, or take {} out of the job's accounts",
                 slot.name,
                 album.album_name,
-                part.to_add.len(),
+                match part.to_add.len() {
+                    1 => "1 photo".to_string(),
+                    n => format!("{n} photos"),
+                },
                 account.user.email,
                 slot.name
             ));

@@ -539,3 +539,34 @@ fn a_smart_search_ranks_its_hits_in_the_servers_order_and_says_it_was_not_metada
         assert!(!metadata.is_empty() && metadata.values().all(|h| h.from_metadata));
     });
 }
+
+/// A 2.x smart search asks for pages of at least 100 and cuts them at its limit: 2.5.6 with pgvector
+/// answered 18 to every size from 20 to 50 and full pages from 99 up. 3.x is asked for the limit.
+#[test]
+fn a_smart_search_asks_2x_for_pages_of_100_and_keeps_its_limit() {
+    on_both_lines(|| {
+        let sim = common::sim_with(&["alice"], 400);
+        let hits = runtime().block_on(async {
+            let c = client(&sim, &sim.url(), &sim.account("alice").api_key).await;
+            let filter = SearchFilter::from_value(
+                SearchKind::Smart,
+                "nsfw".into(),
+                json!({"query": "nsfw", "resultLimit": 30}),
+            )
+            .unwrap();
+            run_search(&c, &filter, None).await.unwrap()
+        });
+        assert_eq!(hits.len(), 30);
+        let sizes: Vec<u64> = sim
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/api/search/smart")
+            .map(|r| r.body.as_ref().unwrap()["size"].as_u64().unwrap())
+            .collect();
+        let size = match common::line() {
+            immich_smart_albums::sim::ImmichLine::V2_5 => 100,
+            immich_smart_albums::sim::ImmichLine::V3_1 => 30,
+        };
+        assert_eq!(sizes, [size]);
+    });
+}

@@ -514,9 +514,20 @@ fn the_safe_albums_exclusions_go_past_the_breaker_failures_and_an_incomplete_lis
         Some(Blocked::Breaker { removals: 2, .. })
     ));
     assert!(d.stale.iter().filter(|s| s.forced).count() == 3);
+    let blocked = d.blocked.as_ref().unwrap();
+    assert!(blocked.describe(true).contains("none of them was removed"));
+    assert!(blocked.describe(false).contains("nothing was removed"));
 
     case.incomplete = Some("account `bob` failed".into());
-    assert_eq!(removed(&case.decide()), [1, 2, 3]);
+    let d = case.decide();
+    assert_eq!(removed(&d), [1, 2, 3]);
+    let blocked = d.blocked.as_ref().unwrap();
+    assert!(
+        blocked
+            .describe(true)
+            .starts_with("nothing else is removed while")
+    );
+    assert!(blocked.to_string().starts_with("nothing is removed while"));
     case.incomplete = None;
     case.held.incomplete = Some("its listing shows 5 assets, but the album counts 6".into());
     assert_eq!(removed(&case.decide()), [1, 2, 3]);
@@ -529,4 +540,34 @@ fn the_safe_albums_exclusions_go_past_the_breaker_failures_and_an_incomplete_lis
     case.policy.prune = false;
     let d = case.decide();
     assert!(d.removals().is_empty() && d.stale.iter().all(|s| !s.forced));
+}
+
+#[test]
+fn a_failed_accounts_photos_are_not_no_longer_found_but_what_is_known_of_them_still_counts() {
+    let mut case = Case::new("failed account");
+    case.record = vec![
+        entry_of(1, EntryState::Added, JOB, "bob"), // bob's selection is unknown
+        entry_of(2, EntryState::Added, JOB, "bob"), // archived: known from the album
+        entry_of(3, EntryState::Added, JOB, "bob"), // flagged by alice's exclusion
+        entry(4, EntryState::Added),                // alice's, no longer found
+    ];
+    case.held = held(&[
+        (1, Visibility::Timeline, false),
+        (2, Visibility::Archive, false),
+        (3, Visibility::Timeline, false),
+        (4, Visibility::Timeline, false),
+    ]);
+    case.bob = None;
+    case.flagged = flagged(&[3]);
+    case.policy = prune();
+    let d = case.decide();
+    assert_eq!(
+        stale(&d),
+        [
+            (2, Reason::Archived),
+            (3, Reason::Excluded),
+            (4, Reason::NoLongerFound)
+        ]
+    );
+    assert_eq!(d.tool_held, 4);
 }
