@@ -423,10 +423,19 @@ fn a_listing_that_may_have_missed_assets_settles_claims_and_removes_nothing() {
     assert_eq!(stale(&d), [(3, Reason::NoLongerFound)]);
     assert!(d.removals().is_empty());
     assert!(matches!(&d.blocked, Some(Blocked::Listing(why)) if why.contains("changed")));
+    assert_eq!(d.listing, d.blocked, "the report says why, stale or not");
     assert!(d.blocked.as_ref().unwrap().to_string().contains("next run"));
     // Neither the missing asset nor the unconfirmed add is sent again; 6 is new and added.
     assert_eq!(to_add(&d, 0), [6]);
     assert_eq!(ids(&d.accounts[0].as_ref().unwrap().not_readded), [2, 4]);
+
+    // Nothing stale: nothing blocked, but the listing is still said.
+    case.alice = Some(vec![hit(1), hit(3)]);
+    let d = case.decide();
+    assert!(d.stale.is_empty() && d.blocked.is_none());
+    assert!(matches!(&d.listing, Some(Blocked::Listing(_))));
+    case.held.incomplete = None;
+    assert_eq!(case.decide().listing, None);
 }
 
 #[test]
