@@ -170,8 +170,9 @@ pub fn path_in(dir: Option<&Path>) -> PathBuf {
 /// one that group or others may enter: the record holds the safe album's shared-link URL, which
 /// opens the album to anyone who has it. Only a directory that holds nothing but the record is
 /// tightened (a state directory given as `/tmp` or a home directory is left as it is, with a
-/// warning: the record's own files are private either way). Returns the directory. A directory that
-/// cannot be made or tightened is an input error that says how to fix it.
+/// warning: the record's own files are private either way), and one this user may not change gets a
+/// warning with the command that fixes it. Returns the directory. A directory that cannot be made
+/// is an input error that says how to fix it.
 pub fn prepare_dir(db: &Path) -> anyhow::Result<PathBuf> {
     let dir = db
         .parent()
@@ -197,7 +198,11 @@ pub fn prepare_dir(db: &Path) -> anyhow::Result<PathBuf> {
             .map_err(|e| fail(format!("cannot create it: {e}")))?;
     }
     if holds_only_the_record(&dir) {
-        make_private(&dir, true)?;
+        // One that is not this user's (a volume owned by root, open to all) cannot be changed here:
+        // said, as the record's own files are private either way.
+        if let Err(error) = make_private(&dir, true) {
+            tracing::warn!("{error:#}");
+        }
     } else {
         warn_if_open(&dir);
     }
