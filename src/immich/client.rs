@@ -412,6 +412,7 @@ impl Client {
                     content_type: content_type.map(str::to_string),
                 })
             },
+            &AtomicU32::new(0),
         )
         .await
     }
@@ -426,28 +427,23 @@ impl Client {
         body: Option<&B>,
         decode: impl Fn(&[u8]) -> Result<T, DecodeFailure>,
     ) -> Result<T, ApiError> {
-        self.send(method, path, query, body, JSON, |bytes, _| decode(bytes))
-            .await
-    }
-
-    /// What every call comes down to: encode the body once, then attempt (and retry) the request.
-    async fn send<T, B: Serialize + ?Sized>(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&B>,
-        accept: &str,
-        decode: impl Fn(&[u8], Option<&str>) -> Result<T, DecodeFailure>,
-    ) -> Result<T, ApiError> {
         let sent = AtomicU32::new(0);
-        self.send_counting(method, path, query, body, accept, decode, &sent)
-            .await
+        self.send(
+            method,
+            path,
+            query,
+            body,
+            JSON,
+            |bytes, _| decode(bytes),
+            &sent,
+        )
+        .await
     }
 
-    /// [`Client::send`], counting the requests sent in `sent`.
+    /// What every call comes down to: encode the body once, then attempt (and retry) the request,
+    /// counting the requests sent in `sent`.
     #[allow(clippy::too_many_arguments)]
-    async fn send_counting<T, B: Serialize + ?Sized>(
+    async fn send<T, B: Serialize + ?Sized>(
         &self,
         method: Method,
         path: &str,
@@ -658,7 +654,7 @@ impl Client {
         let body = json!({ "ids": asset_ids });
         let sent = AtomicU32::new(0);
         let answer = self
-            .send_counting(
+            .send(
                 Method::PUT,
                 &format!("albums/{id}/assets"),
                 &[],

@@ -1574,32 +1574,34 @@ fn link_changes(
             .to_string(),
         );
     }
-    if link.allow_download != settings.allow_download {
-        changes.insert("allowDownload".into(), settings.allow_download.into());
-        said.push(format!(
-            "{} downloads",
-            if settings.allow_download {
-                "allow"
-            } else {
-                "stop"
-            }
-        ));
-    }
-    if link.show_metadata != settings.show_metadata {
-        changes.insert("showMetadata".into(), settings.show_metadata.into());
-        said.push(format!(
-            "{} metadata",
-            if settings.show_metadata {
-                "show"
-            } else {
-                "hide"
-            }
-        ));
-    }
-    // A link for relatives never takes uploads into the album (Immich's default for a new link).
-    if link.allow_upload {
-        changes.insert("allowUpload".into(), false.into());
-        said.push("stop uploads".to_string());
+    // The link's switches: downloads and metadata as the job says; uploads never (Immich's default
+    // for a new link lets anyone with the URL upload into the album).
+    let switches = [
+        (
+            "allowDownload",
+            settings.allow_download,
+            link.allow_download,
+            "downloads",
+        ),
+        (
+            "showMetadata",
+            settings.show_metadata,
+            link.show_metadata,
+            "metadata",
+        ),
+        ("allowUpload", false, link.allow_upload, "uploads"),
+    ];
+    for (field, want, have, what) in switches {
+        if want != have {
+            changes.insert(field.into(), want.into());
+            let verb = match (want, what) {
+                (true, "metadata") => "show",
+                (false, "metadata") => "hide",
+                (true, _) => "allow",
+                (false, _) => "stop",
+            };
+            said.push(format!("{verb} {what}"));
+        }
     }
     (changes, said)
 }

@@ -133,6 +133,19 @@ pub fn album_files(sim: &Simulator, album: &str, accounts: &[&str]) -> BTreeSet<
         .collect()
 }
 
+/// The record's entries of an album (by its id), read from the database in a state directory.
+pub fn recorded(
+    state_dir: &std::path::Path,
+    album_id: &str,
+) -> Vec<immich_smart_albums::state::Entry> {
+    let store = immich_smart_albums::state::Store::open(&state_dir.join("state.sqlite3")).unwrap();
+    let key = immich_smart_albums::state::AlbumKey {
+        server: "(any: albums are told apart by id)".into(),
+        album_id: album_id.to_string(),
+    };
+    store.load(&key).unwrap()
+}
+
 /// The repository's own example directory.
 pub fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)

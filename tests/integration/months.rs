@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::common::{self, Setup, on_both_lines, stderr_of, stdout_if, stdout_of};
 use immich_smart_albums::sim::{ImmichLine, PersonAct, Role, SimAsset, Simulator};
-use immich_smart_albums::state::{AlbumKey, EntryState, Store};
+use immich_smart_albums::state::EntryState;
 
 /// Both accounts' photos of Mia in one album, pruned.
 const KIDS: &str = "
@@ -64,14 +64,7 @@ fn assert_same(actual: &BTreeSet<String>, expected: &BTreeSet<String>, what: &st
 
 /// The record of an album, read from the database: asset id → (job, state).
 fn record(setup: &Setup, album: &str) -> HashMap<String, (String, EntryState)> {
-    let store = Store::open(&setup.state_dir().join("state.sqlite3")).unwrap();
-    let key = AlbumKey {
-        server: "(any: albums are told apart by id)".into(),
-        album_id: album_id(&setup.sim, album),
-    };
-    store
-        .load(&key)
-        .unwrap()
+    common::recorded(&setup.state_dir(), &album_id(&setup.sim, album))
         .into_iter()
         .map(|e| (e.asset.to_string(), (e.job, e.state)))
         .collect()
@@ -83,6 +76,15 @@ fn in_state(record: &HashMap<String, (String, EntryState)>, state: EntryState) -
         .filter(|(_, (_, s))| *s == state)
         .map(|(id, _)| id.clone())
         .collect()
+}
+
+/// A simulator with the KIDS job synced once: the setup, the job file's path and the album's id.
+fn kids_synced() -> (Setup, String, String) {
+    let setup = Setup::new(common::sim());
+    let job = setup.job("jobs.yaml", KIDS).display().to_string();
+    stdout_if(&sync(&setup, &[&job]), 0);
+    let kids = album_id(&setup.sim, "Kids");
+    (setup, job, kids)
 }
 
 fn sync(setup: &Setup, args: &[&str]) -> std::process::Output {
@@ -360,12 +362,8 @@ fn one_run_flags_are_refused_on_a_schedule_before_anything_happens() {
 #[test]
 fn a_server_reached_under_a_new_url_keeps_its_tombstones_and_prune() {
     on_both_lines(|| {
-        let setup = Setup::new(common::sim());
-        let sim = &setup.sim;
-        let job = setup.job("jobs.yaml", KIDS);
-        let job = job.to_str().unwrap();
-        stdout_if(&sync(&setup, &[job]), 0);
-        let kids = album_id(sim, "Kids");
+        let (setup, job, kids) = kids_synced();
+        let (sim, job) = (&setup.sim, job.as_str());
         let photos = photos_of(sim, &["alice", "bob"], "Mia");
         let (taken_out, untagged) = (&photos[0], &photos[1]);
         sim.remove_from_album(&kids, std::slice::from_ref(&taken_out.id));
@@ -445,12 +443,8 @@ jobs:
 #[test]
 fn a_listing_read_while_a_person_changes_the_album_settles_nothing_that_run() {
     on_both_lines(|| {
-        let setup = Setup::new(common::sim());
-        let sim = &setup.sim;
-        let job = setup.job("jobs.yaml", KIDS);
-        let job = job.to_str().unwrap();
-        stdout_if(&sync(&setup, &[job]), 0);
-        let kids = album_id(sim, "Kids");
+        let (setup, job, kids) = kids_synced();
+        let (sim, job) = (&setup.sim, job.as_str());
         let photos = photos_of(sim, &["alice", "bob"], "Mia");
         let (taken_out, untagged) = (&photos[0], &photos[1]);
         sim.remove_from_album(&kids, std::slice::from_ref(&taken_out.id));

@@ -453,14 +453,7 @@ fn an_unwritable_or_damaged_state_database_stops_the_sync_before_any_change() {
 
 /// The record of an album as the last run left it.
 fn record(state_dir: &Path, sim: &Simulator, album: &str) -> Vec<(String, EntryState)> {
-    let store = Store::open(&state_dir.join("state.sqlite3")).unwrap();
-    let key = AlbumKey {
-        server: format!("{}/api", sim.url()),
-        album_id: album_id(sim, album),
-    };
-    store
-        .load(&key)
-        .unwrap()
+    common::recorded(state_dir, &album_id(sim, album))
         .into_iter()
         .map(|e| (e.asset.to_string(), e.state))
         .collect()
