@@ -1383,6 +1383,13 @@ mod tests {
         assert_eq!(mode(&shared.join(FILE_NAME)), 0o600);
         assert!(!holds_only_the_record(&shared));
         assert!(holds_only_the_record(&old));
+        // Only the record's own names: not any lock, nor anything named `sync-`.
+        for other in ["sync-notes.txt", "backup.lock"] {
+            let dir = root.path().join(other.replace('.', "-"));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(other), "").unwrap();
+            assert!(!holds_only_the_record(&dir), "{other}");
+        }
     }
 
     #[test]
