@@ -153,7 +153,16 @@ const LISTING_READS: usize = 3;
 /// album), without the trashed and hidden ones.
 pub async fn contents(client: &Client, album: &Album) -> Result<Listing, ApiError> {
     if client.version().is_2x() {
-        return embedded(client, &album.id).await;
+        // Immich counts the album in a query of its own beside the one that embeds its assets: an
+        // album that changes in between answers two sizes, and is read again.
+        let mut read = 1;
+        loop {
+            let listing = embedded(client, &album.id).await?;
+            if listing.incomplete.is_none() || read == LISTING_READS {
+                return Ok(listing);
+            }
+            read += 1;
+        }
     }
     let mut before = album.clone();
     let mut read = 0;
@@ -173,20 +182,21 @@ pub async fn contents(client: &Client, album: &Album) -> Result<Listing, ApiErro
         }
         let after = client.album(&album.id).await?;
         let listed = assets.values().filter(|a| counted(a)).count() as u64;
-        let incomplete =
-            if after.asset_count != before.asset_count || after.updated_at != before.updated_at {
-                Some(format!(
-                    "the album changed while it was read ({} assets before, {} after)",
-                    before.asset_count, after.asset_count
-                ))
-            } else if listed != after.asset_count {
-                Some(format!(
-                    "its listing shows {listed} assets, but the album counts {}",
-                    after.asset_count
-                ))
-            } else {
-                None
-            };
+        let incomplete = if after.asset_count != before.asset_count {
+            Some(format!(
+                "the album changed while it was read ({} assets before, {} after)",
+                before.asset_count, after.asset_count
+            ))
+        } else if after.updated_at != before.updated_at {
+            Some("the album changed while it was read (assets were added and taken out)".into())
+        } else if listed != after.asset_count {
+            Some(format!(
+                "its listing shows {listed} assets, but the album counts {}",
+                after.asset_count
+            ))
+        } else {
+            None
+        };
         if incomplete.is_none() || read == LISTING_READS {
             if let Some(why) = &incomplete {
                 tracing::debug!("album {}: read {read} times: {why}", album.id);

@@ -748,8 +748,9 @@ pub fn job_line(out: &mut impl Write, report: &JobReport) -> io::Result<()> {
         }
     }
     text.push_str(&format!(
-        "; {} accounts, {failed} failed{}",
+        "; {} account{}, {failed} failed{}",
         report.accounts.len(),
+        if report.accounts.len() == 1 { "" } else { "s" },
         if report.failed() { "; see errors" } else { "" }
     ));
     writeln!(out, "{text}")

@@ -166,6 +166,14 @@ pub fn path_in(dir: Option<&Path>) -> PathBuf {
     dir.join(FILE_NAME)
 }
 
+/// FNV-1a (64 bits): a hash that stays the same across Rust releases and platforms, so that every
+/// version of the tool names a lock file alike.
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 /// Makes the state directory of the database at `db` (mode 0700 on Unix), or tightens an existing
 /// one that group or others may enter: the record holds the safe album's shared-link URL, which
 /// opens the album to anyone who has it. Only a directory that holds nothing but the record is
@@ -218,7 +226,9 @@ fn holds_only_the_record(dir: &Path) -> bool {
     entries.flatten().all(|entry| {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        name.starts_with(FILE_NAME) || (name.starts_with("sync-") && name.ends_with(".lock"))
+        name.starts_with(FILE_NAME)
+            || ((name.starts_with("sync-") || name.starts_with("album-"))
+                && name.ends_with(".lock"))
     })
 }
 
@@ -268,7 +278,7 @@ fn make_private(path: &Path, dir: bool) -> anyhow::Result<()> {
                     ))
                 },
             )?;
-            tracing::info!(
+            tracing::debug!(
                 "{}: took group and others' access away (mode {:o} to {private:o})",
                 path.display(),
                 mode & 0o777
@@ -528,6 +538,14 @@ impl Store {
             .as_ref()
             .map_or_else(|| "in memory".to_string(), |p| p.display().to_string());
         anyhow::anyhow!("the state database {place}: cannot {what}: {error}")
+    }
+
+    /// The lock file that two processes sharing this record take before one of them makes an album
+    /// called `name` on `server` (`None` for a record in memory, which no other process shares).
+    pub fn album_lock_path(&self, server: &str, name: &str) -> Option<PathBuf> {
+        let dir = self.path.as_ref()?.parent()?;
+        let hash = stable_hash(format!("{server}\n{name}").as_bytes());
+        Some(dir.join(format!("album-{hash:016x}.lock")))
     }
 
     /// Every entry of one album, whichever job made it.

@@ -473,14 +473,6 @@ struct Lock {
     _file: File,
 }
 
-/// FNV-1a (64 bits): a hash that stays the same across Rust releases and platforms, so that every
-/// version of the tool names a job file's lock alike.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
 /// The lock file of a job file, in `dir` (the state directory, beside the record it protects, so
 /// that every process sharing the record shares the lock: two containers that mount the same
 /// `/state`, a cron job and a systemd unit with a private `/tmp`): named by a stable hash of the job
@@ -489,7 +481,7 @@ pub fn lock_path_in(dir: &Path, job_path: &Path) -> PathBuf {
     let canonical = job_path
         .canonicalize()
         .unwrap_or_else(|_| job_path.to_path_buf());
-    let hash = fnv1a(canonical.as_os_str().as_encoded_bytes());
+    let hash = state::stable_hash(canonical.as_os_str().as_encoded_bytes());
     dir.join(format!("sync-{hash:016x}.lock"))
 }
 
@@ -878,13 +870,16 @@ mod tests {
     #[test]
     fn the_lock_name_is_a_stable_hash() {
         // FNV-1a's published test vectors: the name must not change between Rust releases.
-        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+        assert_eq!(state::stable_hash(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(state::stable_hash(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(state::stable_hash(b"foobar"), 0x8594_4171_f739_67e8);
         let path = lock_path_in(Path::new("/state"), Path::new("/no/such/jobs.yaml"));
         assert_eq!(
             path,
-            Path::new("/state").join(format!("sync-{:016x}.lock", fnv1a(b"/no/such/jobs.yaml")))
+            Path::new("/state").join(format!(
+                "sync-{:016x}.lock",
+                state::stable_hash(b"/no/such/jobs.yaml")
+            ))
         );
     }
 

@@ -1347,10 +1347,12 @@ async fn apply(
         // Failed closed: not even created, so nothing shows it half-filled.
         None if !adds_open => return,
         None => match create(ctx, name).await {
-            Ok(album) => {
-                summary.created = true;
+            Ok((album, made)) => {
+                summary.created = made;
                 summary.id = Some(album.id.clone());
-                note_created(ctx, &album, summary);
+                if made {
+                    note_created(ctx, &album, summary);
+                }
                 album
             }
             Err(message) => {
@@ -1701,14 +1703,55 @@ fn editors<'a>(accounts: impl Iterator<Item = &'a Account>) -> Vec<AlbumUserAdd>
         .collect()
 }
 
-/// Creates an album owned by the job's owner and shared as editor with every other connected account.
-async fn create(ctx: &Apply<'_>, name: &str) -> Result<Album, String> {
+/// Creates an album owned by the job's owner and shared as editor with every other connected account;
+/// also whether this run made it. Two syncs that share the record (two job files filling one album,
+/// started together) may both have found it missing: they take turns through a lock beside the
+/// record, and the second takes the album the first made instead of making another of that name.
+async fn create(ctx: &Apply<'_>, name: &str) -> Result<(Album, bool), String> {
+    let server = ctx.owner.client.api_base();
+    let _turn = match ctx.store.album_lock_path(server, name) {
+        Some(path) => Some(take_turn(&path).await?),
+        None => None,
+    };
+    let found = album::find(&ctx.owner.client, name)
+        .await
+        .map_err(|error| format!("could not look for album `{name}` again: {error:#}"))?;
+    if let Some(album) = found {
+        return Ok((album, false));
+    }
     let members = editors(joinable(ctx.owner, ctx.slots));
     ctx.owner
         .client
         .create_album(name, &members)
         .await
+        .map(|album| (album, true))
         .map_err(|error| format!("could not create album `{name}`: {error}"))
+}
+
+/// Waits for an exclusive lock on `path` (a minute at most): released when the file is dropped.
+async fn take_turn(path: &std::path::Path) -> Result<std::fs::File, String> {
+    let fail = |e: &dyn std::fmt::Display| format!("the lock file {}: {e}", path.display());
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| fail(&e))?;
+    let started = std::time::Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock)
+                if started.elapsed() < std::time::Duration::from_secs(60) =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(fail(&"another sync has held it for a minute"));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(fail(&e)),
+        }
+    }
 }
 
 /// Records that the tool made the album, and the members it shared it with.
@@ -1842,13 +1885,13 @@ async fn add_part(
         None if taken_out.contains(&slot.name) => {
             return Err(format!(
                 "{} was taken out of album `{}` by a person after the tool had shared it, so the \
-                 tool does not share it again and {} wait; share the album with {} as editor in \
+                 tool does not share it again and {}; share the album with {} as editor in \
                  Immich, or take {} out of the job's accounts",
                 slot.name,
                 album.album_name,
                 match part.to_add.len() {
-                    1 => "1 photo".to_string(),
-                    n => format!("{n} photos"),
+                    1 => "1 photo waits".to_string(),
+                    n => format!("{n} photos wait"),
                 },
                 account.user.email,
                 slot.name

@@ -5,9 +5,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
+use std::time::Duration;
 
 use crate::common::{self, Setup, on_both_lines, stderr_of, stdout_if, stdout_of};
-use immich_smart_albums::sim::{ImmichLine, PersonAct, Role, SimAsset, Simulator};
+use immich_smart_albums::sim::{
+    FaultPlan, FaultRule, ImmichLine, PersonAct, Role, SimAsset, Simulator,
+};
 use immich_smart_albums::state::EntryState;
 
 /// Both accounts' photos of Mia in one album, pruned.
@@ -712,4 +715,48 @@ fn the_help_says_what_the_tool_removes() {
     let sync = stdout_of(&common::bin().args(["sync", "--help"]).output().unwrap());
     assert!(sync.contains("prune"), "{sync}");
     assert!(sync.contains("not with --every or --schedule"), "{sync}");
+}
+
+/// Two job files fill one album that does not exist yet, and cron starts them at the same minute: both
+/// found it missing, and each made one (two albums of one name, and every later sync an input error).
+/// They now take turns to make it, and the second fills the album the first made.
+#[test]
+fn two_syncs_that_both_find_an_album_missing_make_it_once() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let sim = &setup.sim;
+        let job = |name: &str, person: &str| {
+            format!(
+                "profile: family\njobs:\n  {name}:\n    accounts: [alice]\n    include: [{{people: [{person}]}}]\n    album: Together\n"
+            )
+        };
+        let a = setup.job("a.yaml", &job("kids-a", "Mia"));
+        let b = setup.job("b.yaml", &job("kids-b", "Leo"));
+        // Making an album takes a second: both syncs are past their lookup before either has made it.
+        let mut slow = FaultRule::new("POST /api/albums");
+        slow.latency = Some((Duration::from_secs(1), Duration::from_secs(1)));
+        sim.set_faults(FaultPlan {
+            seed: 1,
+            rules: vec![slow],
+            always_fail: Vec::new(),
+        });
+        let spawn = |path: &Path| setup.process().args(["sync", "--quiet"]).arg(path).output();
+        let (first, second) = std::thread::scope(|scope| {
+            let first = scope.spawn(|| spawn(&a).unwrap());
+            let second = scope.spawn(|| spawn(&b).unwrap());
+            (first.join().unwrap(), second.join().unwrap())
+        });
+        assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+        assert_eq!(second.status.code(), Some(0), "{}", stderr_of(&second));
+        assert_eq!(sim.album_by_name("Together").len(), 1, "one album");
+        let mut expected = ids(&photos_of(sim, &["alice"], "Mia"));
+        expected.extend(ids(&photos_of(sim, &["alice"], "Leo")));
+        assert_same(&album(sim, "Together"), &expected, "both jobs' photos");
+        let creates = sim
+            .changing_requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path == "/api/albums")
+            .count();
+        assert_eq!(creates, 1);
+    });
 }
