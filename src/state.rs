@@ -1447,6 +1447,29 @@ mod tests {
         assert!(store.members(&other).unwrap().is_empty());
     }
 
+    /// A sync that opens the record while another process holds its write lock (two syncs that
+    /// start together, one of them migrating a new database) waits for it: SQLite answers the switch
+    /// to WAL "database is locked" at once, without its busy timeout.
+    #[test]
+    fn opening_the_record_waits_for_another_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let other = Connection::open(&path).unwrap();
+        other
+            .execute_batch("CREATE TABLE t (x); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);")
+            .unwrap();
+        let opener = {
+            let path = path.clone();
+            std::thread::spawn(move || Store::open(&path).map(drop))
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        other.execute_batch("COMMIT").unwrap();
+        opener
+            .join()
+            .unwrap()
+            .expect("opened once the other writer let go");
+    }
+
     #[test]
     fn two_connections_write_one_after_the_other() {
         let dir = tempfile::tempdir().unwrap();

@@ -909,7 +909,11 @@ mod tests {
                 place: this_place(),
                 ..holder.clone()
             };
-            assert!(here.place.is_some());
+            let place = here.place.clone().unwrap();
+            assert!(
+                place.contains("pid:[") && place.split(' ').count() >= 3,
+                "host, boot and pid namespace: {place}"
+            );
             assert_eq!(holder_alive(&here), Some(true));
             let gone = Holder {
                 pid: 99_999_999,
