@@ -353,8 +353,9 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
                 }
             }
             _ => {
-                // Not in the album as far as this listing shows, and not settled: added by a job
-                // (any job's add counts), or this job's own unconfirmed add. Another job's intent is
+                // Not in this listing, and not settled: added by a job (any job's add counts), or
+                // this job's own unconfirmed add. Taken for still in the album: neither added again
+                // nor counted as taken out by a person. Another job's intent is
                 // that job's; adding the asset beside it is harmless (one of the two answers
                 // `duplicate`).
                 let unsettled_add = entry.state == EntryState::Adding && own;
@@ -368,10 +369,12 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
     let tombstones: Vec<&Entry> = entries
         .values()
         .filter(|e| e.state == EntryState::Tombstone)
-        .chain(&gone)
         .collect();
     let tombstone_ids: HashSet<Uuid> = tombstones.iter().map(|e| e.asset).collect();
     let tombstone_sums: HashSet<&str> = tombstones.iter().map(|e| &*e.checksum).collect();
+    // Recorded as in the album, and a listing that may have missed them does not say otherwise.
+    let unseen_ids: HashSet<Uuid> = gone.iter().map(|e| e.asset).collect();
+    let unseen_sums: HashSet<&str> = gone.iter().map(|e| &*e.checksum).collect();
 
     // What each account contributes.
     let mut wanted_ids: HashSet<Uuid> = HashSet::new();
@@ -392,7 +395,10 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
             }
             wanted_ids.insert(hit.id);
             wanted_sums.entry(&hit.checksum).or_insert(name);
-            if held.holds(&hit.id, &hit.checksum) {
+            if held.holds(&hit.id, &hit.checksum)
+                || unseen_ids.contains(&hit.id)
+                || unseen_sums.contains(&*hit.checksum)
+            {
                 part.already += 1;
             } else if tombstone_ids.contains(&hit.id) || tombstone_sums.contains(&*hit.checksum) {
                 part.not_readded.push(hit.id);
