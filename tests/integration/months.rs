@@ -760,3 +760,47 @@ fn two_syncs_that_both_find_an_album_missing_make_it_once() {
         assert_eq!(creates, 1);
     });
 }
+
+/// A photo the tool added that a person moved to the trash or hid is still in the album (Immich keeps
+/// it there), but leaves the job's selection: prune takes it out, as the tool's, not a person's
+/// removal. 3.x lists the album with trashed and hidden assets; 2.x's album leaves them out, and each
+/// account is asked for its own. Restored, it comes back.
+#[test]
+fn trashed_and_hidden_photos_the_tool_added_leave_a_pruned_album_on_both_lines() {
+    on_both_lines(|| {
+        let (setup, job, _) = kids_synced();
+        let (sim, job) = (&setup.sim, job.as_str());
+        let (alices, bobs) = (
+            photos_of(sim, &["alice"], "Mia"),
+            photos_of(sim, &["bob"], "Mia"),
+        );
+        let (trashed, hidden) = (&bobs[0], &alices[0]);
+        sim.set_trashed(&trashed.id, true);
+        sim.set_visibility(&hidden.id, "hidden");
+        let out = stdout_if(&sync(&setup, &[job]), 0);
+        assert!(
+            out.contains("1 in the trash") && out.contains("1 hidden"),
+            "{out}"
+        );
+        assert!(!out.contains("removed by someone"), "{out}");
+        let held = album(sim, "Kids");
+        assert!(!held.contains(&trashed.id) && !held.contains(&hidden.id));
+        let recorded = record(&setup, "Kids");
+        assert_eq!(recorded[&trashed.id].1, EntryState::Removed);
+        assert_eq!(recorded[&hidden.id].1, EntryState::Removed);
+
+        sim.set_trashed(&trashed.id, false);
+        sim.set_visibility(&hidden.id, "timeline");
+        stdout_if(&sync(&setup, &[job]), 0);
+        let held = album(sim, "Kids");
+        assert!(
+            held.contains(&trashed.id) && held.contains(&hidden.id),
+            "back"
+        );
+        assert_same(
+            &held,
+            &ids(&photos_of(sim, &["alice", "bob"], "Mia")),
+            "the job's photos",
+        );
+    });
+}
