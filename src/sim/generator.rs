@@ -48,6 +48,7 @@ pub fn generate(config: &SimConfig) -> State {
         original_pace: None,
         api_endpoint: None,
         pending_acts: Vec::new(),
+        miscounted_albums: 0,
         keys: Vec::new(),
         people: Vec::new(),
         person_index: HashMap::new(),

@@ -574,6 +574,13 @@ impl Simulator {
         self.lock().pending_acts.push((endpoint.to_string(), act));
     }
 
+    /// The next `n` answers of 2.x's `GET /api/albums/{id}` with its assets count one more asset than
+    /// they embed, as 2.5.6 answers when an add lands between its two queries (its count and its
+    /// assets are read apart).
+    pub fn miscount_albums(&self, n: usize) {
+        self.lock().miscounted_albums = n;
+    }
+
     /// `/.well-known/immich` names this API endpoint from now on (Immich answers `/api`).
     pub fn set_api_endpoint(&self, endpoint: &str) {
         self.lock().api_endpoint = Some(endpoint.to_string());

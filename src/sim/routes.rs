@@ -508,8 +508,15 @@ async fn get_album(
     Query(query): Query<HashMap<String, String>>,
 ) -> Handled {
     caller.require("album.read")?;
-    let st = app.lock();
+    let mut st = app.lock();
     let album = album_for(&st, &caller, &id, "album.read", any_role)?;
+    let miscount = st.line == ImmichLine::V2_5
+        && query_bool(&query, "withoutAssets")? != Some(true)
+        && st.miscounted_albums > 0;
+    if miscount {
+        st.miscounted_albums -= 1;
+    }
+    let st = st;
     // Immich counts contributors only on shared albums.
     let shared = !st.albums[album].members.is_empty();
     let mut body = json::album_json(&st, &st.albums[album], caller.user, shared);
@@ -528,6 +535,9 @@ async fn get_album(
                 .collect()
         };
         body["assets"] = Value::Array(assets);
+        if miscount && let Some(count) = body["assetCount"].as_u64() {
+            body["assetCount"] = (count + 1).into();
+        }
     }
     ok(body)
 }

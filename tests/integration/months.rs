@@ -804,3 +804,57 @@ fn trashed_and_hidden_photos_the_tool_added_leave_a_pruned_album_on_both_lines()
         );
     });
 }
+
+/// 2.5.6 answers an album and its count from two queries: an add between them makes the answer
+/// disagree with itself. The tool reads such an album again, up to three times, before it takes the
+/// listing as incomplete; an album at rest is read once.
+#[test]
+fn a_2x_album_that_answers_two_sizes_is_read_again_and_then_distrusted() {
+    let sim = immich_smart_albums::sim::Simulator::start(immich_smart_albums::sim::SimConfig {
+        seed: 7,
+        accounts: vec!["alice".into(), "bob".into()],
+        assets_per_account: 300,
+        immich: ImmichLine::V2_5,
+        ..Default::default()
+    })
+    .unwrap();
+    let setup = Setup::new(sim);
+    let sim = &setup.sim;
+    let job = setup.job("jobs.yaml", KIDS).display().to_string();
+    stdout_if(&sync(&setup, &[&job]), 0);
+    let kids = album_id(sim, "Kids");
+    let reads = |sim: &Simulator| {
+        sim.requests()
+            .iter()
+            .filter(|r| r.method == "GET" && r.path == format!("/api/albums/{kids}"))
+            .filter(|r| r.query.as_deref() != Some("withoutAssets=true"))
+            .count()
+    };
+    let untagged = &photos_of(sim, &["alice"], "Mia")[0];
+    sim.untag(&untagged.id, "Mia");
+
+    // At rest: one read.
+    sim.clear_requests();
+    let preview = stdout_if(&setup.run(&["preview", &job]), 0);
+    assert!(preview.contains("1 to remove"), "{preview}");
+    assert_eq!(reads(sim), 1);
+
+    // One answer of two sizes: read again, then trusted, and the sync prunes.
+    sim.miscount_albums(1);
+    sim.clear_requests();
+    stdout_if(&sync(&setup, &[&job]), 0);
+    assert_eq!(reads(sim), 2);
+    assert!(!album(sim, "Kids").contains(&untagged.id));
+
+    // Every answer of two sizes: three reads, then nothing is settled or removed (exit 1).
+    let second = &photos_of(sim, &["alice"], "Mia")[0];
+    sim.untag(&second.id, "Mia");
+    sim.miscount_albums(100);
+    sim.clear_requests();
+    let output = sync(&setup, &[&job]);
+    let out = stdout_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(out.contains("but counts"), "{out}");
+    assert_eq!(reads(sim), 3);
+    assert!(album(sim, "Kids").contains(&second.id), "nothing removed");
+}
