@@ -833,11 +833,18 @@ fn a_2x_album_that_answers_two_sizes_is_read_again_and_then_distrusted() {
     let untagged = &photos_of(sim, &["alice"], "Mia")[0];
     sim.untag(&untagged.id, "Mia");
 
-    // At rest: one read.
+    // At rest: one read, and no account is asked for its trashed or hidden assets in the album (the
+    // album holds all the record has).
     sim.clear_requests();
     let preview = stdout_if(&setup.run(&["preview", &job]), 0);
     assert!(preview.contains("1 to remove"), "{preview}");
     assert_eq!(reads(sim), 1);
+    let album_searches = sim
+        .requests()
+        .iter()
+        .filter(|r| r.body.as_ref().is_some_and(|b| b.get("albumIds").is_some()))
+        .count();
+    assert_eq!(album_searches, 0);
 
     // One answer of two sizes: read again, then trusted, and the sync prunes.
     sim.miscount_albums(1);
