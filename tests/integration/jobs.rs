@@ -379,6 +379,23 @@ fn a_viewer_is_reported_and_the_editor_still_adds() {
         assert!(report.accounts[0].album.added > 0);
         let bob_ids: BTreeSet<String> = sim.assets("bob").into_iter().map(|a| a.id).collect();
         assert!(album_ids(&sim, "Family kids").is_disjoint(&bob_ids));
+
+        // An album a person made without bob: the tool does not change its members, and says who
+        // must share it with whom.
+        sim.create_album("alice", "Alice's own", &[]);
+        let own = KIDS.replace("album: Family kids", "album: Alice's own");
+        let report = run(&sim, &own, Mode::Sync, &HashMap::new()).unwrap();
+        let error = report.accounts[1].album.error.clone().unwrap_or_default();
+        assert!(
+            error.contains("not a member of album `Alice's own`")
+                && error.contains("ask Alice to share it with bob@")
+                && !error.contains("taken out"),
+            "{error}"
+        );
+        assert!(
+            sim.album_members(&sim.album_by_name("Alice's own")[0])
+                .is_empty()
+        );
     });
 }
 

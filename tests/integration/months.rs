@@ -268,16 +268,26 @@ fn an_album_made_while_an_account_failed_is_shared_with_it_later_but_not_after_a
             "bob's photos joined",
         );
 
+        // One of bob's photos leaves the album (archived) and comes back to the job's selection after
+        // a person took bob out: it waits, and the tool says why.
+        let waiting = photos_of(sim, &["bob"], "Mia")[0].clone();
+        sim.set_visibility(&waiting.id, "archive");
+        stdout_if(&sync(&setup, &[job]), 0);
         // A person takes bob out: the tool does not share it again, and says so (exit 1).
         sim.remove_album_member(&kids, "bob");
-        let new_photo = sim.give_file("bob", &photos_of(sim, &["bob"], "Mia")[0]);
-        let _ = new_photo;
+        sim.set_visibility(&waiting.id, "timeline");
         for _ in 0..2 {
             let output = sync(&setup, &[job]);
             let out = stdout_of(&output);
             assert_eq!(output.status.code(), Some(1), "{out}");
             assert!(out.contains("took bob out of it"), "{out}");
+            assert!(
+                out.contains("bob was taken out of album `Kids` by a person")
+                    && out.contains("1 photo waits"),
+                "{out}"
+            );
             assert!(sim.album_members(&kids).is_empty(), "not shared again");
+            assert!(!sim.album_assets(&kids).contains(&waiting.id));
         }
         // For cron: `--quiet` prints one line, and what is wrong on stderr.
         let output = sync(&setup, &[job, "--quiet"]);
