@@ -235,6 +235,9 @@ pub struct SharedLink {
     pub show_metadata: bool,
     #[serde(default = "yes")]
     pub allow_upload: bool,
+    /// A custom URL a person gave the link (`/s/{slug}`).
+    #[serde(default)]
+    pub slug: Option<String>,
 }
 
 fn yes() -> bool {

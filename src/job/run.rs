@@ -1605,6 +1605,13 @@ fn link_changes(
             said.push(format!("{verb} {what}"));
         }
     }
+    // Immich's `PATCH` takes a custom URL away unless it is sent again (measured on 3.1.0 and
+    // 2.5.6): a person's slug is kept.
+    if !changes.is_empty()
+        && let Some(slug) = &link.slug
+    {
+        changes.insert("slug".into(), slug.clone().into());
+    }
     (changes, said)
 }
 
@@ -2160,6 +2167,7 @@ mod tests {
                 allow_download: download,
                 show_metadata: metadata,
                 allow_upload: upload,
+                slug: None,
             }
         };
         let job = LinkSettings {

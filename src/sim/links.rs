@@ -31,6 +31,8 @@ pub struct SharedLink {
     pub show_metadata: bool,
     /// Visitors may upload into the album (Immich's default for a new link: yes).
     pub allow_upload: bool,
+    /// A custom URL (`/s/{slug}`); Immich's `PATCH` sets it to what it is sent, none when absent.
+    pub slug: Option<String>,
     pub created_ms: i64,
 }
 
@@ -52,7 +54,7 @@ fn link_json(st: &State, link: &SharedLink) -> Value {
         "showMetadata": link.show_metadata,
         "description": null,
         "password": link.password,
-        "slug": null,
+        "slug": link.slug,
     })
 }
 
@@ -71,6 +73,7 @@ pub async fn create(AxumState(app): AxumState<App>, caller: Caller, body: Bytes)
     let allow_download = !matches!(f.boolean("showMetadata"), Some(false))
         && f.boolean("allowDownload").unwrap_or(true);
     let allow_upload = f.boolean("allowUpload").unwrap_or(true);
+    let slug = f.string("slug").filter(|s| !s.is_empty());
     f.finish()?;
     if kind.as_deref() != Some("ALBUM") {
         return Err(ApiError::bad_request("Only album links are simulated"));
@@ -104,6 +107,7 @@ pub async fn create(AxumState(app): AxumState<App>, caller: Caller, body: Bytes)
         allow_download,
         show_metadata,
         allow_upload,
+        slug,
         created_ms: time::now_ms(),
     };
     let answer = link_json(&st, &link);
@@ -155,6 +159,8 @@ pub async fn update(
     let allow_download = f.boolean("allowDownload");
     let show_metadata = f.boolean("showMetadata");
     let allow_upload = f.boolean("allowUpload");
+    // `slug: dto.slug || null`: a PATCH without it takes a custom URL away (measured).
+    let slug = f.string("slug").filter(|s| !s.is_empty());
     // Absent: unchanged; null: none; a string: that one.
     let password = match f.body.get("password").cloned() {
         Some(Value::Null) => Some(None),
@@ -186,6 +192,7 @@ pub async fn update(
     if let Some(allow) = allow_upload {
         st.links[i].allow_upload = allow;
     }
+    st.links[i].slug = slug;
     if let Some(password) = password {
         st.links[i].password = password;
     }

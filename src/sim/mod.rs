@@ -592,6 +592,25 @@ impl Simulator {
         self.lock().original_pace = pause;
     }
 
+    /// A person gives a shared link a custom URL (`/s/{slug}`) in Immich.
+    pub fn set_link_slug(&self, link_id: &str, slug: &str) {
+        let mut st = self.lock();
+        let id = state::parse_uuid_any(link_id).expect("a link id");
+        if let Some(link) = st.links.iter_mut().find(|l| l.id == id) {
+            link.slug = Some(slug.to_string());
+        }
+    }
+
+    /// A shared link's custom URL, if a person gave it one.
+    pub fn link_slug(&self, link_id: &str) -> Option<String> {
+        let st = self.lock();
+        let id = state::parse_uuid_any(link_id).expect("a link id");
+        st.links
+            .iter()
+            .find(|l| l.id == id)
+            .and_then(|l| l.slug.clone())
+    }
+
     /// A person deletes a shared link in Immich.
     pub fn delete_shared_link(&self, link_id: &str) {
         let mut st = self.lock();

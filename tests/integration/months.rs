@@ -601,8 +601,11 @@ jobs:
             "no metadata, so no downloads; no uploads"
         );
 
+        // A person gives the link a nicer URL; Immich's PATCH would take it away unless sent again.
+        sim.set_link_slug(&link, "for-grandma");
         write("        password_env: LINK_PASSWORD\n");
         let out = run(Some("open sesame"));
+        assert_eq!(sim.link_slug(&link).as_deref(), Some("for-grandma"));
         assert!(out.contains("set its password"), "{out}");
         assert_eq!(
             sim.shared_link_settings(&link),
