@@ -2,7 +2,7 @@
 //! Both go in batches of at most 1000 ids and read every per-id answer, since an HTTP 200 does not mean
 //! that every id was added or removed. Removing takes an asset out of an album, never out of a library.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures::TryStreamExt;
 use serde::Deserialize;
@@ -248,6 +248,27 @@ async fn embedded(client: &Client, album_id: &str) -> Result<Listing, ApiError> 
         incomplete,
         shows_trashed_and_hidden: false,
     })
+}
+
+/// Which of an album's assets it holds now, as one read finds them (no count check): to settle adds
+/// whose answer was lost while the run is still at it.
+pub async fn ids_held(client: &Client, album_id: &str) -> Result<HashSet<Uuid>, ApiError> {
+    if client.version().is_2x() {
+        return Ok(embedded(client, album_id).await?.assets.into_keys().collect());
+    }
+    let mut ids = HashSet::new();
+    let mut stream = std::pin::pin!(pages(
+        client,
+        SearchKind::Metadata,
+        contents_query(album_id),
+        None,
+        None,
+        decode_listed
+    ));
+    while let Some(items) = stream.try_next().await? {
+        ids.extend(items.into_iter().map(|(id, _)| id));
+    }
+    Ok(ids)
 }
 
 /// 2.x: the caller's own assets in an album that `GET /albums/{id}` leaves out: those in the trash

@@ -139,6 +139,13 @@ const MIGRATIONS: &[&str] = &[
         job      TEXT NOT NULL,
         at       INTEGER NOT NULL
     ) WITHOUT ROWID;
+    CREATE TABLE album_intents (
+        server   TEXT NOT NULL,
+        name     TEXT NOT NULL,
+        job      TEXT NOT NULL,
+        at       INTEGER NOT NULL,
+        PRIMARY KEY (server, name)
+    ) WITHOUT ROWID;
     CREATE TABLE album_members (
         album_id TEXT NOT NULL,
         user_id  TEXT NOT NULL,
@@ -935,6 +942,43 @@ impl Store {
             )
             .map(drop)
             .map_err(|e| self.error("note a made album", e))
+    }
+
+    /// Notes, before its request, that a job makes an album of this name on this server: an answer
+    /// lost on the way still leaves the album known as the tool's (see [`Store::claim_made`]).
+    pub fn note_making(&self, server: &str, name: &str, job: &str) -> anyhow::Result<()> {
+        self.conn()
+            .execute(
+                "INSERT OR REPLACE INTO album_intents (server, name, job, at) VALUES (?1, ?2, ?3, ?4)",
+                params![server, name, job, now()],
+            )
+            .map(drop)
+            .map_err(|e| self.error("note an album being made", e))
+    }
+
+    /// Whether a job was making an album of this name on this server when its answer was lost.
+    pub fn was_making(&self, server: &str, name: &str) -> anyhow::Result<bool> {
+        self.conn()
+            .query_row(
+                "SELECT COUNT(*) FROM album_intents WHERE server = ?1 AND name = ?2",
+                params![server, name],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.error("read the albums being made", e))
+    }
+
+    /// The album a job was making (found by its name), or made: recorded as the tool's, the intent
+    /// gone.
+    pub fn claim_made(&self, album: &AlbumKey, name: &str, job: &str) -> anyhow::Result<()> {
+        self.note_made(album, job)?;
+        self.conn()
+            .execute(
+                "DELETE FROM album_intents WHERE server = ?1 AND name = ?2",
+                params![album.server, name],
+            )
+            .map(drop)
+            .map_err(|e| self.error("settle an album being made", e))
     }
 
     /// Whether the tool made this album.

@@ -1385,6 +1385,15 @@ async fn apply(
     if ctx.adopt {
         summary.adopted = decision.adoptable.len();
     }
+    // An album this job was making when the answer was lost: the tool's, shared with whom it was
+    // made for.
+    match ctx.store.was_making(&key.server, &album.album_name) {
+        Ok(true) => note_created(ctx, &album, summary),
+        Ok(false) => {}
+        Err(error) => {
+            summary.error.get_or_insert(format!("{error:#}"));
+        }
+    }
     let album = share(ctx, album, &key, summary).await;
     let taken_out = &summary.members_taken_out;
 
@@ -1726,6 +1735,11 @@ async fn create(ctx: &Apply<'_>, name: &str) -> Result<(Album, bool), String> {
     if let Some(album) = found {
         return Ok((album, false));
     }
+    // An intent first: when the answer is lost, the next run finds the album by its name and still
+    // knows it as the tool's (and shares it with the job's accounts).
+    ctx.store
+        .note_making(server, name, ctx.job)
+        .map_err(|error| format!("{error:#}"))?;
     let members = editors(joinable(ctx.owner, ctx.slots));
     ctx.owner
         .client
@@ -1767,7 +1781,7 @@ fn note_created(ctx: &Apply<'_>, album: &Album, summary: &mut AlbumSummary) {
         server: ctx.owner.client.api_base().to_string(),
         album_id: album.id.clone(),
     };
-    let noted = ctx.store.note_made(&key, ctx.job).and_then(|()| {
+    let noted = ctx.store.claim_made(&key, &album.album_name, ctx.job).and_then(|()| {
         joinable(ctx.owner, ctx.slots)
             .filter(|a| album.role_of(&a.user.id).is_some())
             .try_for_each(|a| {
@@ -1800,7 +1814,7 @@ fn membership<'a>(
     key: &AlbumKey,
 ) -> anyhow::Result<Membership<'a>> {
     let mut plan = Membership::default();
-    if !store.made(key)? {
+    if !store.made(key)? && !store.was_making(&key.server, &album.album_name)? {
         return Ok(plan);
     }
     let recorded = store.members(key)?;
@@ -1957,6 +1971,35 @@ async fn add_part(
             .chain(&outcome.already)
             .map(|id| Change::Forget(entry(*id, checksum_of(id), EntryState::Adding))),
     );
+    // A request that failed may have landed, its answer lost. Looked at now, while the run is at it,
+    // the album tells: the next run could not tell such an add from a person's removal since.
+    if outcome.failed.is_some() {
+        let answered: HashSet<&Uuid> = outcome
+            .added
+            .iter()
+            .chain(&outcome.already)
+            .chain(&outcome.already_after_resend)
+            .chain(outcome.refused.values().flatten())
+            .collect();
+        let open: Vec<&Pick> = part
+            .to_add
+            .iter()
+            .filter(|p| !answered.contains(&p.id))
+            .collect();
+        if !open.is_empty() {
+            match album::ids_held(&ctx.owner.client, &album.id).await {
+                Ok(held) => confirmed.extend(open.into_iter().map(|p| {
+                    if held.contains(&p.id) {
+                        Change::Put(entry(p.id, &p.checksum, EntryState::Added))
+                    } else {
+                        Change::Forget(entry(p.id, &p.checksum, EntryState::Adding))
+                    }
+                })),
+                // The intents stay; the next run settles them against the album.
+                Err(error) => tracing::debug!("the adds of a failed request stay open: {error}"),
+            }
+        }
+    }
     if let Err(error) = ctx.store.write(key, &confirmed) {
         // The intents stay; the next run settles them against the album.
         tracing::warn!("{error:#}");

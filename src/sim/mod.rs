@@ -365,6 +365,21 @@ impl Simulator {
         st.set_trashed(asset, trashed);
     }
 
+    /// Mark or unmark an asset as a favourite, as its owner does in Immich (not logged).
+    pub fn set_favorite(&self, asset_id: &str, favorite: bool) {
+        let mut st = self.lock();
+        let asset = st.asset_index_or_panic(asset_id);
+        st.set_favorite(asset, favorite);
+    }
+
+    /// The album's owner shares it with `account` as `role` (not logged), as a person does in Immich.
+    pub fn add_album_member(&self, album_id: &str, account: &str, role: Role) {
+        let mut st = self.lock();
+        let album = st.album_index_or_panic(album_id);
+        let user = st.user_by_name(account);
+        st.add_album_member(album, user, role);
+    }
+
     /// The album's owner takes `account` out of its members (not logged). Panics on an unknown album.
     pub fn remove_album_member(&self, album_id: &str, account: &str) {
         let mut st = self.lock();

@@ -18,6 +18,7 @@ mod faults;
 mod html;
 mod immich_versions;
 mod jobs;
+mod life;
 mod limits;
 mod months;
 mod profiles;

@@ -1,0 +1,702 @@
+//! The life simulation: seeded months of a family's life against the simulator, with every promise of
+//! docs/guarantees.md checked after every step against a model of its own. Each step is drawn from
+//! weighted menus: people at work in Immich (putting photos in and taking them out by hand, archiving,
+//! hiding, trashing, restoring, untagging a face, favouriting), the family's admin (turning prune or
+//! the safe album on and off, changing who is in the job or whom it shows, taking a member out of an
+//! album and sharing it again, `state forget`), and the tool (a sync, with injected faults or without;
+//! a preview). The model never asks the tool what it decided: it keeps what each album should hold from
+//! the simulator's own state and the history of people's edits (what the tool added is what appeared in
+//! an album during a sync, since nobody else acts then).
+//!
+//! `LIFE_SEEDS` (how many seeds per line, default 25), `LIFE_STEPS` (steps per seed, default 40) and
+//! `LIFE_SEED` (one seed alone) change the reach; `LIFE_LINE=2.5` or `3.1` runs one line. A failure
+//! names the seed, the line, the step and the promise, and the command that replays it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::common;
+use immich_smart_albums::job::JobFile;
+use immich_smart_albums::job::run::{JobReport, Mode, RunOptions, run_job_with};
+use immich_smart_albums::sim::{
+    FaultPlan, FaultRule, ImmichLine, Role, SimAsset, SimConfig, Simulator,
+};
+use immich_smart_albums::state::{AlbumKey, EntryState, Store};
+
+/// A small deterministic generator (SplitMix64): the same seed, the same life.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() % 10_000) as f64 / 10_000.0 < p
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        (!items.is_empty()).then(|| &items[self.below(items.len())])
+    }
+}
+
+const MAIN: &str = "Kids";
+const SAFE: &str = "Kids (safe)";
+
+/// The job as the family's admin has it now.
+#[derive(Debug, Clone)]
+struct JobConfig {
+    person: &'static str,
+    accounts: Vec<&'static str>,
+    prune: bool,
+    include_archived: bool,
+    /// The safe album, with its own prune setting; its exclusion is every favourite.
+    safe: Option<bool>,
+}
+
+impl JobConfig {
+    fn yaml(&self) -> String {
+        let mut yaml = format!(
+            "profile: family\njobs:\n  kids:\n    accounts: [{}]\n    include: [{{people: [{}]}}]\n    album: {MAIN}\n    prune: {}\n    include_archived: {}\n    max_removals: 100000\n    max_removal_fraction: 1\n",
+            self.accounts.join(", "),
+            self.person,
+            self.prune,
+            self.include_archived
+        );
+        if let Some(prune) = self.safe {
+            yaml.push_str(&format!(
+                "    safe:\n      album: {SAFE}\n      prune: {prune}\n      exclude: [{{metadata: {{isFavorite: true}}}}]\n"
+            ));
+        }
+        yaml
+    }
+}
+
+/// What the model knows of one album: what people put in and took out, and what the tool added.
+#[derive(Debug, Default, Clone)]
+struct AlbumModel {
+    /// Put in by a person (by hand), not taken out since.
+    person_put: BTreeSet<String>,
+    /// Added by the tool (appeared during a sync), still in the album.
+    tool_added: BTreeSet<String>,
+    /// Taken out by a person after the tool added them: never added again, by id nor by file.
+    /// `state forget` forgets those a sync has seen (the record notes a removal when it lists the
+    /// album); one made since is noted by the next sync.
+    taken_out: BTreeSet<String>,
+    taken_out_files: BTreeSet<String>,
+    /// Taken out since the last sync that listed the album.
+    unseen_out: BTreeSet<String>,
+    unseen_out_files: BTreeSet<String>,
+    /// Adds the last sync could not confirm (a lost answer it could not check either): the record
+    /// holds them as intents, and a person's removal before the next sync cannot be told from an add
+    /// that never landed. The one case where a photo a person took out may come back, once
+    /// (docs/guarantees.md).
+    open_adds: BTreeSet<String>,
+}
+
+impl AlbumModel {
+    fn out(&self, id: &str, file: &str) -> bool {
+        self.taken_out.contains(id)
+            || self.unseen_out.contains(id)
+            || self.taken_out_files.contains(file)
+            || self.unseen_out_files.contains(file)
+    }
+
+    /// A sync listed the album: what people took out is in the record now.
+    fn seen(&mut self) {
+        self.taken_out.append(&mut self.unseen_out);
+        self.taken_out_files.append(&mut self.unseen_out_files);
+    }
+}
+
+/// One life: the simulator, the tool's record, the job and the model.
+struct Life {
+    seed: u64,
+    line: ImmichLine,
+    sim: Simulator,
+    dir: tempfile::TempDir,
+    store: Store,
+    job: JobConfig,
+    albums: BTreeMap<&'static str, AlbumModel>,
+    /// Every asset id the libraries ever held: they only grow.
+    library: BTreeSet<String>,
+    /// Whether a person took bob out of an album (and who put him back).
+    bob_out: BTreeSet<&'static str>,
+    keys: Vec<String>,
+    log: Vec<String>,
+}
+
+fn checksum_of(sim: &Simulator) -> HashMap<String, SimAsset> {
+    ["alice", "bob"]
+        .iter()
+        .flat_map(|a| sim.assets(a))
+        .map(|a| (a.id.clone(), a))
+        .collect()
+}
+
+impl Life {
+    fn new(seed: u64, line: ImmichLine) -> Life {
+        let sim = Simulator::start(SimConfig {
+            seed,
+            accounts: vec!["alice".into(), "bob".into()],
+            assets_per_account: 40,
+            immich: line,
+            ..SimConfig::default()
+        })
+        .expect("the simulator starts");
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("state.sqlite3")).unwrap();
+        let library = checksum_of(&sim).into_keys().collect();
+        let keys = sim.accounts().into_iter().map(|a| a.api_key).collect();
+        let mut albums = BTreeMap::new();
+        albums.insert(MAIN, AlbumModel::default());
+        albums.insert(SAFE, AlbumModel::default());
+        Life {
+            seed,
+            line,
+            sim,
+            dir,
+            store,
+            job: JobConfig {
+                person: "Mia",
+                accounts: vec!["alice", "bob"],
+                prune: true,
+                include_archived: false,
+                safe: Some(true),
+            },
+            albums,
+            library,
+            bob_out: BTreeSet::new(),
+            keys,
+            log: Vec::new(),
+        }
+    }
+
+    fn album_id(&self, name: &str) -> Option<String> {
+        self.sim.album_by_name(name).pop()
+    }
+
+    fn contents(&self, name: &str) -> BTreeSet<String> {
+        self.album_id(name)
+            .map(|id| self.sim.album_assets(&id).into_iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// Fails the test with where and how to replay it.
+    #[track_caller]
+    fn broken(&self, promise: &str, detail: String) -> ! {
+        let line = match self.line {
+            ImmichLine::V2_5 => "2.5",
+            ImmichLine::V3_1 => "3.1",
+        };
+        panic!(
+            "promise broken: {promise}\n  seed {}, Immich {line}, after step {}: {}\n  {detail}\n  the steps: {}\n  replay: LIFE_SEED={} LIFE_LINE={line} cargo test --test integration life::",
+            self.seed,
+            self.log.len(),
+            self.log.last().map_or("(none)", String::as_str),
+            self.log.join("; "),
+            self.seed
+        );
+    }
+
+    // ----- the tool ---------------------------------------------------------------------------
+
+    /// A sync (or a preview) of the job as it is now; `faults` injects failures into a fifth of the
+    /// requests. What appeared in an album during it is the tool's, what left it the tool took out.
+    fn tool(&mut self, mode: Mode, faults: bool) -> Option<JobReport> {
+        let yaml = self.job.yaml();
+        let file = JobFile::parse(std::path::Path::new("jobs.yaml"), &yaml).expect("a valid job");
+        let spec = file.jobs[0].clone();
+        let before: BTreeMap<&str, BTreeSet<String>> =
+            [MAIN, SAFE].iter().map(|a| (*a, self.contents(a))).collect();
+        if faults {
+            self.sim.set_faults(FaultPlan {
+                seed: self.seed ^ self.log.len() as u64,
+                rules: vec![FaultRule {
+                    after_handler: 0.5,
+                    ..FaultRule::uniform("*", 0.2)
+                }],
+                always_fail: Vec::new(),
+            });
+        }
+        let names = self.job.accounts.clone();
+        let result = common::runtime().block_on(async {
+            let slots = common::slots(
+                &self.sim,
+                &names,
+                &HashMap::new(),
+                &common::quick_retries(2),
+            )
+            .await;
+            run_job_with(&spec, &slots, "alice", mode, RunOptions::default(), &self.store).await
+        });
+        self.sim.clear_faults();
+        let files = checksum_of(&self.sim);
+        for name in [MAIN, SAFE] {
+            let after = self.contents(name);
+            let added: Vec<String> = after.difference(&before[name]).cloned().collect();
+            let removed: Vec<String> = before[name].difference(&after).cloned().collect();
+            if mode == Mode::Preview && (!added.is_empty() || !removed.is_empty()) {
+                self.broken("a preview changes nothing", format!("album {name}"));
+            }
+            // Promise 3 and 5: nothing a person took out comes back, and no second copy of a file.
+            let held_files: BTreeSet<&String> =
+                before[name].iter().map(|id| &files[id].checksum).collect();
+            let model = &self.albums[name];
+            let mut new_files = BTreeSet::new();
+            for id in &added {
+                let file = &files[id].checksum;
+                if model.out(id, file) {
+                    self.broken(
+                        "3: never adds again what a person took out",
+                        format!("album {name}: {id}"),
+                    );
+                }
+                if held_files.contains(file) || !new_files.insert(file) {
+                    self.broken(
+                        "5: at most one copy of a file it added",
+                        format!("album {name}: {id} ({file})"),
+                    );
+                }
+            }
+            // Promise 2: what a person put there stays.
+            for id in &removed {
+                if model.person_put.contains(id) {
+                    self.broken(
+                        "2: never removes what a person put there",
+                        format!("album {name}: {id}"),
+                    );
+                }
+            }
+            let model = self.albums.get_mut(name).unwrap();
+            model.tool_added.extend(added);
+            for id in &removed {
+                model.tool_added.remove(id);
+            }
+        }
+        if mode == Mode::Sync && result.is_ok() {
+            for name in [MAIN, SAFE] {
+                if name == MAIN || self.job.safe.is_some() {
+                    self.albums.get_mut(name).unwrap().seen();
+                }
+            }
+        }
+        for name in [MAIN, SAFE] {
+            let open: BTreeSet<String> = match self.album_id(name) {
+                Some(id) => self
+                    .store
+                    .load(&AlbumKey {
+                        server: String::new(),
+                        album_id: id,
+                    })
+                    .unwrap()
+                    .into_iter()
+                    .filter(|e| e.state == EntryState::Adding)
+                    .map(|e| e.asset.to_string())
+                    .collect(),
+                None => BTreeSet::new(),
+            };
+            self.albums.get_mut(name).unwrap().open_adds = open;
+        }
+        match result {
+            Ok(report) => {
+                let text = serde_json::to_string(&report).unwrap();
+                if self.keys.iter().any(|k| text.contains(k)) {
+                    self.broken("8: a key never appears", "in a report".into());
+                }
+                Some(report)
+            }
+            // The album owner failed (a fault on her first requests): nothing changed for the job.
+            Err(_) => None,
+        }
+    }
+
+    /// Promises 4 and 7 after a sync that succeeded: the safe album holds nothing flagged but what a
+    /// person put there, and the record says the tool added what the albums hold.
+    fn after_a_good_sync(&mut self) {
+        let files = checksum_of(&self.sim);
+        if let Some(safe_prune) = self.job.safe {
+            let flagged = self.flagged(&files);
+            let model = &self.albums[SAFE];
+            for id in self.contents(SAFE) {
+                let flagged_here = flagged.contains(&files[&id].checksum);
+                let held_by_person = model.person_put.contains(&id);
+                let tool_kept = !safe_prune && model.tool_added.contains(&id);
+                if flagged_here && !held_by_person && !tool_kept {
+                    self.broken(
+                        "4: the safe album holds nothing its exclusions flag",
+                        format!("{id} is a favourite"),
+                    );
+                }
+            }
+        }
+        for name in [MAIN, SAFE] {
+            if name == SAFE && self.job.safe.is_none() {
+                continue;
+            }
+            let Some(id) = self.album_id(name) else {
+                continue;
+            };
+            let key = AlbumKey {
+                server: String::new(),
+                album_id: id,
+            };
+            let contents = self.contents(name);
+            // On 2.x an account that is no longer a member, or no longer in the job, cannot be asked
+            // for its trashed and hidden assets in the album: what it added and the album's answer
+            // lacks stays as recorded until it can be asked again (neither taken for removed nor
+            // added again).
+            let blind = self.line == ImmichLine::V2_5
+                && (self.bob_out.contains(name) || !self.job.accounts.contains(&"bob"));
+            for entry in self.store.load(&key).unwrap() {
+                let asset = entry.asset.to_string();
+                let unseen = blind && entry.account == "bob";
+                match entry.state {
+                    EntryState::Added if !contents.contains(&asset) && !unseen => self.broken(
+                        "7: the record agrees with the albums",
+                        format!("album {name}: {asset} recorded as added, not in the album"),
+                    ),
+                    EntryState::Adding | EntryState::Removing => self.broken(
+                        "7: the record agrees with the albums",
+                        format!("album {name}: {asset} left {:?} by a sync that succeeded", entry.state),
+                    ),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The checksums the safe album's exclusion flags: every favourite of the job's accounts that a
+    /// search sees (not trashed, not locked).
+    fn flagged(&self, files: &HashMap<String, SimAsset>) -> BTreeSet<String> {
+        files
+            .values()
+            .filter(|a| self.job.accounts.contains(&a.owner.as_str()))
+            .filter(|a| a.is_favorite && !a.trashed && a.visibility != "locked")
+            .map(|a| a.checksum.clone())
+            .collect()
+    }
+
+    /// Promise 6: faults stopped and nobody at work, one sync brings the albums to what the job selects,
+    /// minus people's removals, plus people's additions (and, without prune, what the tool added).
+    fn converges(&mut self) {
+        for album in self.bob_out.clone() {
+            // The report asked a person to share it again: they do.
+            if let Some(id) = self.album_id(album) {
+                self.sim.add_album_member(&id, "bob", Role::Editor);
+            }
+            self.bob_out.remove(album);
+        }
+        self.log.push("quiet sync".into());
+        let Some(report) = self.tool(Mode::Sync, false) else {
+            self.broken("6: converges once faults stop", "the album owner failed".into());
+        };
+        if report.failed() {
+            self.broken(
+                "6: converges once faults stop",
+                format!("the sync failed: {}", serde_json::to_string(&report).unwrap()),
+            );
+        }
+        self.after_a_good_sync();
+        let files = checksum_of(&self.sim);
+        let selected: BTreeSet<String> = files
+            .values()
+            .filter(|a| self.job.accounts.contains(&a.owner.as_str()))
+            .filter(|a| {
+                !a.trashed
+                    && (a.visibility == "timeline"
+                        || (self.job.include_archived && a.visibility == "archive"))
+                    && a.people.iter().any(|p| p == self.job.person)
+            })
+            .map(|a| a.checksum.clone())
+            .collect();
+        let flagged = self.flagged(&files);
+        for (name, prune, excluded) in [
+            (MAIN, self.job.prune, BTreeSet::new()),
+            (SAFE, self.job.safe.unwrap_or(false), flagged),
+        ] {
+            if name == SAFE && self.job.safe.is_none() {
+                continue;
+            }
+            let model = &self.albums[name];
+            let file = |id: &String| files[id].checksum.clone();
+            let mut expected: BTreeSet<String> = selected
+                .difference(&excluded)
+                .filter(|f| !model.taken_out_files.contains(*f) && !model.unseen_out_files.contains(*f))
+                .cloned()
+                .collect();
+            expected.extend(model.person_put.iter().map(file));
+            if !prune {
+                expected.extend(model.tool_added.iter().map(file));
+            }
+            let held: BTreeSet<String> = self.contents(name).iter().map(file).collect();
+            if held != expected {
+                if std::env::var("LIFE_DEBUG").is_ok() {
+                    for f in expected.symmetric_difference(&held) {
+                        for a in files.values().filter(|a| &a.checksum == f) {
+                            eprintln!("DEBUG {f}: {} owner {} vis {} trashed {} people {:?} fav {}", a.id, a.owner, a.visibility, a.trashed, a.people, a.is_favorite);
+                        }
+                    }
+                    if let Some(id) = self.album_id(name) {
+                        for e in self.store.load(&AlbumKey { server: String::new(), album_id: id }).unwrap() {
+                            eprintln!("DEBUG record {} {} {} {:?}", e.asset, e.job, e.account, e.state);
+                        }
+                    }
+                    eprintln!("DEBUG report {}", serde_json::to_string(&report).unwrap());
+                }
+                let missing: Vec<&String> = expected.difference(&held).collect();
+                let extra: Vec<&String> = held.difference(&expected).collect();
+                self.broken(
+                    "6: converges once faults stop",
+                    format!("album {name}: missing files {missing:?}, extra files {extra:?}"),
+                );
+            }
+        }
+    }
+
+    // ----- people and the admin ---------------------------------------------------------------
+
+    fn photos(&self) -> Vec<SimAsset> {
+        ["alice", "bob"].iter().flat_map(|a| self.sim.assets(a)).collect()
+    }
+
+    /// One step of a person or of the admin, drawn from the weighted menu.
+    fn someone(&mut self, dice: &mut Dice) {
+        let photos = self.photos();
+        let album = if dice.chance(0.7) || self.job.safe.is_none() {
+            MAIN
+        } else {
+            SAFE
+        };
+        let album_id = self.album_id(album);
+        let choice = dice.below(100);
+        let step = match choice {
+            // A person puts a photo in by hand (an album member's own).
+            0..=14 => {
+                let Some(id) = &album_id else { return };
+                let Some(photo) = dice.pick(&photos) else { return };
+                if photo.owner == "bob" && self.bob_out.contains(album) {
+                    return;
+                }
+                if self.contents(album).contains(&photo.id) {
+                    return;
+                }
+                self.sim.add_to_album(id, std::slice::from_ref(&photo.id));
+                let model = self.albums.get_mut(album).unwrap();
+                model.person_put.insert(photo.id.clone());
+                model.taken_out.remove(&photo.id);
+                model.unseen_out.remove(&photo.id);
+                format!("a person put {} into {album}", &photo.id[..8])
+            }
+            // A person takes a photo out by hand.
+            15..=29 => {
+                let Some(id) = &album_id else { return };
+                let held: Vec<String> = self.contents(album).into_iter().collect();
+                let Some(photo) = dice.pick(&held).cloned() else { return };
+                self.sim.remove_from_album(id, std::slice::from_ref(&photo));
+                let file = photos.iter().find(|p| p.id == photo).unwrap().checksum.clone();
+                let model = self.albums.get_mut(album).unwrap();
+                let open = model.open_adds.contains(&photo);
+                if model.tool_added.remove(&photo) && !open {
+                    model.unseen_out.insert(photo.clone());
+                    model.unseen_out_files.insert(file);
+                }
+                model.person_put.remove(&photo);
+                format!(
+                    "a person took {} out of {album}{}",
+                    &photo[..8],
+                    if open { " (an add the tool could not confirm)" } else { "" }
+                )
+            }
+            30..=39 => {
+                let Some(photo) = dice.pick(&photos) else { return };
+                let to = if photo.visibility == "timeline" { "archive" } else { "timeline" };
+                self.sim.set_visibility(&photo.id, to);
+                format!("{} set to {to}", &photo.id[..8])
+            }
+            40..=44 => {
+                let Some(photo) = dice.pick(&photos) else { return };
+                let to = if photo.visibility == "hidden" { "timeline" } else { "hidden" };
+                self.sim.set_visibility(&photo.id, to);
+                format!("{} set to {to}", &photo.id[..8])
+            }
+            45..=51 => {
+                let Some(photo) = dice.pick(&photos) else { return };
+                self.sim.set_trashed(&photo.id, !photo.trashed);
+                format!("{} {}", &photo.id[..8], if photo.trashed { "restored" } else { "trashed" })
+            }
+            52..=57 => {
+                let tagged: Vec<&SimAsset> =
+                    photos.iter().filter(|p| p.people.iter().any(|n| n == "Mia")).collect();
+                let Some(photo) = dice.pick(&tagged) else { return };
+                self.sim.untag(&photo.id, "Mia");
+                format!("Mia untagged from {}", &photo.id[..8])
+            }
+            58..=67 => {
+                let Some(photo) = dice.pick(&photos) else { return };
+                self.sim.set_favorite(&photo.id, !photo.is_favorite);
+                format!("{} favourite: {}", &photo.id[..8], !photo.is_favorite)
+            }
+            68..=72 => {
+                self.job.prune = !self.job.prune;
+                format!("admin: prune {}", self.job.prune)
+            }
+            73..=76 => {
+                self.job.safe = match self.job.safe {
+                    Some(true) => Some(false),
+                    Some(false) => None,
+                    None => Some(true),
+                };
+                format!("admin: safe album {:?}", self.job.safe)
+            }
+            77..=80 => {
+                self.job.accounts = if self.job.accounts.len() == 2 {
+                    vec!["alice"]
+                } else {
+                    vec!["alice", "bob"]
+                };
+                format!("admin: accounts {:?}", self.job.accounts)
+            }
+            81..=83 => {
+                self.job.include_archived = !self.job.include_archived;
+                format!("admin: include_archived {}", self.job.include_archived)
+            }
+            84..=86 => {
+                self.job.person = if self.job.person == "Mia" { "Leo" } else { "Mia" };
+                format!("admin: people [{}]", self.job.person)
+            }
+            87..=89 => {
+                let Some(id) = &album_id else { return };
+                if self.bob_out.contains(album) {
+                    self.sim.add_album_member(id, "bob", Role::Editor);
+                    self.bob_out.remove(album);
+                    format!("a person shared {album} with bob again")
+                } else if self.sim.album_members(id).iter().any(|(m, _)| m == "bob") {
+                    self.sim.remove_album_member(id, "bob");
+                    self.bob_out.insert(album);
+                    format!("a person took bob out of {album}")
+                } else {
+                    return;
+                }
+            }
+            _ => {
+                // `state forget`: the people want what they took out back.
+                for name in [MAIN, SAFE] {
+                    if let Some(id) = self.album_id(name) {
+                        let key = AlbumKey {
+                            server: String::new(),
+                            album_id: id,
+                        };
+                        self.store.forget_tombstones(&key).unwrap();
+                    }
+                    let model = self.albums.get_mut(name).unwrap();
+                    model.taken_out.clear();
+                    model.taken_out_files.clear();
+                }
+                "admin: state forget".to_string()
+            }
+        };
+        self.log.push(step);
+        self.person_put_stays();
+    }
+
+    /// Promise 2 between tool steps, and promise 1: libraries only grow.
+    fn person_put_stays(&self) {
+        let library: BTreeSet<String> = checksum_of(&self.sim).into_keys().collect();
+        if !library.is_superset(&self.library) {
+            self.broken("1: never deletes a photo from a library", String::new());
+        }
+        for name in [MAIN, SAFE] {
+            let contents = self.contents(name);
+            for id in &self.albums[name].person_put {
+                if !contents.contains(id) {
+                    self.broken(
+                        "2: never removes what a person put there",
+                        format!("album {name}: {id}"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The record's file holds no key.
+    fn record_holds_no_key(&self) {
+        let bytes = std::fs::read(self.dir.path().join("state.sqlite3")).unwrap_or_default();
+        for key in &self.keys {
+            if bytes.windows(key.len()).any(|w| w == key.as_bytes()) {
+                self.broken("8: a key never appears", "in the record".into());
+            }
+        }
+    }
+}
+
+/// Plays one seed's life.
+fn live(seed: u64, line: ImmichLine, steps: usize) {
+    let mut dice = Dice(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ line as u64);
+    let mut life = Life::new(seed, line);
+    for step in 0..steps {
+        if dice.chance(0.4) {
+            let faults = dice.chance(0.3);
+            let preview = dice.chance(0.1);
+            life.log.push(
+                match (preview, faults) {
+                    (true, _) => "preview",
+                    (false, true) => "sync with faults",
+                    (false, false) => "sync",
+                }
+                .into(),
+            );
+            let mode = if preview { Mode::Preview } else { Mode::Sync };
+            if let Some(report) = life.tool(mode, faults)
+                && mode == Mode::Sync
+                && !report.failed()
+            {
+                life.after_a_good_sync();
+            }
+            life.person_put_stays();
+        } else {
+            life.someone(&mut dice);
+        }
+        if step % 10 == 9 {
+            life.converges();
+        }
+    }
+    life.converges();
+    life.record_holds_no_key();
+}
+
+fn lines() -> Vec<ImmichLine> {
+    match std::env::var("LIFE_LINE").ok().as_deref() {
+        Some("2.5") => vec![ImmichLine::V2_5],
+        Some("3.1") => vec![ImmichLine::V3_1],
+        _ => vec![ImmichLine::V3_1, ImmichLine::V2_5],
+    }
+}
+
+fn number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+fn a_familys_months_keep_every_promise_on_both_lines() {
+    let steps = number("LIFE_STEPS", 40);
+    let seeds: Vec<u64> = match std::env::var("LIFE_SEED").ok().and_then(|s| s.parse().ok()) {
+        Some(seed) => vec![seed],
+        None => (1..=number("LIFE_SEEDS", 25) as u64).collect(),
+    };
+    for line in lines() {
+        for &seed in &seeds {
+            live(seed, line, steps);
+        }
+    }
+}
