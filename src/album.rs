@@ -254,7 +254,11 @@ async fn embedded(client: &Client, album_id: &str) -> Result<Listing, ApiError> 
 /// whose answer was lost while the run is still at it.
 pub async fn ids_held(client: &Client, album_id: &str) -> Result<HashSet<Uuid>, ApiError> {
     if client.version().is_2x() {
-        return Ok(embedded(client, album_id).await?.assets.into_keys().collect());
+        return Ok(embedded(client, album_id)
+            .await?
+            .assets
+            .into_keys()
+            .collect());
     }
     let mut ids = HashSet::new();
     let mut stream = std::pin::pin!(pages(
@@ -353,8 +357,10 @@ pub async fn add(client: &Client, album_id: &str, ids: &[Uuid]) -> AddOutcome {
 #[derive(Debug, Default)]
 pub struct RemoveOutcome {
     pub removed: Vec<Uuid>,
-    /// Answered `not_found`: the album no longer held it.
+    /// Answered `not_found` to a request sent once: the album no longer held it.
     pub gone: Vec<Uuid>,
+    /// Answered `not_found` to a request sent more than once: gone, perhaps by the first sending.
+    pub gone_after_resend: Vec<Uuid>,
     /// Refused, by the server's reason.
     pub refused: BTreeMap<String, Vec<Uuid>>,
     /// The request that failed, if one did; the batches before it were removed.
@@ -365,16 +371,13 @@ pub struct RemoveOutcome {
 /// at the first failed request.
 pub async fn remove(client: &Client, album_id: &str, ids: &[Uuid]) -> RemoveOutcome {
     let answers = in_batches(ids, "not_found", |batch| async move {
-        // A removal sent twice answers `not_found` the second time: gone either way.
-        client
-            .remove_album_assets(album_id, &batch)
-            .await
-            .map(|answer| (answer, false))
+        client.remove_album_assets(album_id, &batch).await
     })
     .await;
     RemoveOutcome {
         removed: answers.done,
         gone: answers.benign,
+        gone_after_resend: answers.benign_resent,
         refused: answers.refused,
         failed: answers.failed,
     }

@@ -670,20 +670,30 @@ impl Client {
         Ok((answer, sent.load(Ordering::Relaxed) > 1))
     }
 
-    /// Removes assets from an album (never from the library); the server answers per id.
+    /// Removes assets from an album (never from the library); the server answers per id. Also says
+    /// whether the request was sent more than once (a `not_found` to a resend may be its own work).
     pub async fn remove_album_assets(
         &self,
         id: &str,
         asset_ids: &[String],
-    ) -> Result<Vec<BulkIdResult>, ApiError> {
+    ) -> Result<(Vec<BulkIdResult>, bool), ApiError> {
         let body = json!({ "ids": asset_ids });
-        self.call(
-            Method::DELETE,
-            &format!("albums/{id}/assets"),
-            &[],
-            Some(&body),
-        )
-        .await
+        let sent = AtomicU32::new(0);
+        let answer = self
+            .send(
+                Method::DELETE,
+                &format!("albums/{id}/assets"),
+                &[],
+                Some(&body),
+                JSON,
+                |bytes, _| {
+                    serde_json::from_slice(bytes)
+                        .map_err(|e| DecodeFailure::Malformed(e.to_string()))
+                },
+                &sent,
+            )
+            .await?;
+        Ok((answer, sent.load(Ordering::Relaxed) > 1))
     }
 
     /// An asset's small thumbnail (`size=thumbnail`), as the server encodes it (WebP or JPEG on Immich).

@@ -16,7 +16,8 @@
 //! - **Add** what is selected and not in the album (by id, or by checksum: the same file under another
 //!   id is already there), except tombstones: what a person took out is not added again.
 //! - **Remove** (with `prune`) only what the record says this job added, that the album still holds and
-//!   that the job no longer selects. Never an asset a person added; nothing at all when the selection
+//!   that the job no longer selects (or may still hold: an account that left the job, whose assets a
+//!   2.x listing hides when they are trashed or hidden). Never an asset a person added; nothing at all when the selection
 //!   is incomplete (a failed search or account), and nothing when the removals would exceed the circuit
 //!   breaker (`max_removals`, `max_removal_fraction`) unless the run confirms them. The safe album errs
 //!   toward leaving out: what its exclusions flag (searches that succeeded in this run) leaves it past
@@ -175,6 +176,9 @@ pub struct Stale {
     pub reason: Reason,
     /// Leaves past every guard: the safe album's exclusions flag it (with prune).
     pub forced: bool,
+    /// The listing could not show it (an account that left the job, on 2.x, where the album hides
+    /// that account's trashed and hidden assets): the removal's answer tells whether it was there.
+    pub unseen: bool,
 }
 
 /// Why nothing is removed from an album in this run.
@@ -438,6 +442,7 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
                         account: entry.account.clone(),
                         reason,
                         forced: false,
+                        unseen: false,
                     });
                 }
             }
@@ -468,6 +473,27 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
     }
     if input.policy.adopt {
         decision.tool_held += decision.adoptable.len();
+    }
+    // What this job added from an account that left it, that a whole listing could not see (2.x
+    // hides the account's trashed and hidden assets, and the account is not there to ask): it may
+    // still be in the album, and it no longer belongs there. Removing it is how to know; an answer
+    // that it was not there means a person took it out.
+    if held.incomplete.is_none() {
+        for entry in &gone {
+            if entry.job == input.job
+                && entry.state == EntryState::Added
+                && !job_accounts.contains(entry.account.as_str())
+            {
+                decision.stale.push(Stale {
+                    id: entry.asset,
+                    checksum: entry.checksum.clone(),
+                    account: entry.account.clone(),
+                    reason: Reason::AccountLeft,
+                    forced: false,
+                    unseen: true,
+                });
+            }
+        }
     }
 
     // Whether the stale assets leave in this run: what the safe album's exclusions flag leaves past

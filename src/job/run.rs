@@ -920,6 +920,7 @@ async fn held(
         shows_trashed_and_hidden,
     } = listing;
     let mut blind = HashSet::new();
+    let mut failed = None;
     if !shows_trashed_and_hidden {
         let mut missing: Vec<&str> = record
             .iter()
@@ -941,10 +942,7 @@ async fn held(
                 .and_then(|(s, _)| s.account.as_ref().ok())
                 .filter(|a| a.client.api_base() == owner.client.api_base());
             let found = match account {
-                Some(account) => album::trashed_or_hidden(&account.client, album_id)
-                    .await
-                    .map_err(|e| tracing::warn!("{name}: {e}"))
-                    .ok(),
+                Some(account) => Some(album::trashed_or_hidden(&account.client, album_id).await),
                 None => None,
             };
             (name, found)
@@ -952,7 +950,16 @@ async fn held(
         .await;
         for (name, found) in asked {
             match found {
-                Some(found) => assets.extend(found),
+                Some(Ok(found)) => assets.extend(found),
+                // A search that failed is never an empty result: the listing may miss its assets.
+                Some(Err(error)) => {
+                    blind.insert(name.to_string());
+                    failed.get_or_insert(format!(
+                        "{name} could not be asked for its trashed and hidden assets in the album \
+                         ({error})"
+                    ));
+                }
+                // Not in the job, not connected, or on another server: nothing to ask.
                 None => {
                     blind.insert(name.to_string());
                 }
@@ -960,7 +967,7 @@ async fn held(
         }
     }
     let mut held = Held::new(assets);
-    held.incomplete = incomplete;
+    held.incomplete = incomplete.or(failed);
     held.blind = blind;
     held
 }
@@ -1781,14 +1788,17 @@ fn note_created(ctx: &Apply<'_>, album: &Album, summary: &mut AlbumSummary) {
         server: ctx.owner.client.api_base().to_string(),
         album_id: album.id.clone(),
     };
-    let noted = ctx.store.claim_made(&key, &album.album_name, ctx.job).and_then(|()| {
-        joinable(ctx.owner, ctx.slots)
-            .filter(|a| album.role_of(&a.user.id).is_some())
-            .try_for_each(|a| {
-                ctx.store
-                    .note_member(&key, &a.user.id, &a.name.clone(), MemberState::Added)
-            })
-    });
+    let noted = ctx
+        .store
+        .claim_made(&key, &album.album_name, ctx.job)
+        .and_then(|()| {
+            joinable(ctx.owner, ctx.slots)
+                .filter(|a| album.role_of(&a.user.id).is_some())
+                .try_for_each(|a| {
+                    ctx.store
+                        .note_member(&key, &a.user.id, &a.name.clone(), MemberState::Added)
+                })
+        });
     if let Err(error) = noted {
         summary.error.get_or_insert(format!("{error:#}"));
     }
@@ -2039,9 +2049,22 @@ async fn remove_stale(
         removals.iter().map(|s| (&s.id, s)).collect();
     let by_id = |id: &Uuid| stale.get(id).copied();
     let mut confirmed: Vec<Change> = Vec::new();
-    for id in outcome.removed.iter().chain(&outcome.gone) {
+    // A `not_found` to a resent removal is most likely the first sending's work.
+    for id in outcome.removed.iter().chain(&outcome.gone_after_resend) {
         if let Some(stale) = by_id(id) {
             confirmed.push(Change::Put(entry(stale, EntryState::Removed)));
+        }
+    }
+    // Not in the album before this removal: one the listing showed left it just now (a person, or
+    // another run); one the listing could not show, a person took out.
+    for id in &outcome.gone {
+        if let Some(stale) = by_id(id) {
+            let state = if stale.unseen {
+                EntryState::Tombstone
+            } else {
+                EntryState::Removed
+            };
+            confirmed.push(Change::Put(entry(stale, state)));
         }
     }
     for id in outcome.refused.values().flatten() {
@@ -2052,7 +2075,7 @@ async fn remove_stale(
     if let Err(error) = ctx.store.write(key, &confirmed) {
         tracing::warn!("{error:#}");
     }
-    summary.removed = outcome.removed.len();
+    summary.removed = outcome.removed.len() + outcome.gone_after_resend.len();
     summary.removal_refused = outcome
         .refused
         .iter()

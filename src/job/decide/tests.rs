@@ -473,6 +473,50 @@ fn an_asset_the_listing_could_not_see_is_neither_settled_nor_added_again() {
 }
 
 #[test]
+fn what_an_account_that_left_added_and_the_listing_could_not_see_is_removed_unseen() {
+    let mut case = Case::new("left, unseen");
+    case.record = vec![
+        entry_of(1, EntryState::Added, JOB, "carol"), // carol left; trashed or hidden on 2.x
+        entry_of(2, EntryState::Added, JOB, "carol"), // carol left; seen in the album
+        entry_of(3, EntryState::Added, "other-job", "carol"), // another job's: not this one's to remove
+        entry_of(4, EntryState::Tombstone, JOB, "carol"), // a person took it out: nothing to remove
+    ];
+    case.held = held(&timeline(&[2, 5]));
+    case.held.blind.insert("carol".into());
+    case.policy = prune();
+    let d = case.decide();
+    let unseen: Vec<(u128, Reason, bool)> = d
+        .stale
+        .iter()
+        .map(|s| (s.id.as_u128(), s.reason, s.unseen))
+        .collect();
+    assert_eq!(
+        unseen,
+        [
+            (2, Reason::AccountLeft, false),
+            (1, Reason::AccountLeft, true)
+        ]
+    );
+    assert!(d.remove);
+    assert!(
+        d.settle.is_empty(),
+        "nothing the listing could not see is settled"
+    );
+
+    // An account still in the job, whose assets the listing could not see: not removed unseen
+    // (its searches say what it selects; its trashed ones are only hidden).
+    case.record = vec![entry_of(1, EntryState::Added, JOB, "bob")];
+    case.held.blind.insert("bob".into());
+    case.bob = Some(Vec::new());
+    assert!(case.decide().stale.is_empty());
+
+    // A listing that may have missed assets removes nothing unseen.
+    case.record = vec![entry_of(1, EntryState::Added, JOB, "carol")];
+    case.held.incomplete = Some("the count disagrees".into());
+    assert!(case.decide().stale.is_empty());
+}
+
+#[test]
 fn what_another_job_added_and_a_person_took_out_is_not_added_by_this_one() {
     let mut case = Case::new("two jobs");
     case.record = vec![
