@@ -377,7 +377,9 @@ pub enum Change {
     Put(Entry),
     /// An intent, written before its request: over no row, a removed one or this job's own, never
     /// over another job's (another process may have added the asset since this run listed the
-    /// album, or be adding it now).
+    /// album, or be adding it now). An add's intent never replaces an `added` row or a tombstone,
+    /// not even this job's: another process of the job added it since this run listed the album
+    /// (and its `duplicate` answer must not forget the row), or a person took it out.
     Intend(Entry),
     /// A correction from what the album held when it was listed: written only over the row as it
     /// was read (its job, state and time), so a row another process changed since is left to it.
@@ -624,7 +626,10 @@ impl Store {
                          server = excluded.server, checksum = excluded.checksum,
                          job = excluded.job, account = excluded.account,
                          state = excluded.state, at = excluded.at
-                     WHERE album_assets.state = 'removed' OR album_assets.job = excluded.job",
+                     WHERE album_assets.state = 'removed'
+                         OR (album_assets.job = excluded.job
+                             AND NOT (excluded.state = 'adding'
+                                      AND album_assets.state IN ('added', 'tombstone')))",
                 )?;
                 let mut claim = tx.prepare_cached(
                     "INSERT OR IGNORE INTO album_assets
@@ -1197,14 +1202,29 @@ mod tests {
                     Change::Put(entry(3, EntryState::Removed)),
                     Change::Put(other(4, EntryState::Adding)),
                     Change::Put(entry(5, EntryState::Added)),
+                    Change::Put(entry(8, EntryState::Added)),
+                    Change::Put(entry(9, EntryState::Tombstone)),
+                    Change::Put(entry(10, EntryState::Added)),
                 ],
             )
             .unwrap();
         let intend = |n| Change::Intend(entry(n, EntryState::Adding));
+        // This job's own add intent never replaces its own `added` row (another process of the job
+        // added it since this run listed the album: its `duplicate` answer would then forget the
+        // row) nor a tombstone; a removal intent does replace its own `added` row.
         store
             .write(
                 &key(),
-                &[intend(1), intend(2), intend(3), intend(4), intend(6)],
+                &[
+                    intend(1),
+                    intend(2),
+                    intend(3),
+                    intend(4),
+                    intend(6),
+                    intend(8),
+                    intend(9),
+                    Change::Intend(entry(10, EntryState::Removing)),
+                ],
             )
             .unwrap();
         // A settle of a row as it no longer is, and one as it is.
@@ -1246,6 +1266,9 @@ mod tests {
                 row(5, "kids", EntryState::Added),
                 row(6, "kids", EntryState::Adding),
                 row(7, "kids", EntryState::Added),
+                row(8, "kids", EntryState::Added),
+                row(9, "kids", EntryState::Tombstone),
+                row(10, "kids", EntryState::Removing),
             ]
         );
     }

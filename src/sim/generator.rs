@@ -64,6 +64,7 @@ pub fn generate(config: &SimConfig) -> State {
         uploaded_names: HashMap::new(),
         albums: Vec::new(),
         trashed: HashMap::new(),
+        purged: HashSet::new(),
         partners: HashSet::new(),
         log: Vec::new(),
         next_seq: 0,

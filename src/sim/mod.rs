@@ -412,6 +412,65 @@ impl Simulator {
         st.untag(asset, slot);
     }
 
+    /// The asset shows `person` (a name in the owner's library) from now on, as when someone tags a
+    /// face by hand. Panics on an unknown asset id or a name the owner's library does not have.
+    pub fn tag_face(&self, asset_id: &str, person: &str) {
+        let mut st = self.lock();
+        let asset = st.asset_index_or_panic(asset_id);
+        let owner = st.assets[asset].owner as usize;
+        let slot = st
+            .person_slot(owner, person)
+            .unwrap_or_else(|| panic!("no person {person:?} in the owner's library"));
+        st.tag_face(asset, slot);
+    }
+
+    /// Deletes an asset for good, as its owner does by emptying the trash (not logged): it leaves every
+    /// album, every search and the library. Panics on an unknown asset id.
+    pub fn delete_for_good(&self, asset_id: &str) {
+        let mut st = self.lock();
+        let asset = st.asset_index_or_panic(asset_id);
+        st.purge(asset);
+    }
+
+    /// A new photo in `account`'s library showing `people` (names in that library), as if its person
+    /// had uploaded it just now: a file of its own. Returns the new id.
+    pub fn upload_photo(&self, account: &str, people: &[&str]) -> String {
+        let mut st = self.lock();
+        let user = st.user_by_name(account);
+        let mask = people.iter().fold(0_u32, |mask, name| {
+            let slot = st
+                .person_slot(user, name)
+                .unwrap_or_else(|| panic!("{account} has no person called {name:?}"));
+            mask | 1 << slot
+        });
+        let id = st.rng.uuid();
+        let checksum = st.rng.bytes20();
+        let rec = state::AssetRec {
+            id,
+            checksum,
+            taken: time::now_ms() / 1000,
+            words: 0,
+            people: mask,
+            file_no: 0,
+            owner: user as u16,
+            camera: state::NO_CAMERA,
+            place: state::NO_PLACE,
+            flags: 0,
+            visibility: state::Visibility::Timeline,
+        };
+        let name = format!("upload-{}.jpg", &state::uuid_str(id)[..8]);
+        st.add_uploaded(user, rec, name, 2_000_000);
+        state::uuid_str(id)
+    }
+
+    /// Deletes an album, as its owner does in the web app (not logged; its assets stay in their
+    /// libraries). Panics on an unknown album.
+    pub fn delete_album(&self, album_id: &str) {
+        let mut st = self.lock();
+        let album = st.album_index_or_panic(album_id);
+        st.delete_album(album);
+    }
+
     /// Add content words (from the generator's vocabulary, e.g. `"nsfw"`, `"beach"`) to an asset,
     /// so smart search for them ranks it as a match. Panics on an unknown asset id or word.
     pub fn add_words(&self, asset_id: &str, words: &[&str]) {

@@ -206,6 +206,8 @@ pub struct State {
     /// Assets in the trash, with when they were trashed (ms): still in their albums, but left out of
     /// searches (unless `withDeleted`), of album counts and of 2.x's embedded album assets.
     pub trashed: HashMap<u128, i64>,
+    /// Assets deleted for good (the trash emptied): gone from every search, listing and album.
+    pub purged: HashSet<u128>,
     /// (viewer, owner): owner shares their library with viewer.
     pub partners: HashSet<(usize, usize)>,
     pub log: Vec<LoggedRequest>,
@@ -325,6 +327,7 @@ impl State {
         self.owner_ranges[user]
             .clone()
             .chain(self.uploaded[user].iter().copied())
+            .filter(|&i| self.purged.is_empty() || !self.purged.contains(&self.assets[i].id))
     }
 
     /// The size of an asset's original file, as `exifInfo.fileSizeInByte` and its download say.
@@ -364,7 +367,25 @@ impl State {
     }
 
     pub fn asset_by_id(&self, id: u128) -> Option<usize> {
+        if self.purged.contains(&id) {
+            return None;
+        }
         self.asset_index.get(&id).map(|&i| i as usize)
+    }
+
+    /// Deletes an asset for good, as emptying the trash does: it leaves every album and the library.
+    pub fn purge(&mut self, idx: usize) {
+        let id = self.assets[idx].id;
+        self.remove_from_all_albums(id);
+        self.trashed.remove(&id);
+        self.purged.insert(id);
+        self.search_cache.clear();
+    }
+
+    /// The asset shows person slot `slot` of its owner's library (a face tagged by hand).
+    pub fn tag_face(&mut self, idx: usize, slot: usize) {
+        self.assets[idx].people |= 1_u32 << slot;
+        self.search_cache.clear();
     }
 
     /// May `user` put this asset in an album? Own assets and partners' assets.

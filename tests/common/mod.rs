@@ -274,6 +274,17 @@ pub async fn slots(
     keys: &std::collections::HashMap<&str, String>,
     options: &immich_smart_albums::immich::ClientOptions,
 ) -> Vec<immich_smart_albums::job::run::Slot> {
+    slots_at(sim, &sim.url(), names, keys, options).await
+}
+
+/// [`slots`], with the server at `url` (the simulator's under another name, as after a move).
+pub async fn slots_at(
+    sim: &Simulator,
+    url: &str,
+    names: &[&str],
+    keys: &std::collections::HashMap<&str, String>,
+    options: &immich_smart_albums::immich::ClientOptions,
+) -> Vec<immich_smart_albums::job::run::Slot> {
     use immich_smart_albums::immich::{Client, ServerUrl};
     use immich_smart_albums::job::run::{Account, Slot};
     use immich_smart_albums::secret::ApiKey;
@@ -285,7 +296,7 @@ pub async fn slots(
             .cloned()
             .unwrap_or_else(|| sim.account(name).api_key);
         let account = async {
-            let server = ServerUrl::parse(&sim.url()).unwrap();
+            let server = ServerUrl::parse(url).unwrap();
             let client = Client::connect(&server, ApiKey::new(key).unwrap(), options)
                 .await
                 .map_err(|e| e.to_string())?

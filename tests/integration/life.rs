@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::common;
 use immich_smart_albums::job::JobFile;
-use immich_smart_albums::job::run::{JobReport, Mode, RunOptions, Slot, run_job_with};
+use immich_smart_albums::job::run::{Mode, RunOptions, Slot, run_job_with};
 use immich_smart_albums::sim::{
     FaultPlan, FaultRule, ImmichLine, Role, SimAsset, SimConfig, Simulator,
 };
@@ -60,6 +60,8 @@ struct JobConfig {
     include_archived: bool,
     /// The safe album, with its own prune setting; its exclusion is every favourite.
     safe: Option<bool>,
+    /// The job excludes every photo of Leo (both albums).
+    exclude_leo: bool,
 }
 
 impl JobConfig {
@@ -71,6 +73,9 @@ impl JobConfig {
             self.prune,
             self.include_archived
         );
+        if self.exclude_leo {
+            yaml.push_str("    exclude: [{people: [Leo]}]\n");
+        }
         if let Some(prune) = self.safe {
             yaml.push_str(&format!(
                 "    safe:\n      album: {SAFE}\n      prune: {prune}\n      exclude: [{{metadata: {{isFavorite: true}}}}]\n"
@@ -120,9 +125,43 @@ struct Life {
     bob_out: BTreeSet<&'static str>,
     keys: Vec<String>,
     log: Vec<String>,
-    /// The accounts, connected once (their clients retry twice, quickly), and the runtime they run on.
+    /// The accounts, connected (their clients retry twice, quickly) at the server's current URL with
+    /// their current keys, and the runtime they run on.
     runtime: tokio::runtime::Runtime,
     connected: Vec<Slot>,
+    /// The admin moved the server: the profile names it `localhost` instead of `127.0.0.1`.
+    moved: bool,
+    /// Bob's key as the profile has it, and whether it was revoked without a new one yet.
+    bob_key: String,
+    bob_key_revoked: bool,
+    /// Bob renamed Mia in his library (to "Mia B."): the job's name no longer resolves there.
+    bob_renamed: bool,
+}
+
+/// How the tool runs in a step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum How {
+    /// The engine in this process: a sync or a preview, perhaps with a fifth of the requests failing,
+    /// perhaps with `--adopt`.
+    Engine {
+        mode: Mode,
+        faults: bool,
+        adopt: bool,
+    },
+    /// The binary, killed with SIGKILL after this many milliseconds (or ending first).
+    Crash { after_ms: u64 },
+    /// The binary and the engine at the same time, over the same albums and record.
+    Overlap,
+    /// The binary on its own schedule (`--every`), stopped with SIGTERM after its first run.
+    Scheduled,
+}
+
+/// What a tool step came to.
+struct Ran {
+    /// A sync that succeeded: every account, every album, nothing failed.
+    good: bool,
+    /// What it said (the report, or the process's output), for a failure message.
+    said: String,
 }
 
 fn checksum_of(sim: &Simulator) -> HashMap<String, SimAsset> {
@@ -144,20 +183,15 @@ impl Life {
         })
         .expect("the simulator starts");
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("state.sqlite3")).unwrap();
+        let store = Store::open(&dir.path().join("state").join("state.sqlite3")).unwrap();
         let library = checksum_of(&sim).into_keys().collect();
         let keys = sim.accounts().into_iter().map(|a| a.api_key).collect();
         let runtime = common::runtime();
-        let connected = runtime.block_on(common::slots(
-            &sim,
-            &["alice", "bob"],
-            &HashMap::new(),
-            &common::quick_retries(2),
-        ));
+        let bob_key = sim.account("bob").api_key;
         let mut albums = BTreeMap::new();
         albums.insert(MAIN, AlbumModel::default());
         albums.insert(SAFE, AlbumModel::default());
-        Life {
+        let mut life = Life {
             seed,
             line,
             sim,
@@ -169,6 +203,7 @@ impl Life {
                 prune: true,
                 include_archived: false,
                 safe: Some(true),
+                exclude_leo: false,
             },
             albums,
             library,
@@ -176,7 +211,43 @@ impl Life {
             keys,
             log: Vec::new(),
             runtime,
-            connected,
+            connected: Vec::new(),
+            moved: false,
+            bob_key,
+            bob_key_revoked: false,
+            bob_renamed: false,
+        };
+        life.connect();
+        life
+    }
+
+    /// The server's URL as the profile names it now.
+    fn url(&self) -> String {
+        if self.moved {
+            self.sim.url().replace("127.0.0.1", "localhost")
+        } else {
+            self.sim.url()
+        }
+    }
+
+    /// Connects both accounts as the profile has them now (URL, keys).
+    fn connect(&mut self) {
+        let keys = HashMap::from([("bob", self.bob_key.clone())]);
+        self.connected = self.runtime.block_on(common::slots_at(
+            &self.sim,
+            &self.url(),
+            &["alice", "bob"],
+            &keys,
+            &common::quick_retries(2),
+        ));
+    }
+
+    /// The name Mia has in an account's library now.
+    fn mia_in(&self, account: &str) -> &'static str {
+        if account == "bob" && self.bob_renamed {
+            "Mia B."
+        } else {
+            "Mia"
         }
     }
 
@@ -209,50 +280,74 @@ impl Life {
 
     // ----- the tool ---------------------------------------------------------------------------
 
-    /// A sync (or a preview) of the job as it is now; `faults` injects failures into a fifth of the
-    /// requests. What appeared in an album during it is the tool's, what left it the tool took out.
-    fn tool(&mut self, mode: Mode, faults: bool) -> Option<JobReport> {
+    /// The tool at work on the job as it is now. What appeared in an album during it is the tool's,
+    /// what left it the tool took out (nobody else acts then).
+    fn tool(&mut self, how: How) -> Ran {
         let yaml = self.job.yaml();
-        let file = JobFile::parse(std::path::Path::new("jobs.yaml"), &yaml).expect("a valid job");
-        let spec = file.jobs[0].clone();
         let before: BTreeMap<&str, BTreeSet<String>> = [MAIN, SAFE]
             .iter()
             .map(|a| (*a, self.contents(a)))
             .collect();
-        if faults {
-            self.sim.set_faults(FaultPlan {
-                seed: self.seed ^ self.log.len() as u64,
-                rules: vec![FaultRule {
-                    after_handler: 0.5,
-                    ..FaultRule::uniform("*", 0.2)
-                }],
-                always_fail: Vec::new(),
-            });
-        }
-        let slots: Vec<Slot> = self
-            .connected
-            .iter()
-            .filter(|s| self.job.accounts.contains(&s.name.as_str()))
-            .map(|s| Slot {
-                name: s.name.clone(),
-                account: s.account.clone(),
-            })
-            .collect();
-        let result = self.runtime.block_on(run_job_with(
-            &spec,
-            &slots,
-            "alice",
-            mode,
-            RunOptions::default(),
-            &self.store,
-        ));
-        self.sim.clear_faults();
+        let ran = match how {
+            How::Engine {
+                mode,
+                faults,
+                adopt,
+            } => {
+                if faults {
+                    self.sim.set_faults(FaultPlan {
+                        seed: self.seed ^ self.log.len() as u64,
+                        rules: vec![FaultRule {
+                            after_handler: 0.5,
+                            ..FaultRule::uniform("*", 0.2)
+                        }],
+                        always_fail: Vec::new(),
+                    });
+                }
+                let ran = self.engine(&yaml, mode, adopt);
+                self.sim.clear_faults();
+                ran
+            }
+            How::Crash { after_ms } => {
+                let mut child = self.process(&yaml, &[]).spawn().expect("the binary starts");
+                std::thread::sleep(std::time::Duration::from_millis(after_ms));
+                // SIGKILL: no handler runs, no cleanup; the record keeps what it had written.
+                let _ = child.kill();
+                let output = child.wait_with_output().expect("the binary ends");
+                Ran {
+                    good: output.status.success(),
+                    said: self.said_by(&output),
+                }
+            }
+            How::Overlap => {
+                let child = self.process(&yaml, &[]).spawn().expect("the binary starts");
+                let engine = self.engine(&yaml, Mode::Sync, false);
+                let output = child.wait_with_output().expect("the binary ends");
+                let said = format!("{}\n{}", engine.said, self.said_by(&output));
+                Ran {
+                    good: engine.good && output.status.success(),
+                    said,
+                }
+            }
+            How::Scheduled => self.scheduled(&yaml),
+        };
+        let preview =
+            how == How::Engine {
+                mode: Mode::Preview,
+                faults: false,
+                adopt: false,
+            } || how
+                == How::Engine {
+                    mode: Mode::Preview,
+                    faults: true,
+                    adopt: false,
+                };
         let files = checksum_of(&self.sim);
         for name in [MAIN, SAFE] {
             let after = self.contents(name);
             let added: Vec<String> = after.difference(&before[name]).cloned().collect();
             let removed: Vec<String> = before[name].difference(&after).cloned().collect();
-            if mode == Mode::Preview && (!added.is_empty() || !removed.is_empty()) {
+            if preview && (!added.is_empty() || !removed.is_empty()) {
                 self.broken("a preview changes nothing", format!("album {name}"));
             }
             // Promise 3 and 5: nothing a person took out comes back, and no second copy of a file.
@@ -291,32 +386,193 @@ impl Life {
             }
         }
         for name in [MAIN, SAFE] {
-            let open: BTreeSet<String> = match self.album_id(name) {
-                Some(id) => self
-                    .store
-                    .load(&AlbumKey {
-                        server: String::new(),
-                        album_id: id,
-                    })
-                    .unwrap()
-                    .into_iter()
-                    .filter(|e| e.state == EntryState::Adding)
-                    .map(|e| e.asset.to_string())
-                    .collect(),
-                None => BTreeSet::new(),
-            };
+            let open: BTreeSet<String> = self
+                .record(name)
+                .into_iter()
+                .filter(|e| e.state == EntryState::Adding)
+                .map(|e| e.asset.to_string())
+                .collect();
             self.albums.get_mut(name).unwrap().open_adds = open;
         }
+        if let How::Engine { adopt: true, .. } = how
+            && ran.good
+        {
+            self.adopted(&files);
+        }
+        if self.keys.iter().any(|k| ran.said.contains(k)) {
+            self.broken(
+                "8: a key never appears",
+                format!("in what the tool said ({how:?})"),
+            );
+        }
+        ran
+    }
+
+    /// The engine in this process, on the accounts the job names.
+    fn engine(&mut self, yaml: &str, mode: Mode, adopt: bool) -> Ran {
+        let file = JobFile::parse(std::path::Path::new("jobs.yaml"), yaml).expect("a valid job");
+        let spec = file.jobs[0].clone();
+        let slots: Vec<Slot> = self
+            .connected
+            .iter()
+            .filter(|s| self.job.accounts.contains(&s.name.as_str()))
+            .map(|s| Slot {
+                name: s.name.clone(),
+                account: s.account.clone(),
+            })
+            .collect();
+        let options = RunOptions {
+            adopt,
+            ..RunOptions::default()
+        };
+        let result = self.runtime.block_on(run_job_with(
+            &spec,
+            &slots,
+            "alice",
+            mode,
+            options,
+            &self.store,
+        ));
         match result {
-            Ok(report) => {
-                let text = serde_json::to_string(&report).unwrap();
-                if self.keys.iter().any(|k| text.contains(k)) {
-                    self.broken("8: a key never appears", "in a report".into());
-                }
-                Some(report)
-            }
+            Ok(report) => Ran {
+                good: mode == Mode::Sync && !report.failed(),
+                said: serde_json::to_string(&report).unwrap(),
+            },
             // The album owner failed (a fault on her first requests): nothing changed for the job.
-            Err(_) => None,
+            Err(error) => Ran {
+                good: false,
+                said: format!("{error:#}"),
+            },
+        }
+    }
+
+    /// The binary as cron runs it: the profile and the job file as the admin has them now, the same
+    /// record.
+    fn process(&self, yaml: &str, extra: &[&str]) -> std::process::Command {
+        let dir = self.dir.path();
+        std::fs::create_dir_all(dir.join("profiles")).unwrap();
+        let url = self.url();
+        std::fs::write(
+            dir.join("profiles/family.yaml"),
+            format!(
+                "accounts:\n  alice:\n    server: {url}\n    api_key_env: LIFE_KEY_ALICE\n  bob:\n    server: {url}\n    api_key_env: LIFE_KEY_BOB\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.join("jobs.yaml"), yaml).unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_immich-smart-albums"));
+        cmd.args(["sync", "jobs.yaml", "--quiet"])
+            .args(extra)
+            .current_dir(dir)
+            .env_remove("IMMICH_API_KEY")
+            .env_remove("IMMICH_SERVER_URL")
+            .env("IMMICH_SMART_ALBUMS_CONFIG_DIR", dir)
+            .env("IMMICH_SMART_ALBUMS_STATE_DIR", dir.join("state"))
+            .env("LIFE_KEY_ALICE", self.sim.account("alice").api_key)
+            .env("LIFE_KEY_BOB", &self.bob_key)
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd
+    }
+
+    fn said_by(&self, output: &std::process::Output) -> String {
+        format!(
+            "exit {:?}\n{}{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    }
+
+    /// `sync --every 1h`: it runs at once, says how the run ended, and waits; SIGTERM then ends it.
+    fn scheduled(&self, yaml: &str) -> Ran {
+        use std::io::BufRead;
+        let mut child = self
+            .process(yaml, &["--every", "1h"])
+            .spawn()
+            .expect("the binary starts");
+        let stderr = child.stderr.take().unwrap();
+        let mut reader = std::io::BufReader::new(stderr);
+        let mut lines = Vec::new();
+        let mut ended = None;
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap_or(0) > 0 {
+            let said = std::mem::take(&mut line);
+            if let Some(rest) = said.split("run ended with exit status ").nth(1) {
+                ended = rest
+                    .split(';')
+                    .next()
+                    .and_then(|n| n.trim().parse::<i32>().ok());
+                lines.push(said);
+                break;
+            }
+            lines.push(said);
+        }
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        // Read on to the end: a closed pipe would make its last words fail.
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+        lines.push(rest);
+        let output = child.wait_with_output().expect("the binary ends");
+        if output.status.code() != Some(0) && output.status.code() != Some(143) {
+            self.broken(
+                "a schedule ends cleanly on SIGTERM",
+                format!("{:?}: {}", output.status, lines.concat()),
+            );
+        }
+        Ran {
+            good: ended == Some(0),
+            said: format!("{}\n{}", lines.concat(), self.said_by(&output)),
+        }
+    }
+
+    /// The record's rows for an album (every job's).
+    fn record(&self, name: &str) -> Vec<immich_smart_albums::state::Entry> {
+        match self.album_id(name) {
+            Some(id) => self
+                .store
+                .load(&AlbumKey {
+                    server: String::new(),
+                    album_id: id,
+                })
+                .unwrap(),
+            None => Vec::new(),
+        }
+    }
+
+    /// After `sync --adopt`: what a person put there that the record now gives the job is the tool's
+    /// from now on; each must be something the album's job selects.
+    fn adopted(&mut self, files: &HashMap<String, SimAsset>) {
+        for name in [MAIN, SAFE] {
+            if name == SAFE && self.job.safe.is_none() {
+                continue;
+            }
+            let wanted = self.wanted(files, name);
+            let claimed: BTreeSet<String> = self
+                .record(name)
+                .into_iter()
+                .filter(|e| e.state == EntryState::Added && e.job == "kids")
+                .map(|e| e.asset.to_string())
+                .collect();
+            let model = &self.albums[name];
+            let taken: Vec<String> = model.person_put.intersection(&claimed).cloned().collect();
+            for id in &taken {
+                if !wanted.contains(&files[id].checksum) {
+                    self.broken(
+                        "2: never removes what a person put there",
+                        format!("album {name}: --adopt took {id}, which the job does not select"),
+                    );
+                }
+            }
+            let model = self.albums.get_mut(name).unwrap();
+            for id in taken {
+                model.person_put.remove(&id);
+                model.tool_added.insert(id);
+            }
         }
     }
 
@@ -325,7 +581,7 @@ impl Life {
     fn after_a_good_sync(&mut self) {
         let files = checksum_of(&self.sim);
         if let Some(safe_prune) = self.job.safe {
-            let flagged = self.flagged(&files);
+            let flagged = self.flagged(&files, SAFE);
             let model = &self.albums[SAFE];
             for id in self.contents(SAFE) {
                 let flagged_here = flagged.contains(&files[&id].checksum);
@@ -334,7 +590,7 @@ impl Life {
                 if flagged_here && !held_by_person && !tool_kept {
                     self.broken(
                         "4: the safe album holds nothing its exclusions flag",
-                        format!("{id} is a favourite"),
+                        format!("{id} is flagged"),
                     );
                 }
             }
@@ -378,46 +634,27 @@ impl Life {
         }
     }
 
-    /// The checksums the safe album's exclusion flags: every favourite of the job's accounts that a
+    /// The checksums an album's exclusions flag: the job's (every photo of Leo, when it has that
+    /// exclusion) and, for the safe album, every favourite; of the job's accounts, what an exclusion's
     /// search sees (not trashed, not locked).
-    fn flagged(&self, files: &HashMap<String, SimAsset>) -> BTreeSet<String> {
+    fn flagged(&self, files: &HashMap<String, SimAsset>, album: &str) -> BTreeSet<String> {
         files
             .values()
             .filter(|a| self.job.accounts.contains(&a.owner.as_str()))
-            .filter(|a| a.is_favorite && !a.trashed && a.visibility != "locked")
+            .filter(|a| !a.trashed && a.visibility != "locked")
+            .filter(|a| {
+                (self.job.exclude_leo && a.people.iter().any(|p| p == "Leo"))
+                    || (album == SAFE && a.is_favorite)
+            })
             .map(|a| a.checksum.clone())
             .collect()
     }
 
-    /// Promise 6: faults stopped and nobody at work, one sync brings the albums to what the job selects,
-    /// minus people's removals, plus people's additions (and, without prune, what the tool added).
-    fn converges(&mut self) {
-        for album in self.bob_out.clone() {
-            // The report asked a person to share it again: they do.
-            if let Some(id) = self.album_id(album) {
-                self.sim.add_album_member(&id, "bob", Role::Editor);
-            }
-            self.bob_out.remove(album);
-        }
-        self.log.push("quiet sync".into());
-        let Some(report) = self.tool(Mode::Sync, false) else {
-            self.broken(
-                "6: converges once faults stop",
-                "the album owner failed".into(),
-            );
-        };
-        if report.failed() {
-            self.broken(
-                "6: converges once faults stop",
-                format!(
-                    "the sync failed: {}",
-                    serde_json::to_string(&report).unwrap()
-                ),
-            );
-        }
-        self.after_a_good_sync();
-        let files = checksum_of(&self.sim);
-        let selected: BTreeSet<String> = files
+    /// The checksums the job selects for an album: the photos of its person in its accounts that
+    /// its searches see (the timeline, and the archive with `include_archived`), minus the flagged.
+    fn wanted(&self, files: &HashMap<String, SimAsset>, album: &str) -> BTreeSet<String> {
+        let flagged = self.flagged(files, album);
+        files
             .values()
             .filter(|a| self.job.accounts.contains(&a.owner.as_str()))
             .filter(|a| {
@@ -427,19 +664,67 @@ impl Life {
                     && a.people.iter().any(|p| p == self.job.person)
             })
             .map(|a| a.checksum.clone())
-            .collect();
-        let flagged = self.flagged(&files);
-        for (name, prune, excluded) in [
-            (MAIN, self.job.prune, BTreeSet::new()),
-            (SAFE, self.job.safe.unwrap_or(false), flagged),
+            .filter(|f| !flagged.contains(f))
+            .collect()
+    }
+
+    /// The admin makes bob a new key and puts it in the profile; the old one stops working.
+    fn new_bob_key(&mut self) {
+        let key = self.sim.add_api_key("bob", "rotated", &["all"]);
+        if !self.bob_key_revoked {
+            self.sim.revoke_api_key(&self.bob_key);
+        }
+        self.keys.push(key.clone());
+        self.bob_key = key;
+        self.bob_key_revoked = false;
+        self.connect();
+    }
+
+    /// Promise 6: faults stopped and nobody at work, one sync brings the albums to what the job selects,
+    /// minus people's removals, plus people's additions (and, without prune, what the tool added).
+    fn converges(&mut self) {
+        // What the last reports asked of the family, they do: share an album with bob again, give
+        // bob's account a key that works, name Mia as the job does.
+        for album in self.bob_out.clone() {
+            if let Some(id) = self.album_id(album) {
+                self.sim.add_album_member(&id, "bob", Role::Editor);
+            }
+            self.bob_out.remove(album);
+        }
+        if self.bob_key_revoked {
+            self.new_bob_key();
+        }
+        if self.bob_renamed {
+            self.sim.rename_person("bob", "Mia B.", "Mia");
+            self.bob_renamed = false;
+        }
+        self.log.push("quiet sync".into());
+        let ran = self.tool(How::Engine {
+            mode: Mode::Sync,
+            faults: false,
+            adopt: false,
+        });
+        if !ran.good {
+            self.broken(
+                "6: converges once faults stop",
+                format!("the sync failed: {}", ran.said),
+            );
+        }
+        let report = ran.said;
+        self.after_a_good_sync();
+        let files = checksum_of(&self.sim);
+        for (name, prune) in [
+            (MAIN, self.job.prune),
+            (SAFE, self.job.safe.unwrap_or(false)),
         ] {
             if name == SAFE && self.job.safe.is_none() {
                 continue;
             }
+            let wanted = self.wanted(&files, name);
             let model = &self.albums[name];
             let file = |id: &String| files[id].checksum.clone();
-            let mut expected: BTreeSet<String> = selected
-                .difference(&excluded)
+            let mut expected: BTreeSet<String> = wanted
+                .iter()
                 .filter(|f| !model.taken_out_files.contains(*f))
                 .cloned()
                 .collect();
@@ -458,6 +743,17 @@ impl Life {
                             );
                         }
                     }
+                    eprintln!(
+                        "DEBUG albums named {name}: {:?}",
+                        self.sim.album_by_name(name)
+                    );
+                    for note in self.store.albums_of("kids").unwrap() {
+                        let rows = self.store.load(&note.key).unwrap();
+                        eprintln!("DEBUG noted {note:?}: {} rows", rows.len());
+                    }
+                    for run in self.store.last_runs(5).unwrap() {
+                        eprintln!("DEBUG run {run:?}");
+                    }
                     if let Some(id) = self.album_id(name) {
                         for e in self
                             .store
@@ -473,7 +769,7 @@ impl Life {
                             );
                         }
                     }
-                    eprintln!("DEBUG report {}", serde_json::to_string(&report).unwrap());
+                    eprintln!("DEBUG report {report}");
                 }
                 let missing: Vec<&String> = expected.difference(&held).collect();
                 let extra: Vec<&String> = held.difference(&expected).collect();
@@ -503,7 +799,7 @@ impl Life {
             SAFE
         };
         let album_id = self.album_id(album);
-        let choice = dice.below(100);
+        let choice = dice.below(112);
         let step = match choice {
             // A person puts a photo in by hand (an album member's own).
             0..=14 => {
@@ -511,7 +807,10 @@ impl Life {
                 let Some(photo) = dice.pick(&photos) else {
                     return;
                 };
-                if photo.owner == "bob" && self.bob_out.contains(album) {
+                let member = |owner: &str| {
+                    owner == "alice" || self.sim.album_members(id).iter().any(|(m, _)| m == owner)
+                };
+                if !member(&photo.owner) {
                     return;
                 }
                 if self.contents(album).contains(&photo.id) {
@@ -589,7 +888,8 @@ impl Life {
                     if photo.trashed { "restored" } else { "trashed" }
                 )
             }
-            52..=57 => {
+            // Faces: untagged, tagged by hand, reassigned to the other child.
+            52..=56 => {
                 let tagged: Vec<&SimAsset> = photos
                     .iter()
                     .filter(|p| p.people.iter().any(|n| n == "Mia"))
@@ -600,18 +900,83 @@ impl Life {
                 self.sim.untag(&photo.id, "Mia");
                 format!("Mia untagged from {}", &photo.id[..8])
             }
-            58..=67 => {
+            57..=60 => {
+                let Some(photo) = dice.pick(&photos) else {
+                    return;
+                };
+                let person = if dice.chance(0.5) {
+                    self.mia_in(&photo.owner)
+                } else {
+                    "Leo"
+                };
+                self.sim.tag_face(&photo.id, person);
+                format!("{person} tagged on {}", &photo.id[..8])
+            }
+            61..=63 => {
+                let tagged: Vec<&SimAsset> = photos
+                    .iter()
+                    .filter(|p| p.people.iter().any(|n| n == "Mia"))
+                    .collect();
+                let Some(photo) = dice.pick(&tagged) else {
+                    return;
+                };
+                self.sim.untag(&photo.id, "Mia");
+                self.sim.tag_face(&photo.id, "Leo");
+                format!("the face on {} reassigned from Mia to Leo", &photo.id[..8])
+            }
+            64..=70 => {
                 let Some(photo) = dice.pick(&photos) else {
                     return;
                 };
                 self.sim.set_favorite(&photo.id, !photo.is_favorite);
                 format!("{} favourite: {}", &photo.id[..8], !photo.is_favorite)
             }
-            68..=72 => {
+            // New photos, and the trash emptied.
+            71..=73 => {
+                let owner = if dice.chance(0.5) { "alice" } else { "bob" };
+                let mut people = vec![self.mia_in(owner)];
+                if dice.chance(0.3) {
+                    people.push("Leo");
+                }
+                let id = self.sim.upload_photo(owner, &people);
+                self.library.insert(id.clone());
+                format!("{owner} uploaded {} showing {people:?}", &id[..8])
+            }
+            74..=75 => {
+                let trashed: Vec<&SimAsset> = photos.iter().filter(|p| p.trashed).collect();
+                let Some(photo) = dice.pick(&trashed) else {
+                    return;
+                };
+                let id = photo.id.clone();
+                self.sim.delete_for_good(&id);
+                self.library.remove(&id);
+                for model in self.albums.values_mut() {
+                    model.person_put.remove(&id);
+                    model.tool_added.remove(&id);
+                    model.open_adds.remove(&id);
+                }
+                format!(
+                    "{}'s trash emptied: {} deleted for good",
+                    photo.owner,
+                    &id[..8]
+                )
+            }
+            76..=77 => {
+                let (from, to) = if self.bob_renamed {
+                    ("Mia B.", "Mia")
+                } else {
+                    ("Mia", "Mia B.")
+                };
+                self.sim.rename_person("bob", from, to);
+                self.bob_renamed = !self.bob_renamed;
+                format!("bob renamed {from} to {to} in his library")
+            }
+            // The family's admin.
+            78..=81 => {
                 self.job.prune = !self.job.prune;
                 format!("admin: prune {}", self.job.prune)
             }
-            73..=76 => {
+            82..=84 => {
                 self.job.safe = match self.job.safe {
                     Some(true) => Some(false),
                     Some(false) => None,
@@ -619,7 +984,7 @@ impl Life {
                 };
                 format!("admin: safe album {:?}", self.job.safe)
             }
-            77..=80 => {
+            85..=87 => {
                 self.job.accounts = if self.job.accounts.len() == 2 {
                     vec!["alice"]
                 } else {
@@ -627,11 +992,11 @@ impl Life {
                 };
                 format!("admin: accounts {:?}", self.job.accounts)
             }
-            81..=83 => {
+            88..=89 => {
                 self.job.include_archived = !self.job.include_archived;
                 format!("admin: include_archived {}", self.job.include_archived)
             }
-            84..=86 => {
+            90..=91 => {
                 self.job.person = if self.job.person == "Mia" {
                     "Leo"
                 } else {
@@ -639,7 +1004,11 @@ impl Life {
                 };
                 format!("admin: people [{}]", self.job.person)
             }
-            87..=89 => {
+            92..=93 => {
+                self.job.exclude_leo = !self.job.exclude_leo;
+                format!("admin: exclude Leo {}", self.job.exclude_leo)
+            }
+            94..=96 => {
                 let Some(id) = &album_id else { return };
                 if self.bob_out.contains(album) {
                     self.sim.add_album_member(id, "bob", Role::Editor);
@@ -652,6 +1021,30 @@ impl Life {
                 } else {
                     return;
                 }
+            }
+            97 => {
+                self.moved = !self.moved;
+                self.connect();
+                format!("admin: the server moved to {}", self.url())
+            }
+            98 => {
+                self.new_bob_key();
+                "admin: bob's key rotated (a new one in the profile, the old one revoked)".into()
+            }
+            99 => {
+                if self.bob_key_revoked {
+                    return;
+                }
+                self.sim.revoke_api_key(&self.bob_key);
+                self.bob_key_revoked = true;
+                "bob revoked his key (the profile still has it)".into()
+            }
+            100 => {
+                let Some(id) = &album_id else { return };
+                self.sim.delete_album(id);
+                self.albums.insert(album, AlbumModel::default());
+                self.bob_out.remove(album);
+                format!("a person deleted the album {album}")
             }
             _ => {
                 // `state forget`: the people want what they took out back. It clears the removals
@@ -716,27 +1109,54 @@ impl Life {
     }
 }
 
+/// A crash lands this long after the binary starts, at most: across its start, its searches and its
+/// album changes (a debug build's sync of this small family takes about this long).
+const CRASH_WITHIN_MS: usize = 90;
+
 /// Plays one seed's life.
 fn live(seed: u64, line: ImmichLine, steps: usize) {
     let mut dice = Dice(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ line as u64);
     let mut life = Life::new(seed, line);
     for step in 0..steps {
         if dice.chance(0.4) {
-            let faults = dice.chance(0.3);
-            let preview = dice.chance(0.1);
-            life.log.push(
-                match (preview, faults) {
-                    (true, _) => "preview",
-                    (false, true) => "sync with faults",
-                    (false, false) => "sync",
+            let how = match dice.below(100) {
+                0..=9 => How::Engine {
+                    mode: Mode::Preview,
+                    faults: dice.chance(0.3),
+                    adopt: false,
+                },
+                10..=14 => How::Engine {
+                    mode: Mode::Sync,
+                    faults: false,
+                    adopt: true,
+                },
+                15..=19 => How::Crash {
+                    after_ms: dice.below(CRASH_WITHIN_MS) as u64,
+                },
+                20..=22 => How::Overlap,
+                23..=24 => How::Scheduled,
+                _ => How::Engine {
+                    mode: Mode::Sync,
+                    faults: dice.chance(0.3),
+                    adopt: false,
+                },
+            };
+            life.log.push(match how {
+                How::Engine {
+                    mode: Mode::Preview,
+                    faults,
+                    ..
+                } => {
+                    format!("preview{}", if faults { " with faults" } else { "" })
                 }
-                .into(),
-            );
-            let mode = if preview { Mode::Preview } else { Mode::Sync };
-            if let Some(report) = life.tool(mode, faults)
-                && mode == Mode::Sync
-                && !report.failed()
-            {
+                How::Engine { adopt: true, .. } => "sync --adopt".into(),
+                How::Engine { faults: true, .. } => "sync with faults".into(),
+                How::Engine { .. } => "sync".into(),
+                How::Crash { after_ms } => format!("sync killed (SIGKILL) after {after_ms} ms"),
+                How::Overlap => "two syncs at once (the binary and the engine)".into(),
+                How::Scheduled => "sync --every 1h, stopped after its first run".into(),
+            });
+            if life.tool(how).good {
                 life.after_a_good_sync();
             }
             life.person_put_stays();
@@ -768,14 +1188,36 @@ fn number(name: &str, default: usize) -> usize {
 
 #[test]
 fn a_familys_months_keep_every_promise_on_both_lines() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let steps = number("LIFE_STEPS", 40);
     let seeds: Vec<u64> = match std::env::var("LIFE_SEED").ok().and_then(|s| s.parse().ok()) {
         Some(seed) => vec![seed],
         None => (1..=number("LIFE_SEEDS", 50) as u64).collect(),
     };
-    for line in lines() {
-        for &seed in &seeds {
-            live(seed, line, steps);
+    let lives: Vec<(ImmichLine, u64)> = lines()
+        .into_iter()
+        .flat_map(|line| seeds.iter().map(move |&seed| (line, seed)))
+        .collect();
+    // Lives are independent (each its own simulator, record and runtime): one worker per core, each
+    // taking the next life until all are lived or one breaks a promise.
+    let next = AtomicUsize::new(0);
+    let broken = AtomicBool::new(false);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while !broken.load(Ordering::Relaxed) {
+                    let Some(&(line, seed)) = lives.get(next.fetch_add(1, Ordering::Relaxed))
+                    else {
+                        break;
+                    };
+                    let lived = std::panic::catch_unwind(|| live(seed, line, steps));
+                    if let Err(panic) = lived {
+                        broken.store(true, Ordering::Relaxed);
+                        std::panic::resume_unwind(panic);
+                    }
+                }
+            });
         }
-    }
+    });
 }
