@@ -818,6 +818,45 @@ fn trashed_and_hidden_photos_the_tool_added_leave_a_pruned_album_on_both_lines()
     });
 }
 
+/// An account leaves the job: prune takes out what the tool added from it, also what 2.x leaves out
+/// of the album's answer (a photo in that account's trash), which nobody can ask that account about
+/// any more. The removal's answer tells the tool's removal from a person's (found by the life
+/// simulation, seed 46 on 2.5).
+#[test]
+fn what_an_account_that_left_added_leaves_a_pruned_album_even_from_its_trash() {
+    on_both_lines(|| {
+        let (setup, _, kids) = kids_synced();
+        let sim = &setup.sim;
+        let bobs = photos_of(sim, &["bob"], "Mia");
+        let (trashed, taken_out) = (&bobs[0], &bobs[1]);
+        sim.set_trashed(&trashed.id, true);
+        sim.remove_from_album(&kids, std::slice::from_ref(&taken_out.id));
+        let alice_only = KIDS.replace(
+            "    include:",
+            "    accounts: [alice]\n    max_removals: 1000\n    include:",
+        );
+        let job = setup.job("alice.yaml", &alice_only);
+        stdout_if(&sync(&setup, &[job.to_str().unwrap()]), 0);
+        // The simulator's album, trash included: none of bob's photos is left in it.
+        let held = album(sim, "Kids");
+        assert!(
+            bobs.iter().all(|b| !held.contains(&b.id)),
+            "bob's photos left the album"
+        );
+        let recorded = record(&setup, "Kids");
+        assert_eq!(recorded[&trashed.id].1, EntryState::Removed);
+        assert_eq!(recorded[&taken_out.id].1, EntryState::Tombstone);
+
+        // Bob restores his photo and comes back: the job adds it again, but not the one a person
+        // took out.
+        sim.set_trashed(&trashed.id, false);
+        let job = setup.job("jobs.yaml", KIDS);
+        stdout_if(&sync(&setup, &[job.to_str().unwrap()]), 0);
+        let held = album(sim, "Kids");
+        assert!(held.contains(&trashed.id) && !held.contains(&taken_out.id));
+    });
+}
+
 /// 2.5.6 answers an album and its count from two queries: an add between them makes the answer
 /// disagree with itself. The tool reads such an album again, up to three times, before it takes the
 /// listing as incomplete; an album at rest is read once.
