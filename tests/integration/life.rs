@@ -1,16 +1,27 @@
 //! The life simulation: seeded months of a family's life against the simulator, with every promise of
 //! docs/guarantees.md checked after every step against a model of its own. Each step is drawn from
-//! weighted menus: people at work in Immich (putting photos in and taking them out by hand, archiving,
-//! hiding, trashing, restoring, untagging a face, favouriting), the family's admin (turning prune or
-//! the safe album on and off, changing who is in the job or whom it shows, taking a member out of an
-//! album and sharing it again, `state forget`), and the tool (a sync, with injected faults or without;
-//! a preview). The model never asks the tool what it decided: it keeps what each album should hold from
-//! the simulator's own state and the history of people's edits (what the tool added is what appeared in
-//! an album during a sync, since nobody else acts then).
+//! weighted menus:
 //!
-//! `LIFE_SEEDS` (how many seeds per line, default 50), `LIFE_STEPS` (steps per seed, default 40) and
-//! `LIFE_SEED` (one seed alone) change the reach; `LIFE_LINE=2.5` or `3.1` runs one line; `LIFE_DEBUG`
-//! prints, when an album does not converge, the files that differ, the record and the report. A failure
+//! - people at work in Immich: putting photos in and taking them out by hand (their own, or the other
+//!   member's copy of a file), archiving, hiding, trashing and restoring, emptying the trash, tagging,
+//!   untagging and reassigning a face, renaming a person, uploading new photos, favouriting;
+//! - the family's admin: turning prune or the safe album on and off, adding and dropping an exclusion,
+//!   changing who is in the job or whom it shows, taking a member out of an album and sharing it
+//!   again, moving the server to a new URL, rotating or revoking a key, deleting an album,
+//!   `state forget`;
+//! - the tool: a sync (with injected faults or without), a preview, `sync --adopt`, the binary killed
+//!   with SIGKILL at a random point, the binary and the engine syncing at once, and a scheduled run
+//!   (`--every`) stopped with SIGTERM.
+//!
+//! The model never asks the tool what it decided: it keeps what each album should hold from the
+//! simulator's own state and the history of people's edits (what the tool added is what appeared in
+//! an album during a tool step, since nobody else acts then). It reads the record only where the
+//! promise is about the record (promise 7, what `state forget` clears, what `--adopt` took).
+//!
+//! `LIFE_SEEDS` (how many seeds per line, default 50), `LIFE_STEPS` (steps per seed, default 40),
+//! `LIFE_FROM` (the first seed, default 1) and `LIFE_SEED` (one seed alone) change the reach;
+//! `LIFE_LINE=2.5` or `3.1` runs one line; `LIFE_DEBUG` prints, when an album does not converge, the
+//! files that differ, the record and the report. Lives run side by side, one per core. A failure
 //! names the seed, the line, the step and the promise, and the command that replays it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -1192,7 +1203,10 @@ fn a_familys_months_keep_every_promise_on_both_lines() {
     let steps = number("LIFE_STEPS", 40);
     let seeds: Vec<u64> = match std::env::var("LIFE_SEED").ok().and_then(|s| s.parse().ok()) {
         Some(seed) => vec![seed],
-        None => (1..=number("LIFE_SEEDS", 50) as u64).collect(),
+        None => {
+            let from = number("LIFE_FROM", 1) as u64;
+            (from..from + number("LIFE_SEEDS", 50) as u64).collect()
+        }
     };
     let lives: Vec<(ImmichLine, u64)> = lines()
         .into_iter()
