@@ -603,14 +603,16 @@ impl Store {
     }
 
     /// Applies changes to one album's record, all or nothing. A [`Change::Settle`] or
-    /// [`Change::Forget`] whose row changed since it was read, and a [`Change::Claim`] of a row that
-    /// exists, are skipped.
-    pub fn write(&self, album: &AlbumKey, changes: &[Change]) -> anyhow::Result<()> {
+    /// [`Change::Forget`] whose row changed since it was read, a [`Change::Claim`] of a row that
+    /// exists, and a [`Change::Intend`] over a row it may not replace, are skipped: their assets are
+    /// the answer (an intent that was skipped means its request must not be sent).
+    pub fn write(&self, album: &AlbumKey, changes: &[Change]) -> anyhow::Result<Vec<Uuid>> {
         if changes.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let mut conn = self.conn();
-        let write = |conn: &mut Connection| -> rusqlite::Result<()> {
+        let write = |conn: &mut Connection| -> rusqlite::Result<Vec<Uuid>> {
+            let mut skipped = Vec::new();
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             {
                 let mut put = tx.prepare_cached(
@@ -652,7 +654,7 @@ impl Store {
                                 Change::Intend(_) => &mut intend,
                                 _ => &mut claim,
                             };
-                            statement.execute(params![
+                            let changed = statement.execute(params![
                                 album.album_id,
                                 entry.asset.to_string(),
                                 album.server,
@@ -662,9 +664,12 @@ impl Store {
                                 entry.state.as_str(),
                                 entry.at,
                             ])?;
+                            if changed == 0 {
+                                skipped.push(entry.asset);
+                            }
                         }
                         Change::Settle { entry, was } => {
-                            settle.execute(params![
+                            let changed = settle.execute(params![
                                 album.album_id,
                                 entry.asset.to_string(),
                                 album.server,
@@ -675,20 +680,27 @@ impl Store {
                                 was.0.as_str(),
                                 was.1,
                             ])?;
+                            if changed == 0 {
+                                skipped.push(entry.asset);
+                            }
                         }
                         Change::Forget(entry) => {
-                            forget.execute(params![
+                            let changed = forget.execute(params![
                                 album.album_id,
                                 entry.asset.to_string(),
                                 entry.job,
                                 entry.state.as_str(),
                                 entry.at
                             ])?;
+                            if changed == 0 {
+                                skipped.push(entry.asset);
+                            }
                         }
                     }
                 }
             }
-            tx.commit()
+            tx.commit()?;
+            Ok(skipped)
         };
         write(&mut conn).map_err(|e| self.error("write the album's record", e))
     }
@@ -1212,7 +1224,7 @@ mod tests {
         // This job's own add intent never replaces its own `added` row (another process of the job
         // added it since this run listed the album: its `duplicate` answer would then forget the
         // row) nor a tombstone; a removal intent does replace its own `added` row.
-        store
+        let skipped = store
             .write(
                 &key(),
                 &[
@@ -1227,6 +1239,9 @@ mod tests {
                 ],
             )
             .unwrap();
+        // What was not taken is said, so that its request is not sent.
+        let skipped: Vec<u128> = skipped.iter().map(|id| id.as_u128()).collect();
+        assert_eq!(skipped, [1, 4, 8, 9]);
         // A settle of a row as it no longer is, and one as it is.
         let stale_read = Change::Settle {
             entry: Entry {
@@ -1247,8 +1262,14 @@ mod tests {
             Change::Claim(entry(4, EntryState::Added)),
             Change::Claim(entry(7, EntryState::Added)),
         ];
-        store.write(&key(), &[stale_read, fresh_read]).unwrap();
-        store.write(&key(), &claims).unwrap();
+        let skipped = store.write(&key(), &[stale_read, fresh_read]).unwrap();
+        assert_eq!(skipped, [Uuid::from_u128(5)], "the stale read is skipped");
+        let skipped = store.write(&key(), &claims).unwrap();
+        assert_eq!(
+            skipped,
+            [Uuid::from_u128(4)],
+            "a claim of a row that exists is skipped"
+        );
         let states: Vec<(u128, String, EntryState)> = store
             .load(&key())
             .unwrap()

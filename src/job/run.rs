@@ -1955,10 +1955,23 @@ async fn add_part(
         .iter()
         .map(|p| Change::Intend(entry(p.id, &p.checksum, EntryState::Adding)))
         .collect();
-    ctx.store
+    // An intent the record did not take (the row is another job's, the job's own `added` row that
+    // another process of it wrote since this run listed the album, or a tombstone): not sent.
+    let skipped: HashSet<Uuid> = ctx
+        .store
         .write(key, &intents)
-        .map_err(|e| format!("nothing added: {e:#}"))?;
-    let ids: Vec<Uuid> = part.to_add.iter().map(|p| p.id).collect();
+        .map_err(|e| format!("nothing added: {e:#}"))?
+        .into_iter()
+        .collect();
+    let ids: Vec<Uuid> = part
+        .to_add
+        .iter()
+        .map(|p| p.id)
+        .filter(|id| !skipped.contains(id))
+        .collect();
+    if ids.is_empty() {
+        return Ok(None);
+    }
     let outcome = album::add(&account.client, &album.id, &ids).await;
     let checksums: std::collections::HashMap<&Uuid, &str> =
         part.to_add.iter().map(|p| (&p.id, &*p.checksum)).collect();
@@ -2039,11 +2052,22 @@ async fn remove_stale(
         .iter()
         .map(|s| Change::Intend(entry(s, EntryState::Removing)))
         .collect();
-    if let Err(error) = ctx.store.write(key, &intents) {
-        summary.error = Some(format!("nothing removed: {error:#}"));
+    // An intent the record did not take (the row changed hands since this run read it): not sent.
+    let skipped: HashSet<Uuid> = match ctx.store.write(key, &intents) {
+        Ok(skipped) => skipped.into_iter().collect(),
+        Err(error) => {
+            summary.error = Some(format!("nothing removed: {error:#}"));
+            return;
+        }
+    };
+    let ids: Vec<Uuid> = removals
+        .iter()
+        .map(|s| s.id)
+        .filter(|id| !skipped.contains(id))
+        .collect();
+    if ids.is_empty() {
         return;
     }
-    let ids: Vec<Uuid> = removals.iter().map(|s| s.id).collect();
     let outcome = album::remove(&ctx.owner.client, &album.id, &ids).await;
     let stale: std::collections::HashMap<&Uuid, &decide::Stale> =
         removals.iter().map(|s| (&s.id, s)).collect();

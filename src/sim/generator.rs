@@ -65,6 +65,7 @@ pub fn generate(config: &SimConfig) -> State {
         albums: Vec::new(),
         trashed: HashMap::new(),
         purged: HashSet::new(),
+        album_salt: super::rng::instance_salt(),
         partners: HashSet::new(),
         log: Vec::new(),
         next_seq: 0,

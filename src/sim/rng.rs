@@ -9,6 +9,20 @@ pub struct Rng(u64);
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
+/// A value of this simulator instance's own, for the ids that must be unique across the simulators a
+/// process starts, as a real server's are (albums: a record shared between tests must never meet one
+/// album id twice). Everything else stays a function of the seed.
+pub fn instance_salt() -> u128 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static STARTED: AtomicU64 = AtomicU64::new(0);
+    let n = STARTED.fetch_add(1, Ordering::Relaxed);
+    let time = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let high = mix(n ^ (u64::from(std::process::id()) << 32));
+    ((high as u128) << 64) | mix(time ^ high) as u128
+}
+
 impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed)

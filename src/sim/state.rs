@@ -208,6 +208,8 @@ pub struct State {
     pub trashed: HashMap<u128, i64>,
     /// Assets deleted for good (the trash emptied): gone from every search, listing and album.
     pub purged: HashSet<u128>,
+    /// Mixed into album ids: unique to this simulator (see [`super::rng::instance_salt`]).
+    pub album_salt: u128,
     /// (viewer, owner): owner shares their library with viewer.
     pub partners: HashSet<(usize, usize)>,
     pub log: Vec<LoggedRequest>,
@@ -561,7 +563,7 @@ impl State {
         description: &str,
         members: &[(usize, Role)],
     ) -> u128 {
-        let id = self.rng.uuid();
+        let id = super::rng::uuid_v4_bits(self.rng.uuid() ^ self.album_salt);
         let now = time::now_ms();
         self.albums.push(Album {
             id,
