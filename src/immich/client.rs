@@ -595,10 +595,20 @@ impl Client {
     }
 
     /// Albums the key's user owns or is a member of; with `name`, only those of exactly that name.
+    /// 2.x lists only the user's own albums unless asked for `shared=true`, which lists the shared
+    /// ones, its own and others' (measured on 2.5.6): both are asked for, each album kept once.
     pub async fn albums(&self, name: Option<&str>) -> Result<Vec<Album>, ApiError> {
         let query: Vec<(&str, String)> =
             name.map(|n| ("name", n.to_string())).into_iter().collect();
-        let albums: Vec<Album> = self.get("albums", &query).await?;
+        let mut albums: Vec<Album> = self.get("albums", &query).await?;
+        if self.version.is_2x() {
+            let shared: Vec<Album> = self
+                .get("albums", &[("shared", "true".to_string())])
+                .await?;
+            let own: std::collections::HashSet<String> =
+                albums.iter().map(|a| a.id.clone()).collect();
+            albums.extend(shared.into_iter().filter(|a| !own.contains(&a.id)));
+        }
         // Older servers ignore `name`: filter here too, so the answer means the same everywhere.
         Ok(match name {
             Some(name) => albums

@@ -343,10 +343,31 @@ pub fn asset_json(st: &State, idx: usize, with_exif: bool, with_people: bool) ->
         "height": height,
         "isEdited": false,
     });
+    if st.line == super::ImmichLine::V2_5 {
+        // Every 2.x asset answer names the device it came from (the tool never reads them).
+        obj["deviceAssetId"] = json!(format!("{file_name}-{taken_ms}"));
+        obj["deviceId"] = json!("WEB");
+    }
     if with_people {
         obj["people"] = (0..32)
             .filter(|i| a.people & (1 << i) != 0)
-            .map(|i| person_json(st, owner, i, true))
+            .map(|i| {
+                let mut person = person_json(st, owner, i, true);
+                if st.line == super::ImmichLine::V2_5 {
+                    // 2.x lists the person's faces on the asset (measured on 2.5.6; 3.1.0 does not).
+                    person["faces"] = json!([{
+                        "id": uuid_str(derived_uuid(a.id, 100 + i as u64)),
+                        "imageWidth": width,
+                        "imageHeight": height,
+                        "boundingBoxX1": 100 + 40 * i,
+                        "boundingBoxY1": 100,
+                        "boundingBoxX2": 300 + 40 * i,
+                        "boundingBoxY2": 300,
+                        "sourceType": "machine-learning",
+                    }]);
+                }
+                person
+            })
             .collect();
     }
     if with_exif {

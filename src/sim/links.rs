@@ -36,11 +36,13 @@ pub struct SharedLink {
     pub created_ms: i64,
 }
 
-fn link_json(st: &State, link: &SharedLink) -> Value {
+/// A link as Immich answers it; `with_album` for the listing (the answers to a creation or a change
+/// have no `album`, measured on 3.1.0 and 2.5.6).
+fn link_json(st: &State, link: &SharedLink, with_album: bool) -> Value {
     let album = st
         .album_by_id(link.album)
         .map(|a| super::json::album_json(st, &st.albums[a], link.user, false));
-    json!({
+    let mut answer = json!({
         "id": uuid_str(link.id),
         "key": link.key,
         "type": "ALBUM",
@@ -55,7 +57,11 @@ fn link_json(st: &State, link: &SharedLink) -> Value {
         "description": null,
         "password": link.password,
         "slug": link.slug,
-    })
+    });
+    if !with_album && let Some(fields) = answer.as_object_mut() {
+        fields.remove("album");
+    }
+    answer
 }
 
 /// `POST /api/shared-links`: an album link of an album the caller owns or edits.
@@ -110,7 +116,7 @@ pub async fn create(AxumState(app): AxumState<App>, caller: Caller, body: Bytes)
         slug,
         created_ms: time::now_ms(),
     };
-    let answer = link_json(&st, &link);
+    let answer = link_json(&st, &link, false);
     st.links.push(link);
     Ok(json_response(StatusCode::CREATED, &answer))
 }
@@ -131,7 +137,7 @@ pub async fn list(
         .links
         .iter()
         .filter(|l| l.user == caller.user && album.is_none_or(|a| a == l.album))
-        .map(|l| link_json(&st, l))
+        .map(|l| link_json(&st, l, true))
         .collect();
     Ok(json_response(StatusCode::OK, &Value::Array(links)))
 }
@@ -196,7 +202,7 @@ pub async fn update(
     if let Some(password) = password {
         st.links[i].password = password;
     }
-    let answer = link_json(&st, &st.links[i]);
+    let answer = link_json(&st, &st.links[i], false);
     Ok(json_response(StatusCode::OK, &answer))
 }
 

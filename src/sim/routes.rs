@@ -456,9 +456,15 @@ async fn list_albums(
 ) -> Handled {
     caller.require("album.read")?;
     let st = app.lock();
-    // 2.x knows only `shared` and `assetId`, and ignores the rest silently.
+    // 2.x knows only `shared` and `assetId`, and ignores the rest silently. Without `shared` it
+    // lists the caller's own albums only, none it is a member of; `shared=true` lists the shared
+    // ones, its own and others'; `shared=false` its own that are not shared (measured on 2.5.6).
     let (is_owned, is_shared, name) = match st.line {
-        ImmichLine::V2_5 => (None, None, None),
+        ImmichLine::V2_5 => match query_bool(&query, "shared")? {
+            None => (Some(true), None, None),
+            Some(true) => (None, Some(true), None),
+            Some(false) => (Some(true), Some(false), None),
+        },
         ImmichLine::V3_1 => (
             query_bool(&query, "isOwned")?,
             query_bool(&query, "isShared")?,
@@ -542,8 +548,10 @@ async fn get_album(
     ok(body)
 }
 
-/// `PATCH /api/albums/{id}` (`UpdateAlbumDto`): name, description, order, cover; the owner only. A
-/// cover the album does not hold is Immich's 400 "Invalid album thumbnail".
+/// `PATCH /api/albums/{id}` (`UpdateAlbumDto`): name, description, order, cover; the owner, and on
+/// 3.x an editor too (measured on 3.1.0: 200 for an editor; 2.5.6: 400). A cover the album does
+/// not hold is Immich's 400 "Invalid album thumbnail". The answer has no
+/// `lastModifiedAssetTimestamp` (measured on both lines).
 async fn update_album(
     AxumState(app): AxumState<App>,
     caller: Caller,
@@ -560,8 +568,9 @@ async fn update_album(
     f.boolean("isActivityEnabled");
     f.finish()?;
     let mut st = app.lock();
+    let editors_may = st.line == ImmichLine::V3_1;
     let album = album_for(&st, &caller, &id, "album.update", |r| {
-        r == Some(Role::Owner)
+        r == Some(Role::Owner) || (editors_may && r == Some(Role::Editor))
     })?;
     if let Some(cover) = thumbnail
         && !st.albums[album].assets.contains(&cover)
@@ -582,7 +591,11 @@ async fn update_album(
         a.order = if order == "asc" { "asc" } else { "desc" };
     }
     a.updated_ms = super::time::now_ms();
-    ok(json::album_json(&st, &st.albums[album], caller.user, false))
+    let mut body = json::album_json(&st, &st.albums[album], caller.user, false);
+    if let Some(fields) = body.as_object_mut() {
+        fields.remove("lastModifiedAssetTimestamp");
+    }
+    ok(body)
 }
 
 /// `DELETE /api/albums/{id}`: only the owner may (else Immich's 400); answers 204 with no body.
@@ -713,7 +726,12 @@ async fn add_album_users(
     let album = album_for(&st, &caller, &id, "albumUser.create", |r| {
         r == Some(Role::Owner)
     })?;
-    let members = album_users(&mut f, &st, "Invalid user")?;
+    // 2.x words an unknown user as album creation does (measured on 2.5.6).
+    let unknown_user = match st.line {
+        ImmichLine::V3_1 => "Invalid user",
+        ImmichLine::V2_5 => "User not found",
+    };
+    let members = album_users(&mut f, &st, unknown_user)?;
     // Immich 3.1 answers 200 for the owner and for users already in the album, and leaves them as
     // they are: adding again does not change a role. 2.x refuses the whole request.
     if st.line == ImmichLine::V2_5 {

@@ -182,7 +182,14 @@ pub fn run(st: &mut State, caller: usize, req: &SearchRequest) -> Result<Arc<Vec
         SearchKind::Metadata => 0,
         SearchKind::Smart => query_words(st, caller, &req.filter)?,
     };
-    for album_id in &req.filter.album_ids {
+    // 2.x does not check the albums: a search only ever sees the caller's own assets, and an album
+    // the caller may not read, or that does not exist, finds nothing (200; measured on 2.5.6).
+    for album_id in req
+        .filter
+        .album_ids
+        .iter()
+        .filter(|_| st.line == ImmichLine::V3_1)
+    {
         let readable = st
             .album_by_id(*album_id)
             .is_some_and(|a| st.albums[a].role_of(caller).is_some());
@@ -237,9 +244,11 @@ fn compute(st: &State, caller: usize, req: &SearchRequest, query_words: u32) -> 
         // Immich: the asset must be in every listed album. 3.1: any member's; 2.x searches only the
         // caller's own (and partners') assets even then (measured on 2.5.6: an album of 1253 answers
         // its owner 654).
-        let album = |id: &u128| &st.albums[st.album_by_id(*id).expect("checked")];
-        for id in &album(first).assets {
-            let in_all = rest.iter().all(|other| album(other).assets.contains(id));
+        // An album that does not exist (2.x does not check) holds nothing.
+        let none = Default::default();
+        let album = |id: &u128| st.album_by_id(*id).map_or(&none, |a| &st.albums[a].assets);
+        for id in album(first) {
+            let in_all = rest.iter().all(|other| album(other).contains(id));
             if let (true, Some(idx)) = (in_all, st.asset_by_id(*id))
                 && (st.line == ImmichLine::V3_1 || in_scope(idx))
             {
@@ -317,7 +326,13 @@ fn matches(st: &State, f: &Filter, idx: usize) -> bool {
         }
         && f.checksum.as_deref().is_none_or(|c| c == a.checksum)
         && f.id.is_none_or(|id| id == a.id)
-        && f.file_name
-            .as_deref()
-            .is_none_or(|needle| file_name(a).to_lowercase().contains(needle))
+        && f.file_name.as_deref().is_none_or(|needle| {
+            // An upload keeps the name it came with (measured: a search finds it by that name).
+            st.uploaded_names
+                .get(&a.id)
+                .cloned()
+                .unwrap_or_else(|| file_name(a))
+                .to_lowercase()
+                .contains(needle)
+        })
 }

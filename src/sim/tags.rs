@@ -79,21 +79,30 @@ fn is_within(st: &State, tag: u128, ancestor: u128) -> bool {
 pub async fn list(AxumState(app): AxumState<App>, caller: Caller) -> Handled {
     caller.require("tag.read")?;
     let st = app.lock();
-    let tags: Vec<Value> = st.tags[caller.user]
-        .iter()
-        .map(|t| {
-            let mut tag = json!({
-                "id": uuid_str(t.id),
-                "name": t.value.rsplit('/').next().unwrap_or(&t.value),
-                "value": t.value,
-                "createdAt": time::iso_ms(t.created_ms),
-                "updatedAt": time::iso_ms(t.created_ms),
-            });
-            if let Some(parent) = t.parent {
-                tag["parentId"] = json!(uuid_str(parent));
-            }
-            tag
-        })
-        .collect();
+    let tags: Vec<Value> = st.tags[caller.user].iter().map(tag_json).collect();
     Ok(json_response(StatusCode::OK, &Value::Array(tags)))
+}
+
+fn tag_json(t: &Tag) -> Value {
+    let mut tag = json!({
+        "id": uuid_str(t.id),
+        "name": t.value.rsplit('/').next().unwrap_or(&t.value),
+        "value": t.value,
+        "createdAt": time::iso_ms(t.created_ms),
+        "updatedAt": time::iso_ms(t.created_ms),
+    });
+    if let Some(parent) = t.parent {
+        tag["parentId"] = json!(uuid_str(parent));
+    }
+    tag
+}
+
+/// The tags an asset carries, as `GET /api/assets/{id}` lists them.
+pub fn of_asset(st: &State, asset: u128) -> Vec<Value> {
+    let carried = st.asset_tags.get(&asset).cloned().unwrap_or_default();
+    carried
+        .iter()
+        .filter_map(|id| st.tags.iter().flatten().find(|t| t.id == *id))
+        .map(tag_json)
+        .collect()
 }

@@ -340,7 +340,13 @@ pub fn skip_unless_ci(test: &str, why: &str) {
             "{test}: {why}; on CI (CI is set) this test must run: .ci/run installs what it needs"
         );
     }
-    let note = format!("note: skipped {test}: {why}\n");
+    note(&format!("skipped {test}: {why}"));
+}
+
+/// Says `text` on the terminal as a `note:` line, past the test harness's capture (which hides what
+/// a passing test prints), so that `cargo test` shows it.
+pub fn note(text: &str) {
+    let note = format!("note: {text}\n");
     // A file of our own on the process's stderr is not captured; io::stderr() may be.
     let shown = std::fs::OpenOptions::new()
         .write(true)

@@ -10,6 +10,7 @@ mod bad_input;
 mod bench;
 mod cli;
 mod client;
+mod conformance;
 mod demo;
 mod dropin;
 mod dropin_current;
