@@ -353,6 +353,17 @@ impl Life {
                     faults: true,
                     adopt: false,
                 };
+        // A member a person took out of an album is not shared with it again.
+        for album in &self.bob_out {
+            if let Some(id) = self.album_id(album)
+                && self.sim.album_members(&id).iter().any(|(m, _)| m == "bob")
+            {
+                self.broken(
+                    "3: never adds again what a person took out",
+                    format!("bob was shared {album} again after a person took him out"),
+                );
+            }
+        }
         let files = checksum_of(&self.sim);
         for name in [MAIN, SAFE] {
             let after = self.contents(name);
