@@ -839,10 +839,30 @@ impl Life {
                     return;
                 }
                 self.sim.add_to_album(id, std::slice::from_ref(&photo.id));
+                // A photo the tool added, taken out and put back before any sync saw it gone, is
+                // the album as it was: the record still has it as the tool's (added, or an add
+                // still open), and nothing can tell the round trip. It stays the tool's.
+                let round_trip = self.record(album).iter().any(|e| {
+                    e.asset.to_string() == photo.id
+                        && matches!(e.state, EntryState::Added | EntryState::Adding)
+                });
                 let model = self.albums.get_mut(album).unwrap();
-                model.person_put.insert(photo.id.clone());
                 model.taken_out.remove(&photo.id);
-                format!("a person put {} into {album}", &photo.id[..8])
+                if round_trip {
+                    model.taken_out_files.remove(&photo.checksum);
+                    model.tool_added.insert(photo.id.clone());
+                } else {
+                    model.person_put.insert(photo.id.clone());
+                }
+                format!(
+                    "a person put {} into {album}{}",
+                    &photo.id[..8],
+                    if round_trip {
+                        " (back: no sync saw it out)"
+                    } else {
+                        ""
+                    }
+                )
             }
             // A person takes a photo out by hand.
             15..=29 => {
