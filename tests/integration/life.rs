@@ -9,7 +9,8 @@
 //!   changing who is in the job or whom it shows, taking a member out of an album and sharing it
 //!   again, moving the server to a new URL, rotating or revoking a key, deleting an album,
 //!   `state forget`;
-//! - the tool: a sync (with injected faults or without), a preview, `sync --adopt`, the binary killed
+//! - the tool: a sync (with injected faults, with the answers of its adds and removals lost, or
+//!   without), a preview, `sync --adopt`, the binary killed
 //!   with SIGKILL at a random point, the binary and the engine syncing at once, and a scheduled run
 //!   (`--every`) stopped with SIGTERM.
 //!
@@ -149,14 +150,58 @@ struct Life {
     bob_renamed: bool,
 }
 
+/// Which faults the simulator injects during an engine step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Faults {
+    No,
+    /// A fifth of all requests fail, half of those after the server acted.
+    Random,
+    /// Adds and removals land but their answers are lost, and the look at the album that would
+    /// confirm them often fails too: intents stay open for the next sync to settle.
+    LostAnswers,
+}
+
+impl Faults {
+    fn plan(self, seed: u64) -> Option<FaultPlan> {
+        let rules = match self {
+            Faults::No => return None,
+            Faults::Random => vec![FaultRule {
+                after_handler: 0.5,
+                ..FaultRule::uniform("*", 0.2)
+            }],
+            Faults::LostAnswers => {
+                let lost = |endpoint| FaultRule {
+                    status_504: 0.6,
+                    after_handler: 1.0,
+                    ..FaultRule::new(endpoint)
+                };
+                let failing = |endpoint, rate| FaultRule {
+                    status_503: rate,
+                    ..FaultRule::new(endpoint)
+                };
+                vec![
+                    lost("PUT /api/albums/*/assets"),
+                    lost("DELETE /api/albums/*/assets"),
+                    failing("GET /api/albums/*", 0.4),
+                    failing("POST /api/search/metadata", 0.2),
+                ]
+            }
+        };
+        Some(FaultPlan {
+            seed,
+            rules,
+            always_fail: Vec::new(),
+        })
+    }
+}
+
 /// How the tool runs in a step.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum How {
-    /// The engine in this process: a sync or a preview, perhaps with a fifth of the requests failing,
-    /// perhaps with `--adopt`.
+    /// The engine in this process: a sync or a preview, perhaps with faults, perhaps with `--adopt`.
     Engine {
         mode: Mode,
-        faults: bool,
+        faults: Faults,
         adopt: bool,
     },
     /// The binary, killed with SIGKILL after this many milliseconds (or ending first).
@@ -305,15 +350,8 @@ impl Life {
                 faults,
                 adopt,
             } => {
-                if faults {
-                    self.sim.set_faults(FaultPlan {
-                        seed: self.seed ^ self.log.len() as u64,
-                        rules: vec![FaultRule {
-                            after_handler: 0.5,
-                            ..FaultRule::uniform("*", 0.2)
-                        }],
-                        always_fail: Vec::new(),
-                    });
+                if let Some(plan) = faults.plan(self.seed ^ self.log.len() as u64) {
+                    self.sim.set_faults(plan);
                 }
                 let ran = self.engine(&yaml, mode, adopt);
                 self.sim.clear_faults();
@@ -342,17 +380,13 @@ impl Life {
             }
             How::Scheduled => self.scheduled(&yaml),
         };
-        let preview =
-            how == How::Engine {
+        let preview = matches!(
+            how,
+            How::Engine {
                 mode: Mode::Preview,
-                faults: false,
-                adopt: false,
-            } || how
-                == How::Engine {
-                    mode: Mode::Preview,
-                    faults: true,
-                    adopt: false,
-                };
+                ..
+            }
+        );
         // A member a person took out of an album is not shared with it again.
         for album in &self.bob_out {
             if let Some(id) = self.album_id(album)
@@ -723,7 +757,7 @@ impl Life {
         self.log.push("quiet sync".into());
         let ran = self.tool(How::Engine {
             mode: Mode::Sync,
-            faults: false,
+            faults: Faults::No,
             adopt: false,
         });
         if !ran.good {
@@ -1164,12 +1198,16 @@ fn live(seed: u64, line: ImmichLine, steps: usize) {
             let how = match dice.below(100) {
                 0..=9 => How::Engine {
                     mode: Mode::Preview,
-                    faults: dice.chance(0.3),
+                    faults: if dice.chance(0.3) {
+                        Faults::Random
+                    } else {
+                        Faults::No
+                    },
                     adopt: false,
                 },
                 10..=14 => How::Engine {
                     mode: Mode::Sync,
-                    faults: false,
+                    faults: Faults::No,
                     adopt: true,
                 },
                 15..=19 => How::Crash {
@@ -1177,9 +1215,18 @@ fn live(seed: u64, line: ImmichLine, steps: usize) {
                 },
                 20..=22 => How::Overlap,
                 23..=24 => How::Scheduled,
+                25..=34 => How::Engine {
+                    mode: Mode::Sync,
+                    faults: Faults::LostAnswers,
+                    adopt: false,
+                },
                 _ => How::Engine {
                     mode: Mode::Sync,
-                    faults: dice.chance(0.3),
+                    faults: if dice.chance(0.3) {
+                        Faults::Random
+                    } else {
+                        Faults::No
+                    },
                     adopt: false,
                 },
             };
@@ -1188,11 +1235,23 @@ fn live(seed: u64, line: ImmichLine, steps: usize) {
                     mode: Mode::Preview,
                     faults,
                     ..
-                } => {
-                    format!("preview{}", if faults { " with faults" } else { "" })
-                }
+                } => format!(
+                    "preview{}",
+                    if faults == Faults::No {
+                        ""
+                    } else {
+                        " with faults"
+                    }
+                ),
                 How::Engine { adopt: true, .. } => "sync --adopt".into(),
-                How::Engine { faults: true, .. } => "sync with faults".into(),
+                How::Engine {
+                    faults: Faults::Random,
+                    ..
+                } => "sync with faults".into(),
+                How::Engine {
+                    faults: Faults::LostAnswers,
+                    ..
+                } => "sync whose adds' and removals' answers are lost".into(),
                 How::Engine { .. } => "sync".into(),
                 How::Crash { after_ms } => format!("sync killed (SIGKILL) after {after_ms} ms"),
                 How::Overlap => "two syncs at once (the binary and the engine)".into(),
