@@ -151,6 +151,8 @@ pub enum Reason {
     AccountLeft,
     /// The include conditions no longer find it.
     NoLongerFound,
+    /// An earlier run was removing it and did not hear back; the album's answer could not show it.
+    Unfinished,
 }
 
 impl Reason {
@@ -162,6 +164,7 @@ impl Reason {
             Reason::Hidden => "hidden",
             Reason::AccountLeft => "its account left the job",
             Reason::NoLongerFound => "no longer found",
+            Reason::Unfinished => "an earlier run's removal, finished",
         }
     }
 }
@@ -176,9 +179,11 @@ pub struct Stale {
     pub reason: Reason,
     /// Leaves past every guard: the safe album's exclusions flag it (with prune).
     pub forced: bool,
-    /// The listing could not show it (an account that left the job, on 2.x, where the album hides
-    /// that account's trashed and hidden assets): the removal's answer tells whether it was there.
-    pub unseen: bool,
+    /// What the record notes when the removal's answer says the album no longer held it:
+    /// `Removed` for what the listing showed or an earlier run was removing (its answer lost), a
+    /// tombstone for what the listing could not show (an account that left the job, on 2.x, where
+    /// the album hides that account's trashed and hidden assets): then a person took it out.
+    pub if_absent: EntryState,
 }
 
 /// Why nothing is removed from an album in this run.
@@ -319,6 +324,9 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
     let mut entries: HashMap<Uuid, Entry> = HashMap::with_capacity(input.record.len());
     // Added by a job, not in the album as far as this listing shows: not added again.
     let mut gone: Vec<Entry> = Vec::new();
+    // This job's removals an earlier run began (their answers lost), of assets this listing could
+    // not show: sent again, since they may still be in the album.
+    let mut removing: Vec<Entry> = Vec::new();
     for entry in input.record {
         let own = entry.job == input.job;
         let in_album = held.assets.contains_key(&entry.asset);
@@ -365,6 +373,9 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
                 let unsettled_add = entry.state == EntryState::Adding && own;
                 if !in_album && (entry.state == EntryState::Added || unsettled_add) {
                     gone.push(entry.clone());
+                }
+                if !in_album && own && entry.state == EntryState::Removing {
+                    removing.push(entry.clone());
                 }
                 entries.insert(entry.asset, entry.clone());
             }
@@ -442,7 +453,7 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
                         account: entry.account.clone(),
                         reason,
                         forced: false,
-                        unseen: false,
+                        if_absent: EntryState::Removed,
                     });
                 }
             }
@@ -474,10 +485,10 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
     if input.policy.adopt {
         decision.tool_held += decision.adoptable.len();
     }
-    // What this job added from an account that left it, that a whole listing could not see (2.x
-    // hides the account's trashed and hidden assets, and the account is not there to ask): it may
-    // still be in the album, and it no longer belongs there. Removing it is how to know; an answer
-    // that it was not there means a person took it out.
+    // What a whole listing could not show (2.x hides an account's trashed and hidden assets, and
+    // the account could not be asked) may still be in the album. What this job added from an
+    // account that left it no longer belongs there: removing it is how to know, and an answer that
+    // it was not there means a person took it out. A removal an earlier run began is finished.
     if held.incomplete.is_none() {
         for entry in &gone {
             if entry.job == input.job
@@ -490,9 +501,19 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
                     account: entry.account.clone(),
                     reason: Reason::AccountLeft,
                     forced: false,
-                    unseen: true,
+                    if_absent: EntryState::Tombstone,
                 });
             }
+        }
+        for entry in &removing {
+            decision.stale.push(Stale {
+                id: entry.asset,
+                checksum: entry.checksum.clone(),
+                account: entry.account.clone(),
+                reason: Reason::Unfinished,
+                forced: false,
+                if_absent: EntryState::Removed,
+            });
         }
     }
 

@@ -2083,11 +2083,7 @@ async fn remove_stale(
     // another run); one the listing could not show, a person took out.
     for id in &outcome.gone {
         if let Some(stale) = by_id(id) {
-            let state = if stale.unseen {
-                EntryState::Tombstone
-            } else {
-                EntryState::Removed
-            };
+            let state = stale.if_absent;
             confirmed.push(Change::Put(entry(stale, state)));
         }
     }

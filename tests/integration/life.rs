@@ -1193,6 +1193,15 @@ const CRASH_WITHIN_MS: usize = 90;
 fn live(seed: u64, line: ImmichLine, steps: usize) {
     let mut dice = Dice(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ line as u64);
     let mut life = Life::new(seed, line);
+    // Day one, often: two schedules (a cron line and a container, say) start their first sync in
+    // the same minute, when neither album exists yet.
+    if dice.chance(0.25) {
+        life.log
+            .push("day one: two syncs at once (the binary and the engine)".into());
+        if life.tool(How::Overlap).good {
+            life.after_a_good_sync();
+        }
+    }
     for step in 0..steps {
         if dice.chance(0.4) {
             let how = match dice.below(100) {

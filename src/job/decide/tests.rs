@@ -485,16 +485,16 @@ fn what_an_account_that_left_added_and_the_listing_could_not_see_is_removed_unse
     case.held.blind.insert("carol".into());
     case.policy = prune();
     let d = case.decide();
-    let unseen: Vec<(u128, Reason, bool)> = d
+    let unseen: Vec<(u128, Reason, EntryState)> = d
         .stale
         .iter()
-        .map(|s| (s.id.as_u128(), s.reason, s.unseen))
+        .map(|s| (s.id.as_u128(), s.reason, s.if_absent))
         .collect();
     assert_eq!(
         unseen,
         [
-            (2, Reason::AccountLeft, false),
-            (1, Reason::AccountLeft, true)
+            (2, Reason::AccountLeft, EntryState::Removed),
+            (1, Reason::AccountLeft, EntryState::Tombstone)
         ]
     );
     assert!(d.remove);
@@ -509,6 +509,18 @@ fn what_an_account_that_left_added_and_the_listing_could_not_see_is_removed_unse
     case.held.blind.insert("bob".into());
     case.bob = Some(Vec::new());
     assert!(case.decide().stale.is_empty());
+
+    // A removal an earlier run began, of an asset the listing could not show: sent again, and an
+    // answer that it is not there is the earlier run's removal, not a person's.
+    case.record = vec![entry_of(1, EntryState::Removing, JOB, "bob")];
+    let d = case.decide();
+    let resumed: Vec<(u128, Reason, EntryState)> = d
+        .stale
+        .iter()
+        .map(|s| (s.id.as_u128(), s.reason, s.if_absent))
+        .collect();
+    assert_eq!(resumed, [(1, Reason::Unfinished, EntryState::Removed)]);
+    assert!(d.settle.is_empty());
 
     // A listing that may have missed assets removes nothing unseen.
     case.record = vec![entry_of(1, EntryState::Added, JOB, "carol")];
