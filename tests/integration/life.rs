@@ -206,7 +206,8 @@ enum How {
     },
     /// The binary, killed with SIGKILL after this many milliseconds (or ending first).
     Crash { after_ms: u64 },
-    /// The binary and the engine at the same time, over the same albums and record.
+    /// The binary (from two copies of the job file) and the engine at the same time, over the same
+    /// albums and record.
     Overlap,
     /// The binary on its own schedule (`--every`), stopped with SIGTERM after its first run.
     Scheduled,
@@ -369,14 +370,23 @@ impl Life {
                 }
             }
             How::Overlap => {
-                let child = self.process(&yaml, &[]).spawn().expect("the binary starts");
+                // Two copies of the job file (two locks: a cron line and a container, say), each
+                // run by the binary, and the engine beside them.
+                let children: Vec<std::process::Child> = ["jobs.yaml", "jobs-copy.yaml"]
+                    .iter()
+                    .map(|file| self.process_of(file, &yaml, &[]).spawn())
+                    .collect::<Result<_, _>>()
+                    .expect("the binary starts");
                 let engine = self.engine(&yaml, Mode::Sync, false);
-                let output = child.wait_with_output().expect("the binary ends");
-                let said = format!("{}\n{}", engine.said, self.said_by(&output));
-                Ran {
-                    good: engine.good && output.status.success(),
-                    said,
+                let mut good = engine.good;
+                let mut said = engine.said;
+                for child in children {
+                    let output = child.wait_with_output().expect("the binary ends");
+                    good &= output.status.success();
+                    said.push('\n');
+                    said.push_str(&self.said_by(&output));
                 }
+                Ran { good, said }
             }
             How::Scheduled => self.scheduled(&yaml),
         };
@@ -505,6 +515,11 @@ impl Life {
     /// The binary as cron runs it: the profile and the job file as the admin has them now, the same
     /// record.
     fn process(&self, yaml: &str, extra: &[&str]) -> std::process::Command {
+        self.process_of("jobs.yaml", yaml, extra)
+    }
+
+    /// [`Life::process`] with the job in a file of this name (another file, another sync lock).
+    fn process_of(&self, file: &str, yaml: &str, extra: &[&str]) -> std::process::Command {
         let dir = self.dir.path();
         std::fs::create_dir_all(dir.join("profiles")).unwrap();
         let url = self.url();
@@ -515,9 +530,9 @@ impl Life {
             ),
         )
         .unwrap();
-        std::fs::write(dir.join("jobs.yaml"), yaml).unwrap();
+        std::fs::write(dir.join(file), yaml).unwrap();
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_immich-smart-albums"));
-        cmd.args(["sync", "jobs.yaml", "--quiet"])
+        cmd.args(["sync", file, "--quiet"])
             .args(extra)
             .current_dir(dir)
             .env_remove("IMMICH_API_KEY")
@@ -1197,7 +1212,7 @@ fn live(seed: u64, line: ImmichLine, steps: usize) {
     // the same minute, when neither album exists yet.
     if dice.chance(0.25) {
         life.log
-            .push("day one: two syncs at once (the binary and the engine)".into());
+            .push("day one: three syncs at once (the binary twice, the engine)".into());
         if life.tool(How::Overlap).good {
             life.after_a_good_sync();
         }
@@ -1263,7 +1278,7 @@ fn live(seed: u64, line: ImmichLine, steps: usize) {
                 } => "sync whose adds' and removals' answers are lost".into(),
                 How::Engine { .. } => "sync".into(),
                 How::Crash { after_ms } => format!("sync killed (SIGKILL) after {after_ms} ms"),
-                How::Overlap => "two syncs at once (the binary and the engine)".into(),
+                How::Overlap => "three syncs at once (the binary twice, the engine)".into(),
                 How::Scheduled => "sync --every 1h, stopped after its first run".into(),
             });
             if life.tool(how).good {
