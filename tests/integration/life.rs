@@ -156,8 +156,9 @@ enum Faults {
     No,
     /// A fifth of all requests fail, half of those after the server acted.
     Random,
-    /// Adds and removals land but their answers are lost, and the look at the album that would
-    /// confirm them often fails too: intents stay open for the next sync to settle.
+    /// Adds and removals fail, half of them after they landed (their answers lost), and the look at
+    /// the album that would tell which often fails too: intents stay open for the next sync to
+    /// settle, some of them landed and some not.
     LostAnswers,
 }
 
@@ -172,7 +173,7 @@ impl Faults {
             Faults::LostAnswers => {
                 let lost = |endpoint| FaultRule {
                     status_504: 0.6,
-                    after_handler: 1.0,
+                    after_handler: 0.5,
                     ..FaultRule::new(endpoint)
                 };
                 let failing = |endpoint, rate| FaultRule {
@@ -183,7 +184,7 @@ impl Faults {
                     lost("PUT /api/albums/*/assets"),
                     lost("DELETE /api/albums/*/assets"),
                     failing("GET /api/albums/*", 0.4),
-                    failing("POST /api/search/metadata", 0.2),
+                    failing("POST /api/search/metadata", 0.3),
                 ]
             }
         };
@@ -1275,7 +1276,7 @@ fn live(seed: u64, line: ImmichLine, steps: usize) {
                 How::Engine {
                     faults: Faults::LostAnswers,
                     ..
-                } => "sync whose adds' and removals' answers are lost".into(),
+                } => "sync whose adds and removals fail, some after they landed".into(),
                 How::Engine { .. } => "sync".into(),
                 How::Crash { after_ms } => format!("sync killed (SIGKILL) after {after_ms} ms"),
                 How::Overlap => "three syncs at once (the binary twice, the engine)".into(),
