@@ -346,6 +346,13 @@ impl Life {
             .iter()
             .map(|a| (*a, self.contents(a)))
             .collect();
+        let rows_before: BTreeMap<&str, BTreeMap<String, EntryState>> = [MAIN, SAFE]
+            .iter()
+            .map(|a| {
+                let rows = self.record(a).into_iter();
+                (*a, rows.map(|e| (e.asset.to_string(), e.state)).collect())
+            })
+            .collect();
         let ran = match how {
             How::Engine {
                 mode,
@@ -449,6 +456,37 @@ impl Life {
                     );
                 }
             }
+            // Promise 6: with prune off an album loses nothing, an album the job no longer names is
+            // left alone, and prune takes out only what the job no longer selects (or a removal
+            // an earlier run began).
+            let named = name == MAIN || self.job.safe.is_some();
+            let prune = if name == MAIN {
+                self.job.prune
+            } else {
+                self.job.safe == Some(true)
+            };
+            if !named && !added.is_empty() {
+                self.broken(
+                    "6: an album the job no longer names is left alone",
+                    format!("album {name}: added {added:?}"),
+                );
+            }
+            if !removed.is_empty() && !(named && prune) {
+                self.broken(
+                    "6: with prune off, what the tool added stays",
+                    format!("album {name}: removed {removed:?}"),
+                );
+            }
+            let wanted = self.wanted(&files, name);
+            for id in &removed {
+                let resumed = rows_before[name].get(id) == Some(&EntryState::Removing);
+                if wanted.contains(&files[id].checksum) && !resumed {
+                    self.broken(
+                        "6: prune takes out only what the job no longer selects",
+                        format!("album {name}: removed {id}, which the job selects"),
+                    );
+                }
+            }
             let model = self.albums.get_mut(name).unwrap();
             model.tool_added.extend(added);
             for id in &removed {
@@ -467,7 +505,7 @@ impl Life {
         if let How::Engine { adopt: true, .. } = how
             && ran.good
         {
-            self.adopted(&files);
+            self.adopted(&files, &rows_before);
         }
         if self.keys.iter().any(|k| ran.said.contains(k)) {
             self.broken(
@@ -621,7 +659,11 @@ impl Life {
 
     /// After `sync --adopt`: what a person put there that the record now gives the job is the tool's
     /// from now on; each must be something the album's job selects.
-    fn adopted(&mut self, files: &HashMap<String, SimAsset>) {
+    fn adopted(
+        &mut self,
+        files: &HashMap<String, SimAsset>,
+        rows_before: &BTreeMap<&str, BTreeMap<String, EntryState>>,
+    ) {
         for name in [MAIN, SAFE] {
             if name == SAFE && self.job.safe.is_none() {
                 continue;
@@ -634,6 +676,23 @@ impl Life {
                 .map(|e| e.asset.to_string())
                 .collect();
             let model = &self.albums[name];
+            // And it takes every one the job selects that no row claimed.
+            for id in &model.person_put {
+                let unclaimed = !rows_before[name].contains_key(id);
+                let shown = files
+                    .get(id)
+                    .is_some_and(|a| !a.trashed && a.visibility != "hidden");
+                if unclaimed
+                    && shown
+                    && wanted.contains(&files[id].checksum)
+                    && !claimed.contains(id)
+                {
+                    self.broken(
+                        "6: --adopt takes what the job selects and no record claims",
+                        format!("album {name}: {id} was left a person's"),
+                    );
+                }
+            }
             let taken: Vec<String> = model.person_put.intersection(&claimed).cloned().collect();
             for id in &taken {
                 if !wanted.contains(&files[id].checksum) {
