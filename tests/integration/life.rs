@@ -471,7 +471,7 @@ impl Life {
                     format!("album {name}: added {added:?}"),
                 );
             }
-            if !removed.is_empty() && !(named && prune) {
+            if !removed.is_empty() && (!named || !prune) {
                 self.broken(
                     "6: with prune off, what the tool added stays",
                     format!("album {name}: removed {removed:?}"),
