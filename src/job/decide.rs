@@ -181,9 +181,11 @@ pub struct Stale {
     pub forced: bool,
     /// What the record notes when the removal's answer says the album no longer held it:
     /// `Removed` for what the listing showed or an earlier run was removing (its answer lost), a
-    /// tombstone for what the listing could not show (an account that left the job, on 2.x, where
-    /// the album hides that account's trashed and hidden assets): then a person took it out.
-    pub if_absent: EntryState,
+    /// tombstone for what the tool had added and the listing could not show (an account that left
+    /// the job, on 2.x, where the album hides that account's trashed and hidden assets): then a
+    /// person took it out; nothing (the row is forgotten) for an add an earlier run began whose
+    /// answer was lost: it never landed.
+    pub if_absent: Option<EntryState>,
 }
 
 /// Why nothing is removed from an album in this run.
@@ -453,7 +455,7 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
                         account: entry.account.clone(),
                         reason,
                         forced: false,
-                        if_absent: EntryState::Removed,
+                        if_absent: Some(EntryState::Removed),
                     });
                 }
             }
@@ -491,17 +493,20 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
     // it was not there means a person took it out. A removal an earlier run began is finished.
     if held.incomplete.is_none() {
         for entry in &gone {
-            if entry.job == input.job
-                && entry.state == EntryState::Added
-                && !job_accounts.contains(entry.account.as_str())
-            {
+            let if_absent = match entry.state {
+                EntryState::Added => Some(EntryState::Tombstone),
+                // This job's add whose answer was lost: if it is not there, it never landed.
+                EntryState::Adding => None,
+                _ => continue,
+            };
+            if entry.job == input.job && !job_accounts.contains(entry.account.as_str()) {
                 decision.stale.push(Stale {
                     id: entry.asset,
                     checksum: entry.checksum.clone(),
                     account: entry.account.clone(),
                     reason: Reason::AccountLeft,
                     forced: false,
-                    if_absent: EntryState::Tombstone,
+                    if_absent,
                 });
             }
         }
@@ -512,7 +517,7 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
                 account: entry.account.clone(),
                 reason: Reason::Unfinished,
                 forced: false,
-                if_absent: EntryState::Removed,
+                if_absent: Some(EntryState::Removed),
             });
         }
     }
@@ -524,6 +529,14 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
             stale.forced = input.policy.exclusions_first && stale.reason == Reason::Excluded;
         }
         let removals = decision.stale.iter().filter(|s| !s.forced).count();
+        // What the album holds: what the listing showed, and what it could not show but the tool
+        // is removing (2.x hides an account's trashed and hidden assets).
+        let unseen = decision
+            .stale
+            .iter()
+            .filter(|s| !held.assets.contains_key(&s.id))
+            .count();
+        let in_album = held.assets.len() + unseen;
         decision.blocked = if removals == 0 {
             None
         } else if let Some(why) = &held.incomplete {
@@ -532,11 +545,11 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
             Some(Blocked::Incomplete(why.clone()))
         } else if !input.policy.confirm_removals
             && (removals > input.policy.max_removals
-                || removals as f64 > input.policy.max_removal_fraction * held.assets.len() as f64)
+                || removals as f64 > input.policy.max_removal_fraction * in_album as f64)
         {
             Some(Blocked::Breaker {
                 removals,
-                held: held.assets.len(),
+                held: in_album,
                 max_removals: input.policy.max_removals,
                 max_removal_fraction: input.policy.max_removal_fraction,
             })

@@ -2083,8 +2083,11 @@ async fn remove_stale(
     // another run); one the listing could not show, a person took out.
     for id in &outcome.gone {
         if let Some(stale) = by_id(id) {
-            let state = stale.if_absent;
-            confirmed.push(Change::Put(entry(stale, state)));
+            confirmed.push(match stale.if_absent {
+                Some(state) => Change::Put(entry(stale, state)),
+                // An add that never landed: the intent written just now is forgotten.
+                None => Change::Forget(entry(stale, EntryState::Removing)),
+            });
         }
     }
     for id in outcome.refused.values().flatten() {

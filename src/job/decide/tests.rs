@@ -480,12 +480,13 @@ fn what_an_account_that_left_added_and_the_listing_could_not_see_is_removed_unse
         entry_of(2, EntryState::Added, JOB, "carol"), // carol left; seen in the album
         entry_of(3, EntryState::Added, "other-job", "carol"), // another job's: not this one's to remove
         entry_of(4, EntryState::Tombstone, JOB, "carol"), // a person took it out: nothing to remove
+        entry_of(6, EntryState::Adding, JOB, "carol"), // an add whose answer was lost: landed or not
     ];
-    case.held = held(&timeline(&[2, 5]));
+    case.held = held(&timeline(&[2, 5, 7, 8]));
     case.held.blind.insert("carol".into());
     case.policy = prune();
     let d = case.decide();
-    let unseen: Vec<(u128, Reason, EntryState)> = d
+    let unseen: Vec<(u128, Reason, Option<EntryState>)> = d
         .stale
         .iter()
         .map(|s| (s.id.as_u128(), s.reason, s.if_absent))
@@ -493,8 +494,9 @@ fn what_an_account_that_left_added_and_the_listing_could_not_see_is_removed_unse
     assert_eq!(
         unseen,
         [
-            (2, Reason::AccountLeft, EntryState::Removed),
-            (1, Reason::AccountLeft, EntryState::Tombstone)
+            (2, Reason::AccountLeft, Some(EntryState::Removed)),
+            (1, Reason::AccountLeft, Some(EntryState::Tombstone)),
+            (6, Reason::AccountLeft, None),
         ]
     );
     assert!(d.remove);
@@ -502,6 +504,19 @@ fn what_an_account_that_left_added_and_the_listing_could_not_see_is_removed_unse
         d.settle.is_empty(),
         "nothing the listing could not see is settled"
     );
+
+    // The breaker counts what the album holds unseen: three removals of four assets (two shown,
+    // two unseen) pass a fraction of 0.75, and not one of 0.7.
+    case.held = held(&timeline(&[2, 5]));
+    case.held.blind.insert("carol".into());
+    case.policy.max_removal_fraction = 0.75;
+    assert!(case.decide().remove);
+    case.policy.max_removal_fraction = 0.7;
+    assert!(matches!(
+        case.decide().blocked,
+        Some(Blocked::Breaker { held: 4, .. })
+    ));
+    case.policy = prune();
 
     // An account still in the job, whose assets the listing could not see: not removed unseen
     // (its searches say what it selects; its trashed ones are only hidden).
@@ -514,12 +529,15 @@ fn what_an_account_that_left_added_and_the_listing_could_not_see_is_removed_unse
     // answer that it is not there is the earlier run's removal, not a person's.
     case.record = vec![entry_of(1, EntryState::Removing, JOB, "bob")];
     let d = case.decide();
-    let resumed: Vec<(u128, Reason, EntryState)> = d
+    let resumed: Vec<(u128, Reason, Option<EntryState>)> = d
         .stale
         .iter()
         .map(|s| (s.id.as_u128(), s.reason, s.if_absent))
         .collect();
-    assert_eq!(resumed, [(1, Reason::Unfinished, EntryState::Removed)]);
+    assert_eq!(
+        resumed,
+        [(1, Reason::Unfinished, Some(EntryState::Removed))]
+    );
     assert!(d.settle.is_empty());
 
     // A listing that may have missed assets removes nothing unseen.
