@@ -2095,10 +2095,58 @@ async fn remove_stale(
             confirmed.push(Change::Put(entry(stale, EntryState::Added)));
         }
     }
+    // A request that failed may have landed, its answer lost. Looked at now, the album tells, where
+    // its answer can show the asset (2.x leaves trashed and hidden ones out): the next run could not
+    // tell a removal that never landed from a person who put the photo back since.
+    let mut verified = 0;
+    if outcome.failed.is_some() {
+        let answered: HashSet<&Uuid> = outcome
+            .removed
+            .iter()
+            .chain(&outcome.gone)
+            .chain(&outcome.gone_after_resend)
+            .chain(outcome.refused.values().flatten())
+            .collect();
+        let two_x = ctx.owner.client.version().is_2x();
+        let shown = |s: &decide::Stale| {
+            !two_x
+                || (s.if_absent == Some(EntryState::Removed)
+                    && !matches!(
+                        s.reason,
+                        decide::Reason::Trashed
+                            | decide::Reason::Hidden
+                            | decide::Reason::Unfinished
+                    ))
+        };
+        let open: Vec<&decide::Stale> = removals
+            .iter()
+            .filter(|s| ids.contains(&s.id) && !answered.contains(&s.id) && shown(s))
+            .collect();
+        if !open.is_empty() {
+            match album::ids_held(&ctx.owner.client, &album.id).await {
+                Ok(held) => {
+                    for stale in open {
+                        let landed = !held.contains(&stale.id);
+                        verified += usize::from(landed);
+                        let state = if landed {
+                            EntryState::Removed
+                        } else {
+                            EntryState::Added
+                        };
+                        confirmed.push(Change::Put(entry(stale, state)));
+                    }
+                }
+                // The intents stay; the next run settles them against the album.
+                Err(error) => {
+                    tracing::debug!("the removals of a failed request stay open: {error}")
+                }
+            }
+        }
+    }
     if let Err(error) = ctx.store.write(key, &confirmed) {
         tracing::warn!("{error:#}");
     }
-    summary.removed = outcome.removed.len() + outcome.gone_after_resend.len();
+    summary.removed = outcome.removed.len() + outcome.gone_after_resend.len() + verified;
     summary.removal_refused = outcome
         .refused
         .iter()

@@ -991,10 +991,16 @@ impl Life {
                 self.sim.add_to_album(id, std::slice::from_ref(&photo.id));
                 // A photo the tool added, taken out and put back before any sync saw it gone, is
                 // the album as it was: the record still has it as the tool's (added, or an add
-                // still open), and nothing can tell the round trip. It stays the tool's.
+                // still open), and nothing can tell the round trip. It stays the tool's. So does
+                // one whose removal by the tool is still open (its answer lost, the look after it
+                // failed too): the next sync cannot tell a person's put-back from a removal that
+                // never landed (docs/guarantees.md, the one exception).
                 let round_trip = self.record(album).iter().any(|e| {
                     e.asset.to_string() == photo.id
-                        && matches!(e.state, EntryState::Added | EntryState::Adding)
+                        && matches!(
+                            e.state,
+                            EntryState::Added | EntryState::Adding | EntryState::Removing
+                        )
                 });
                 let model = self.albums.get_mut(album).unwrap();
                 model.taken_out.remove(&photo.id);
