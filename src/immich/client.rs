@@ -661,23 +661,7 @@ impl Client {
         id: &str,
         asset_ids: &[String],
     ) -> Result<(Vec<BulkIdResult>, bool), ApiError> {
-        let body = json!({ "ids": asset_ids });
-        let sent = AtomicU32::new(0);
-        let answer = self
-            .send(
-                Method::PUT,
-                &format!("albums/{id}/assets"),
-                &[],
-                Some(&body),
-                JSON,
-                |bytes, _| {
-                    serde_json::from_slice(bytes)
-                        .map_err(|e| DecodeFailure::Malformed(e.to_string()))
-                },
-                &sent,
-            )
-            .await?;
-        Ok((answer, sent.load(Ordering::Relaxed) > 1))
+        self.album_assets(Method::PUT, id, asset_ids).await
     }
 
     /// Removes assets from an album (never from the library); the server answers per id. Also says
@@ -687,11 +671,21 @@ impl Client {
         id: &str,
         asset_ids: &[String],
     ) -> Result<(Vec<BulkIdResult>, bool), ApiError> {
+        self.album_assets(Method::DELETE, id, asset_ids).await
+    }
+
+    /// `PUT` or `DELETE /albums/{id}/assets`: the per-id answers, and whether it was sent twice.
+    async fn album_assets(
+        &self,
+        method: Method,
+        id: &str,
+        asset_ids: &[String],
+    ) -> Result<(Vec<BulkIdResult>, bool), ApiError> {
         let body = json!({ "ids": asset_ids });
         let sent = AtomicU32::new(0);
         let answer = self
             .send(
-                Method::DELETE,
+                method,
                 &format!("albums/{id}/assets"),
                 &[],
                 Some(&body),

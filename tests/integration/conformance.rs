@@ -1611,41 +1611,14 @@ async fn clean(run: &mut Run<'_>) {
     }
     let c = std::mem::take(&mut run.cleanup);
     let mut failed = Vec::new();
-    for link in c.links {
-        let a = t
-            .call(
-                Who::Alice,
-                Method::DELETE,
-                &format!("shared-links/{link}"),
-                None,
-            )
-            .await;
+    let made = (c.links.iter().map(|id| format!("shared-links/{id}")))
+        .chain(c.albums.iter().map(|id| format!("albums/{id}")))
+        .chain(c.tags.iter().map(|id| format!("tags/{id}")))
+        .chain(c.keys.iter().map(|id| format!("api-keys/{id}")));
+    for path in made {
+        let a = t.call(Who::Alice, Method::DELETE, &path, None).await;
         if a.status >= 300 {
-            failed.push(format!("shared link: {}", a.status));
-        }
-    }
-    for album in c.albums {
-        let a = t
-            .call(Who::Alice, Method::DELETE, &format!("albums/{album}"), None)
-            .await;
-        if a.status >= 300 {
-            failed.push(format!("album {album}: {}", a.status));
-        }
-    }
-    for tag in c.tags {
-        let a = t
-            .call(Who::Alice, Method::DELETE, &format!("tags/{tag}"), None)
-            .await;
-        if a.status >= 300 {
-            failed.push(format!("tag {tag}: {}", a.status));
-        }
-    }
-    for key in c.keys {
-        let a = t
-            .call(Who::Alice, Method::DELETE, &format!("api-keys/{key}"), None)
-            .await;
-        if a.status >= 300 {
-            failed.push(format!("api key {key}: {}", a.status));
+            failed.push(format!("{path}: {}", a.status));
         }
     }
     for (owner, ids) in c.assets {

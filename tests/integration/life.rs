@@ -1051,26 +1051,16 @@ impl Life {
                     }
                 )
             }
-            30..=39 => {
+            // Archived or hidden, and back on the timeline.
+            30..=44 => {
                 let Some(photo) = dice.pick(&photos) else {
                     return;
                 };
-                let to = if photo.visibility == "timeline" {
-                    "archive"
-                } else {
-                    "timeline"
-                };
-                self.sim.set_visibility(&photo.id, to);
-                format!("{} set to {to}", &photo.id[..8])
-            }
-            40..=44 => {
-                let Some(photo) = dice.pick(&photos) else {
-                    return;
-                };
-                let to = if photo.visibility == "hidden" {
+                let away = if choice < 40 { "archive" } else { "hidden" };
+                let to = if photo.visibility == away {
                     "timeline"
                 } else {
-                    "hidden"
+                    away
                 };
                 self.sim.set_visibility(&photo.id, to);
                 format!("{} set to {to}", &photo.id[..8])
