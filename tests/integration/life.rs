@@ -883,6 +883,9 @@ impl Life {
                 .cloned()
                 .collect();
             expected.extend(model.person_put.iter().map(file));
+            // What the tool holds and the job still selects stays, also a file whose other copy a
+            // person took out (the tool's by `--adopt`, say): it is not added again, it is there.
+            expected.extend((model.tool_added.iter().map(file)).filter(|f| wanted.contains(f)));
             if !prune {
                 expected.extend(model.tool_added.iter().map(file));
             }
