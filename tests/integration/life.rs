@@ -502,10 +502,8 @@ impl Life {
                 .collect();
             self.albums.get_mut(name).unwrap().open_adds = open;
         }
-        if let How::Engine { adopt: true, .. } = how
-            && ran.good
-        {
-            self.adopted(&files, &rows_before);
+        if let How::Engine { adopt: true, .. } = how {
+            self.adopted(&files, &rows_before, ran.good);
         }
         if self.keys.iter().any(|k| ran.said.contains(k)) {
             self.broken(
@@ -657,12 +655,13 @@ impl Life {
         }
     }
 
-    /// After `sync --adopt`: what a person put there that the record now gives the job is the tool's
-    /// from now on; each must be something the album's job selects.
+    /// After `sync --adopt` (one that failed elsewhere too): what a person put there that the record
+    /// now gives the job is the tool's from now on; each must be something the album's job selects.
     fn adopted(
         &mut self,
         files: &HashMap<String, SimAsset>,
         rows_before: &BTreeMap<&str, BTreeMap<String, EntryState>>,
+        good: bool,
     ) {
         for name in [MAIN, SAFE] {
             if name == SAFE && self.job.safe.is_none() {
@@ -676,8 +675,8 @@ impl Life {
                 .map(|e| e.asset.to_string())
                 .collect();
             let model = &self.albums[name];
-            // And it takes every one the job selects that no row claimed.
-            for id in &model.person_put {
+            // And, in a sync that succeeded, every one the job selects that no row claimed.
+            for id in model.person_put.iter().filter(|_| good) {
                 let unclaimed = !rows_before[name].contains_key(id);
                 let shown = files
                     .get(id)
