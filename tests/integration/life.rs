@@ -1142,7 +1142,12 @@ impl Life {
                 self.library.remove(&id);
                 for model in self.albums.values_mut() {
                     model.person_put.remove(&id);
-                    model.tool_added.remove(&id);
+                    // The tool sees it leave as a person's removal: its file is not added again
+                    // from another account's copy (docs/guarantees.md).
+                    if model.tool_added.remove(&id) {
+                        model.taken_out.insert(id.clone());
+                        model.taken_out_files.insert(photo.checksum.clone());
+                    }
                     model.open_adds.remove(&id);
                 }
                 format!(
