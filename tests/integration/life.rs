@@ -435,6 +435,15 @@ impl Life {
             for id in &added {
                 let file = &files[id].checksum;
                 if model.out(id, file) {
+                    if std::env::var("LIFE_DEBUG").is_ok() {
+                        eprintln!(
+                            "DEBUG before {:?}; by id {}, by file {}; said {}",
+                            rows_before[name].get(id),
+                            model.taken_out.contains(id),
+                            model.taken_out_files.contains(file),
+                            ran.said
+                        );
+                    }
                     self.broken(
                         "3: never adds again what a person took out",
                         format!("album {name}: {id}"),
@@ -1245,7 +1254,6 @@ impl Life {
                 // `state forget`: the people want what they took out back. It clears the removals
                 // the record holds; the model checks that each is one a person made (promise 3 would
                 // have failed at a re-add otherwise) and frees those, by id and by file.
-                let files = checksum_of(&self.sim);
                 for name in [MAIN, SAFE] {
                     let Some(id) = self.album_id(name) else {
                         continue;
@@ -1254,17 +1262,16 @@ impl Life {
                         server: String::new(),
                         album_id: id,
                     };
-                    let noted: Vec<String> = (self.store.load(&key).unwrap().into_iter())
+                    // Each with its file as the record has it (the photo may be deleted since).
+                    let noted: Vec<(String, String)> = (self.store.load(&key).unwrap().into_iter())
                         .filter(|e| e.state == EntryState::Tombstone)
-                        .map(|e| e.asset.to_string())
+                        .map(|e| (e.asset.to_string(), e.checksum.to_string()))
                         .collect();
                     self.store.forget_tombstones(&key).unwrap();
                     let model = self.albums.get_mut(name).unwrap();
-                    for asset in noted {
+                    for (asset, file) in noted {
                         model.taken_out.remove(&asset);
-                        if let Some(photo) = files.get(&asset) {
-                            model.taken_out_files.remove(&photo.checksum);
-                        }
+                        model.taken_out_files.remove(&file);
                     }
                 }
                 "admin: state forget".to_string()
