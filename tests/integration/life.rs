@@ -428,8 +428,18 @@ impl Life {
                 self.broken("a preview changes nothing", format!("album {name}"));
             }
             // Promise 3 and 5: nothing a person took out comes back, and no second copy of a file.
-            let held_files: BTreeSet<&String> =
-                before[name].iter().map(|id| &files[id].checksum).collect();
+            // On 2.x the album's answer leaves trashed and hidden photos out, and the tool asks an
+            // account for its own only where the record names them: a person's trashed or hidden
+            // copy is out of its sight (docs/guarantees.md, promise 5).
+            let unseen = |id: &String| {
+                self.line == ImmichLine::V2_5
+                    && (files[id].trashed || files[id].visibility == "hidden")
+                    && !rows_before[name].contains_key(id)
+            };
+            let held_files: BTreeSet<&String> = (before[name].iter())
+                .filter(|id| !unseen(id))
+                .map(|id| &files[id].checksum)
+                .collect();
             let model = &self.albums[name];
             let mut new_files = BTreeSet::new();
             for id in &added {
