@@ -17,9 +17,10 @@
 //!   id is already there), except tombstones: what a person took out is not added again.
 //! - **Remove** (with `prune`) only what the record says this job added, that the album still holds and
 //!   that the job no longer selects (or may still hold: an account that left the job, whose assets a
-//!   2.x listing hides when they are trashed or hidden). Never an asset a person added; nothing at all when the selection
-//!   is incomplete (a failed search or account), and nothing when the removals would exceed the circuit
-//!   breaker (`max_removals`, `max_removal_fraction`) unless the run confirms them. The safe album errs
+//!   2.x listing hides when they are trashed or hidden). Never an asset a person added; nothing at
+//!   all when the selection is incomplete (a failed search or account), and nothing when the
+//!   removals would exceed the circuit breaker (`max_removals`, `max_removal_fraction`) unless the
+//!   run confirms them. The safe album errs
 //!   toward leaving out: what its exclusions flag (searches that succeeded in this run) leaves it past
 //!   every one of these guards.
 //! - **Adopt** (with `--adopt`): what the album holds and the job selects now, that no record claims,
