@@ -13,7 +13,8 @@ use std::fmt::Write as _;
 use base64::Engine as _;
 use futures::StreamExt;
 
-use crate::job::run::{Account, AccountReport, AlbumRow, AlbumSummary, JobReport};
+use crate::job::Account;
+use crate::job::report::{AccountReport, AlbumRow, AlbumSummary, JobReport};
 
 /// The policy the page declares for itself.
 pub const CONTENT_SECURITY_POLICY: &str =

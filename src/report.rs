@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use crate::album::AddOutcome;
 use crate::immich::Visibility;
 use crate::job::AccountResult;
-use crate::job::run::{AccountReport, AlbumRow, AlbumSummary, JobReport, RemovalRow};
+use crate::job::report::{AccountReport, AlbumRow, AlbumSummary, JobReport, RemovalRow};
 use crate::state::{AlbumNote, Counts};
 
 /// Standard output, locked, for one report.
@@ -106,7 +106,7 @@ pub fn last_runs(out: &mut impl Write, runs: &[crate::state::Run]) -> io::Result
 fn copy_line(
     out: &mut impl Write,
     account: &str,
-    copy: &crate::job::run::CopyRow,
+    copy: &crate::job::report::CopyRow,
     applied: bool,
 ) -> io::Result<()> {
     let done = if applied {

@@ -6,9 +6,9 @@
 mod common;
 
 use immich_smart_albums::immich::{Client, ClientOptions, ServerUrl};
+use immich_smart_albums::job::Account;
 use immich_smart_albums::job::copy;
 use immich_smart_albums::job::decide::Pick;
-use immich_smart_albums::job::run::Account;
 use immich_smart_albums::secret::ApiKey;
 use immich_smart_albums::sim::{SimConfig, Simulator};
 use immich_smart_albums::state::Store;

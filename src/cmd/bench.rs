@@ -24,7 +24,7 @@ use crate::cli::{BenchArgs, GlobalArgs};
 use crate::error::Status;
 use crate::filter::LocalFilters;
 use crate::immich::{Client, ClientOptions, MAX_PAGE_SIZE, SearchKind, ServerUrl, pages, traffic};
-use crate::job::run::{Account, JobReport, Mode, Slot, run_job};
+use crate::job::{Account, JobReport, Mode, Slot, run_job};
 use crate::job::{Condition, JobFile, JobSpec};
 use crate::report;
 use crate::secret::ApiKey;

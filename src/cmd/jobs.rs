@@ -21,7 +21,7 @@ use tokio::sync::Semaphore;
 use crate::cli::{GlobalArgs, JobFormat, PreviewArgs, StateCommand, SyncArgs};
 use crate::error::{Status, input_error};
 use crate::immich::Client;
-use crate::job::run::{Account, JobReport, Mode, RunOptions, Slot, run_job_with};
+use crate::job::{Account, JobReport, Mode, RunOptions, Slot, run_job_with};
 use crate::job::{AcrossServers, JobFile, JobSpec};
 use crate::profile::{self, Profile, Settings};
 use crate::report::{self, FailedJob};

@@ -273,7 +273,7 @@ pub async fn slots(
     names: &[&str],
     keys: &std::collections::HashMap<&str, String>,
     options: &immich_smart_albums::immich::ClientOptions,
-) -> Vec<immich_smart_albums::job::run::Slot> {
+) -> Vec<immich_smart_albums::job::Slot> {
     slots_at(sim, &sim.url(), names, keys, options).await
 }
 
@@ -284,9 +284,9 @@ pub async fn slots_at(
     names: &[&str],
     keys: &std::collections::HashMap<&str, String>,
     options: &immich_smart_albums::immich::ClientOptions,
-) -> Vec<immich_smart_albums::job::run::Slot> {
+) -> Vec<immich_smart_albums::job::Slot> {
     use immich_smart_albums::immich::{Client, ServerUrl};
-    use immich_smart_albums::job::run::{Account, Slot};
+    use immich_smart_albums::job::{Account, Slot};
     use immich_smart_albums::secret::ApiKey;
     let limiter = immich_smart_albums::job::account::limiter(8);
     let mut slots = Vec::new();

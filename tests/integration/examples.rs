@@ -9,7 +9,7 @@ use std::path::Path;
 
 use crate::common::{bin_for, on_both_lines, repo, sim, stderr_of};
 use immich_smart_albums::job::JobFile;
-use immich_smart_albums::job::run::{Mode, run_job};
+use immich_smart_albums::job::{Mode, run_job};
 use immich_smart_albums::profile::Profile;
 
 fn files(dir: &str, ext: &str) -> Vec<std::path::PathBuf> {

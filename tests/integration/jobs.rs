@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::common::on_both_lines;
 use immich_smart_albums::job::JobFile;
 use immich_smart_albums::job::account::people_index;
-use immich_smart_albums::job::run::{JobReport, Mode, run_job};
+use immich_smart_albums::job::{JobReport, Mode, run_job};
 use immich_smart_albums::sim::{ImmichLine, Role, SimAsset, Simulator};
 
 fn run(

@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::common;
 use immich_smart_albums::job::JobFile;
-use immich_smart_albums::job::run::{Mode, RunOptions, Slot, run_job_with};
+use immich_smart_albums::job::{Mode, RunOptions, Slot, run_job_with};
 use immich_smart_albums::sim::{
     FaultPlan, FaultRule, ImmichLine, Role, SimAsset, SimConfig, Simulator,
 };

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::common::{Setup, on_both_lines, stderr_of, stdout_of};
 use immich_smart_albums::job::JobFile;
-use immich_smart_albums::job::run::{JobReport, Mode, RunOptions, run_job_with};
+use immich_smart_albums::job::{JobReport, Mode, RunOptions, run_job_with};
 use immich_smart_albums::sim::{FaultPlan, FaultRule, SimAsset, SimConfig, Simulator};
 use immich_smart_albums::state::{AlbumKey, EntryState, Store};
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 use immich_smart_albums::filter::{SearchFilter, run_search};
 use immich_smart_albums::immich::{ClientOptions, SearchKind};
 use immich_smart_albums::job::JobFile;
-use immich_smart_albums::job::run::{Mode, run_job};
+use immich_smart_albums::job::{Mode, run_job};
 use immich_smart_albums::sim::{FaultPlan, FaultRule, SimConfig, Simulator};
 use serde_json::json;
 

@@ -8,15 +8,22 @@
 //! /assets/{id}/original` into `POST /assets`), never holding a whole file; an upload answered
 //! `duplicate` is the file already there. Each copy is recorded, so a photo is copied at most once.
 //! Keys stay with their servers: each request goes through the client of the account it belongs to.
+//!
+//! [`copies`] is the run's effect: it plans every account's copies (a preview stops there) and makes
+//! them within `max_copy_mb`.
 
 use std::collections::{HashMap, HashSet};
 
+use futures::future::join_all;
 use futures::{StreamExt, TryStreamExt};
+use serde::Serialize;
 use uuid::Uuid;
 
-use super::decide::Pick;
-use super::run::Account;
+use super::{Decisions, Effects};
 use crate::immich::{ApiError, AssetInfo, Client};
+use crate::job::decide::Pick;
+use crate::job::file::AcrossServers;
+use crate::job::model::Account;
 use crate::state::Store;
 
 /// How many copies run at once, per source account.
@@ -295,4 +302,149 @@ async fn stream_into(
             )),
         )
     })
+}
+
+/// What an account on another server contributes through copies.
+#[derive(Debug, Default, Serialize)]
+pub struct CopyRow {
+    /// The server the photos come from.
+    pub from: String,
+    /// The account on the album's server that receives the copies.
+    pub to: String,
+    /// Files the receiving account holds already (copied before, or the same file).
+    pub held: usize,
+    pub to_copy: usize,
+    pub bytes: u64,
+    pub copied: usize,
+    /// Files the receiving account holds only in its trash: neither copied nor added until a person
+    /// restores them or the trash is emptied.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub in_trash: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Per account of the job: `None` when it is on the album's server (it adds its own assets), else its
+/// copies' ids on the album's server by checksum, added by the receiving account.
+#[derive(Default)]
+pub struct Copying {
+    pub receiver: Option<usize>,
+    pub ids: Vec<Option<HashMap<Box<str>, Uuid>>>,
+}
+
+/// Plans (and with `write`, makes) the copies of the accounts on other servers than the album's,
+/// within `max_copy_mb`: each such account's row (in job order), and the copies' ids for the adds.
+pub async fn copies(
+    fx: &Effects<'_>,
+    accounts: usize,
+    decisions: &Decisions,
+    write: bool,
+) -> (Vec<Option<CopyRow>>, Copying) {
+    let (spec, slots, owner, store) = (fx.job, fx.slots, fx.owner, fx.store);
+    let mut rows: Vec<Option<CopyRow>> = (0..accounts).map(|_| None).collect();
+    let mut copying = Copying {
+        receiver: None,
+        ids: (0..accounts).map(|_| None).collect(),
+    };
+    if spec.across_servers != AcrossServers::Copy {
+        return (rows, copying);
+    }
+    let album_server = owner.client.api_base();
+    let receiver_name = spec.copy_to.as_deref().unwrap_or(&owner.name);
+    let Some(receiver_index) = slots.iter().position(|s| s.name == receiver_name) else {
+        return (rows, copying);
+    };
+    copying.receiver = Some(receiver_index);
+    let receiver = slots[receiver_index].account.as_ref().ok();
+    let foreign: Vec<usize> = (0..slots.len())
+        .filter(|&i| {
+            slots[i]
+                .account
+                .as_ref()
+                .is_ok_and(|a| a.client.api_base() != album_server)
+        })
+        .collect();
+    let picks_of = |i: usize| -> Vec<&Pick> {
+        let mut picks: Vec<&Pick> = Vec::new();
+        for decision in std::iter::once(&decisions.main).chain(&decisions.safe) {
+            if let Some(part) = &decision.accounts[i] {
+                picks.extend(part.to_add.iter());
+            }
+        }
+        picks
+    };
+    let receiver_ready = match receiver {
+        None => Err(format!("the receiving account `{receiver_name}` failed")),
+        Some(receiver) if foreign.is_empty() => Ok(receiver),
+        Some(receiver) => {
+            check_permissions(receiver, RECEIVER_PERMISSIONS, "needed to receive copies")
+                .await
+                .map(|()| receiver)
+        }
+    };
+    let plans = join_all(foreign.iter().map(|&i| {
+        let picks = picks_of(i);
+        let receiver_ready = &receiver_ready;
+        async move {
+            let source = slots[i].account.as_ref().expect("connected");
+            let receiver = receiver_ready.as_ref().map_err(Clone::clone)?;
+            check_permissions(source, SOURCE_PERMISSIONS, "needed to give copies").await?;
+            plan(source, receiver, &picks, store).await
+        }
+    }))
+    .await;
+    let mut planned: Vec<(usize, CopyPlan)> = Vec::new();
+    for (&i, plan) in foreign.iter().zip(plans) {
+        let source = slots[i].account.as_ref().expect("connected");
+        let row = rows[i].insert(CopyRow {
+            from: source.client.api_base().to_string(),
+            to: receiver_name.to_string(),
+            ..CopyRow::default()
+        });
+        match plan {
+            Ok(plan) => {
+                row.held = plan.held.len();
+                row.to_copy = plan.to_copy.len();
+                row.bytes = plan.bytes;
+                row.in_trash = plan.in_trash;
+                planned.push((i, plan));
+            }
+            Err(error) => row.error = Some(error),
+        }
+    }
+    let total: u64 = planned.iter().map(|(_, p)| p.bytes).sum();
+    let budget = spec.max_copy_mb.saturating_mul(1_000_000);
+    if total > budget {
+        let message = format!(
+            "copying {:.1} MB would pass max_copy_mb ({}); nothing was copied. Raise max_copy_mb for \
+             one run, or narrow the job",
+            total as f64 / 1e6,
+            spec.max_copy_mb
+        );
+        for (i, _) in &planned {
+            if let Some(row) = &mut rows[*i] {
+                row.error = Some(message.clone());
+            }
+        }
+        return (rows, copying);
+    }
+    for (i, plan) in planned {
+        if !write {
+            continue;
+        }
+        let (Some(receiver), Ok(source)) = (receiver, &slots[i].account) else {
+            continue;
+        };
+        let made = make(&plan, source, receiver, store, &spec.name).await;
+        if let Some(row) = &mut rows[i] {
+            row.copied = made.copied;
+            row.error = made.error;
+        }
+        copying.ids[i] = Some(made.ids);
+    }
+    (rows, copying)
 }

@@ -1,0 +1,102 @@
+//! What a run works with: the job's accounts as they were connected ([`Slot`], [`Account`]), what a
+//! run may do ([`Mode`], [`RunOptions`]), and each account's way through the pipeline
+//! ([`AccountRun`]): every step reads and writes its own account's fields, never a vector indexed by
+//! position.
+
+use super::account::{AccountPlan, Evaluated, PeopleIndex, TagIndex};
+use super::merge::Merged;
+use crate::immich::{Client, User};
+
+/// A connected account. Its client carries the in-flight limit of its server (shared by the accounts
+/// on one server), attached once where the account is connected.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub name: String,
+    pub client: Client,
+    pub user: User,
+}
+
+/// An account of the job: connected, or why it could not be.
+#[derive(Debug)]
+pub struct Slot {
+    pub name: String,
+    pub account: Result<Account, String>,
+}
+
+/// Whether a run only looks or also changes albums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Preview,
+    Sync,
+}
+
+/// What a run may do and what its report carries besides the counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Links to the assets to add and to remove (`--list`).
+    pub list: bool,
+    /// The ids of the assets to add, of those a safe album leaves out, of those to remove, and of the
+    /// dropped duplicates with the copies kept instead.
+    pub ids: bool,
+    /// Record what the albums hold and the job selects as the tool's own (`sync --adopt`).
+    pub adopt: bool,
+    /// Let removals past the circuit breaker through, this once (`sync --confirm-removals`).
+    pub confirm_removals: bool,
+}
+
+/// One account's way through a run. It starts with the account's connection; each step fills in
+/// what it learned, or sets [`failed`](AccountRun::failed), after which no later step asks the
+/// account anything and whatever depends on it fails closed.
+#[derive(Debug)]
+pub struct AccountRun<'a> {
+    pub slot: &'a Slot,
+    /// Why this account does not take part: the first failure (connecting, its people or tags, a
+    /// search).
+    pub failed: Option<String>,
+    /// Resolve: its person names → its own person ids (empty when the job names nobody).
+    pub people: PeopleIndex,
+    /// Resolve: its tag values → its own tag ids.
+    pub tags: TagIndex,
+    /// Plan: its searches.
+    pub plan: AccountPlan,
+    /// Search: what its searches found (`None` when it failed, before or during its searches).
+    pub found: Option<Evaluated>,
+    /// Merge: the copies it contributes (`None` when it failed).
+    pub share: Option<Merged>,
+}
+
+impl<'a> AccountRun<'a> {
+    pub fn new(slot: &'a Slot) -> AccountRun<'a> {
+        AccountRun {
+            slot,
+            failed: slot.account.as_ref().err().cloned(),
+            people: PeopleIndex::new(),
+            tags: TagIndex::new(),
+            plan: AccountPlan::default(),
+            found: None,
+            share: None,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.slot.name
+    }
+
+    /// The account's connection, while it has not failed.
+    pub fn live(&self) -> Option<&'a Account> {
+        match (&self.slot.account, &self.failed) {
+            (Ok(account), None) => Some(account),
+            _ => None,
+        }
+    }
+
+    /// Its client, when it connected (also after a later failure: its server's version and links).
+    pub fn client(&self) -> Option<&'a Client> {
+        self.slot.account.as_ref().ok().map(|a| &a.client)
+    }
+
+    /// Marks it failed, unless it had already.
+    pub fn fail(&mut self, error: String) {
+        self.failed.get_or_insert(error);
+    }
+}

@@ -1,0 +1,193 @@
+//! Step 3 of a run: find the job's albums, read the record of each, then run every account's searches
+//! and list the albums, all concurrently. A failed listing fails the job (the decisions rest on it); a
+//! failed search fails its account and is never taken for an empty result.
+
+use std::collections::HashSet;
+
+use futures::future::join_all;
+
+use super::account::evaluate_plan;
+use super::decide::Held;
+use super::file::JobSpec;
+use super::model::{Account, AccountRun};
+use crate::album;
+use crate::immich::{Album, ApiError};
+use crate::state::{AlbumKey, Entry, EntryState, Store};
+
+/// The job's albums, as their owner sees them; `None` for one that does not exist yet.
+pub struct Albums {
+    pub main: Option<Album>,
+    pub safe: Option<Album>,
+}
+
+/// Finds the albums through their owner; a mistake in their names stops the job before any search.
+pub async fn find_albums(spec: &JobSpec, owner: &Account) -> anyhow::Result<Albums> {
+    let client = &owner.client;
+    Ok(Albums {
+        main: album::find(client, &spec.album).await?,
+        safe: match &spec.safe {
+            Some(safe) => album::find(client, &safe.album).await?,
+            None => None,
+        },
+    })
+}
+
+/// One album of the job: where the record keeps it (`None` while it does not exist) and the record's
+/// entries of it, whichever job wrote them.
+pub struct Recorded {
+    pub key: Option<AlbumKey>,
+    pub entries: Vec<Entry>,
+}
+
+/// The record of both albums.
+pub struct Records {
+    pub main: Recorded,
+    pub safe: Recorded,
+}
+
+impl Records {
+    pub fn load(store: &Store, owner: &Account, albums: &Albums) -> anyhow::Result<Records> {
+        let load = |album: &Option<Album>| -> anyhow::Result<Recorded> {
+            let key = album.as_ref().map(|a| AlbumKey {
+                server: owner.client.api_base().to_string(),
+                album_id: a.id.clone(),
+            });
+            let entries = match &key {
+                Some(key) => store.load(key)?,
+                None => Vec::new(),
+            };
+            Ok(Recorded { key, entries })
+        };
+        Ok(Records {
+            main: load(&albums.main)?,
+            safe: load(&albums.safe)?,
+        })
+    }
+}
+
+/// What the albums hold now.
+pub struct Holdings {
+    pub main: Held,
+    pub safe: Held,
+}
+
+/// Runs every live account's searches (a failed one fails its account) and lists both albums.
+pub async fn search(
+    accounts: &mut [AccountRun<'_>],
+    owner: &Account,
+    albums: &Albums,
+    records: &Records,
+) -> anyhow::Result<Holdings> {
+    let searches = join_all(accounts.iter().map(|account| {
+        let (live, plan) = (account.live(), &account.plan);
+        async move {
+            match live {
+                Some(live) => Some(evaluate_plan(&live.client, plan).await),
+                None => None,
+            }
+        }
+    }));
+    let view: &[AccountRun<'_>] = accounts;
+    let (searched, main, safe) = tokio::join!(
+        searches,
+        contents(view, owner, &albums.main, &records.main.entries),
+        contents(view, owner, &albums.safe, &records.safe.entries)
+    );
+    let holdings = Holdings {
+        main: main?,
+        safe: safe?,
+    };
+    for (account, result) in accounts.iter_mut().zip(searched) {
+        match result {
+            Some(Ok(found)) => account.found = Some(found),
+            Some(Err(error)) => account.fail(error.to_string()),
+            None => {}
+        }
+    }
+    Ok(holdings)
+}
+
+/// What an album holds (nothing for one that does not exist yet).
+async fn contents(
+    accounts: &[AccountRun<'_>],
+    owner: &Account,
+    album: &Option<Album>,
+    record: &[Entry],
+) -> Result<Held, ApiError> {
+    match album {
+        Some(album) => {
+            let listing = album::contents(&owner.client, album).await?;
+            Ok(held(listing, record, accounts, owner, &album.id).await)
+        }
+        None => Ok(Held::default()),
+    }
+}
+
+/// What an album holds, from its listing. A 2.x listing leaves out the album's trashed and hidden
+/// assets; where the record names assets it lacks, each account they came from (connected, on the
+/// album's server) is asked for its own trashed and hidden ones (a 2.x search answers only the
+/// caller's). An account that cannot be asked is blind: its missing assets are neither settled nor
+/// added again.
+async fn held(
+    listing: album::Listing,
+    record: &[Entry],
+    accounts: &[AccountRun<'_>],
+    owner: &Account,
+    album_id: &str,
+) -> Held {
+    let album::Listing {
+        mut assets,
+        incomplete,
+        shows_trashed_and_hidden,
+    } = listing;
+    let mut blind = HashSet::new();
+    let mut failed = None;
+    if !shows_trashed_and_hidden {
+        let mut missing: Vec<&str> = record
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.state,
+                    EntryState::Added | EntryState::Adding | EntryState::Removing
+                ) && !assets.contains_key(&e.asset)
+            })
+            .map(|e| e.account.as_str())
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        let asked = join_all(missing.into_iter().map(|name| async move {
+            let account = accounts
+                .iter()
+                .find(|a| a.name() == name)
+                .and_then(AccountRun::live)
+                .filter(|a| a.client.api_base() == owner.client.api_base());
+            let found = match account {
+                Some(account) => Some(album::trashed_or_hidden(&account.client, album_id).await),
+                None => None,
+            };
+            (name, found)
+        }))
+        .await;
+        for (name, found) in asked {
+            match found {
+                Some(Ok(found)) => assets.extend(found),
+                // A search that failed is never an empty result: the listing may miss its assets.
+                Some(Err(error)) => {
+                    blind.insert(name.to_string());
+                    failed.get_or_insert(format!(
+                        "{name} could not be asked for its trashed and hidden assets in the album \
+                         ({error})"
+                    ));
+                }
+                // Not in the job, not connected, or on another server: nothing to ask.
+                None => {
+                    blind.insert(name.to_string());
+                }
+            }
+        }
+    }
+    let mut held = Held::new(assets);
+    held.incomplete = incomplete.or(failed);
+    held.blind = blind;
+    held
+}
