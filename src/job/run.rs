@@ -437,7 +437,7 @@ pub async fn run_job_with(
             .as_ref()
             .map(|e| format!("account `{}` failed ({e})", slot.name))
     });
-    let now = crate::state::now();
+    let now = crate::clock::now();
     let policy = Policy {
         prune: spec.prune,
         max_removals: spec.max_removals,
@@ -654,7 +654,7 @@ pub async fn run_job_with(
                 .await;
             }
             None if !write => {
-                let expiry = link.expires.after(crate::state::now());
+                let expiry = link.expires.after(crate::clock::now());
                 summary.shared_link = Some(LinkRow::to_create(expiry));
             }
             None => {}
@@ -1485,7 +1485,7 @@ async fn shared_link(
     summary: &mut AlbumSummary,
 ) {
     let result: Result<LinkRow, String> = async {
-        let now = crate::state::now();
+        let now = crate::clock::now();
         let expiry = spec.expires.after(now);
         let span = expiry - now;
         let new_expiry = super::dates::iso(expiry);
@@ -1941,7 +1941,7 @@ async fn add_part(
             ));
         }
     }
-    let now = crate::state::now();
+    let now = crate::clock::now();
     let entry = |id: Uuid, checksum: &str, state: EntryState| Entry {
         asset: id,
         checksum: checksum.into(),
@@ -2039,7 +2039,7 @@ async fn remove_stale(
     removals: &[decide::Stale],
     summary: &mut AlbumSummary,
 ) {
-    let now = crate::state::now();
+    let now = crate::clock::now();
     let entry = |stale: &decide::Stale, state: EntryState| Entry {
         asset: stale.id,
         checksum: stale.checksum.clone(),
