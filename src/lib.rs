@@ -8,6 +8,7 @@
 
 pub mod album;
 pub mod cli;
+pub mod clock;
 pub mod cmd;
 pub mod error;
 pub mod files;

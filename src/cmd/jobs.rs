@@ -586,7 +586,7 @@ async fn lock(
             file.set_len(0)?;
             Holder {
                 pid: std::process::id(),
-                started: state::now(),
+                started: crate::clock::now(),
                 place: this_place(),
             }
             .write(&mut file)?;
@@ -601,7 +601,7 @@ async fn lock(
             };
             let suspect = |holder: &Holder| {
                 holder_alive(holder) == Some(false)
-                    || state::now() - holder.started > stale_after.as_secs() as i64
+                    || crate::clock::now() - holder.started > stale_after.as_secs() as i64
             };
             let mut holder = read();
             if holder.as_ref().is_some_and(suspect) {
@@ -617,7 +617,7 @@ async fn lock(
             };
             let Holder { pid, started, .. } = holder;
             let since = crate::job::dates::utc(started);
-            let age = u64::try_from(state::now() - started).unwrap_or(0);
+            let age = u64::try_from(crate::clock::now() - started).unwrap_or(0);
             if holder_alive(&holder) == Some(false) {
                 anyhow::bail!(
                     "{job}: the lock of this job file ({}) names the sync that took it (pid {pid}, \

@@ -122,7 +122,7 @@ pub async fn run(args: &SyncArgs, global: &GlobalArgs, when: &When) -> anyhow::R
     };
     let db = state::path_in(global.state_dir.as_deref());
     loop {
-        let started = state::now();
+        let started = crate::clock::now();
         let (status, added, removed) = match super::jobs::sync_once(&once, global).await {
             Ok(outcome) => outcome,
             Err(error) => {
@@ -133,7 +133,7 @@ pub async fn run(args: &SyncArgs, global: &GlobalArgs, when: &When) -> anyhow::R
                 (Status::of(&error), 0, 0)
             }
         };
-        let ended = state::now();
+        let ended = crate::clock::now();
         let recorded = Store::open(&db).and_then(|store| {
             store.note_run(
                 &args.jobfiles.join(" "),

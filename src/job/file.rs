@@ -579,7 +579,7 @@ fn check_condition(place: &str, base: &Path, raw: RawCondition) -> Result<Condit
                     dates::SPAN_EXAMPLES
                 ))
             })?;
-            let after = dates::iso(span.before(crate::state::now()));
+            let after = dates::iso(span.before(crate::clock::now()));
             let mut body = serde_json::Map::new();
             body.insert("takenAfter".into(), Value::String(after.clone()));
             let mut filter = SearchFilter::from_value(
@@ -677,7 +677,7 @@ fn resolve_relative_dates(
     place: &str,
     body: &mut serde_json::Map<String, Value>,
 ) -> Result<(), InputError> {
-    let now = crate::state::now();
+    let now = crate::clock::now();
     for (field, value) in body.iter_mut() {
         let Value::String(text) = value else { continue };
         if !text.trim_start().starts_with('-') || !crate::filter::is_date_field(field) {
@@ -740,7 +740,7 @@ mod tests {
             ])
         );
         assert_eq!(job.people(), ["Mia", "Leo"]);
-        let now = crate::state::now();
+        let now = crate::clock::now();
         let Condition::Search(within) = &job.include[1] else {
             panic!("{:?}", job.include[1])
         };

@@ -159,7 +159,7 @@ fn decide_albums(
         let error = account.failed.as_ref()?;
         Some(format!("account `{}` failed ({error})", account.name()))
     });
-    let now = crate::state::now();
+    let now = crate::clock::now();
     let policy = Policy {
         prune: spec.prune,
         max_removals: spec.max_removals,

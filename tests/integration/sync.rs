@@ -781,7 +781,7 @@ fn the_safe_albums_shared_link_is_made_once_kept_and_renewed() {
                 .unwrap()
         };
         let in_90_days =
-            immich_smart_albums::job::dates::iso(immich_smart_albums::state::now() + 90 * 86_400);
+            immich_smart_albums::job::dates::iso(immich_smart_albums::clock::now() + 90 * 86_400);
         let output = run(&["preview", "jobs.yaml"]);
         assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
         let stdout = stdout_of(&output);

@@ -207,7 +207,7 @@ async fn add_part(
         return Ok(None);
     }
     may_add(album, slot, account, part, taken_out)?;
-    let now = crate::state::now();
+    let now = crate::clock::now();
     let entry = |id: Uuid, checksum: &str, state: EntryState| Entry {
         asset: id,
         checksum: checksum.into(),
@@ -344,7 +344,7 @@ async fn remove_stale(
     removals: &[Stale],
     outcome: &mut AlbumOutcome,
 ) {
-    let now = crate::state::now();
+    let now = crate::clock::now();
     let entry = |stale: &Stale, state: EntryState| Entry {
         asset: stale.id,
         checksum: stale.checksum.clone(),

@@ -43,7 +43,7 @@ pub async fn shared_link(
     match album_id {
         Some(album_id) => Some(keep(fx, album_id, spec, write).await),
         None if !write => Some(Ok(LinkRow::to_create(
-            spec.expires.after(crate::state::now()),
+            spec.expires.after(crate::clock::now()),
         ))),
         None => None,
     }
@@ -57,7 +57,7 @@ async fn keep(
 ) -> Result<LinkRow, String> {
     let (client, store, job) = (&fx.owner.client, fx.store, &fx.job.name);
     let album = key_of(fx, album_id);
-    let now = crate::state::now();
+    let now = crate::clock::now();
     let expiry = spec.expires.after(now);
     let span = expiry - now;
     let new_expiry = dates::iso(expiry);
