@@ -17,14 +17,14 @@ pub mod html;
 pub mod immich;
 pub mod job;
 pub mod logging;
+pub mod output;
 pub mod profile;
-pub mod report;
 pub mod secret;
 pub mod sim;
 pub mod state;
 
 use cli::{Cli, Command};
-use cmd::{bench, demo, dropin, jobs, shell};
+use cmd::{bench, demo, dropin, preview, shell, state as record, sync};
 use error::Status;
 
 /// Runs a parsed command line; returns the status of a run that finished. Ctrl-C or SIGTERM stops a
@@ -104,14 +104,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
         None => {
             let dropin = dropin::DropIn::from_args(&cli.dropin, &cli.global)?;
-            dropin.preview_or_add(&mut report::stdout()).await
+            dropin.preview_or_add(&mut output::stdout()).await
         }
         Some(Command::Demo(args)) => demo::demo(&args, &cli.global).await,
         Some(Command::Sim(args)) => demo::serve(&args).await,
         Some(Command::Profiles(args)) => profile::profiles(&args, &cli.global).await,
-        Some(Command::Preview(args)) => jobs::preview(&args, &cli.global).await,
-        Some(Command::Sync(args)) => jobs::sync(&args, &cli.global).await,
-        Some(Command::State(args)) => jobs::state(&args.command, &cli.global),
+        Some(Command::Preview(args)) => preview::preview(&args, &cli.global).await,
+        Some(Command::Sync(args)) => sync::sync(&args, &cli.global).await,
+        Some(Command::State(args)) => record::state(&args.command, &cli.global),
         Some(Command::Completions(args)) => shell::completions(args.shell),
         Some(Command::Man) => shell::man(),
         Some(Command::Bench(args)) => bench::bench(&args, &cli.global).await,

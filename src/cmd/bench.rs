@@ -26,7 +26,7 @@ use crate::filter::LocalFilters;
 use crate::immich::{Client, ClientOptions, MAX_PAGE_SIZE, SearchKind, ServerUrl, pages, traffic};
 use crate::job::{Account, JobReport, Mode, Slot, run_job};
 use crate::job::{Condition, JobFile, JobSpec};
-use crate::report;
+use crate::output;
 use crate::secret::ApiKey;
 use crate::sim::{ImmichLine, Role, SimConfig, Simulator};
 
@@ -119,7 +119,7 @@ pub async fn bench(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<Stat
     // Rendered here, printed by the one writer to stdout.
     let mut text = Vec::new();
     table(&mut text, &report)?;
-    report::generated(&mut report::stdout(), &text)?;
+    output::generated(&mut output::stdout(), &text)?;
     Ok(Status::Ok)
 }
 

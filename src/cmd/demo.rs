@@ -6,12 +6,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::jobs;
 use crate::cli::{DemoArgs, DropInArgs, GlobalArgs, JobFormat, PreviewArgs, SimArgs, SyncArgs};
 use crate::cmd::dropin::DropIn;
 use crate::error::Status;
 use crate::files::{Access, write_whole};
-use crate::report;
+use crate::output;
 use crate::sim::{SimConfig, Simulator};
 
 /// The example files the demo uses, built in so that the demo runs from any directory.
@@ -95,8 +94,8 @@ pub async fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<Status
     let dir = DemoDir::new(&sim)?;
     let file = |name: &str| dir.path(&format!("filters/{name}"));
 
-    let mut out = report::stdout();
-    report::line(
+    let mut out = output::stdout();
+    output::line(
         &mut out,
         &format!(
             "A simulated Immich server runs on {} with {} assets in each of the accounts alice and \
@@ -120,7 +119,7 @@ pub async fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<Status
          --include-smart-file filters/beach.json --exclude-smart-file filters/nsfw.json \
          --include-local-filter-file filters/iphone15pro.json";
 
-    report::heading(
+    output::heading(
         &mut out,
         &format!(
             "1. The Python script's flags, one account: a preview of beach photos taken with an \
@@ -133,14 +132,14 @@ pub async fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<Status
 
     dropin_args.album = Some(album_name.to_string());
     let command = format!("{command} --album \"{album_name}\"");
-    report::heading(&mut out, &format!("2. Add them to the album\n$ {command}"))?;
+    output::heading(&mut out, &format!("2. Add them to the album\n$ {command}"))?;
     code = code.max(
         DropIn::from_args(&dropin_args, global)?
             .preview_or_add(&mut out)
             .await?,
     );
 
-    report::heading(
+    output::heading(
         &mut out,
         &format!("3. Run it again: nothing is left to add\n$ {command}"),
     )?;
@@ -151,7 +150,7 @@ pub async fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<Status
     );
 
     let job_file = file("family-kids.yaml").display().to_string();
-    report::heading(
+    output::heading(
         &mut out,
         "4. A job over both accounts (filters/family-kids.yaml, profiles/family.yaml): every photo of \
          Mia or Leo in one shared album, one copy of each file, and a safe album without NSFW ones\n\
@@ -171,7 +170,7 @@ pub async fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<Status
         state_dir: Some(dir.path("state")),
         ..global.clone()
     };
-    code = code.max(jobs::preview(&preview, global).await?);
+    code = code.max(super::preview::preview(&preview, global).await?);
     let sync = SyncArgs {
         jobfiles: vec![job_file],
         job: None,
@@ -182,19 +181,19 @@ pub async fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<Status
         every: None,
         schedule: None,
     };
-    report::heading(
-        &mut report::stdout(),
+    output::heading(
+        &mut output::stdout(),
         "5. Sync it: alice creates the albums and shares them with bob; each adds its own photos\n\
          $ immich-smart-albums sync filters/family-kids.yaml",
     )?;
-    code = code.max(jobs::sync(&sync, global).await?);
-    report::heading(
-        &mut report::stdout(),
+    code = code.max(super::sync::sync(&sync, global).await?);
+    output::heading(
+        &mut output::stdout(),
         "6. Sync it again, as cron would: nothing is left to add\n\
          $ immich-smart-albums sync filters/family-kids.yaml --quiet",
     )?;
     code = code.max(
-        jobs::sync(
+        super::sync::sync(
             &SyncArgs {
                 quiet: true,
                 ..sync
@@ -218,8 +217,8 @@ pub async fn serve(args: &SimArgs) -> anyhow::Result<Status> {
         port: args.port,
         immich: args.immich_version,
     })?;
-    let mut out = report::stdout();
-    report::line(
+    let mut out = output::stdout();
+    output::line(
         &mut out,
         &format!(
             "Immich simulator on {} ({} assets per account, seed {}). These keys are the \
@@ -230,7 +229,7 @@ pub async fn serve(args: &SimArgs) -> anyhow::Result<Status> {
         ),
     )?;
     for account in sim.accounts() {
-        report::line(
+        output::line(
             &mut out,
             &format!(
                 "  {:<10} {:<24} key {}",
@@ -240,7 +239,7 @@ pub async fn serve(args: &SimArgs) -> anyhow::Result<Status> {
     }
     let first = sim.accounts().into_iter().next();
     if let Some(first) = first {
-        report::line(
+        output::line(
             &mut out,
             &format!(
                 "Try:\n  IMMICH_SERVER_URL={} IMMICH_API_KEY={} immich-smart-albums \

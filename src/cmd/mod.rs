@@ -1,17 +1,25 @@
 //! The commands: each turns checked arguments into a run of the engine (filters, jobs, albums, the
-//! record) and hands what it found to [`crate::report`]. The engine never calls back into these.
+//! record) and hands what it found to [`crate::output`], which prints it. The engine never calls back
+//! into these.
 //!
+//! - [`preview`], [`sync`] (with [`schedule`] and [`lock`]) and [`state`]: job files against their
+//!   profile's accounts, through [`jobfile`] (loading and checking a job file), [`connect`] (its
+//!   accounts) and [`run`] (its jobs, each to its end);
 //! - [`dropin`]: the Python-compatible command line (no subcommand);
-//! - [`jobs`]: `preview`, `sync` and `state`: job files against their profile's accounts;
-//! - [`demo`]: `demo` and `sim`, on the built-in simulator;
-//! - [`bench`]: the `bench` command;
+//! - [`demo`]: `demo` and `sim`, on the built-in simulator; [`bench`]: the `bench` command;
 //! - [`shell`]: `completions` and `man`.
 //!
 //! `profiles …` lives with the profiles it manages, in [`crate::profile`].
 
 pub mod bench;
+pub mod connect;
 pub mod demo;
 pub mod dropin;
-pub mod jobs;
+pub mod jobfile;
+pub mod lock;
+pub mod preview;
+pub mod run;
 pub mod schedule;
 pub mod shell;
+pub mod state;
+pub mod sync;

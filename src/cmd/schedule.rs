@@ -7,9 +7,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::cli::{GlobalArgs, SyncArgs};
-use crate::error::{Status, input_error};
-use crate::state::{self, Store};
+use crate::cli::SyncArgs;
+use crate::error::input_error;
 
 /// Set while a scheduled sync waits for its next run: a signal then ends it with status 0.
 static BETWEEN_RUNS: AtomicBool = AtomicBool::new(false);
@@ -82,7 +81,7 @@ impl When {
     }
 
     /// How long to wait from now for the next run.
-    fn wait(&self) -> anyhow::Result<Duration> {
+    pub fn wait(&self) -> anyhow::Result<Duration> {
         match self {
             When::Every(interval) => Ok(*interval),
             When::Cron(cron, pattern) => {
@@ -111,52 +110,12 @@ fn parse_interval(text: &str) -> Option<Duration> {
     (secs > 0).then(|| Duration::from_secs(secs))
 }
 
-/// Runs the sync again and again. An input error in a job file at start-up stops it at once (exit 2).
-pub async fn run(args: &SyncArgs, global: &GlobalArgs, when: &When) -> anyhow::Result<Status> {
-    super::jobs::check_files(args, global)?;
-    // Each run prints its jobs' one-line summaries (`--every` and `--schedule` are read only by
-    // `When::from_args`).
-    let once = SyncArgs {
-        quiet: true,
-        ..args.clone()
-    };
-    let db = state::path_in(global.state_dir.as_deref());
-    loop {
-        let started = crate::clock::now();
-        let (status, added, removed) = match super::jobs::sync_once(&once, global).await {
-            Ok(outcome) => outcome,
-            Err(error) => {
-                if crate::error::interrupted(&error).is_some() {
-                    return Err(error);
-                }
-                crate::error::print(&error);
-                (Status::of(&error), 0, 0)
-            }
-        };
-        let ended = crate::clock::now();
-        let recorded = Store::open(&db).and_then(|store| {
-            store.note_run(
-                &args.jobfiles.join(" "),
-                started,
-                ended,
-                status.code(),
-                added,
-                removed,
-            )
-        });
-        if let Err(error) = recorded {
-            tracing::warn!("the run was not recorded: {error:#}");
-        }
-        let wait = when.wait()?;
-        eprintln!(
-            "run ended with exit status {}; next run in {}",
-            status.code(),
-            super::jobs::span(wait.as_secs())
-        );
-        BETWEEN_RUNS.store(true, Ordering::SeqCst);
-        tokio::time::sleep(wait).await;
-        BETWEEN_RUNS.store(false, Ordering::SeqCst);
-    }
+/// Waits `wait` between two runs: an interrupt meanwhile ends the process with status 0 (see
+/// [`between_runs`]).
+pub async fn pause(wait: Duration) {
+    BETWEEN_RUNS.store(true, Ordering::SeqCst);
+    tokio::time::sleep(wait).await;
+    BETWEEN_RUNS.store(false, Ordering::SeqCst);
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use clap_complete::Shell;
 
 use crate::cli::Cli;
 use crate::error::Status;
-use crate::report;
+use crate::output;
 
 /// The binary's name, as completions and the man page call it.
 const NAME: &str = "immich-smart-albums";
@@ -28,12 +28,12 @@ pub fn man_page() -> std::io::Result<Vec<u8>> {
 
 /// `completions SHELL`.
 pub fn completions(shell: Shell) -> anyhow::Result<Status> {
-    report::generated(&mut report::stdout(), &completion_script(shell))?;
+    output::generated(&mut output::stdout(), &completion_script(shell))?;
     Ok(Status::Ok)
 }
 
 /// `man`.
 pub fn man() -> anyhow::Result<Status> {
-    report::generated(&mut report::stdout(), &man_page()?)?;
+    output::generated(&mut output::stdout(), &man_page()?)?;
     Ok(Status::Ok)
 }

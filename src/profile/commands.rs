@@ -18,13 +18,14 @@ use super::{
 use crate::cli::{GlobalArgs, ProfilesAddArgs, ProfilesArgs, ProfilesCommand, ProfilesRemoveArgs};
 use crate::error::{InputError, Status, input_error};
 use crate::immich::{Client, NEEDED_PERMISSIONS, ServerUrl, User};
-use crate::report::{self, AccountShown, AccountTested, KeyCheck, ProfileListing};
+use crate::output;
+use crate::output::profiles::{AccountShown, AccountTested, KeyCheck, ProfileListing};
 use crate::secret::ApiKey;
 
 /// Runs a `profiles` subcommand; returns the exit code.
 pub async fn profiles(args: &ProfilesArgs, global: &GlobalArgs) -> anyhow::Result<Status> {
     let cwd = std::env::current_dir()?;
-    let mut out = report::stdout();
+    let mut out = output::stdout();
     match &args.command {
         ProfilesCommand::Add(add_args) => add(add_args, global, &cwd, &mut out).await,
         ProfilesCommand::List => list(&mut out),
@@ -156,7 +157,7 @@ async fn add(
     let user = client.me().await?;
     let info = client.api_key_info().await?;
     let missing = info.missing(NEEDED_PERMISSIONS);
-    report::key_check(
+    output::profiles::key_check(
         out,
         &KeyCheck {
             account: &args.account,
@@ -212,7 +213,7 @@ async fn add(
         .insert(args.account.clone(), account)
         .is_some();
     store::write_profile(&path, &file)?;
-    report::account_added(
+    output::profiles::account_added(
         out,
         &args.account,
         &name,
@@ -247,7 +248,7 @@ fn list(out: &mut impl std::io::Write) -> anyhow::Result<Status> {
         Err(error) => anyhow::bail!("reading {}: {error}", dir.display()),
     }
     profiles.sort_by(|a, b| a.name.cmp(&b.name));
-    report::profile_list(out, &dir.display().to_string(), &profiles)?;
+    output::profiles::profile_list(out, &dir.display().to_string(), &profiles)?;
     Ok(Status::Ok)
 }
 
@@ -293,7 +294,7 @@ async fn show(
             key: key.map(drop).map_err(|error| format!("{error:#}")),
         });
     }
-    report::profile_shown(
+    output::profiles::profile_shown(
         out,
         &profile.name,
         &profile.path.display().to_string(),
@@ -389,7 +390,7 @@ async fn test(
             .map(|account| test_account(account, &settings, &needed)),
     )
     .await;
-    report::profile_tested(
+    output::profiles::profile_tested(
         out,
         &profile.name,
         &profile.path.display().to_string(),
@@ -479,6 +480,6 @@ async fn remove(
         }
     }
     lines.retain(|line| !line.is_empty());
-    report::removed(out, &lines)?;
+    output::profiles::removed(out, &lines)?;
     Ok(Status::Ok)
 }

@@ -456,7 +456,7 @@ fn the_text_report_has_a_column_per_account_and_totals() {
         let sim = common::sim();
         let preview = run(&sim, SAFE, Mode::Preview, &HashMap::new()).unwrap();
         let mut out = Vec::new();
-        immich_smart_albums::report::job(&mut out, &preview, true).unwrap();
+        immich_smart_albums::output::job::job(&mut out, &preview, true).unwrap();
         let text = String::from_utf8(out).unwrap();
         eprintln!("{text}");
         let header = text.lines().find(|l| l.contains("total")).unwrap();
@@ -477,7 +477,8 @@ fn the_text_report_has_a_column_per_account_and_totals() {
             "{text}"
         );
         let mut json = Vec::new();
-        immich_smart_albums::report::jobs_json(&mut json, std::slice::from_ref(&preview)).unwrap();
+        immich_smart_albums::output::job::jobs_json(&mut json, std::slice::from_ref(&preview))
+            .unwrap();
         let doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
         assert_eq!(doc["version"], 1);
         assert_eq!(doc["jobs"][0]["accounts"][1]["account"], "bob");

@@ -405,7 +405,7 @@ fn a_held_lock_names_its_holder_and_a_stuck_one_is_an_error() {
         let job = setup.job("jobs.yaml", JOB);
         // The lock lives in the state directory, beside the record.
         std::fs::create_dir_all(setup.state_dir()).unwrap();
-        let lock = immich_smart_albums::cmd::jobs::lock_path_in(&setup.state_dir(), &job);
+        let lock = immich_smart_albums::cmd::lock::lock_path_in(&setup.state_dir(), &job);
         let mut file = std::fs::File::options()
             .create(true)
             .truncate(false)

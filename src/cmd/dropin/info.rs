@@ -1,20 +1,9 @@
 //! Without any filter flag the Python script shows who its key belongs to: the user, the albums the
 //! user can see, the server's users and the named people. The same here, each album once.
 
-use crate::immich::{Album, ApiError, Client, Person, User};
+use crate::immich::{ApiError, Client, Person};
 use crate::job;
-
-/// What an account looks like, for [`crate::report::account_info`].
-#[derive(Debug)]
-pub struct AccountInfo {
-    pub user: User,
-    /// Each album once, by name.
-    pub albums: Vec<Album>,
-    /// The server's users, by name.
-    pub users: Vec<User>,
-    /// People with a name, by name.
-    pub people: Vec<Person>,
-}
+use crate::output::dropin::AccountInfo;
 
 /// Reads the user, albums, users and people of the key's account, all at once.
 pub async fn gather(client: &Client) -> Result<AccountInfo, ApiError> {

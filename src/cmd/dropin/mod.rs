@@ -19,8 +19,9 @@ use crate::filter::{LocalFilters, RuleList, SearchFilter};
 use crate::immich::{Client, ClientOptions, SearchKind, ServerUrl};
 use crate::job::decide::{Held, HeldAs};
 use crate::job::{self, Condition, PeopleIndex, Selection};
+use crate::output;
+use crate::output::dropin::{AlbumTarget, Selected};
 use crate::profile::{merge_settings, process_env};
-use crate::report::{self, AlbumTarget, Selected};
 use crate::secret::ApiKey;
 
 /// A checked drop-in run, ready to go.
@@ -128,13 +129,13 @@ impl DropIn {
         let Some(selection) = &self.selection else {
             let client = Client::connect(&self.server, self.key.clone(), &self.options).await?;
             let account = info::gather(&client).await?;
-            report::account_info(out, &server, &account)?;
+            output::dropin::account_info(out, &server, &account)?;
             return Ok(Status::Ok);
         };
         if selection.include.is_empty() {
             // Exclusions and local filters narrow what an include search finds; alone they select
             // nothing (the Python script took what the exclusions found instead).
-            report::nothing_to_select(out)?;
+            output::dropin::nothing_to_select(out)?;
             return Ok(Status::Ok);
         }
         let client = Client::connect(&self.server, self.key.clone(), &self.options)
@@ -165,7 +166,7 @@ impl DropIn {
             links,
         };
         let Some(target) = target else {
-            report::preview(out, &server, &selected)?;
+            output::dropin::preview(out, &server, &selected)?;
             return Ok(Status::Ok);
         };
 
@@ -186,7 +187,7 @@ impl DropIn {
             to_add.len()
         );
         let outcome = album::add(&client, &target.id, &to_add).await;
-        report::added(
+        output::dropin::added(
             out,
             &server,
             &AlbumTarget {

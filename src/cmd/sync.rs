@@ -1,0 +1,197 @@
+//! `sync JOBFILE...`: every job of every job file applied, for cron; with `--every` or `--schedule`,
+//! again and again ([`super::schedule`] says when). One failing job file, or job, does not stop the
+//! others: every job gets its report (a failed one a line in its place, its error on stderr), and the
+//! exit code is the worst of them, 2 only when nothing was changed anywhere.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::cli::{GlobalArgs, JobFormat, SyncArgs};
+use crate::error::{Status, input_error};
+use crate::job::{JobReport, Mode, RunOptions};
+use crate::output;
+use crate::state::{self, Store};
+
+use super::jobfile::{check_files, load, resolve_job_path};
+use super::lock::{lock, span};
+use super::run::{changed, eprint_failed, run_file, sort_outcomes, spinner};
+use super::schedule::{When, pause};
+
+/// `sync JOBFILE...`: applies every job, for cron; with `--every` or `--schedule`, again and again.
+pub async fn sync(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<Status> {
+    if let Some(when) = When::from_args(args)? {
+        return again_and_again(args, global, &when).await;
+    }
+    sync_once(args, global).await.map(|(status, _, _)| status)
+}
+
+/// One sync of every job file: its status, and what it added and removed in all.
+pub async fn sync_once(
+    args: &SyncArgs,
+    global: &GlobalArgs,
+) -> anyhow::Result<(Status, usize, usize)> {
+    if args.format == JobFormat::Html {
+        return Err(input_error(format!(
+            "--format html is for preview: run `immich-smart-albums preview {} --format html \
+             --output report.html` first, then sync",
+            args.jobfiles[0]
+        )));
+    }
+    let mut worst = Status::Ok;
+    let mut changed_any = false;
+    let mut all_reports = Vec::new();
+    let mut all_failed = Vec::new();
+    for name in &args.jobfiles {
+        let path = resolve_job_path(name);
+        let mut synced = Synced {
+            reports: &mut all_reports,
+            failed: &mut all_failed,
+            changed: false,
+        };
+        let status = match sync_one(name, &path, args, global, &mut synced).await {
+            Ok(status) => status,
+            Err(error) => {
+                crate::error::print(&error);
+                Status::of(&error)
+            }
+        };
+        changed_any |= synced.changed;
+        worst = worst.max(status);
+    }
+    if args.format == JobFormat::Json {
+        output::job::jobs_json_with_failures(&mut output::stdout(), &all_reports, &all_failed)?;
+    }
+    // 2 says that nothing was changed on a server: a mistake beside changes made is a 1.
+    if worst == Status::Input && changed_any {
+        worst = Status::Failure;
+    }
+    let added = all_reports.iter().map(JobReport::added).sum();
+    let removed = all_reports.iter().map(JobReport::removed).sum();
+    Ok((worst, added, removed))
+}
+
+/// What the job files of one `sync` gathered so far.
+pub struct Synced<'a> {
+    pub reports: &'a mut Vec<JobReport>,
+    pub failed: &'a mut Vec<output::job::FailedJob>,
+    /// Whether this job file changed anything on a server.
+    pub changed: bool,
+}
+
+pub async fn sync_one(
+    name: &str,
+    path: &Path,
+    args: &SyncArgs,
+    global: &GlobalArgs,
+    synced: &mut Synced<'_>,
+) -> anyhow::Result<Status> {
+    let loaded = load(name, args.job.as_deref(), global)?;
+    // An unwritable state directory, or a damaged record, stops the sync here, before anything
+    // changes on a server; the lock lives beside the record.
+    let db = state::path_in(global.state_dir.as_deref());
+    let dir = state::prepare_dir(&db)?;
+    let Some(_lock) = lock(&dir, path, loaded.settings.stale_lock_after).await? else {
+        return Ok(Status::Ok);
+    };
+    let store = Store::open(&db)?;
+    let progress = spinner(args.quiet);
+    let options = RunOptions {
+        adopt: args.adopt,
+        confirm_removals: args.confirm_removals,
+        ..RunOptions::default()
+    };
+    let result = run_file(
+        &loaded,
+        args.job.as_deref(),
+        Mode::Sync,
+        options,
+        &store,
+        &progress,
+    )
+    .await;
+    progress.finish_and_clear();
+    let (outcomes, _) = result?;
+    let sorted = sort_outcomes(&loaded.file.path, outcomes);
+    synced.changed = sorted.reports.iter().any(changed);
+    let mut out = output::stdout();
+    for place in &sorted.order {
+        let r = match place {
+            Ok(i) => &sorted.reports[*i],
+            Err(i) => {
+                let failed = &sorted.failed[*i];
+                match (args.format, args.quiet) {
+                    (JobFormat::Json | JobFormat::Html, _) => {}
+                    (JobFormat::Text, true) => output::job::job_failed_line(&mut out, failed)?,
+                    (JobFormat::Text, false) => output::job::job_failed(&mut out, failed)?,
+                }
+                out.flush()?;
+                eprint_failed(failed);
+                continue;
+            }
+        };
+        match (args.format, args.quiet) {
+            (JobFormat::Json | JobFormat::Html, _) => {}
+            (JobFormat::Text, true) => output::job::job_line(&mut out, r)?,
+            (JobFormat::Text, false) => output::job::job(&mut out, r, false)?,
+        }
+        // `--quiet` shows only the summary line: what went wrong goes to stderr, where cron mails it.
+        if args.quiet && r.failed() {
+            for remark in output::job::remarks(r) {
+                eprintln!("error: job `{}`: {remark}", r.job);
+            }
+        }
+    }
+    synced.reports.extend(sorted.reports);
+    synced.failed.extend(sorted.failed);
+    Ok(sorted.status)
+}
+
+/// Runs the sync again and again. An input error in a job file at start-up stops it at once (exit 2).
+async fn again_and_again(
+    args: &SyncArgs,
+    global: &GlobalArgs,
+    when: &When,
+) -> anyhow::Result<Status> {
+    check_files(args, global)?;
+    // Each run prints its jobs' one-line summaries (`--every` and `--schedule` are read only by
+    // `When::from_args`).
+    let once = SyncArgs {
+        quiet: true,
+        ..args.clone()
+    };
+    let db = state::path_in(global.state_dir.as_deref());
+    loop {
+        let started = crate::clock::now();
+        let (status, added, removed) = match sync_once(&once, global).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                if crate::error::interrupted(&error).is_some() {
+                    return Err(error);
+                }
+                crate::error::print(&error);
+                (Status::of(&error), 0, 0)
+            }
+        };
+        let ended = crate::clock::now();
+        let recorded = Store::open(&db).and_then(|store| {
+            store.note_run(
+                &args.jobfiles.join(" "),
+                started,
+                ended,
+                status.code(),
+                added,
+                removed,
+            )
+        });
+        if let Err(error) = recorded {
+            tracing::warn!("the run was not recorded: {error:#}");
+        }
+        let wait = when.wait()?;
+        eprintln!(
+            "run ended with exit status {}; next run in {}",
+            status.code(),
+            span(wait.as_secs())
+        );
+        pause(wait).await;
+    }
+}
