@@ -739,7 +739,7 @@ pub struct SimArgs {
 
     /// The Immich release line to answer as: 2.5 or 3.1
     #[arg(long, value_name = "LINE", default_value = "3.1")]
-    pub immich_version: crate::sim::ImmichLine,
+    pub immich_version: crate::immich::ImmichLine,
 }
 
 #[derive(Debug, Clone, Args)]
