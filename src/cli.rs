@@ -8,12 +8,10 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
-const EXAMPLES: &str = "\
-Examples:
-  # Try it without a server: runs example filters against a built-in simulator
-  immich-smart-albums demo
-
-  # Preview (nothing changes): photos of Jane or John taken since 2021, without dogs
+/// The examples after the flags, all but the demo's (which needs the simulator: the `sim` feature).
+macro_rules! examples_without_the_simulator {
+    () => {
+        "  # Preview (nothing changes): photos of Jane or John taken since 2021, without dogs
   export IMMICH_SERVER_URL=https://photos.example.com IMMICH_API_KEY=...
   immich-smart-albums --include-person-names-union \"Jane Doe\" \"John Smith\" \\
       --include-metadata-union '{\"takenAfter\": \"2021-01-01T00:00:00.000Z\"}' \\
@@ -27,7 +25,20 @@ Examples:
       --exclude-smart-file filters/nsfw*.json --album \"Summer 2023\"
 
   # No filter at all: who the key belongs to, and its albums and people
-  immich-smart-albums";
+  immich-smart-albums"
+    };
+}
+
+#[cfg(feature = "sim")]
+const EXAMPLES: &str = concat!(
+    "Examples:\n",
+    "  # Try it without a server: runs example filters against a built-in simulator\n",
+    "  immich-smart-albums demo\n\n",
+    examples_without_the_simulator!()
+);
+
+#[cfg(not(feature = "sim"))]
+const EXAMPLES: &str = concat!("Examples:\n", examples_without_the_simulator!());
 
 #[derive(Debug, Parser)]
 #[command(
@@ -430,10 +441,12 @@ impl CurrentFlags {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the example filters against a built-in simulated Immich server (no network needed)
+    #[cfg(feature = "sim")]
     #[command(after_help = "Example:\n  immich-smart-albums demo --assets 2000")]
     Demo(DemoArgs),
 
     /// Run the Immich simulator standalone on 127.0.0.1, for trying the tool without a server
+    #[cfg(feature = "sim")]
     #[command(
         after_help = "Example:\n  immich-smart-albums sim --port 2283 --assets 5000 --accounts alice,bob,carol"
     )]
@@ -472,6 +485,7 @@ pub enum Command {
     State(StateArgs),
 
     /// Measure a realistic family job against the built-in simulator: time, requests, bytes, CPU, memory
+    #[cfg(feature = "sim")]
     #[command(after_help = "Examples:\n  \
         immich-smart-albums bench                                  # 3 accounts x 100,000 assets, 5 ms\n  \
         immich-smart-albums bench --accounts 1 --assets 1000000\n  \
@@ -704,6 +718,7 @@ pub struct ProfilesRemoveArgs {
     pub account: Option<String>,
 }
 
+#[cfg(feature = "sim")]
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
     /// Assets per simulated account
@@ -715,6 +730,7 @@ pub struct DemoArgs {
     pub seed: u64,
 }
 
+#[cfg(feature = "sim")]
 #[derive(Debug, Clone, Args)]
 pub struct SimArgs {
     /// Port on 127.0.0.1 (0 picks a free one)
@@ -739,9 +755,10 @@ pub struct SimArgs {
 
     /// The Immich release line to answer as: 2.5 or 3.1
     #[arg(long, value_name = "LINE", default_value = "3.1")]
-    pub immich_version: crate::sim::ImmichLine,
+    pub immich_version: crate::immich::ImmichLine,
 }
 
+#[cfg(feature = "sim")]
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
     /// Accounts in the simulated family (1 to 8)

@@ -2,9 +2,9 @@
 //!
 //! The data flows one way: command line ([`cli`]) → filters ([`filter`]) → per-account searches through
 //! the client ([`immich`]) → the selection ([`job`]) → the album ([`album`]) → the report ([`report`]).
-//! [`profile`] holds the named sets of accounts, their keys and the run settings. [`sim`] is an Immich
-//! simulator for tests, the demo and benchmarks. [`html`] is the HTML preview page, and [`shell`] the
-//! completion scripts and man page.
+//! [`profile`] holds the named sets of accounts, their keys and the run settings. `sim` is an Immich
+//! simulator for tests, the demo and benchmarks, built with the `sim` feature (on by default). [`html`]
+//! is the HTML preview page, and [`shell`] the completion scripts and man page.
 
 pub mod album;
 pub mod cli;
@@ -20,11 +20,14 @@ pub mod logging;
 pub mod output;
 pub mod profile;
 pub mod secret;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod state;
 
 use cli::{Cli, Command};
-use cmd::{bench, demo, dropin, preview, shell, state as record, sync};
+#[cfg(feature = "sim")]
+use cmd::{bench, demo};
+use cmd::{dropin, preview, shell, state as record, sync};
 use error::Status;
 
 /// Runs a parsed command line; returns the status of a run that finished. Ctrl-C or SIGTERM stops a
@@ -36,6 +39,7 @@ use error::Status;
 /// so an interrupt always ends in 130 or 143, also while a blocking step (the key prompt, a key
 /// command, the keyring) waits on its own thread.
 pub async fn run(cli: Cli) -> anyhow::Result<Status> {
+    #[cfg(feature = "sim")]
     if let Some(Command::Sim(args)) = &cli.command {
         // Ctrl-C is how the simulator is meant to stop.
         return demo::serve(args).await;
@@ -106,7 +110,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<Status> {
             let dropin = dropin::DropIn::from_args(&cli.dropin, &cli.global)?;
             dropin.preview_or_add(&mut output::stdout()).await
         }
+        #[cfg(feature = "sim")]
         Some(Command::Demo(args)) => demo::demo(&args, &cli.global).await,
+        #[cfg(feature = "sim")]
         Some(Command::Sim(args)) => demo::serve(&args).await,
         Some(Command::Profiles(args)) => profile::profiles(&args, &cli.global).await,
         Some(Command::Preview(args)) => preview::preview(&args, &cli.global).await,
@@ -114,6 +120,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<Status> {
         Some(Command::State(args)) => record::state(&args.command, &cli.global),
         Some(Command::Completions(args)) => shell::completions(args.shell),
         Some(Command::Man) => shell::man(),
+        #[cfg(feature = "sim")]
         Some(Command::Bench(args)) => bench::bench(&args, &cli.global).await,
     }
 }

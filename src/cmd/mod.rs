@@ -6,13 +6,16 @@
 //!   profile's accounts, through [`jobfile`] (loading and checking a job file), [`connect`] (its
 //!   accounts) and [`run`] (its jobs, each to its end);
 //! - [`dropin`]: the Python-compatible command line (no subcommand);
-//! - [`demo`]: `demo` and `sim`, on the built-in simulator; [`bench`]: the `bench` command;
+//! - `demo`: `demo` and `sim`, on the built-in simulator; `bench`: the `bench` command, on the
+//!   simulator too (both with the `sim` feature);
 //! - [`shell`]: `completions` and `man`.
 //!
 //! `profiles …` lives with the profiles it manages, in [`crate::profile`].
 
+#[cfg(feature = "sim")]
 pub mod bench;
 pub mod connect;
+#[cfg(feature = "sim")]
 pub mod demo;
 pub mod dropin;
 pub mod jobfile;

@@ -3,6 +3,7 @@
 
 mod client;
 mod error;
+mod line;
 mod retry;
 mod search;
 mod types;
@@ -11,6 +12,7 @@ pub use client::{
     Binary, Client, ClientOptions, DecodeFailure, ServerUrl, install_tls_provider, traffic,
 };
 pub use error::{ApiError, ApiErrorKind};
+pub use line::ImmichLine;
 pub use retry::{DEFAULT_MAX_ATTEMPTS, RetryPolicy};
 pub use search::{MAX_PAGE_SIZE, SearchKind, decode_page, pages};
 pub use types::{
