@@ -14,7 +14,15 @@ use crate::error::input_error;
 use crate::immich::{
     Album, ApiError, BulkIdResult, Client, DecodeFailure, SearchKind, Visibility, pages,
 };
-use crate::job::decide::HeldAsset;
+
+/// One asset as the album listing read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldAsset {
+    pub checksum: Box<str>,
+    pub visibility: Visibility,
+    /// In the trash (still in the album, hidden from it).
+    pub trashed: bool,
+}
 
 /// Most ids sent in one add request.
 pub const ADD_BATCH: usize = 1000;

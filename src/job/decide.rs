@@ -33,17 +33,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::filter::Hit;
+pub use crate::album::HeldAsset;
 use crate::immich::Visibility;
 use crate::state::{Change, Entry, EntryState};
-
-/// One asset as the album listing read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeldAsset {
-    pub checksum: Box<str>,
-    pub visibility: Visibility,
-    /// In the trash (still in the album, hidden from it).
-    pub trashed: bool,
-}
 
 /// What an album holds now: every member's assets, by id, with their checksums.
 #[derive(Debug, Default)]
