@@ -6,12 +6,16 @@
 //! and those images into the page, a pure function. The page loads nothing: a Content-Security-Policy
 //! allows only inline styles and `data:` images, and its only http(s) URLs are the links to the assets on
 //! their servers. No key is in it: the clients keep theirs.
+//!
+//! The page is written with maud's `html!`, which escapes every interpolated value, in text and in
+//! attributes alike: nothing a server, a job file or a person named can become markup. The only
+//! unescaped text is this module's own fixed literals, through `raw_static`.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use base64::Engine as _;
 use futures::StreamExt;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::job::Account;
 use crate::job::report::{AccountReport, AlbumRow, AlbumSummary, JobReport};
@@ -143,22 +147,6 @@ fn data_uri(content_type: Option<&str>, bytes: &[u8]) -> Result<String, String> 
     Ok(format!("data:{content_type};base64,{encoded}"))
 }
 
-/// Escapes text for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 const STYLE: &str = "
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;background:#fafafa}
 h1{font-size:1.5em}h2{margin-top:2em;border-bottom:2px solid #888}h3{margin:1.2em 0 .3em}
@@ -183,6 +171,14 @@ figure.dup{width:170px}figure.dup .pair{display:flex;gap:4px;align-items:center;
 .remark{color:#a30}
 ";
 
+/// Markup written as it is, unescaped: only for fixed text of this module (the style sheet, an
+/// entity), never for anything a server, a job file or a person wrote. Everything else reaches the
+/// page through maud's `(…)` splices, which escape it. The test `raw_markup_only_from_literals` keeps
+/// this the only place that makes unescaped markup.
+fn raw_static(markup: &'static str) -> PreEscaped<&'static str> {
+    PreEscaped(markup)
+}
+
 /// The page for `reports` of the job file `source`, with the thumbnails in `gallery`.
 pub fn render(
     source: &str,
@@ -190,117 +186,96 @@ pub fn render(
     gallery: &Gallery,
     per_section: usize,
 ) -> String {
-    let mut page = String::new();
-    let _ = write!(
-        page,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\">\n\
-         <meta name=\"referrer\" content=\"no-referrer\">\n\
-         <meta name=\"viewport\" content=\"width=device-width\">\n\
-         <title>Preview of {source}</title>\n<style>{STYLE}</style></head>\n<body>\n\
-         <h1>Preview of {source}</h1>\n\
-         <p>Nothing was changed. Each picture links to the asset on its server; the first {per_section} \
-         of each section are shown.</p>\n",
-        source = escape(source),
-    );
-    for report in reports {
-        job(&mut page, report, gallery, per_section);
-    }
-    page.push_str("</body></html>\n");
-    page
+    let page = html! {
+        (DOCTYPE) "\n"
+        html lang="en" {
+            head {
+                meta charset="utf-8"; "\n"
+                meta http-equiv="Content-Security-Policy" content=(CONTENT_SECURITY_POLICY); "\n"
+                meta name="referrer" content="no-referrer"; "\n"
+                meta name="viewport" content="width=device-width"; "\n"
+                title { "Preview of " (source) } "\n"
+                style { (raw_static(STYLE)) }
+            } "\n"
+            body {
+                "\n"
+                h1 { "Preview of " (source) } "\n"
+                p {
+                    "Nothing was changed. Each picture links to the asset on its server; the first "
+                    (per_section) " of each section are shown."
+                } "\n"
+                @for report in reports {
+                    (job(report, gallery, per_section))
+                }
+            }
+        } "\n"
+    };
+    page.into_string()
 }
 
-fn job(page: &mut String, report: &JobReport, gallery: &Gallery, per_section: usize) {
-    let _ = writeln!(
-        page,
-        "<section class=\"job\" data-job=\"{name}\">\n<h2>Job {name}</h2>",
-        name = escape(&report.job)
-    );
-    let _ = writeln!(
-        page,
-        "<p>Album <b>{}</b>: {}</p>",
-        escape(&report.album.name),
-        escape(&album_state(&report.album))
-    );
-    if let Some(description) = &report.description {
-        let _ = writeln!(
-            page,
-            "<p class=\"description\">Description: {}</p>",
-            escape(description)
-        );
+fn job(report: &JobReport, gallery: &Gallery, per_section: usize) -> Markup {
+    html! {
+        section class="job" data-job=(report.job) {
+            "\n"
+            h2 { "Job " (report.job) } "\n"
+            p { "Album " b { (report.album.name) } ": " (album_state(&report.album)) } "\n"
+            @if let Some(description) = &report.description {
+                p class="description" { "Description: " (description) } "\n"
+            }
+            @if let Some(safe) = &report.safe {
+                p { "Safe album " b { (safe.name) } ": " (album_state(safe)) } "\n"
+                @if let Some(link) = &safe.shared_link {
+                    p class="shared-link" {
+                        "Link for relatives: "
+                        @if let Some(url) = &link.url {
+                            a href=(url) { (url) }
+                            " (expires " (link.expires.as_deref().unwrap_or("never")) "; "
+                            (link.action) ")"
+                        } @else {
+                            "made by the next sync"
+                        }
+                    } "\n"
+                }
+            }
+            ul {
+                @for (i, label) in report.include_conditions.iter().enumerate() {
+                    li { "include " (i + 1) ": " code { (label) } }
+                }
+                @for (i, label) in report.exclude_conditions.iter().enumerate() {
+                    li { "exclude " (i + 1) ": " code { (label) } }
+                }
+            } "\n"
+            (counts(report))
+            @for remark in remarks(report) {
+                p class="remark" { (remark) } "\n"
+            }
+            @for album in std::iter::once(&report.album).chain(&report.safe) {
+                (album_removals(album, gallery, per_section))
+            }
+            @for account in &report.accounts {
+                (account_section(report, account, gallery, per_section))
+            }
+        } "\n"
     }
-    if let Some(safe) = &report.safe {
-        let _ = writeln!(
-            page,
-            "<p>Safe album <b>{}</b>: {}</p>",
-            escape(&safe.name),
-            escape(&album_state(safe))
-        );
-        if let Some(link) = &safe.shared_link {
-            let _ = match &link.url {
-                Some(url) => writeln!(
-                    page,
-                    "<p class=\"shared-link\">Link for relatives: <a href=\"{url}\">{url}</a> \
-                     (expires {}; {})</p>",
-                    escape(link.expires.as_deref().unwrap_or("never")),
-                    escape(&link.action),
-                    url = escape(url)
-                ),
-                None => writeln!(
-                    page,
-                    "<p class=\"shared-link\">Link for relatives: made by the next sync</p>"
-                ),
-            };
-        }
-    }
-    page.push_str("<ul>");
-    for (i, label) in report.include_conditions.iter().enumerate() {
-        let _ = write!(
-            page,
-            "<li>include {}: <code>{}</code></li>",
-            i + 1,
-            escape(label)
-        );
-    }
-    for (i, label) in report.exclude_conditions.iter().enumerate() {
-        let _ = write!(
-            page,
-            "<li>exclude {}: <code>{}</code></li>",
-            i + 1,
-            escape(label)
-        );
-    }
-    page.push_str("</ul>\n");
-    counts(page, report);
-    for remark in remarks(report) {
-        let _ = writeln!(page, "<p class=\"remark\">{}</p>", escape(&remark));
-    }
-    for album in std::iter::once(&report.album).chain(&report.safe) {
-        album_removals(page, album, gallery, per_section);
-    }
-    for account in &report.accounts {
-        account_section(page, report, account, gallery, per_section);
-    }
-    page.push_str("</section>\n");
 }
 
 /// What would leave an album, set apart from what would be added: each picture with its reason; and
 /// what its exclusions flag that a person added, which stays.
-fn album_removals(page: &mut String, album: &AlbumSummary, gallery: &Gallery, per_section: usize) {
+fn album_removals(album: &AlbumSummary, gallery: &Gallery, per_section: usize) -> Markup {
     if album.to_remove.is_empty() && album.left_flagged == 0 {
-        return;
+        return html! {};
     }
-    page.push_str("<div class=\"removal\">\n");
-    if !album.to_remove.is_empty() {
-        let figures: Vec<String> = album
+    let removals = (!album.to_remove.is_empty()).then(|| {
+        let figures: Vec<Markup> = album
             .to_remove
             .iter()
             .map(|r| {
-                format!(
-                    "<figure class=\"removed\">{}<figcaption>{}</figcaption></figure>",
-                    thumb(gallery, &album.owner, &r.id),
-                    escape(r.reason.describe())
-                )
+                html! {
+                    figure class="removed" {
+                        (thumb(gallery, &album.owner, &r.id))
+                        figcaption { (r.reason.describe()) }
+                    }
+                }
             })
             .collect();
         let title = match &album.removals_blocked {
@@ -315,22 +290,20 @@ fn album_removals(page: &mut String, album: &AlbumSummary, gallery: &Gallery, pe
             ),
         };
         section(
-            page,
             "to-remove",
             &title,
             album.to_remove.len(),
             figures,
             per_section,
-        );
-    }
-    if album.left_flagged > 0 {
-        let figures: Vec<String> = album
+        )
+    });
+    let flagged = (album.left_flagged > 0).then(|| {
+        let figures: Vec<Markup> = album
             .left_flagged_ids
             .iter()
             .map(|id| figure(gallery, &album.owner, id, "excluded"))
             .collect();
         section(
-            page,
             "left-flagged",
             &format!(
                 "In \"{}\", flagged by its exclusions, added by hand: left in place",
@@ -339,9 +312,15 @@ fn album_removals(page: &mut String, album: &AlbumSummary, gallery: &Gallery, pe
             album.left_flagged,
             figures,
             per_section,
-        );
+        )
+    });
+    html! {
+        div class="removal" {
+            "\n"
+            @if let Some(removals) = removals { (removals) }
+            @if let Some(flagged) = flagged { (flagged) }
+        } "\n"
     }
-    page.push_str("</div>\n");
 }
 
 fn album_state(album: &AlbumSummary) -> String {
@@ -351,72 +330,95 @@ fn album_state(album: &AlbumSummary) -> String {
     }
 }
 
+/// A cell of the counts table: an account's number for a step.
+enum Cell {
+    /// The account failed: it has no numbers.
+    Failed,
+    /// The step does not apply to the account (no safe album row).
+    None,
+    Count(usize),
+}
+
 /// The table of the text report: a row per step, a column per account, and the total.
-fn counts(page: &mut String, report: &JobReport) {
+fn counts(report: &JobReport) -> Markup {
     let accounts = &report.accounts;
-    page.push_str("<table class=\"counts\"><tr><th></th>");
-    for account in accounts {
-        let _ = write!(page, "<th>{}</th>", escape(&account.account));
-    }
-    page.push_str("<th>total</th></tr>\n");
-    let line = |page: &mut String, label: &str, value: &dyn Fn(&AccountReport) -> Option<usize>| {
-        let _ = write!(page, "<tr><td>{}</td>", escape(label));
-        let mut total = 0;
-        for account in accounts {
-            if account.error.is_some() {
-                page.push_str("<td>failed</td>");
-                continue;
-            }
-            match value(account) {
-                Some(n) => {
-                    total += n;
-                    let _ = write!(page, "<td>{n}</td>");
+    let line = |label: &str, value: &dyn Fn(&AccountReport) -> Option<usize>| {
+        let cells: Vec<Cell> = accounts
+            .iter()
+            .map(|account| match value(account) {
+                _ if account.error.is_some() => Cell::Failed,
+                Some(n) => Cell::Count(n),
+                None => Cell::None,
+            })
+            .collect();
+        let total: usize = cells
+            .iter()
+            .map(|cell| match cell {
+                Cell::Count(n) => *n,
+                Cell::Failed | Cell::None => 0,
+            })
+            .sum();
+        html! {
+            tr {
+                td { (label) }
+                @for cell in &cells {
+                    @match cell {
+                        Cell::Failed => td { "failed" },
+                        Cell::None => td { "-" },
+                        Cell::Count(n) => td { (n) },
+                    }
                 }
-                None => page.push_str("<td>-</td>"),
-            }
+                td { (total) }
+            } "\n"
         }
-        let _ = writeln!(page, "<td>{total}</td></tr>");
     };
-    let heading = |page: &mut String, text: String| {
-        let _ = writeln!(
-            page,
-            "<tr class=\"album\"><td colspan=\"{}\">{}</td></tr>",
-            accounts.len() + 2,
-            escape(&text)
-        );
+    let heading = |text: String| {
+        html! {
+            tr class="album" { td colspan=(accounts.len() + 2) { (text) } } "\n"
+        }
     };
+    let mut rows = Vec::new();
     for i in 0..report.include_conditions.len() {
-        line(page, &format!("found by include {}", i + 1), &|a| {
+        rows.push(line(&format!("found by include {}", i + 1), &|a| {
             a.found.get(i).copied()
-        });
+        }));
     }
-    line(page, "found by every include", &|a| Some(a.matched));
+    rows.push(line("found by every include", &|a| Some(a.matched)));
     if !report.exclude_conditions.is_empty() {
-        line(page, "left after excludes", &|a| Some(a.after_excludes));
+        rows.push(line("left after excludes", &|a| Some(a.after_excludes)));
     }
-    line(page, "left after local filters", &|a| Some(a.after_local));
-    line(page, "dropped as duplicates", &|a| Some(a.duplicates));
-    heading(page, format!("album \"{}\"", report.album.name));
-    line(page, "already in the album", &|a| Some(a.album.already));
-    line(page, "to add", &|a| Some(a.album.to_add));
-    line(page, "removed by someone, not added again", &|a| {
+    rows.push(line("left after local filters", &|a| Some(a.after_local)));
+    rows.push(line("dropped as duplicates", &|a| Some(a.duplicates)));
+    rows.push(heading(format!("album \"{}\"", report.album.name)));
+    rows.push(line("already in the album", &|a| Some(a.album.already)));
+    rows.push(line("to add", &|a| Some(a.album.to_add)));
+    rows.push(line("removed by someone, not added again", &|a| {
         Some(a.album.not_readded)
-    });
+    }));
     if let Some(safe) = &report.safe {
-        heading(page, format!("safe album \"{}\"", safe.name));
+        rows.push(heading(format!("safe album \"{}\"", safe.name)));
         let safe_row = |a: &AccountReport, f: fn(&AlbumRow) -> usize| a.safe.as_ref().map(f);
-        line(page, "removed by safe exclusions", &|a| {
+        rows.push(line("removed by safe exclusions", &|a| {
             safe_row(a, |r| r.excluded)
-        });
-        line(page, "already in the album", &|a| {
+        }));
+        rows.push(line("already in the album", &|a| {
             safe_row(a, |r| r.already)
-        });
-        line(page, "to add", &|a| safe_row(a, |r| r.to_add));
-        line(page, "removed by someone, not added again", &|a| {
+        }));
+        rows.push(line("to add", &|a| safe_row(a, |r| r.to_add)));
+        rows.push(line("removed by someone, not added again", &|a| {
             safe_row(a, |r| r.not_readded)
-        });
+        }));
     }
-    page.push_str("</table>\n");
+    html! {
+        table class="counts" {
+            tr {
+                th {}
+                @for account in accounts { th { (account.account) } }
+                th { "total" }
+            } "\n"
+            @for row in &rows { (row) }
+        } "\n"
+    }
 }
 
 fn remarks(report: &JobReport) -> Vec<String> {
@@ -460,187 +462,137 @@ fn remarks(report: &JobReport) -> Vec<String> {
 }
 
 fn account_section(
-    page: &mut String,
     report: &JobReport,
     account: &AccountReport,
     gallery: &Gallery,
     per_section: usize,
-) {
+) -> Markup {
     let name = &account.account;
-    let _ = writeln!(
-        page,
-        "<section class=\"account\" data-account=\"{n}\">\n<h3>{n}</h3>",
-        n = escape(name)
-    );
     if let Some(error) = &account.error {
-        let _ = writeln!(
-            page,
-            "<p class=\"remark\">This account failed: {}</p>\n</section>",
-            escape(error)
-        );
-        return;
+        return html! {
+            section class="account" data-account=(name) {
+                "\n"
+                h3 { (name) } "\n"
+                p class="remark" { "This account failed: " (error) } "\n"
+            } "\n"
+        };
     }
-    let figures = |ids: &[String], class: &str| -> Vec<String> {
+    let figures = |ids: &[String], class: &str| -> Vec<Markup> {
         ids.iter()
             .map(|id| figure(gallery, name, id, class))
             .collect()
     };
-    section(
-        page,
-        "main-to-add",
-        &format!("To add to \"{}\"", report.album.name),
-        account.album.to_add,
-        figures(&account.album.to_add_ids, ""),
-        per_section,
-    );
-    if let (Some(summary), Some(safe)) = (&report.safe, &account.safe) {
-        section(
-            page,
-            "safe-to-add",
-            &format!("To add to the safe album \"{}\"", summary.name),
-            safe.to_add,
-            figures(&safe.to_add_ids, ""),
-            per_section,
-        );
-        section(
-            page,
-            "safe-left-out",
-            &format!(
-                "Left out of \"{}\" by its exclusions (check these)",
-                summary.name
-            ),
-            safe.excluded,
-            figures(&safe.excluded_ids, "excluded"),
-            per_section,
-        );
-    }
-    let duplicates: Vec<String> = account
+    let duplicates: Vec<Markup> = account
         .dropped
         .iter()
         .map(|d| {
-            format!(
-                "<figure class=\"dup\"><div class=\"pair\">{}<span>&rarr;</span>{}</div>\
-                 <figcaption>dropped; kept {}&#39;s copy</figcaption></figure>",
-                thumb(gallery, name, &d.id),
-                thumb(gallery, &d.kept_account, &d.kept_id),
-                escape(&d.kept_account)
-            )
+            html! {
+                figure class="dup" {
+                    div class="pair" {
+                        (thumb(gallery, name, &d.id))
+                        span { (raw_static("&rarr;")) }
+                        (thumb(gallery, &d.kept_account, &d.kept_id))
+                    }
+                    figcaption { "dropped; kept " (d.kept_account) (raw_static("&#39;")) "s copy" }
+                }
+            }
         })
         .collect();
-    section(
-        page,
-        "duplicates",
-        "Duplicates dropped (left) and the copy kept instead (right)",
-        account.duplicates,
-        duplicates,
-        per_section,
-    );
-    page.push_str("</section>\n");
+    html! {
+        section class="account" data-account=(name) {
+            "\n"
+            h3 { (name) } "\n"
+            (section(
+                "main-to-add",
+                &format!("To add to \"{}\"", report.album.name),
+                account.album.to_add,
+                figures(&account.album.to_add_ids, ""),
+                per_section,
+            ))
+            @if let (Some(summary), Some(safe)) = (&report.safe, &account.safe) {
+                (section(
+                    "safe-to-add",
+                    &format!("To add to the safe album \"{}\"", summary.name),
+                    safe.to_add,
+                    figures(&safe.to_add_ids, ""),
+                    per_section,
+                ))
+                (section(
+                    "safe-left-out",
+                    &format!("Left out of \"{}\" by its exclusions (check these)", summary.name),
+                    safe.excluded,
+                    figures(&safe.excluded_ids, "excluded"),
+                    per_section,
+                ))
+            }
+            (section(
+                "duplicates",
+                "Duplicates dropped (left) and the copy kept instead (right)",
+                account.duplicates,
+                duplicates,
+                per_section,
+            ))
+        } "\n"
+    }
 }
 
 /// One gallery: a heading with the count, up to `per_section` pictures, and "and N more".
 fn section(
-    page: &mut String,
     kind: &str,
     title: &str,
     count: usize,
-    figures: Vec<String>,
+    figures: Vec<Markup>,
     per_section: usize,
-) {
-    let _ = writeln!(
-        page,
-        "<section class=\"gallery\" data-section=\"{kind}\" data-count=\"{count}\">\n\
-         <h4>{} ({count})</h4>",
-        escape(title)
-    );
-    if count == 0 {
-        page.push_str("<p class=\"none\">None.</p>\n");
-    } else {
-        page.push_str("<div class=\"grid\">");
-        for figure in figures.iter().take(per_section) {
-            page.push_str(figure);
-        }
-        page.push_str("</div>\n");
-        let shown = figures.len().min(per_section);
-        if count > shown {
-            let _ = writeln!(page, "<p class=\"more\">and {} more</p>", count - shown);
-        }
+) -> Markup {
+    let shown = figures.len().min(per_section);
+    html! {
+        section class="gallery" data-section=(kind) data-count=(count) {
+            "\n"
+            h4 { (title) " (" (count) ")" } "\n"
+            @if count == 0 {
+                p class="none" { "None." } "\n"
+            } @else {
+                div class="grid" {
+                    @for figure in figures.iter().take(per_section) { (figure) }
+                } "\n"
+                @if count > shown {
+                    p class="more" { "and " (count - shown) " more" } "\n"
+                }
+            }
+        } "\n"
     }
-    page.push_str("</section>\n");
 }
 
 /// A linked thumbnail with a short id under it.
-fn figure(gallery: &Gallery, account: &str, id: &str, class: &str) -> String {
-    format!(
-        "<figure class=\"{class}\">{}<figcaption>{}</figcaption></figure>",
-        thumb(gallery, account, id),
-        escape(id.get(..8).unwrap_or(id))
-    )
+fn figure(gallery: &Gallery, account: &str, id: &str, class: &str) -> Markup {
+    html! {
+        figure class=(class) {
+            (thumb(gallery, account, id))
+            figcaption { (id.get(..8).unwrap_or(id)) }
+        }
+    }
 }
 
 /// The picture of an asset, linked to the asset on its server.
-fn thumb(gallery: &Gallery, account: &str, id: &str) -> String {
+fn thumb(gallery: &Gallery, account: &str, id: &str) -> Markup {
     let Some(shown) = gallery.get(&(account.to_string(), id.to_string())) else {
-        return format!(
-            "<span class=\"missing\" title=\"{}\">not fetched</span>",
-            escape(id)
-        );
+        return html! { span class="missing" title=(id) { "not fetched" } };
     };
     let picture = match &shown.image {
-        Ok(uri) => format!(
-            "<img src=\"{}\" alt=\"{account}: {id}\" title=\"{account}: {id}\">",
-            escape(uri),
-            account = escape(account),
-            id = escape(id)
-        ),
-        Err(reason) => format!(
-            "<span class=\"missing\" title=\"{}\">no thumbnail</span>",
-            escape(reason)
-        ),
+        Ok(uri) => {
+            let label = format!("{account}: {id}");
+            html! { img src=(uri) alt=(label) title=(label); }
+        }
+        Err(reason) => html! { span class="missing" title=(reason) { "no thumbnail" } },
     };
     if shown.link.is_empty() {
         picture
     } else {
-        format!(
-            "<a href=\"{}\" target=\"_blank\" rel=\"noopener noreferrer\">{picture}</a>",
-            escape(&shown.link)
-        )
+        html! {
+            a href=(shown.link) target="_blank" rel="noopener noreferrer" { (picture) }
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_is_escaped() {
-        assert_eq!(
-            escape(r#"<a href="x">'&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
-    }
-
-    #[test]
-    fn only_images_become_data_uris() {
-        assert_eq!(
-            data_uri(Some("image/png"), b"ab").unwrap(),
-            "data:image/png;base64,YWI="
-        );
-        assert!(data_uri(Some("image/webp; charset=x"), b"ab").is_ok());
-        assert!(data_uri(Some("text/html"), b"<script>").is_err());
-        assert!(data_uri(Some("image/svg+xml"), b"<svg/>").is_err());
-        assert!(data_uri(None, b"ab").is_err());
-    }
-
-    #[test]
-    fn a_long_section_ends_with_and_n_more() {
-        let mut page = String::new();
-        let figures: Vec<String> = (0..5).map(|i| format!("<figure>{i}</figure>")).collect();
-        section(&mut page, "main-to-add", "To add", 7, figures, 3);
-        assert_eq!(page.matches("<figure>").count(), 3);
-        assert!(page.contains("and 4 more"), "{page}");
-        let mut empty = String::new();
-        section(&mut empty, "duplicates", "Duplicates", 0, Vec::new(), 3);
-        assert!(empty.contains("None."));
-    }
-}
+mod tests;

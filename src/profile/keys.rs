@@ -5,16 +5,19 @@
 //! already (tests set the mock store). A key only ever lives in an [`ApiKey`]; no message here contains
 //! one.
 //!
-//! Reading a key blocks (a file, a command, D-Bus), so async code reads it through
-//! [`ProfileAccount::read_api_key`] or [`off_runtime`], never on the runtime's threads. An
-//! `api_key_command` runs for at most its timeout (`key_command_timeout`), and [`stop_key_commands`]
-//! stops the ones still running when the process is interrupted.
+//! Keys are read through [`ProfileAccount::read_api_key`]: a key file and the keyring block, so they
+//! are read through [`off_runtime`], never on the runtime's threads; an `api_key_command` runs as a
+//! tokio process, in a process group of its own on Unix, for at most its timeout
+//! (`key_command_timeout`). At the timeout, or when the process is interrupted
+//! ([`stop_key_commands`]), the whole group is killed: the shell and what it started (`pass`, `gpg`).
 
 use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::{KeySource, ProfileAccount};
 use crate::error::input_error;
@@ -163,25 +166,20 @@ pub async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 's
 }
 
 impl ProfileAccount {
-    /// [`ProfileAccount::api_key`], off the async runtime.
-    pub async fn read_api_key(&self, key_command_timeout: Duration) -> anyhow::Result<ApiKey> {
-        let account = self.clone();
-        off_runtime(move || account.api_key(key_command_timeout)).await
-    }
-
     /// Reads the account's API key from its key source; an `api_key_command` may run for
     /// `key_command_timeout`. No key found (an unset variable, a missing file, a failing or hanging
     /// command, no keyring entry) is an [`InputError`] that names the profile, the account and the
-    /// source, and says how to fix it. Blocks: async code calls [`ProfileAccount::read_api_key`].
+    /// source, and says how to fix it. A key command runs on the runtime (tokio's process: nothing
+    /// waits for it on a thread); a key file and the keyring block, so they are read through
+    /// [`off_runtime`].
     ///
     /// [`InputError`]: crate::error::InputError
-    pub fn api_key(&self, key_command_timeout: Duration) -> anyhow::Result<ApiKey> {
+    pub async fn read_api_key(&self, key_command_timeout: Duration) -> anyhow::Result<ApiKey> {
         let at = format!(
             "profile {}: account {}",
             self.profile_path.display(),
             self.name
         );
-        let fix = format!("store a key with `{}`", self.add_command(""));
         match &self.key_source {
             KeySource::Env(var) => std::env::var(var)
                 .ok()
@@ -189,53 +187,61 @@ impl ProfileAccount {
                 .ok_or_else(|| {
                     input_error(format!(
                         "{at}: no API key: the environment variable {var} (api_key_env) is not set \
-                         or empty; set it, or {fix}"
+                         or empty; set it, or store a key with `{}`",
+                        self.add_command("")
                     ))
                 }),
-            KeySource::File(path) => read_key_file(path).map_err(|problem| {
-                input_error(format!(
-                    "{at}: no API key: {problem}; store a key with `{}`",
-                    self.add_command(" --store file:PATH")
-                ))
-            }),
+            KeySource::File(path) => {
+                let path = path.clone();
+                off_runtime(move || read_key_file(&path))
+                    .await
+                    .map_err(|problem| {
+                        input_error(format!(
+                            "{at}: no API key: {problem}; store a key with `{}`",
+                            self.add_command(" --store file:PATH")
+                        ))
+                    })
+            }
             KeySource::Command(command) => run_key_command(command, key_command_timeout)
+                .await
                 .map_err(|problem| input_error(format!("{at}: no API key: {problem}"))),
             KeySource::Keyring { service, user } => {
-                let entry = entry(&self.profile, &self.name).map_err(|reason| {
-                    input_error(format!(
-                        "{at}: no API key: {}",
-                        no_keyring_help(
-                            &reason,
-                            &self.profile_arg(),
-                            &self.name,
-                            self.server.trim()
-                        )
-                    ))
-                })?;
-                match entry.get_password() {
-                    Ok(password) => ApiKey::new(password).ok_or_else(|| {
-                        input_error(format!(
-                            "{at}: the OS keyring entry (service {service}, user {user}) is empty; \
-                             {fix}"
-                        ))
-                    }),
-                    Err(keyring_core::Error::NoEntry) => Err(input_error(format!(
-                        "{at}: no API key in the OS keyring (service {service}, user {user}); {fix}"
-                    ))),
-                    Err(error) if is_unavailable(&error) => Err(input_error(format!(
-                        "{at}: no API key: {}",
-                        no_keyring_help(
-                            &error.to_string(),
-                            &self.profile_arg(),
-                            &self.name,
-                            self.server.trim()
-                        )
-                    ))),
-                    Err(error) => Err(anyhow::anyhow!(
-                        "{at}: reading the OS keyring (service {service}, user {user}): {error}"
-                    )),
-                }
+                let (account, service, user) = (self.clone(), service.clone(), user.clone());
+                off_runtime(move || account.keyring_key(&at, &service, &user)).await
             }
+        }
+    }
+
+    /// The key in the OS keyring; blocks (D-Bus, the Keychain). `at` names the profile and account.
+    fn keyring_key(&self, at: &str, service: &str, user: &str) -> anyhow::Result<ApiKey> {
+        let fix = format!("store a key with `{}`", self.add_command(""));
+        let entry = entry(&self.profile, &self.name).map_err(|reason| {
+            input_error(format!(
+                "{at}: no API key: {}",
+                no_keyring_help(&reason, &self.profile_arg(), &self.name, self.server.trim())
+            ))
+        })?;
+        match entry.get_password() {
+            Ok(password) => ApiKey::new(password).ok_or_else(|| {
+                input_error(format!(
+                    "{at}: the OS keyring entry (service {service}, user {user}) is empty; {fix}"
+                ))
+            }),
+            Err(keyring_core::Error::NoEntry) => Err(input_error(format!(
+                "{at}: no API key in the OS keyring (service {service}, user {user}); {fix}"
+            ))),
+            Err(error) if is_unavailable(&error) => Err(input_error(format!(
+                "{at}: no API key: {}",
+                no_keyring_help(
+                    &error.to_string(),
+                    &self.profile_arg(),
+                    &self.name,
+                    self.server.trim()
+                )
+            ))),
+            Err(error) => Err(anyhow::anyhow!(
+                "{at}: reading the OS keyring (service {service}, user {user}): {error}"
+            )),
         }
     }
 }
@@ -268,77 +274,121 @@ pub fn read_key_file(path: &Path) -> Result<ApiKey, String> {
     ApiKey::new(text).ok_or_else(|| format!("key file {} is empty", path.display()))
 }
 
-/// The key commands running now, for [`stop_key_commands`].
-static RUNNING: Mutex<Vec<Arc<Mutex<Child>>>> = Mutex::new(Vec::new());
+/// The process groups of the key commands running now (each led by its `sh`, so its id is the
+/// shell's pid), for [`stop_key_commands`].
+static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
-/// Kills the `api_key_command`s still running: the process is being interrupted, and they would
-/// outlive it.
+/// Kills the `api_key_command`s still running, with everything they started: the process is being
+/// interrupted, and they would outlive it. (On Unix; elsewhere the command is killed when the
+/// interrupted run drops the future that reads its output.)
 pub fn stop_key_commands() {
     let running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
-    for child in running.iter() {
-        let _ = child.lock().unwrap_or_else(|e| e.into_inner()).kill();
+    for &group in running.iter() {
+        kill_group(group);
     }
 }
 
-/// Reads a pipe to its end on a thread of its own; the bytes arrive on the channel.
-fn drain(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Vec<u8>> {
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_end(&mut bytes);
+/// Sends SIGKILL to every process in the group `group`: the key command's shell and whatever it
+/// started (`pass`, `gpg`, a `sleep` in the background).
+#[cfg(unix)]
+fn kill_group(group: u32) {
+    if let Ok(group) = libc::pid_t::try_from(group) {
+        // SAFETY: kill(2) takes plain integers and only sends a signal; a negative pid names the
+        // process group. The group is still ours: its leader, the shell, is not reaped before the
+        // group is taken out of RUNNING (see `Group`), so its id cannot have been reused.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
         }
-        let _ = sender.send(bytes);
-    });
-    receiver
+    }
+}
+
+/// No process groups to kill here: the child is killed on its own (`kill_on_drop`, `Child::kill`).
+#[cfg(not(unix))]
+fn kill_group(_group: u32) {}
+
+/// A running key command's process group, in [`RUNNING`] while it runs. Dropped before
+/// [`Group::finished`] (at the timeout, or with the future that reads the key when an interrupt
+/// drops it), it kills the whole group.
+struct Group {
+    id: Option<u32>,
+    finished: bool,
+}
+
+impl Group {
+    fn start(child: &tokio::process::Child) -> Group {
+        let id = child.id();
+        if let Some(id) = id {
+            RUNNING.lock().unwrap_or_else(|e| e.into_inner()).push(id);
+        }
+        Group {
+            id,
+            finished: false,
+        }
+    }
+
+    /// The command ended on its own and closed its output: what it left in the background (a
+    /// daemon such as gpg-agent) is left alone, as it always was.
+    fn finished(mut self) {
+        self.finished = true;
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let Some(id) = self.id else {
+            return;
+        };
+        let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.finished {
+            kill_group(id);
+        }
+        running.retain(|&group| group != id);
+    }
+}
+
+/// Reads a pipe to its end, without a thread: the bytes, or what was read before it failed.
+async fn read_all(pipe: Option<impl AsyncRead + Unpin>) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    if let Some(mut pipe) = pipe {
+        let _ = pipe.read_to_end(&mut bytes).await;
+    }
+    bytes
 }
 
 /// Runs `sh -c COMMAND` and takes its trimmed stdout as the key. A command that has not finished (and
-/// closed its output) within `timeout` is killed, and that is an error: it may be waiting for a
-/// password prompt nobody answers, and would otherwise hold the sync lock forever.
-pub fn run_key_command(command: &str, timeout: Duration) -> Result<ApiKey, String> {
-    let mut child = Command::new("sh")
+/// closed its output) within `timeout` is killed with everything it started (it runs in a process
+/// group of its own), and that is an error: it may be waiting for a password prompt nobody answers,
+/// and would otherwise hold the sync lock forever.
+pub async fn run_key_command(command: &str, timeout: Duration) -> Result<ApiKey, String> {
+    let mut shell = tokio::process::Command::new("sh");
+    shell
         .arg("-c")
         .arg(command)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // Where there are no process groups, the shell is killed when the future reading it is
+        // dropped; on Unix the group is (`Group`), and this is the same signal to the shell.
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    shell.process_group(0);
+    let mut child = shell
         .spawn()
         .map_err(|error| format!("api_key_command `{command}` did not start: {error}"))?;
-    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
-    let child = Arc::new(Mutex::new(child));
-    RUNNING
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(child.clone());
-    let deadline = Instant::now() + timeout;
-    let finished = (|| {
-        let status = loop {
-            let exited = child.lock().unwrap_or_else(|e| e.into_inner()).try_wait();
-            match exited {
-                Ok(Some(status)) => break status,
-                Ok(None) if Instant::now() >= deadline => return None,
-                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-                Err(error) => return Some(Err(format!("api_key_command `{command}`: {error}"))),
-            }
-        };
-        // What it started in the background may still hold its output open.
-        let left = deadline.saturating_duration_since(Instant::now());
-        let out = stdout.recv_timeout(left).ok()?;
-        let left = deadline.saturating_duration_since(Instant::now());
-        let err = stderr.recv_timeout(left).ok()?;
-        Some(Ok((status, out, err)))
-    })();
-    RUNNING
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .retain(|c| !Arc::ptr_eq(c, &child));
-    let (status, stdout, stderr) = match finished {
-        Some(result) => result?,
-        None => {
-            let mut child = child.lock().unwrap_or_else(|e| e.into_inner());
-            let _ = child.kill();
-            let _ = child.wait();
+    // Declared after `child`, so dropped first: the group is killed while the shell is unreaped.
+    let group = Group::start(&child);
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    // What it started in the background may still hold its output open: the output must end too.
+    let run = async { tokio::join!(child.wait(), read_all(stdout), read_all(stderr)) };
+    let (status, stdout, stderr) = match tokio::time::timeout(timeout, run).await {
+        Ok((status, stdout, stderr)) => {
+            group.finished();
+            let status = status.map_err(|error| format!("api_key_command `{command}`: {error}"))?;
+            (status, stdout, stderr)
+        }
+        Err(_elapsed) => {
+            drop(group);
+            let _ = child.kill().await;
             return Err(format!(
                 "api_key_command `{command}` did not finish within {} s, so it was stopped (is it \
                  waiting for a password or a locked store?). Make it answer without a prompt, or \

@@ -174,15 +174,17 @@ fn account(source: KeySource) -> ProfileAccount {
     }
 }
 
-#[test]
-fn env_source_reads_the_variable() {
+#[tokio::test]
+async fn env_source_reads_the_variable() {
     let path = std::env::var("PATH").unwrap();
     let key = account(KeySource::Env("PATH".into()))
-        .api_key(KEY_COMMAND_TIMEOUT)
+        .read_api_key(KEY_COMMAND_TIMEOUT)
+        .await
         .unwrap();
     assert_eq!(key.expose(), path.trim());
     let error = account(KeySource::Env("ISA_TEST_SURELY_UNSET_VAR".into()))
-        .api_key(KEY_COMMAND_TIMEOUT)
+        .read_api_key(KEY_COMMAND_TIMEOUT)
+        .await
         .unwrap_err();
     assert_eq!(
         crate::error::Status::of(&error),
@@ -199,8 +201,8 @@ fn env_source_reads_the_variable() {
 }
 
 #[cfg(unix)]
-#[test]
-fn a_key_file_others_can_read_is_refused() {
+#[tokio::test]
+async fn a_key_file_others_can_read_is_refused() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bob.key");
@@ -227,7 +229,8 @@ fn a_key_file_others_can_read_is_refused() {
         }
     }
     let error = account(KeySource::File(dir.path().join("missing.key")))
-        .api_key(KEY_COMMAND_TIMEOUT)
+        .read_api_key(KEY_COMMAND_TIMEOUT)
+        .await
         .unwrap_err()
         .to_string();
     assert!(error.contains("missing.key"), "{error}");
@@ -251,16 +254,18 @@ fn written_key_files_are_mode_0600() {
     assert_eq!(read_key_file(&path).unwrap().expose(), "k2");
 }
 
-#[test]
-fn a_key_command_gives_its_trimmed_stdout() {
+#[tokio::test]
+async fn a_key_command_gives_its_trimmed_stdout() {
     assert_eq!(
         run_key_command("printf '  cmd-key \\n'", KEY_COMMAND_TIMEOUT)
+            .await
             .unwrap()
             .expose(),
         "cmd-key"
     );
     let error = account(KeySource::Command("echo no such entry >&2; exit 3".into()))
-        .api_key(KEY_COMMAND_TIMEOUT)
+        .read_api_key(KEY_COMMAND_TIMEOUT)
+        .await
         .unwrap_err();
     assert_eq!(
         crate::error::Status::of(&error),
@@ -270,12 +275,14 @@ fn a_key_command_gives_its_trimmed_stdout() {
     assert!(text.contains("account bob"), "{text}");
     assert!(text.contains("no such entry"), "{text}");
     assert!(text.contains("exit status: 3"), "{text}");
-    let error = run_key_command("true", KEY_COMMAND_TIMEOUT).unwrap_err();
+    let error = run_key_command("true", KEY_COMMAND_TIMEOUT)
+        .await
+        .unwrap_err();
     assert!(error.contains("printed nothing"), "{error}");
 }
 
-#[test]
-fn a_key_command_that_hangs_is_stopped_at_its_timeout() {
+#[tokio::test]
+async fn a_key_command_that_hangs_is_stopped_at_its_timeout() {
     let limit = std::time::Duration::from_millis(300);
     for command in [
         "sleep 5; echo key",
@@ -283,7 +290,7 @@ fn a_key_command_that_hangs_is_stopped_at_its_timeout() {
         "echo key; sleep 5 &",
     ] {
         let started = std::time::Instant::now();
-        let error = run_key_command(command, limit).unwrap_err();
+        let error = run_key_command(command, limit).await.unwrap_err();
         assert!(
             started.elapsed() < std::time::Duration::from_secs(3),
             "{command}: took {:?}",
@@ -294,7 +301,8 @@ fn a_key_command_that_hangs_is_stopped_at_its_timeout() {
     }
     // The account's error is an input error that names the account and the setting.
     let error = account(KeySource::Command("sleep 5; echo key".into()))
-        .api_key(limit)
+        .read_api_key(limit)
+        .await
         .unwrap_err();
     assert_eq!(
         crate::error::Status::of(&error),
@@ -303,14 +311,63 @@ fn a_key_command_that_hangs_is_stopped_at_its_timeout() {
     assert!(error.to_string().contains("account bob"), "{error}");
 }
 
-#[test]
-fn the_keyring_through_the_mock_store() {
+/// A key command that started a process of its own (a `sleep` in the background, as `pass` starts
+/// `gpg`) and times out is killed with that process: its whole process group goes, not just `sh`.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_key_command_that_times_out_leaves_nothing_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("sleep.pid");
+    let command = format!("sleep 30 & echo $! > '{}'; wait", pid_file.display());
+    let started = std::time::Instant::now();
+    let error = run_key_command(&command, std::time::Duration::from_millis(500))
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(error.contains("did not finish within 0.5 s"), "{error}");
+    assert!(error.contains("key_command_timeout"), "{error}");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // The grandchild is gone (or a zombie waiting for init to reap it) soon after.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while runs(pid) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the key command's background sleep {pid} still runs"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Whether process `pid` runs: on Linux, it has a `/proc` entry that is not a zombie; elsewhere,
+/// kill(pid, 0) finds it.
+#[cfg(unix)]
+fn runs(pid: i32) -> bool {
+    if cfg!(target_os = "linux") {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat.rsplit(") ").next().unwrap_or("").chars().next();
+        !matches!(state, None | Some('Z') | Some('X'))
+    } else {
+        // SAFETY: signal 0 only checks that the process exists.
+        unsafe { libc::kill(pid, 0) == 0 }
+    }
+}
+
+#[tokio::test]
+async fn the_keyring_through_the_mock_store() {
     keyring_core::set_default_store(keyring_core::mock::Store::new().unwrap());
     let bob = account(KeySource::Keyring {
         service: KEYRING_SERVICE.into(),
         user: "family/bob".into(),
     });
-    let error = bob.api_key(KEY_COMMAND_TIMEOUT).unwrap_err();
+    let error = bob.read_api_key(KEY_COMMAND_TIMEOUT).await.unwrap_err();
     assert_eq!(
         crate::error::Status::of(&error),
         crate::error::Status::Input
@@ -327,12 +384,15 @@ fn the_keyring_through_the_mock_store() {
 
     store_in_keyring("family", "bob", &ApiKey::new("ring-key").unwrap()).unwrap();
     assert_eq!(
-        bob.api_key(KEY_COMMAND_TIMEOUT).unwrap().expose(),
+        bob.read_api_key(KEY_COMMAND_TIMEOUT)
+            .await
+            .unwrap()
+            .expose(),
         "ring-key"
     );
     assert!(delete_from_keyring("family", "bob").unwrap());
     assert!(!delete_from_keyring("family", "bob").unwrap());
-    assert!(bob.api_key(KEY_COMMAND_TIMEOUT).is_err());
+    assert!(bob.read_api_key(KEY_COMMAND_TIMEOUT).await.is_err());
 }
 
 #[test]
