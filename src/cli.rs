@@ -579,7 +579,7 @@ pub struct PreviewArgs {
     pub output: Option<PathBuf>,
 
     /// With --format html: thumbnails shown per section; the rest are counted
-    #[arg(long, value_name = "N", default_value_t = crate::html::DEFAULT_PER_SECTION)]
+    #[arg(long, value_name = "N", default_value_t = crate::output::html::DEFAULT_PER_SECTION)]
     pub thumbnails: usize,
 }
 

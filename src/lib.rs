@@ -13,7 +13,6 @@ pub mod cmd;
 pub mod error;
 pub mod files;
 pub mod filter;
-pub mod html;
 pub mod immich;
 pub mod job;
 pub mod logging;

@@ -163,7 +163,7 @@ pub async fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<Status
         format: JobFormat::Text,
         list: false,
         output: None,
-        thumbnails: crate::html::DEFAULT_PER_SECTION,
+        thumbnails: crate::output::html::DEFAULT_PER_SECTION,
     };
     // The demo's record of what it added lives with its files, not in the user's state directory.
     let global = &GlobalArgs {

@@ -1,5 +1,5 @@
 //! `preview JOBFILE`: what a sync would do, per account; changes nothing. `--format html` also
-//! fetches the thumbnails of what it shows (see [`crate::html`]).
+//! fetches the thumbnails of what it shows (see [`crate::output::html`]).
 
 use crate::cli::{GlobalArgs, JobFormat, PreviewArgs};
 use crate::error::{Status, input_error};
@@ -58,9 +58,10 @@ pub async fn preview(args: &PreviewArgs, global: &GlobalArgs) -> anyhow::Result<
         JobFormat::Html => {
             let progress = spinner(false);
             progress.set_message("fetching thumbnails");
-            let gallery = crate::html::fetch(reports, &accounts, args.thumbnails).await;
+            let gallery = crate::output::html::fetch(reports, &accounts, args.thumbnails).await;
             let source = loaded.file.path.display().to_string();
-            text = crate::html::render(&source, reports, &gallery, args.thumbnails).into_bytes();
+            text = crate::output::html::render(&source, reports, &gallery, args.thumbnails)
+                .into_bytes();
             progress.finish_and_clear();
         }
     }

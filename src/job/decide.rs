@@ -32,8 +32,8 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::filter::Hit;
 pub use crate::album::HeldAsset;
+use crate::filter::Hit;
 use crate::immich::Visibility;
 use crate::state::{Change, Entry, EntryState};
 

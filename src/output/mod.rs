@@ -6,6 +6,7 @@
 //! prints (reports, the record's rows) and nothing above it.
 
 pub mod dropin;
+pub mod html;
 pub mod job;
 pub mod profiles;
 pub mod state;

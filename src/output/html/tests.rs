@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::job::decide::Reason;
-use crate::job::run::{DroppedCopy, LinkRow, RemovalRow};
+use crate::job::report::{DroppedCopy, LinkRow, RemovalRow};
 
 #[test]
 fn text_is_escaped() {
