@@ -7,6 +7,8 @@
 //! is the HTML preview page, and [`shell`] the completion scripts and man page.
 
 pub mod album;
+#[cfg(test)]
+mod architecture;
 pub mod cli;
 pub mod clock;
 pub mod cmd;
@@ -26,7 +28,7 @@ pub mod state;
 use cli::{Cli, Command};
 #[cfg(feature = "sim")]
 use cmd::{bench, demo};
-use cmd::{dropin, preview, shell, state as record, sync};
+use cmd::{dropin, preview, profiles, shell, state as record, sync};
 use error::Status;
 
 /// Runs a parsed command line; returns the status of a run that finished. Ctrl-C or SIGTERM stops a
@@ -113,7 +115,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<Status> {
         Some(Command::Demo(args)) => demo::demo(&args, &cli.global).await,
         #[cfg(feature = "sim")]
         Some(Command::Sim(args)) => demo::serve(&args).await,
-        Some(Command::Profiles(args)) => profile::profiles(&args, &cli.global).await,
+        Some(Command::Profiles(args)) => profiles::profiles(&args, &cli.global).await,
         Some(Command::Preview(args)) => preview::preview(&args, &cli.global).await,
         Some(Command::Sync(args)) => sync::sync(&args, &cli.global).await,
         Some(Command::State(args)) => record::state(&args.command, &cli.global),

@@ -10,7 +10,7 @@
 //!   simulator too (both with the `sim` feature);
 //! - [`shell`]: `completions` and `man`.
 //!
-//! `profiles …` lives with the profiles it manages, in [`crate::profile`].
+//! - [`profiles`]: `profiles …`, over the profiles and keys of [`crate::profile`].
 
 #[cfg(feature = "sim")]
 pub mod bench;
@@ -21,6 +21,7 @@ pub mod dropin;
 pub mod jobfile;
 pub mod lock;
 pub mod preview;
+pub mod profiles;
 pub mod run;
 pub mod schedule;
 pub mod shell;

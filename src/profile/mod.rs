@@ -1,13 +1,12 @@
 //! Profiles: named sets of Immich accounts, one YAML file each (`<config dir>/profiles/<name>.yaml`).
 //! This module owns the file format, where profiles live ([`config_dir`], [`resolve_profile_path`]),
 //! loading a profile into [`Profile`] and the run settings ([`merge_settings`]). Keys are never in the
-//! profile file itself: each account names a [`KeySource`] (`keys.rs` reads and stores keys), `store.rs`
-//! writes profile and key files, and `commands.rs` runs `immich-smart-albums profiles …`.
+//! profile file itself: each account names a [`KeySource`] ([`keys`] reads and stores keys), [`store`]
+//! writes profile and key files; `cmd/profiles.rs` runs `immich-smart-albums profiles …`.
 
-mod commands;
-mod keys;
+pub mod keys;
 mod settings;
-mod store;
+pub mod store;
 
 use std::path::{Path, PathBuf};
 
@@ -17,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use crate::error::InputError;
 use crate::immich::ServerUrl;
 
-pub use commands::profiles;
 pub use keys::{KEYRING_SERVICE, KeyringStatus, keyring_status, off_runtime, stop_key_commands};
 pub use settings::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEY_COMMAND_TIMEOUT, DEFAULT_MAX_IN_FLIGHT,

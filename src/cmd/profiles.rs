@@ -1,6 +1,6 @@
 //! `immich-smart-albums profiles …`: add (check a key against its server, store it, record the
-//! account), list, show, test and remove. What they print goes through `report.rs`; what they write goes
-//! through `store.rs`; keys are read and kept by `keys.rs`. Key reads, the key prompt and keyring
+//! account), list, show, test and remove. What they print goes through [`crate::output::profiles`];
+//! what they write goes through `profile/store.rs`; keys are read and kept by `profile/keys.rs`. Key reads, the key prompt and keyring
 //! calls block, so they run off the async runtime ([`keys::off_runtime`]): an interrupt is noticed
 //! while they wait.
 
@@ -9,17 +9,17 @@ use std::path::{Path, PathBuf};
 
 use futures::future::join_all;
 
-use super::keys::{self, KeyringStatus};
-use super::store;
-use super::{
-    AccountFile, KeySource, Profile, ProfileAccount, check_name, is_path, merge_settings,
-    process_env, profiles_dir, resolve_profile_path,
-};
 use crate::cli::{GlobalArgs, ProfilesAddArgs, ProfilesArgs, ProfilesCommand, ProfilesRemoveArgs};
 use crate::error::{InputError, Status, input_error};
 use crate::immich::{Client, NEEDED_PERMISSIONS, ServerUrl, User};
 use crate::output;
 use crate::output::profiles::{AccountShown, AccountTested, KeyCheck, ProfileListing};
+use crate::profile::keys::{self, KeyringStatus};
+use crate::profile::store;
+use crate::profile::{
+    AccountFile, KeySource, Profile, ProfileAccount, check_name, is_path, merge_settings,
+    process_env, profiles_dir, resolve_profile_path,
+};
 use crate::secret::ApiKey;
 
 /// Runs a `profiles` subcommand; returns the exit code.
