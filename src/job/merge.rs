@@ -6,15 +6,12 @@
 //! - hidden and locked assets never go into an album (whatever a filter asked for).
 //!
 //! Besides the counts, the merge keeps which copy each dropped duplicate gave way to, for the HTML
-//! preview. What happens in each album is decided afterwards, in [`super::decide`]. [`merge_job`] is
-//! the run's step 4: it merges the job's accounts and gathers their exclusions.
+//! preview. What happens in each album is decided afterwards, in [`super::decide`].
 
 use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
-use super::file::JobSpec;
-use super::model::AccountRun;
 use crate::filter::Hit;
 
 /// One account's input to the merge.
@@ -132,78 +129,6 @@ pub fn merge(
         }
     }
     merged
-}
-
-/// The job's accounts merged: what the exclusions and the safe album's exclusions found.
-pub struct MergedJob {
-    /// Checksums every account's job exclusions found.
-    pub excluded: HashSet<Box<str>>,
-    /// Checksums every account's safe exclusions found.
-    pub safe_excluded: HashSet<Box<str>>,
-    /// Why the safe album fails closed: an account, or a safe exclusion, failed.
-    pub safe_fail: Option<String>,
-}
-
-/// Step 4 of a run: merges the accounts that found something (each gets its
-/// [`share`](AccountRun::share)), and gathers the exclusions. The safe album fails closed: every
-/// account's safe exclusions must be known.
-pub fn merge_job(spec: &JobSpec, accounts: &mut [AccountRun<'_>]) -> MergedJob {
-    let excluded: HashSet<Box<str>> = accounts
-        .iter()
-        .filter_map(|a| a.found.as_ref())
-        .flat_map(|e| e.excluded.iter().cloned())
-        .collect();
-    let inputs: Vec<Option<MergeInput<'_>>> = accounts
-        .iter()
-        .map(|account| match (&account.slot.account, &account.found) {
-            (Ok(connected), Some(found)) => {
-                Uuid::parse_str(&connected.user.id)
-                    .ok()
-                    .map(|user| MergeInput {
-                        user,
-                        matched: found.matched.values().collect(),
-                    })
-            }
-            _ => None,
-        })
-        .collect();
-    let shares = merge(&inputs, &excluded);
-    for (account, share) in accounts.iter_mut().zip(shares) {
-        account.share = share;
-    }
-
-    let mut safe_fail: Option<String> = None;
-    let mut safe_excluded: HashSet<Box<str>> = HashSet::new();
-    if spec.safe.is_some() {
-        for account in accounts.iter() {
-            if let Some(error) = &account.failed {
-                safe_fail.get_or_insert(format!(
-                    "account `{}` failed, so its safe exclusions are unknown ({error})",
-                    account.name()
-                ));
-                continue;
-            }
-            match account
-                .found
-                .as_ref()
-                .and_then(|e| e.safe_excluded.as_ref())
-            {
-                Some(Ok(found)) => safe_excluded.extend(found.iter().cloned()),
-                Some(Err(error)) => {
-                    safe_fail.get_or_insert(format!(
-                        "a safe exclusion search of `{}` failed ({error})",
-                        account.name()
-                    ));
-                }
-                None => {}
-            }
-        }
-    }
-    MergedJob {
-        excluded,
-        safe_excluded,
-        safe_fail,
-    }
 }
 
 #[cfg(test)]

@@ -2,11 +2,13 @@
 //!
 //! [`file`] reads job files into a [`JobSpec`]; [`account`] evaluates one account's selection (include
 //! searches intersected, exclude searches subtracted, local rules applied). A run is the pipeline in
-//! [`run`]: [`plan`] (resolve names, plan searches) → [`search`] → [`merge`] → [`decide`] (pure) →
+//! [`run`]: [`plan`] (resolve names, plan searches) → [`search`] → [`combine`] (over the pure
+//! [`merge`] and [`decide`]) →
 //! [`effects`] (each returns an outcome) → [`report`] (built from the decisions and the outcomes).
 //! [`model`] holds what the steps share.
 
 pub mod account;
+pub mod combine;
 pub mod dates;
 pub mod decide;
 pub mod effects;

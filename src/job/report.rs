@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::combine::Decisions;
 use super::decide::{AccountPart, AlbumDecision, Reason};
-use super::effects::{Added, AlbumOutcome, Decisions, Outcomes};
+use super::effects::{Added, AlbumOutcome, Outcomes};
 use super::file::JobSpec;
 use super::model::{AccountRun, Mode, RunOptions, Slot};
 use crate::immich::Client;

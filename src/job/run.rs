@@ -2,13 +2,13 @@
 //!
 //! ```text
 //!  job spec + connected accounts (Slot)
-//!     │ 1. plan::resolve    person names and tags → each account's own ids
-//!     │ 2. plan::plan       each account's searches
-//!     │ 3. search           the albums, the record of each; every search and listing, concurrently
-//!     │ 4. merge::merge_job exclusions by checksum, dedupe across accounts, the safe exclusions
-//!     │ 5. decide           per album, pure: settle the record, add, remove, tombstones, the breaker
-//!     │ 6. effects          copies; a sync's creates, adds, removals; looks; the shared link
-//!     ▼ 7. report::build    the JobReport, from the decisions and the effects' outcomes
+//!     │ 1. plan::resolve           person names and tags → each account's own ids
+//!     │ 2. plan::plan              each account's searches
+//!     │ 3. search::search          the albums and their record; every search and listing, at once
+//!     │ 4. combine::merge_job      exclusions by checksum, dedupe across accounts, safe exclusions
+//!     │ 5. combine::decide_albums  per album, pure: settle, add, remove, tombstones, the breaker
+//!     │ 6. effects::run            copies; a sync's creates, adds, removals; looks; the link
+//!     ▼ 7. report::build           the JobReport, from the decisions and the effects' outcomes
 //! ```
 //!
 //! Each account carries its own results through the steps ([`AccountRun`]). One failing account
@@ -16,19 +16,15 @@
 //! when any account's safe exclusions are unknown, and no album loses anything when any search it
 //! depends on failed. Nothing is ever deleted from a library.
 
-use std::collections::HashSet;
-
 use uuid::Uuid;
 
-use super::decide::{self, AlbumInput, Policy};
-use super::effects::{self, Decisions, Effects};
+use super::combine::{decide_albums, merge_job};
+use super::effects::{self, Effects};
 use super::file::{AcrossServers, JobSpec};
-use super::merge::{MergedJob, merge_job};
 use super::model::{AccountRun, Mode, RunOptions, Slot};
 use super::plan;
 use super::report::{self, JobReport};
-use super::search::{self, Holdings, Records};
-use crate::filter::Hit;
+use super::search::{self, Records};
 use crate::state::Store;
 
 /// Runs one job with an empty record in memory (nothing is removable; the report's extras off but the
@@ -143,72 +139,4 @@ fn in_job_order(spec: &JobSpec, slots: &[Slot], owner: &str) -> Vec<Slot> {
         });
     }
     checked
-}
-
-/// Step 5: decides each album against the local record ([`decide::decide`], pure). The safe album
-/// also leaves out what its own exclusions flag, and fails closed when any of them is unknown.
-fn decide_albums(
-    spec: &JobSpec,
-    accounts: &[AccountRun<'_>],
-    merged: &MergedJob,
-    holdings: &Holdings,
-    records: &Records,
-    options: RunOptions,
-) -> Decisions {
-    let account_failed = accounts.iter().find_map(|account| {
-        let error = account.failed.as_ref()?;
-        Some(format!("account `{}` failed ({error})", account.name()))
-    });
-    let now = crate::clock::now();
-    let policy = Policy {
-        prune: spec.prune,
-        max_removals: spec.max_removals,
-        max_removal_fraction: spec.max_removal_fraction,
-        confirm_removals: options.confirm_removals,
-        adopt: options.adopt,
-        include_archived: spec.include_archived,
-        exclusions_first: false,
-    };
-    let chosen: Vec<(&str, Option<&[Hit]>)> = accounts
-        .iter()
-        .map(|a| (a.name(), a.share.as_ref().map(|s| &s.chosen[..])))
-        .collect();
-    let main = decide::decide(&AlbumInput {
-        job: &spec.name,
-        accounts: chosen.clone(),
-        own_excluded: None,
-        flagged: &merged.excluded,
-        held: &holdings.main,
-        record: &records.main.entries,
-        incomplete: account_failed.clone(),
-        policy,
-        now,
-    });
-    let safe_flagged: HashSet<Box<str>> = merged
-        .excluded
-        .union(&merged.safe_excluded)
-        .cloned()
-        .collect();
-    let safe = spec.safe.as_ref().map(|safe| {
-        decide::decide(&AlbumInput {
-            job: &spec.name,
-            accounts: chosen,
-            own_excluded: Some(&merged.safe_excluded),
-            flagged: &safe_flagged,
-            held: &holdings.safe,
-            record: &records.safe.entries,
-            incomplete: merged.safe_fail.clone().or(account_failed),
-            policy: Policy {
-                prune: safe.prune,
-                exclusions_first: true,
-                ..policy
-            },
-            now,
-        })
-    });
-    Decisions {
-        main,
-        safe,
-        safe_fail: merged.safe_fail.clone(),
-    }
 }

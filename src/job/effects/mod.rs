@@ -17,7 +17,7 @@ pub mod link;
 pub mod looks;
 pub mod members;
 
-use super::decide::AlbumDecision;
+use super::combine::Decisions;
 use super::file::JobSpec;
 use super::model::{Account, Mode, Slot};
 use super::search::{Albums, Records};
@@ -35,14 +35,6 @@ pub struct Effects<'a> {
     pub owner: &'a Account,
     pub store: &'a Store,
     pub adopt: bool,
-}
-
-/// The decisions of both albums.
-pub struct Decisions {
-    pub main: AlbumDecision,
-    pub safe: Option<AlbumDecision>,
-    /// Why the safe album takes no additions (it failed closed).
-    pub safe_fail: Option<String>,
 }
 
 /// What a run did (or, in a preview, would do) beyond its decisions.
