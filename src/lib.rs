@@ -1,10 +1,11 @@
 //! immich-smart-albums: keeps Immich albums filled from searches and local filters.
 //!
-//! The data flows one way: command line ([`cli`]) → filters ([`filter`]) → per-account searches through
-//! the client ([`immich`]) → the selection ([`job`]) → the album ([`album`]) → the report ([`report`]).
-//! [`profile`] holds the named sets of accounts, their keys and the run settings. `sim` is an Immich
-//! simulator for tests, the demo and benchmarks, built with the `sim` feature (on by default). [`html`]
-//! is the HTML preview page, and [`shell`] the completion scripts and man page.
+//! The data flows one way: command line ([`cli`]) → a command ([`cmd`]) → filters ([`filter`]) →
+//! per-account searches through the client ([`immich`]) → a job's pipeline ([`job`]: plan, search,
+//! merge, decide, effects on the album ([`album`]) and the record ([`state`])) → the report, printed by
+//! [`output`]. [`profile`] holds the named sets of accounts, their keys and the run settings. `sim` is
+//! an Immich simulator for tests, the demo and benchmarks, built with the `sim` feature (on by
+//! default). `ARCHITECTURE.md` is the map; `architecture.rs` keeps the imports pointing down.
 
 pub mod album;
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Jobs: which assets belong in an album, and running a job across its accounts.
 //!
-//! [`file`] reads job files into a [`JobSpec`]; [`account`] evaluates one account's selection (include
+//! [`file`](mod@file) reads job files into a [`JobSpec`]; [`account`] evaluates one account's selection (include
 //! searches intersected, exclude searches subtracted, local rules applied). A run is the pipeline in
 //! [`run`]: [`plan`] (resolve names, plan searches) → [`search`] → [`combine`] (over the pure
 //! [`merge`] and [`decide`]) →
