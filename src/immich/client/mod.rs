@@ -1,12 +1,28 @@
-//! The Immich HTTP client. [`Client::connect`] turns a server URL as a user writes it (`https://host`,
-//! `https://host/` or `https://host/api`) into the API base, discovering it through
-//! `/.well-known/immich` when given the bare site. Every call then goes through one send path,
-//! [`Client::call`] (or [`Client::call_with`], with the caller's decoder; [`Client::call_binary`] for
-//! images): it waits for the server's in-flight limit when the client has one
-//! ([`Client::with_limiter`]), adds `x-api-key`, applies the connect and request timeouts, retries what a
-//! restarting proxy or server gets wrong (see [`super::retry`]), logs the endpoint and status (never a
-//! header), and turns every failure into an [`ApiError`] that names the endpoint and the attempts made.
-//! Redirects are followed only within the same origin, so the key never travels to another host.
+//! The Immich HTTP client: the [`Client`] type, how it is built ([`Client::connect`], [`ClientOptions`],
+//! [`Client::with_limiter`]) and the one send path every request takes. [`Client::call`] (or
+//! [`Client::call_with`], with the caller's decoder; [`Client::call_binary`] for images) waits for the
+//! server's in-flight limit when the client has one, adds `x-api-key`, applies the connect and request
+//! timeouts, retries what a restarting proxy or server gets wrong, only where a repeat is safe
+//! ([`safety_of`], [`super::retry`]), logs the endpoint and status (never a header), and turns every
+//! failure into an [`ApiError`] that names the endpoint and the attempts made. Bodies that stream (an
+//! original, an upload) go once through [`Client::once`]. Redirects are followed only within the same
+//! origin, so the key never travels to another host.
+//!
+//! The endpoints are further `impl Client` blocks, one file per Immich resource: `albums`, `assets`,
+//! `links` (shared links), `people`, `tags` and `server` (version, users, the key). `server_url` reads
+//! the URL a user gives and finds the API base from it.
+
+mod albums;
+mod assets;
+mod links;
+mod people;
+mod server;
+mod server_url;
+mod tags;
+#[cfg(test)]
+mod tests;
+
+pub use server_url::ServerUrl;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -15,17 +31,15 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use url::Url;
 
 use super::error::{ApiError, ApiErrorKind};
 use super::retry::{self, Class, Failure, RetryPolicy, Safety, class_of_status};
-use super::types::{
-    Album, AlbumUserAdd, ApiKeyInfo, AssetInfo, BulkIdResult, LinkSettings, PeoplePage,
-    ServerVersion, SharedLink, Tag, UploadCheck, UploadChecks, Uploaded, User,
-};
+use super::types::ServerVersion;
 use crate::secret::ApiKey;
+use server::check_version;
+use server_url::discover;
 
 /// The `accept` header of JSON calls.
 const JSON: &str = "application/json";
@@ -67,108 +81,6 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
         }
     }
-}
-
-/// A server URL as the user gave it, checked: the site, and the API base if the URL named it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerUrl {
-    /// The web site, used for links to photos (`{site}/photos/{id}`).
-    pub site: Url,
-    /// The API base, when the user gave it (`…/api`); otherwise it is discovered.
-    pub api: Option<Url>,
-}
-
-impl ServerUrl {
-    /// Parses `https://host`, `https://host/`, `https://host/api` or `https://host/prefix/api`.
-    /// The error says what was expected, for the caller to prefix with where the value came from.
-    pub fn parse(text: &str) -> Result<ServerUrl, String> {
-        let trimmed = text.trim().trim_end_matches('/');
-        if trimmed.is_empty() {
-            return Err(
-                "the server URL is empty (expected e.g. https://photos.example.com)".into(),
-            );
-        }
-        let url = Url::parse(trimmed).map_err(|error| {
-            if !trimmed.contains("://") {
-                format!(
-                    "`{trimmed}` is not a URL: it has no scheme (expected e.g. https://{trimmed})"
-                )
-            } else {
-                format!(
-                    "`{trimmed}` is not a URL: {error} (expected e.g. https://photos.example.com)"
-                )
-            }
-        })?;
-        if url.scheme() != "http" && url.scheme() != "https" {
-            return Err(format!(
-                "`{trimmed}` is not an http(s) URL (expected e.g. https://photos.example.com)"
-            ));
-        }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err(format!(
-                "`{trimmed}` has no host (expected e.g. https://photos.example.com)"
-            ));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(format!(
-                "`{trimmed}` has a query or fragment; give the server's address only"
-            ));
-        }
-        let path = url.path().trim_end_matches('/').to_string();
-        if let Some(site_path) = path.strip_suffix("/api") {
-            let mut site = url.clone();
-            site.set_path(site_path);
-            Ok(ServerUrl {
-                site: without_trailing_slash(site),
-                api: Some(with_trailing_slash(url)),
-            })
-        } else {
-            Ok(ServerUrl {
-                site: without_trailing_slash(url),
-                api: None,
-            })
-        }
-    }
-
-    /// True when the key would travel in clear text to a host that is not on this machine or this
-    /// network.
-    pub fn is_cleartext_to_remote_host(&self) -> bool {
-        if self.site.scheme() != "http" {
-            return false;
-        }
-        match self.site.host() {
-            Some(url::Host::Ipv4(ip)) => {
-                !(ip.is_loopback() || ip.is_private() || ip.is_link_local())
-            }
-            Some(url::Host::Ipv6(ip)) => {
-                !(ip.is_loopback() || ip.is_unique_local() || ip.is_unicast_link_local())
-            }
-            Some(url::Host::Domain(name)) => {
-                let name = name.to_ascii_lowercase();
-                !(name == "localhost"
-                    || name.ends_with(".localhost")
-                    || name.ends_with(".local")
-                    || name.ends_with(".lan")
-                    || name.ends_with(".home.arpa")
-                    || !name.contains('.'))
-            }
-            None => false,
-        }
-    }
-}
-
-fn with_trailing_slash(mut url: Url) -> Url {
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    url
-}
-
-fn without_trailing_slash(mut url: Url) -> Url {
-    let path = url.path().trim_end_matches('/').to_string();
-    url.set_path(&path);
-    url
 }
 
 /// A connected client for one account: one server, one key.
@@ -361,13 +273,13 @@ impl Client {
         &self.site
     }
 
-    /// The link to an asset in the web app.
     /// The API base URL without its trailing slash, e.g. `https://host/api`: names the server in the
     /// local record.
     pub fn api_base(&self) -> &str {
         self.api.as_str().trim_end_matches('/')
     }
 
+    /// The link to an asset in the web app.
     pub fn photo_url(&self, asset_id: &str) -> String {
         format!(
             "{}/photos/{asset_id}",
@@ -577,246 +489,6 @@ impl Client {
         self.call::<T, ()>(Method::GET, path, query, None).await
     }
 
-    pub async fn server_version(&self) -> Result<ServerVersion, ApiError> {
-        self.get("server/version", &[]).await
-    }
-
-    pub async fn me(&self) -> Result<User, ApiError> {
-        self.get("users/me", &[]).await
-    }
-
-    /// The users of the server (`GET /api/users`).
-    pub async fn users(&self) -> Result<Vec<User>, ApiError> {
-        self.get("users", &[]).await
-    }
-
-    pub async fn api_key_info(&self) -> Result<ApiKeyInfo, ApiError> {
-        self.get("api-keys/me", &[]).await
-    }
-
-    /// Albums the key's user owns or is a member of; with `name`, only those of exactly that name.
-    /// 2.x lists only the user's own albums unless asked for `shared=true`, which lists the shared
-    /// ones, its own and others' (measured on 2.5.6): both are asked for, each album kept once.
-    pub async fn albums(&self, name: Option<&str>) -> Result<Vec<Album>, ApiError> {
-        let query: Vec<(&str, String)> =
-            name.map(|n| ("name", n.to_string())).into_iter().collect();
-        let mut albums: Vec<Album> = self.get("albums", &query).await?;
-        if self.version.is_2x() {
-            let shared: Vec<Album> = self
-                .get("albums", &[("shared", "true".to_string())])
-                .await?;
-            let own: std::collections::HashSet<String> =
-                albums.iter().map(|a| a.id.clone()).collect();
-            albums.extend(shared.into_iter().filter(|a| !own.contains(&a.id)));
-        }
-        // Older servers ignore `name`: filter here too, so the answer means the same everywhere.
-        Ok(match name {
-            Some(name) => albums
-                .into_iter()
-                .filter(|a| a.album_name == name)
-                .collect(),
-            None => albums,
-        })
-    }
-
-    /// An album without its assets (2.x would send every asset of the album otherwise).
-    pub async fn album(&self, id: &str) -> Result<Album, ApiError> {
-        let query = if self.version.is_2x() {
-            vec![("withoutAssets", "true".to_string())]
-        } else {
-            Vec::new()
-        };
-        self.get(&format!("albums/{id}"), &query).await
-    }
-
-    pub async fn create_album(
-        &self,
-        name: &str,
-        members: &[AlbumUserAdd],
-    ) -> Result<Album, ApiError> {
-        let mut body = json!({ "albumName": name });
-        if !members.is_empty() {
-            body["albumUsers"] = serde_json::to_value(members).expect("members serialize");
-        }
-        self.call(Method::POST, "albums", &[], Some(&body)).await
-    }
-
-    /// Changes an album's name, description, order or cover (`PATCH /api/albums/{id}`).
-    pub async fn update_album(&self, id: &str, changes: &Value) -> Result<Album, ApiError> {
-        self.call(Method::PATCH, &format!("albums/{id}"), &[], Some(changes))
-            .await
-    }
-
-    pub async fn share_album(&self, id: &str, members: &[AlbumUserAdd]) -> Result<Album, ApiError> {
-        let body = json!({ "albumUsers": members });
-        self.call(Method::PUT, &format!("albums/{id}/users"), &[], Some(&body))
-            .await
-    }
-
-    /// Adds assets; the server answers per id, and a 200 does not mean every id was added. Also
-    /// whether the request was sent more than once: a `duplicate` answer may then be an earlier
-    /// attempt's own add, whose answer was lost.
-    pub async fn add_album_assets(
-        &self,
-        id: &str,
-        asset_ids: &[String],
-    ) -> Result<(Vec<BulkIdResult>, bool), ApiError> {
-        self.album_assets(Method::PUT, id, asset_ids).await
-    }
-
-    /// Removes assets from an album (never from the library); the server answers per id. Also says
-    /// whether the request was sent more than once (a `not_found` to a resend may be its own work).
-    pub async fn remove_album_assets(
-        &self,
-        id: &str,
-        asset_ids: &[String],
-    ) -> Result<(Vec<BulkIdResult>, bool), ApiError> {
-        self.album_assets(Method::DELETE, id, asset_ids).await
-    }
-
-    /// `PUT` or `DELETE /albums/{id}/assets`: the per-id answers, and whether it was sent twice.
-    async fn album_assets(
-        &self,
-        method: Method,
-        id: &str,
-        asset_ids: &[String],
-    ) -> Result<(Vec<BulkIdResult>, bool), ApiError> {
-        let body = json!({ "ids": asset_ids });
-        let sent = AtomicU32::new(0);
-        let answer = self
-            .send(
-                method,
-                &format!("albums/{id}/assets"),
-                &[],
-                Some(&body),
-                JSON,
-                |bytes, _| {
-                    serde_json::from_slice(bytes)
-                        .map_err(|e| DecodeFailure::Malformed(e.to_string()))
-                },
-                &sent,
-            )
-            .await?;
-        Ok((answer, sent.load(Ordering::Relaxed) > 1))
-    }
-
-    /// An asset's small thumbnail (`size=thumbnail`), as the server encodes it (WebP or JPEG on Immich).
-    pub async fn thumbnail(&self, asset_id: &str) -> Result<Binary, ApiError> {
-        self.call_binary(
-            Method::GET,
-            &format!("assets/{asset_id}/thumbnail"),
-            &[("size", "thumbnail".to_string())],
-            "image/*",
-        )
-        .await
-    }
-
-    /// The key's user's shared links of one album (`GET /api/shared-links?albumId=`).
-    pub async fn shared_links(&self, album_id: &str) -> Result<Vec<SharedLink>, ApiError> {
-        self.get("shared-links", &[("albumId", album_id.to_string())])
-            .await
-    }
-
-    /// Creates an album shared link (`POST /api/shared-links`, type `ALBUM`).
-    pub async fn create_shared_link(
-        &self,
-        album_id: &str,
-        expires_at: &str,
-        settings: &LinkSettings<'_>,
-    ) -> Result<SharedLink, ApiError> {
-        let mut body = json!({
-            "type": "ALBUM",
-            "albumId": album_id,
-            "expiresAt": expires_at,
-            "allowDownload": settings.allow_download,
-            "showMetadata": settings.show_metadata,
-            // Immich's default lets anyone with the URL upload into the album.
-            "allowUpload": false,
-        });
-        if let Some(password) = settings.password {
-            body["password"] = password.expose().into();
-        }
-        self.call(Method::POST, "shared-links", &[], Some(&body))
-            .await
-    }
-
-    /// Changes a shared link (`PATCH /api/shared-links/{id}`): `changes` holds the fields that
-    /// change (`expiresAt`, `password` (null takes it away), `allowDownload`, `showMetadata`).
-    pub async fn update_shared_link(
-        &self,
-        id: &str,
-        changes: &Value,
-    ) -> Result<SharedLink, ApiError> {
-        self.call(
-            Method::PATCH,
-            &format!("shared-links/{id}"),
-            &[],
-            Some(changes),
-        )
-        .await
-    }
-
-    /// The key's user's tags (`GET /api/tags`).
-    pub async fn tags(&self) -> Result<Vec<Tag>, ApiError> {
-        self.get("tags", &[]).await
-    }
-
-    /// One asset's details (`GET /api/assets/{id}`): what a copy needs to upload it again.
-    pub async fn asset_info(&self, id: &str) -> Result<AssetInfo, ApiError> {
-        self.get(&format!("assets/{id}"), &[]).await
-    }
-
-    /// Which of these checksums the key's user already holds (`POST /api/assets/bulk-upload-check`);
-    /// `items` are (a client-side id, the base64 checksum).
-    pub async fn bulk_upload_check(
-        &self,
-        items: &[(String, String)],
-    ) -> Result<Vec<UploadCheck>, ApiError> {
-        let assets: Vec<serde_json::Value> = items
-            .iter()
-            .map(|(id, checksum)| json!({ "id": id, "checksum": checksum }))
-            .collect();
-        let answer: UploadChecks = self
-            .call(
-                Method::POST,
-                "assets/bulk-upload-check",
-                &[],
-                Some(&json!({ "assets": assets })),
-            )
-            .await?;
-        Ok(answer.results)
-    }
-
-    /// Opens an asset's original file for reading as a stream (`GET /api/assets/{id}/original`). One
-    /// attempt: a copy that fails is tried again as a whole.
-    pub async fn open_original(&self, id: &str) -> Result<reqwest::Response, ApiError> {
-        self.once(Method::GET, &format!("assets/{id}/original"), |r| {
-            r.header("accept", "application/octet-stream")
-        })
-        .await
-    }
-
-    /// Uploads a file (`POST /api/assets`, multipart). One attempt: the form's file is a stream that
-    /// cannot be sent twice; an upload repeated after a lost answer comes back `duplicate`.
-    pub async fn upload(&self, form: reqwest::multipart::Form) -> Result<Uploaded, ApiError> {
-        let endpoint = format!("POST {}", self.api.join("assets").expect("valid").path());
-        let response = self
-            .once(Method::POST, "assets", |r| {
-                r.header("accept", JSON).multipart(form)
-            })
-            .await?;
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|error| transport(&endpoint, &error))?;
-        serde_json::from_slice(&bytes).map_err(|error| {
-            ApiError::new(
-                endpoint,
-                ApiErrorKind::Decode(format!("not an upload answer: {error}")),
-            )
-        })
-    }
-
     /// Waits for the in-flight limit and counts the request: the permit is held until the answer's
     /// body is read (or, for a stream, until its headers came).
     async fn start_request(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
@@ -882,15 +554,6 @@ impl Client {
             correlation_id,
         ))
     }
-
-    pub async fn people_page(&self, page: u32, size: u32) -> Result<PeoplePage, ApiError> {
-        let query = [
-            ("page", page.to_string()),
-            ("size", size.to_string()),
-            ("withHidden", "true".to_string()),
-        ];
-        self.get("people", &query).await
-    }
 }
 
 /// How safe a call is to repeat. Every call of this client may be sent twice with the effect of once
@@ -905,97 +568,6 @@ fn safety_of(method: &Method, path: &str) -> Safety {
     } else {
         Safety::Idempotent
     }
-}
-
-/// Refuses a server older than the oldest supported line, and warns once per server about one newer
-/// than the newest line this tool knows.
-fn check_version(client: &Client) -> Result<(), ApiError> {
-    let version = client.version;
-    tracing::debug!("{} runs Immich {version}", client.api_base());
-    if version < ServerVersion::OLDEST {
-        return Err(ApiError::new(
-            format!("connecting to {}", client.site),
-            ApiErrorKind::Setup(format!(
-                "the server runs Immich {version}; this tool supports Immich {} and later \
-                 (docs/compatibility.md): update Immich, or use the Python script for this server",
-                ServerVersion::OLDEST
-            )),
-        ));
-    }
-    if version.is_newer_than_known() {
-        static WARNED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-        let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
-        let base = client.api_base().to_string();
-        if !warned.contains(&base) {
-            tracing::warn!(
-                "{} runs Immich {version}, newer than {}.{}, the newest line this tool was checked \
-                 against; running anyway (preview first if the server changed a lot)",
-                client.site,
-                ServerVersion::NEWEST.major,
-                ServerVersion::NEWEST.minor
-            );
-            warned.push(base);
-        }
-    }
-    Ok(())
-}
-
-/// Finds the API base of a bare site through `/.well-known/immich`, falling back to `{site}/api` when
-/// the server (or a proxy in front of it) does not answer that path. Retried like a GET.
-async fn discover(
-    http: &reqwest::Client,
-    site: &Url,
-    policy: &RetryPolicy,
-) -> Result<Url, ApiError> {
-    let site_dir = with_trailing_slash(site.clone());
-    let url = site_dir
-        .join(".well-known/immich")
-        .expect("a valid relative URL");
-    let endpoint = format!("GET {}", url.path());
-    let fallback = site_dir.join("api/").expect("a valid relative URL");
-    let document = retry::run(policy, &endpoint, Safety::Idempotent, || async {
-        let response = http
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|error| transport_failure(&endpoint, &error))?;
-        let status = response.status().as_u16();
-        if class_of_status(status) == Class::Transient {
-            let error = ApiError::from_status(endpoint.clone(), status, b"", None);
-            return Err(Failure::new(error, Class::Transient));
-        }
-        if !response.status().is_success() {
-            tracing::debug!("{endpoint} -> {status}; using {fallback}");
-            return Ok(None);
-        }
-        Ok::<_, Failure>(response.json::<Value>().await.ok())
-    })
-    .await?;
-    let Some(named) = document
-        .as_ref()
-        .and_then(|d| d.pointer("/api/endpoint"))
-        .and_then(Value::as_str)
-    else {
-        return Ok(fallback);
-    };
-    let api = with_trailing_slash(
-        site_dir
-            .join(named.trim_start_matches('/'))
-            .unwrap_or(fallback),
-    );
-    // The key goes only where it was given: an API on another scheme, host or port is not followed.
-    if api.origin() != site.origin() {
-        return Err(ApiError::new(
-            endpoint,
-            ApiErrorKind::Setup(format!(
-                "the server names its API at {api}, which is not on {} (the server given); the key \
-                 is not sent there. If that is where the API lives, give its URL itself (--server \
-                 {api} or `server:` in the profile)",
-                site.origin().ascii_serialization()
-            )),
-        ));
-    }
-    Ok(api)
 }
 
 /// An error with its causes, `a: b: c`.
@@ -1087,98 +659,4 @@ fn transport(endpoint: &str, error: &reqwest::Error) -> ApiError {
             timeout: error.is_timeout(),
         },
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn server_urls_in_every_accepted_form() {
-        let bare = ServerUrl::parse("https://photos.example.com").unwrap();
-        assert_eq!(bare.site.as_str(), "https://photos.example.com/");
-        assert_eq!(bare.api, None);
-        assert_eq!(
-            ServerUrl::parse("https://photos.example.com/").unwrap(),
-            bare
-        );
-        let api = ServerUrl::parse("https://photos.example.com/api").unwrap();
-        assert_eq!(api.site.as_str(), "https://photos.example.com/");
-        assert_eq!(api.api.unwrap().as_str(), "https://photos.example.com/api/");
-        let prefixed = ServerUrl::parse("https://example.com/immich/api/").unwrap();
-        assert_eq!(prefixed.site.as_str(), "https://example.com/immich");
-        assert_eq!(
-            prefixed.api.unwrap().as_str(),
-            "https://example.com/immich/api/"
-        );
-    }
-
-    #[test]
-    fn bad_server_urls_say_what_was_expected() {
-        for (text, expected) in [
-            ("photos.example.com", "no scheme"),
-            ("ftp://photos.example.com", "not an http(s) URL"),
-            ("https://", "not a URL"),
-            ("", "empty"),
-            ("https://x.com/?a=1", "query"),
-        ] {
-            let error = ServerUrl::parse(text).unwrap_err();
-            assert!(error.contains(expected), "{text}: {error}");
-        }
-    }
-
-    #[test]
-    fn clear_text_is_flagged_only_for_remote_hosts() {
-        for (url, flagged) in [
-            ("http://127.0.0.1:2283", false),
-            ("http://192.168.1.10:2283", false),
-            ("http://immich.local", false),
-            ("http://nas", false),
-            ("http://[::1]:2283", false),
-            ("https://photos.example.com", false),
-            ("http://photos.example.com", true),
-            ("http://8.8.8.8", true),
-        ] {
-            assert_eq!(
-                ServerUrl::parse(url).unwrap().is_cleartext_to_remote_host(),
-                flagged,
-                "{url}"
-            );
-        }
-    }
-
-    #[test]
-    fn only_album_creation_is_unsafe_to_repeat() {
-        assert_eq!(safety_of(&Method::POST, "albums"), Safety::OnlyIfUnsent);
-        for (method, path) in [
-            (Method::POST, "search/metadata"),
-            (Method::POST, "search/smart"),
-            (Method::PUT, "albums/x/assets"),
-            (Method::GET, "albums"),
-            (Method::GET, "users/me"),
-        ] {
-            assert_eq!(
-                safety_of(&method, path),
-                Safety::Idempotent,
-                "{method} {path}"
-            );
-        }
-    }
-
-    #[test]
-    fn debug_output_hides_the_key() {
-        let server = ServerUrl::parse("http://127.0.0.1:1/api").unwrap();
-        let client = Client {
-            http: http_client(&ClientOptions::default(), false).unwrap(),
-            timeout: ClientOptions::default().timeout,
-            api: server.api.unwrap(),
-            site: server.site,
-            key: ApiKey::new("very-secret").unwrap(),
-            retry: RetryPolicy::default(),
-            limiter: None,
-            version: ServerVersion::NEWEST,
-        };
-        let text = format!("{client:?}");
-        assert!(!text.contains("very-secret"), "{text}");
-    }
 }
