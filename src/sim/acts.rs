@@ -3,7 +3,8 @@
 //! the web app or Immich itself would on its own (a trashed asset, a face tagged by hand, a new
 //! upload), and acts planned for just before a request ([`Simulator::before`]).
 
-use super::{PersonAct, Role, SimAsset, Simulator, catalogue, state, tags, time};
+use super::state::{self, tags};
+use super::{PersonAct, Role, SimAsset, Simulator, catalogue, time};
 
 impl Simulator {
     /// Create an extra API key with the given permissions and return its secret.

@@ -1,6 +1,12 @@
 //! The simulator's catalogue: the fixed tables a generated library draws from (cameras with their
-//! file-name styles, places, the content words of the toy CLIP embedding, the fixed people). Data
-//! only: the generator and the state both read it, and it depends on neither.
+//! file-name styles, places, the content words of the toy CLIP embedding, the fixed people) and its
+//! fixed times (when the accounts were created and the assets uploaded). Data only: the generator,
+//! the state and the JSON all read it, and it depends on none of them.
+
+/// When the generated accounts and their uploads were created (fixed, so output is stable).
+pub const ACCOUNTS_CREATED_MS: i64 = 1_768_471_200_000; // 2026-01-15T10:00:00Z
+/// Upload time of asset `idx` is this plus `idx` × 1.234 s.
+pub const UPLOADS_START_MS: i64 = ACCOUNTS_CREATED_MS + 3_600_000;
 
 /// How file names look for a camera.
 #[derive(Debug, Clone, Copy)]

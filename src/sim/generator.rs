@@ -1,15 +1,16 @@
 //! The seeded data generator: `generate` builds the initial `State` for a `SimConfig`
-//! deterministically from its seed, drawing from the tables of [`super::catalogue`].
+//! deterministically from its seed, drawing from the tables of [`super::catalogue`]. It sits on the
+//! model (`state`), below what renders and serves it.
 
 use std::collections::{HashMap, HashSet};
 
-use super::SimConfig;
-use super::catalogue::{CAMERAS, FIXED_PEOPLE, PLACES, WORDS, word_bit};
+use super::catalogue::{ACCOUNTS_CREATED_MS, CAMERAS, FIXED_PEOPLE, PLACES, WORDS, word_bit};
 use super::rng::Rng;
 use super::state::{
     ApiKey, AssetRec, FLAG_FAVORITE, FLAG_SCREENSHOT, FLAG_VIDEO, NO_CAMERA, NO_PLACE, State, User,
     Visibility,
 };
+use super::types::SimConfig;
 
 /// People bitmasks are `u32`: three fixed people plus one per account.
 pub const MAX_ACCOUNTS: usize = 29;
@@ -17,11 +18,6 @@ pub const MAX_ACCOUNTS: usize = 29;
 const AVATARS: [&str; 9] = [
     "orange", "blue", "green", "purple", "pink", "red", "yellow", "gray", "amber",
 ];
-
-/// When the generated accounts and their uploads were created (fixed, so output is stable).
-pub const ACCOUNTS_CREATED_MS: i64 = 1_768_471_200_000; // 2026-01-15T10:00:00Z
-/// Upload time of asset `idx` is this plus `idx` × 1.234 s.
-pub const UPLOADS_START_MS: i64 = ACCOUNTS_CREATED_MS + 3_600_000;
 
 /// Build the initial state for a configuration.
 pub fn generate(config: &SimConfig) -> State {

@@ -6,11 +6,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::catalogue::{CAMERAS, PLACES};
-use super::generator::UPLOADS_START_MS;
+use super::catalogue::{CAMERAS, PLACES, UPLOADS_START_MS};
 use super::rng::{derived_uuid, hash_id};
-use super::state::{Album, ApiKey, State, User, b64, uuid_str};
+use super::state::{Album, ApiKey, State, User, Visibility, b64, uuid_str};
 use super::time;
+use crate::immich::ImmichLine;
 
 /// The UUID pattern Immich's validator reports.
 const UUID_PATTERN: &str =
@@ -322,12 +322,12 @@ pub fn asset_json(st: &State, idx: usize, with_exif: bool, with_people: bool) ->
         "localDateTime": time::iso_ms(taken_ms + a.tz_offset_secs() * 1000),
         "updatedAt": time::iso_ms(uploaded_ms + UPDATED_AFTER_UPLOAD_MS),
         "isFavorite": a.is_favorite(),
-        "isArchived": a.visibility == super::state::Visibility::Archive,
+        "isArchived": a.visibility == Visibility::Archive,
         "isTrashed": st.is_trashed(idx),
         "visibility": a.visibility.as_str(),
         "duration": if a.is_video() {
             json!(format!("0:00:{:02}.000000", 3 + hash_id(a.id, 2) % 57))
-        } else if st.line == super::ImmichLine::V2_5 {
+        } else if st.line == ImmichLine::V2_5 {
             json!("0:00:00.00000")
         } else {
             Value::Null
@@ -343,7 +343,7 @@ pub fn asset_json(st: &State, idx: usize, with_exif: bool, with_people: bool) ->
         "height": height,
         "isEdited": false,
     });
-    if st.line == super::ImmichLine::V2_5 {
+    if st.line == ImmichLine::V2_5 {
         // Every 2.x asset answer names the device it came from (the tool never reads them).
         obj["deviceAssetId"] = json!(format!("{file_name}-{taken_ms}"));
         obj["deviceId"] = json!("WEB");
@@ -353,7 +353,7 @@ pub fn asset_json(st: &State, idx: usize, with_exif: bool, with_people: bool) ->
             .filter(|i| a.people & (1 << i) != 0)
             .map(|i| {
                 let mut person = person_json(st, owner, i, true);
-                if st.line == super::ImmichLine::V2_5 {
+                if st.line == ImmichLine::V2_5 {
                     // 2.x lists the person's faces on the asset (measured on 2.5.6; 3.1.0 does not).
                     person["faces"] = json!([{
                         "id": uuid_str(derived_uuid(a.id, 100 + i as u64)),
@@ -409,7 +409,7 @@ pub fn asset_json(st: &State, idx: usize, with_exif: bool, with_people: bool) ->
 /// `with_contributors` adds `contributorCounts` (as `GET /api/albums/{id}` does).
 pub fn album_json(st: &State, album: &Album, caller: usize, with_contributors: bool) -> Value {
     // 3.x lists the owner among the users; 2.x names it in `ownerId` and `owner` instead.
-    let two_x = st.line == super::ImmichLine::V2_5;
+    let two_x = st.line == ImmichLine::V2_5;
     let mut users = if two_x {
         Vec::new()
     } else {

@@ -8,13 +8,13 @@ use std::sync::Arc;
 use base64::Engine;
 use serde_json::Value;
 
-use super::ImmichLine;
 use super::catalogue::{CAMERAS, PLACES, word_bit};
 use super::json::ApiError;
 use super::json::{UPDATED_AFTER_UPLOAD_MS, uploaded_ms};
 use super::state::file_name;
-use super::state::{State, Visibility};
+use super::state::{State, Visibility, tags};
 use super::validate::{Fields, Text};
+use crate::immich::ImmichLine;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchKind {
@@ -307,9 +307,7 @@ fn matches(st: &State, f: &Filter, idx: usize) -> bool {
         && f.updated.contains(created_ms + UPDATED_AFTER_UPLOAD_MS)
         && trash_ok
         && f.person_ids.iter().all(shows)
-        && f.tag_ids
-            .iter()
-            .all(|&tag| super::tags::carries(st, a.id, tag))
+        && f.tag_ids.iter().all(|&tag| tags::carries(st, a.id, tag))
         && f.city.accepts(place.map(|p| p.city))
         && f.state.accepts(place.map(|p| p.state))
         && f.country.accepts(place.map(|p| p.country))

@@ -11,11 +11,12 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::{App, Handled, no_content, ok};
+use crate::immich::ImmichLine;
 use crate::sim::json::{self, ApiError, issue_bad_uuid, issue_invalid_enum, json_response};
 use crate::sim::state::{Album, Caller, State, parse_uuid_v4, uuid_str};
 use crate::sim::time;
+use crate::sim::types::Role;
 use crate::sim::validate::{Fields, parse_json_body, path_uuid, query_bool};
-use crate::sim::{ImmichLine, Role};
 
 pub(super) async fn list_albums(
     AxumState(app): AxumState<App>,

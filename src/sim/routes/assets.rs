@@ -1,5 +1,5 @@
 //! Assets as their owner changes and views them: `PUT /api/assets` (favourite, visibility) and
-//! `GET /api/assets/{id}/thumbnail`. Originals and uploads are in `crate::sim::uploads`.
+//! `GET /api/assets/{id}/thumbnail`. One asset, originals and uploads are in `uploads`.
 
 use std::collections::HashMap;
 

@@ -14,10 +14,11 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::App;
+use crate::immich::ImmichLine;
 use crate::sim::faults::Fault;
 use crate::sim::json::json_response;
 use crate::sim::rng::lower_alnum_from;
-use crate::sim::{ImmichLine, LoggedRequest};
+use crate::sim::types::LoggedRequest;
 
 pub(super) async fn gateway(AxumState(app): AxumState<App>, req: Request, next: Next) -> Response {
     let method = req.method().clone();

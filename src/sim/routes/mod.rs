@@ -1,17 +1,21 @@
 //! The HTTP layer: the axum router, which maps each Immich endpoint to its handler, and what the
 //! handlers share (the [`App`] state, the [`Caller`] extractor, small answers). The handlers live by
 //! Immich resource: `server` (discovery, version, users, API keys), `search`, `albums`, `assets`
-//! (bulk updates and thumbnails) and `people`; shared links, tags and uploads have modules of their
-//! own one level up (`links`, `tags`, `uploads`). The `gateway` middleware is the seam every request
-//! passes. Handlers check the permission first, then validate, then lock the state, act, and build
-//! the response JSON.
+//! (bulk updates and thumbnails), `uploads` (one asset, originals, uploads), `people`, `tags` and
+//! `links` (shared links). The `gateway` middleware is the seam every request passes. Handlers check
+//! the permission first, then validate, then lock the state, act, and build the response JSON. This
+//! is the layer above the model (`state`) and its rendering and checks (`json`, `validate`,
+//! `search`): nothing below imports it.
 
 mod albums;
 mod assets;
 mod gateway;
+mod links;
 mod people;
 mod search;
 mod server;
+mod tags;
+mod uploads;
 
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -80,29 +84,26 @@ pub fn router(state: Arc<Mutex<State>>, latency: Duration, faults: Arc<Mutex<Fau
             put(albums::add_album_assets).delete(albums::remove_album_assets),
         )
         .route("/api/people", get(people::people))
-        .route("/api/tags", get(super::tags::list))
-        .route(
-            "/api/shared-links",
-            get(super::links::list).post(super::links::create),
-        )
+        .route("/api/tags", get(tags::list))
+        .route("/api/shared-links", get(links::list).post(links::create))
         .route(
             "/api/shared-links/{id}",
-            axum::routing::patch(super::links::update).delete(super::links::delete),
+            axum::routing::patch(links::update).delete(links::delete),
         )
         .route(
             "/api/assets",
-            put(assets::update_assets).post(super::uploads::upload),
+            put(assets::update_assets).post(uploads::upload),
         )
         .route(
             "/api/assets/bulk-upload-check",
-            post(super::uploads::bulk_upload_check),
+            post(uploads::bulk_upload_check),
         )
-        .route("/api/assets/{id}", get(super::uploads::asset))
-        .route("/api/assets/{id}/original", get(super::uploads::original))
+        .route("/api/assets/{id}", get(uploads::asset))
+        .route("/api/assets/{id}/original", get(uploads::original))
         .route("/api/assets/{id}/thumbnail", get(assets::thumbnail))
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
-        // Uploads stream through (see `uploads.rs`); other bodies are small.
+        // Uploads stream through (see `uploads`); other bodies are small.
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(
             app.clone(),

@@ -5,7 +5,7 @@ use axum::extract::State as AxumState;
 use serde_json::{Value, json};
 
 use super::{App, Handled, ok};
-use crate::sim::ImmichLine;
+use crate::immich::ImmichLine;
 use crate::sim::json;
 use crate::sim::state::Caller;
 

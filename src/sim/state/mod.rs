@@ -2,16 +2,26 @@
 //! partner shares, the request log and the search cache, with the operations on them that both the
 //! HTTP handlers and the `Simulator` test API use. Assets are stored as small fixed-size records
 //! (ids as `u128`, indexes into the generator's static tables, bitmasks for words and people) so a
-//! million of them fit in memory; their JSON is built on demand in `json`.
+//! million of them fit in memory; their JSON is built on demand in `json`. The tags and shared links
+//! it holds are in `tags` and `links` here. It imports only the leaves below it (`catalogue`, `rng`,
+//! `time`, `faults`' endpoint patterns, the public `types`), never what renders or serves it.
+
+pub mod links;
+pub mod tags;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use base64::Engine;
 
-use super::catalogue::{CAMERAS, FIXED_PEOPLE, NameStyle, PLACES, WORDS};
-use super::time;
-use super::{LoggedRequest, Role, SimAccount, SimAsset};
+use crate::immich::ImmichLine;
+use crate::sim::catalogue::{CAMERAS, FIXED_PEOPLE, NameStyle, PLACES, WORDS};
+use crate::sim::faults;
+use crate::sim::rng;
+use crate::sim::time;
+use crate::sim::types::{LoggedRequest, PersonAct, Role, SimAccount, SimAsset};
+use links::SharedLink;
+use tags::Tag;
 
 pub const NO_CAMERA: u8 = u8::MAX;
 pub const NO_PLACE: u8 = u8::MAX;
@@ -162,7 +172,7 @@ impl Caller {
 
 pub struct State {
     /// The release line whose answers to imitate.
-    pub line: super::ImmichLine,
+    pub line: ImmichLine,
     /// A version to report instead of the line's own (for testing what the client makes of it).
     pub reported_version: Option<(u32, u32, u32)>,
     /// How many results a smart search's first page loses, as 2.x with pgvector loses candidates that
@@ -172,7 +182,7 @@ pub struct State {
     /// test): 2.5.6 counts in a query of its own, and an add between the two shows as this.
     pub miscounted_albums: usize,
     /// What people do just before a request to a matching endpoint (set by a test; each once).
-    pub pending_acts: Vec<(String, super::PersonAct)>,
+    pub pending_acts: Vec<(String, PersonAct)>,
     /// What `/.well-known/immich` names as the API endpoint (set by a test), else `/api`.
     pub api_endpoint: Option<String>,
     /// A pause before each 64 KiB chunk of an original's download (set by a test): a slow link.
@@ -186,12 +196,12 @@ pub struct State {
     pub person_index: HashMap<u128, (usize, usize)>,
     /// Names given at run time: (user, person slot) → name, instead of `person_name(slot)`.
     pub renamed: HashMap<(usize, usize), String>,
-    /// Per user, their tags (none generated; see `tags.rs`).
-    pub tags: Vec<Vec<super::tags::Tag>>,
+    /// Per user, their tags (none generated; see `tags`).
+    pub tags: Vec<Vec<Tag>>,
     /// The tags each tagged asset carries.
     pub asset_tags: HashMap<u128, Vec<u128>>,
-    /// Album shared links (see `links.rs`).
-    pub links: Vec<super::links::SharedLink>,
+    /// Album shared links (see `links`).
+    pub links: Vec<SharedLink>,
     pub assets: Vec<AssetRec>,
     pub asset_index: HashMap<u128, u32>,
     /// Per owner, the range of its assets in `assets` (generated contiguously).
@@ -208,7 +218,7 @@ pub struct State {
     pub trashed: HashMap<u128, i64>,
     /// Assets deleted for good (the trash emptied): gone from every search, listing and album.
     pub purged: HashSet<u128>,
-    /// Mixed into album ids: unique to this simulator (see [`super::rng::instance_salt`]).
+    /// Mixed into album ids: unique to this simulator (see [`rng::instance_salt`]).
     pub album_salt: u128,
     /// (viewer, owner): owner shares their library with viewer.
     pub partners: HashSet<(usize, usize)>,
@@ -216,7 +226,7 @@ pub struct State {
     pub next_seq: u64,
     pub search_cache: HashMap<String, Arc<Vec<u32>>>,
     /// Source of ids for things created at run time (albums, keys).
-    pub rng: super::rng::Rng,
+    pub rng: rng::Rng,
 }
 
 /// Lowercase hyphenated form of an id.
@@ -338,7 +348,7 @@ impl State {
         self.original_sizes
             .get(&id)
             .copied()
-            .unwrap_or(1_000_000 + super::rng::hash_id(id, 3) % 4_000_000)
+            .unwrap_or(1_000_000 + rng::hash_id(id, 3) % 4_000_000)
     }
 
     /// The original file name: the uploaded one, else the camera's style of name.
@@ -458,18 +468,18 @@ impl State {
         let Some(i) = self
             .pending_acts
             .iter()
-            .position(|(pattern, _)| super::faults::matches(pattern, method, path))
+            .position(|(pattern, _)| faults::matches(pattern, method, path))
         else {
             return;
         };
         let (_, act) = self.pending_acts.remove(i);
         match act {
-            super::PersonAct::AddToAlbum { album, assets } => {
+            PersonAct::AddToAlbum { album, assets } => {
                 let album = self.album_index_or_panic(&album);
                 let ids: Vec<u128> = assets.iter().filter_map(|a| parse_uuid_any(a)).collect();
                 self.insert_album_assets(album, &ids);
             }
-            super::PersonAct::RemoveFromAlbum { album, assets } => {
+            PersonAct::RemoveFromAlbum { album, assets } => {
                 let album = self.album_index_or_panic(&album);
                 let ids: Vec<u128> = assets.iter().filter_map(|a| parse_uuid_any(a)).collect();
                 self.remove_album_assets(album, &ids);
@@ -563,7 +573,7 @@ impl State {
         description: &str,
         members: &[(usize, Role)],
     ) -> u128 {
-        let id = super::rng::uuid_v4_bits(self.rng.uuid() ^ self.album_salt);
+        let id = rng::uuid_v4_bits(self.rng.uuid() ^ self.album_salt);
         let now = time::now_ms();
         self.albums.push(Album {
             id,

@@ -1,16 +1,10 @@
 //! Tags, per user and hierarchical (`Holiday/2023` is the child `2023` of `Holiday`), as Immich 3.1
-//! keeps them: `GET /api/tags` lists the caller's tags, and `tagIds` in a search keeps the assets that
-//! carry every listed tag or one of its descendants. A generated library has no tags; tests tag assets
-//! through [`super::Simulator::tag`].
+//! keeps them: a tag and its parents made on demand, and whether an asset carries a tag or one of its
+//! descendants (what `tagIds` in a search keeps). A generated library has no tags; tests tag assets
+//! through `Simulator::tag`. `GET /api/tags` and the tags' JSON are in `routes::tags`.
 
-use axum::extract::State as AxumState;
-use axum::http::StatusCode;
-use serde_json::{Value, json};
-
-use super::json::json_response;
-use super::routes::{App, Handled};
-use super::state::{Caller, State, uuid_str};
-use super::time;
+use super::State;
+use crate::sim::time;
 
 /// One tag of one user.
 #[derive(Debug, Clone)]
@@ -73,36 +67,4 @@ fn is_within(st: &State, tag: u128, ancestor: u128) -> bool {
             .and_then(|t| t.parent);
     }
     false
-}
-
-/// `GET /api/tags`: the caller's tags (`TagResponseDto`).
-pub async fn list(AxumState(app): AxumState<App>, caller: Caller) -> Handled {
-    caller.require("tag.read")?;
-    let st = app.lock();
-    let tags: Vec<Value> = st.tags[caller.user].iter().map(tag_json).collect();
-    Ok(json_response(StatusCode::OK, &Value::Array(tags)))
-}
-
-fn tag_json(t: &Tag) -> Value {
-    let mut tag = json!({
-        "id": uuid_str(t.id),
-        "name": t.value.rsplit('/').next().unwrap_or(&t.value),
-        "value": t.value,
-        "createdAt": time::iso_ms(t.created_ms),
-        "updatedAt": time::iso_ms(t.created_ms),
-    });
-    if let Some(parent) = t.parent {
-        tag["parentId"] = json!(uuid_str(parent));
-    }
-    tag
-}
-
-/// The tags an asset carries, as `GET /api/assets/{id}` lists them.
-pub fn of_asset(st: &State, asset: u128) -> Vec<Value> {
-    let carried = st.asset_tags.get(&asset).cloned().unwrap_or_default();
-    carried
-        .iter()
-        .filter_map(|id| st.tags.iter().flatten().find(|t| t.id == *id))
-        .map(tag_json)
-        .collect()
 }

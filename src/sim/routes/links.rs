@@ -6,42 +6,24 @@
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State as AxumState};
 use axum::http::StatusCode;
-use axum::response::Response;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-use super::ImmichLine;
-use super::json::{ApiError, json_response};
-use super::routes::{App, Handled};
-use super::state::{Caller, State, uuid_str};
-use super::time;
-use super::validate::{Fields, parse_json_body, path_uuid};
-
-/// One album link.
-#[derive(Debug, Clone)]
-pub struct SharedLink {
-    pub id: u128,
-    pub key: String,
-    pub user: usize,
-    pub album: u128,
-    pub expires_ms: Option<i64>,
-    pub password: Option<String>,
-    pub allow_download: bool,
-    /// Immich's `showExif`, answered as `showMetadata`.
-    pub show_metadata: bool,
-    /// Visitors may upload into the album (Immich's default for a new link: yes).
-    pub allow_upload: bool,
-    /// A custom URL (`/s/{slug}`); Immich's `PATCH` sets it to what it is sent, none when absent.
-    pub slug: Option<String>,
-    pub created_ms: i64,
-}
+use super::{App, Handled, no_content};
+use crate::immich::ImmichLine;
+use crate::sim::json::{self, ApiError, json_response};
+use crate::sim::rng::lower_alnum_from;
+use crate::sim::state::links::SharedLink;
+use crate::sim::state::{Caller, State, uuid_str};
+use crate::sim::time;
+use crate::sim::validate::{Fields, parse_json_body, path_uuid};
 
 /// A link as Immich answers it; `with_album` for the listing (the answers to a creation or a change
 /// have no `album`, measured on 3.1.0 and 2.5.6).
 fn link_json(st: &State, link: &SharedLink, with_album: bool) -> Value {
     let album = st
         .album_by_id(link.album)
-        .map(|a| super::json::album_json(st, &st.albums[a], link.user, false));
+        .map(|a| json::album_json(st, &st.albums[a], link.user, false));
     let mut answer = json!({
         "id": uuid_str(link.id),
         "key": link.key,
@@ -102,7 +84,7 @@ pub async fn create(AxumState(app): AxumState<App>, caller: Caller, body: Bytes)
         return Err(ApiError::bad_request("Not found or no album.share access"));
     }
     let id = st.rng.uuid();
-    let key = super::rng::lower_alnum_from(id as u64, 40);
+    let key = lower_alnum_from(id as u64, 40);
     let link = SharedLink {
         id,
         key,
@@ -216,7 +198,5 @@ pub async fn delete(
     let mut st = app.lock();
     let i = own_link(&st, &caller, &id)?;
     st.links.remove(i);
-    let mut resp = Response::new(axum::body::Body::empty());
-    *resp.status_mut() = StatusCode::NO_CONTENT;
-    Ok(resp)
+    Ok(no_content())
 }
