@@ -45,7 +45,8 @@ fn sources() -> Vec<(String, String)> {
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect();
-            if parts.iter().any(|p| p == "tests") {
+            // Tests beside the code, and this file (it is a test), are not the code's imports.
+            if parts.iter().any(|p| p == "tests" || p == "architecture") {
                 return None;
             }
             if parts.last().is_some_and(|p| p == "mod") {
@@ -53,11 +54,23 @@ fn sources() -> Vec<(String, String)> {
             }
             let module = parts.join("::");
             let text = std::fs::read_to_string(&path).ok()?;
-            // The tests at the end of a file are not its dependencies.
+            // The tests at the end of a file are not its dependencies, nor are a room's re-exports
+            // (its façade: `pub use` names what the rooms inside it define).
             let code = text.split("#[cfg(test)]\nmod tests {").next()?;
-            Some((module, without_comments(code)))
+            Some((module, without_reexports(&without_comments(code))))
         })
         .collect()
+}
+
+fn without_reexports(code: &str) -> String {
+    let mut kept = String::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("pub use ") {
+        kept.push_str(&rest[..at]);
+        rest = rest[at..].split_once(';').map_or("", |(_, after)| after);
+    }
+    kept.push_str(rest);
+    kept
 }
 
 fn without_comments(code: &str) -> String {
@@ -67,41 +80,94 @@ fn without_comments(code: &str) -> String {
         .join("\n")
 }
 
-/// The module paths a file names, absolute (`super::` resolved against the file's module).
+/// The module paths a file names, absolute: `crate::` and `super::` paths (`super::` resolved against
+/// the file's module), each item of a `{…}` group on its own, and in a directory's `mod.rs` the paths
+/// through the modules it declares (`client::Client`).
 fn references(module: &str, code: &str) -> BTreeSet<String> {
+    let own: Vec<&str> = if module == "lib" {
+        Vec::new()
+    } else {
+        module.split("::").collect()
+    };
+    let mut starts: Vec<(usize, Vec<&str>)> = Vec::new();
+    for prefix in ["crate::", "super::"] {
+        starts.extend(code.match_indices(prefix).map(|(at, _)| (at, own.clone())));
+    }
+    for child in declared_modules(code) {
+        let pattern = format!("{child}::");
+        starts.extend(
+            code.match_indices(&pattern)
+                .map(|(at, _)| (at, own.clone())),
+        );
+    }
     let mut found = BTreeSet::new();
-    let word = |c: char| c.is_alphanumeric() || c == '_' || c == ':';
-    for (at, _) in code
-        .match_indices("crate::")
-        .chain(code.match_indices("super::"))
-    {
-        if at > 0 && code[..at].ends_with(|c: char| word(c)) {
+    for (at, base) in starts {
+        if at > 0 && code[..at].ends_with(|c: char| is_path_char(c)) {
             continue;
         }
-        let path: String = code[at..].chars().take_while(|&c| word(c)).collect();
-        let mut parts: Vec<&str> = path.split("::").filter(|p| !p.is_empty()).collect();
-        let mut base: Vec<&str> = if module == "lib" {
-            Vec::new()
-        } else {
-            module.split("::").collect()
-        };
-        if parts.first() == Some(&"crate") {
-            base.clear();
-        }
-        let mut rest = Vec::new();
-        for part in parts.drain(..) {
-            match part {
-                "crate" => {}
-                "super" => {
-                    base.pop();
-                }
-                other => rest.push(other),
-            }
-        }
-        base.extend(rest);
-        found.insert(base.join("::"));
+        expand(&code[at..], base, &mut found);
     }
     found
+}
+
+fn is_path_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == ':'
+}
+
+/// The modules a file declares (`mod client;`, `pub mod albums;`).
+fn declared_modules(code: &str) -> Vec<&str> {
+    code.lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            let line = line.strip_prefix("pub(crate) ").unwrap_or(line);
+            let line = line.strip_prefix("pub ").unwrap_or(line);
+            line.strip_prefix("mod ")?.strip_suffix(';')
+        })
+        .collect()
+}
+
+/// Resolves the path at the start of `text` against `base` and adds it, or each item of its group.
+fn expand<'a>(text: &'a str, mut base: Vec<&'a str>, found: &mut BTreeSet<String>) {
+    let path_len = text.find(|c: char| !is_path_char(c)).unwrap_or(text.len());
+    let path = &text[..path_len];
+    let parts: Vec<&str> = path.split("::").filter(|p| !p.is_empty()).collect();
+    if parts.first() == Some(&"crate") {
+        base.clear();
+    }
+    for part in parts {
+        match part {
+            "crate" | "self" => {}
+            "super" => {
+                base.pop();
+            }
+            other => base.push(other),
+        }
+    }
+    let rest = &text[path_len..];
+    if path.ends_with("::") && rest.starts_with('{') {
+        // A group: each item on its own, nested groups too.
+        let mut depth = 0;
+        let mut item_start = 1;
+        for (i, c) in rest.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' | ',' if depth == 1 => {
+                    let item = rest[item_start..i].trim();
+                    if !item.is_empty() {
+                        expand(item, base.clone(), found);
+                    }
+                    item_start = i + 1;
+                    if c == '}' {
+                        return;
+                    }
+                }
+                '}' => depth -= 1,
+                _ => {}
+            }
+        }
+        return;
+    }
+    found.insert(base.join("::"));
 }
 
 fn layer_of(room: &str) -> Option<usize> {
@@ -112,8 +178,8 @@ fn top(path: &str) -> &str {
     path.split("::").next().unwrap_or(path)
 }
 
-/// The room inside a room a path is in (`job::effects::album` → `job::effects`).
-fn inner(path: &str) -> String {
+/// The room inside a room a path is in (`job::effects::album` → `job::effects`; `job` → `job`).
+fn inner_of(path: &str) -> String {
     path.split("::").take(2).collect::<Vec<_>>().join("::")
 }
 
@@ -125,6 +191,33 @@ fn graph() -> Vec<(String, BTreeSet<String>)> {
             (module, refs)
         })
         .collect()
+}
+
+/// What each room's `mod.rs` re-exports: (room, the path it names).
+fn reexports() -> Vec<(String, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    for (module, _) in sources() {
+        let file = src.join(module.replace("::", "/")).join("mod.rs");
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let text = without_comments(&text);
+        for (at, _) in text.match_indices("pub use ") {
+            let statement = &text[at + "pub use ".len()..];
+            let statement = statement.split(';').next().unwrap_or("");
+            let mut names = BTreeSet::new();
+            let own: Vec<&str> = module.split("::").collect();
+            let prefixed = if statement.starts_with("crate::") || statement.starts_with("super::") {
+                statement.to_string()
+            } else {
+                format!("self::{statement}")
+            };
+            expand(&prefixed, own, &mut names);
+            found.extend(names.into_iter().map(|n| (module.clone(), n)));
+        }
+    }
+    found
 }
 
 #[test]
@@ -172,17 +265,48 @@ fn only_the_commands_that_run_it_import_the_simulator() {
 
 #[test]
 fn the_rooms_inside_a_room_import_each_other_without_a_cycle() {
-    // Edges between rooms inside one room (`job::run` → `job::search`); a room's own `mod.rs`
-    // (its façade of re-exports) is left out.
-    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (module, refs) in graph() {
-        if !module.contains("::") {
-            continue;
+    // The nodes: the rooms inside a room (`job::run`, `job::effects` with all its files), and the
+    // room's own `mod.rs` (`sim`) where it defines what the others import.
+    let sources = sources();
+    let modules: BTreeSet<&str> = sources.iter().map(|(m, _)| m.as_str()).collect();
+    let defines = |room: &str, item: &str| {
+        sources.iter().any(|(m, code)| {
+            m == room
+                && ["struct", "enum", "fn", "const", "static", "type", "trait"]
+                    .iter()
+                    .any(|kind| code.contains(&format!("{kind} {item}")))
+        })
+    };
+    let graph = graph();
+    let reexports = reexports();
+    // Where a path inside a room lands: a room inside it, or the room's `mod.rs`.
+    let node_of = |path: &str| -> Option<String> {
+        let parts: Vec<&str> = path.split("::").collect();
+        let room = parts[0];
+        let second = parts.get(1)?;
+        let inner = format!("{room}::{second}");
+        if modules.contains(inner.as_str()) {
+            return Some(inner);
         }
-        let from = inner(&module);
+        if defines(room, second) {
+            return Some(room.to_string());
+        }
+        // Re-exported by the room's `mod.rs`: the room inside it that defines it.
+        reexports
+            .iter()
+            .find(|(m, r)| m == room && r.ends_with(&format!("::{second}")))
+            .map(|(_, r)| inner_of(r))
+    };
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (module, refs) in &graph {
+        let from = inner_of(module);
         for target in refs {
-            let to = inner(&target);
-            if to.contains("::") && to != from && top(&to) == top(&from) {
+            if top(target) != top(module) || module == "lib" {
+                continue;
+            }
+            if let Some(to) = node_of(target)
+                && to != from
+            {
                 edges.entry(from.clone()).or_default().insert(to);
             }
         }
@@ -216,11 +340,26 @@ fn a_path_is_read_back_whole() {
     assert_eq!(
         refs,
         BTreeSet::from([
-            "job::effects".to_string(),
+            "job::effects::Effects".to_string(),
+            "job::effects::key_of".to_string(),
             "job::model::Account".to_string(),
             "job::decide".to_string(),
         ])
     );
     let refs = references("job::effects", "use super::decide::Held;");
     assert_eq!(refs, BTreeSet::from(["job::decide::Held".to_string()]));
+    let refs = references(
+        "immich",
+        "mod client;\npub use client::{Binary, Client};\nuse crate::sim::{self, state::{State, X}};",
+    );
+    assert_eq!(
+        refs,
+        BTreeSet::from([
+            "immich::client::Binary".to_string(),
+            "immich::client::Client".to_string(),
+            "sim".to_string(),
+            "sim::state::State".to_string(),
+            "sim::state::X".to_string(),
+        ])
+    );
 }

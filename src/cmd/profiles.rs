@@ -198,8 +198,8 @@ async fn add(
                 })?;
             format!(
                 "the OS keyring (service {}, user {})",
-                keys::KEYRING_SERVICE,
-                keys::keyring_user(&name, &args.account)
+                crate::profile::KEYRING_SERVICE,
+                crate::profile::keyring_user(&name, &args.account)
             )
         }
         Store::File(key_path) => {

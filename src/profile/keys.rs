@@ -19,17 +19,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::{KeySource, ProfileAccount};
+use super::{KEYRING_SERVICE, KeySource, ProfileAccount, keyring_user};
 use crate::error::input_error;
 use crate::secret::ApiKey;
-
-/// The keyring service of every entry this tool stores.
-pub const KEYRING_SERVICE: &str = "immich-smart-albums";
-
-/// The keyring user of an account: `<profile>/<account>`.
-pub fn keyring_user(profile: &str, account: &str) -> String {
-    format!("{profile}/{account}")
-}
 
 /// Whether the OS keyring can be used on this host.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,13 +16,21 @@ use serde::{Deserialize, Serialize};
 use crate::error::InputError;
 use crate::immich::ServerUrl;
 
-pub use keys::{KEYRING_SERVICE, KeyringStatus, keyring_status, off_runtime, stop_key_commands};
+pub use keys::{KeyringStatus, keyring_status, off_runtime, stop_key_commands};
 pub use settings::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEY_COMMAND_TIMEOUT, DEFAULT_MAX_IN_FLIGHT,
     DEFAULT_STALE_LOCK_AFTER, DEFAULT_TIMEOUT, ENV_CONNECT_TIMEOUT, ENV_KEY_COMMAND_TIMEOUT,
     ENV_MAX_IN_FLIGHT, ENV_STALE_LOCK_AFTER, ENV_TIMEOUT, ProfileSettings, Settings,
     merge_settings, process_env,
 };
+
+/// The keyring service of every entry this tool stores.
+pub const KEYRING_SERVICE: &str = "immich-smart-albums";
+
+/// The keyring user of an account: `<profile>/<account>`.
+pub fn keyring_user(profile: &str, account: &str) -> String {
+    format!("{profile}/{account}")
+}
 
 /// Environment variable that overrides the config directory.
 pub const CONFIG_DIR_ENV: &str = "IMMICH_SMART_ALBUMS_CONFIG_DIR";
@@ -363,7 +371,7 @@ fn key_source(
         Some((_, source)) => source,
         None => KeySource::Keyring {
             service: KEYRING_SERVICE.to_string(),
-            user: keys::keyring_user(profile, account),
+            user: keyring_user(profile, account),
         },
     })
 }
