@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     &["clock", "error", "files", "logging", "secret"],
     &["immich"],
-    &["album", "filter", "state", "sim"],
+    &["album", "filter", "notify", "state", "sim"],
     &["job"],
     &["output"],
     &["cli"],

@@ -19,6 +19,7 @@ pub mod filter;
 pub mod immich;
 pub mod job;
 pub mod logging;
+pub mod notify;
 pub mod output;
 pub mod profile;
 pub mod secret;

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{GlobalArgs, SyncArgs};
-use crate::error::input_error;
+use crate::error::{InputError, input_error};
 use crate::job::{AcrossServers, JobFile, JobSpec};
+use crate::notify::{Notify, NotifyFile};
 use crate::profile::{self, Profile, Settings};
 
 /// A job file's NAME_OR_PATH: a value with `/` or ending in `.yaml`/`.yml` is a path, anything else a
@@ -48,6 +49,29 @@ pub struct Loaded {
     pub file: JobFile,
     pub profile: Profile,
     pub settings: Settings,
+}
+
+impl Loaded {
+    /// Where a sync of this job file sends its pings and notifications: the job file's channels in
+    /// the place of the profile's, each URL read now (a malformed one is an input error).
+    pub fn notify(&self) -> Result<Notify, InputError> {
+        let env = |var: &str| std::env::var(var).ok();
+        let check = |file: &Option<NotifyFile>, origin: String, path: &Path| match file {
+            Some(file) => file.check(&origin, path.parent().unwrap_or(Path::new(".")), &env),
+            None => Ok(Notify::default()),
+        };
+        let profile = check(
+            &self.profile.notify,
+            format!("profile {}", self.profile.path.display()),
+            &self.profile.path,
+        )?;
+        let file = check(
+            &self.file.notify,
+            format!("job file {}", self.file.path.display()),
+            &self.file.path,
+        )?;
+        Ok(file.over(profile))
+    }
 }
 
 pub fn load(name_or_path: &str, job: Option<&str>, global: &GlobalArgs) -> anyhow::Result<Loaded> {
@@ -189,7 +213,7 @@ pub fn check_servers(
 /// error a scheduled sync stops on at start-up.
 pub fn check_files(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<()> {
     for name in &args.jobfiles {
-        load(name, args.job.as_deref(), global)?;
+        load(name, args.job.as_deref(), global)?.notify()?;
     }
     Ok(())
 }

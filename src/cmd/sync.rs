@@ -9,10 +9,11 @@ use std::path::Path;
 use crate::cli::{GlobalArgs, JobFormat, SyncArgs};
 use crate::error::{Status, input_error};
 use crate::job::{JobReport, Mode, RunOptions};
+use crate::notify;
 use crate::output;
 use crate::state::{self, Store};
 
-use super::jobfile::{check_files, load, resolve_job_path};
+use super::jobfile::{Loaded, check_files, load, resolve_job_path};
 use super::lock::{lock, span};
 use super::run::{changed, eprint_failed, run_file, sort_outcomes, spinner};
 use super::schedule::{When, pause};
@@ -86,6 +87,7 @@ pub async fn sync_one(
     synced: &mut Synced<'_>,
 ) -> anyhow::Result<Status> {
     let loaded = load(name, args.job.as_deref(), global)?;
+    let notify = loaded.notify()?;
     // An unwritable state directory, or a damaged record, stops the sync here, before anything
     // changes on a server; the lock lives beside the record.
     let db = state::path_in(global.state_dir.as_deref());
@@ -93,7 +95,34 @@ pub async fn sync_one(
     let Some(_lock) = lock(&dir, path, loaded.settings.stale_lock_after).await? else {
         return Ok(Status::Ok);
     };
-    let store = Store::open(&db)?;
+    let (reports, failed) = (synced.reports.len(), synced.failed.len());
+    // The start ping goes out beside the run (a slow monitor does not hold it up), and has its
+    // answer before the end's signal is sent.
+    let (_, result) = tokio::join!(
+        notify::started(&notify),
+        sync_locked(&loaded, &db, args, synced)
+    );
+    if !notify.is_empty() {
+        let ending = output::notify::ending(
+            &loaded.file.path,
+            &result,
+            &synced.reports[reports..],
+            &synced.failed[failed..],
+            synced.changed,
+        );
+        notify::ended(&notify, &ending).await;
+    }
+    result
+}
+
+/// The sync of one loaded job file, under its lock: its jobs run, their reports printed.
+async fn sync_locked(
+    loaded: &Loaded,
+    db: &Path,
+    args: &SyncArgs,
+    synced: &mut Synced<'_>,
+) -> anyhow::Result<Status> {
+    let store = Store::open(db)?;
     let progress = spinner(args.quiet);
     let options = RunOptions {
         adopt: args.adopt,
@@ -101,7 +130,7 @@ pub async fn sync_one(
         ..RunOptions::default()
     };
     let result = run_file(
-        &loaded,
+        loaded,
         args.job.as_deref(),
         Mode::Sync,
         options,

@@ -14,11 +14,14 @@ use super::dates;
 use crate::error::InputError;
 use crate::filter::{LocalFilters, LocalRule, RuleList, SearchFilter};
 use crate::immich::SearchKind;
+use crate::notify::NotifyFile;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawJobFile {
     profile: String,
+    #[serde(default)]
+    notify: Option<NotifyFile>,
     jobs: IndexMap<String, RawJob>,
 }
 
@@ -344,6 +347,8 @@ pub struct JobFile {
     pub path: PathBuf,
     /// The profile's name or path, as written.
     pub profile: String,
+    /// `notify:` as written, in the place of the profile's channel by channel; checked by a sync.
+    pub notify: Option<NotifyFile>,
     pub jobs: Vec<JobSpec>,
 }
 
@@ -381,6 +386,7 @@ impl JobFile {
         Ok(JobFile {
             path: path.to_path_buf(),
             profile: raw.profile,
+            notify: raw.notify,
             jobs,
         })
     }

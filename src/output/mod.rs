@@ -1,6 +1,7 @@
 //! Everything the tool prints to stdout, one module per command: [`job`] (the reports of `preview`
 //! and `sync`), [`state`] (`state show`, `state forget`), [`profiles`] (`profiles ...`), [`dropin`]
-//! (the Python-compatible command line), and the HTML preview page ([`html`]). No other module writes
+//! (the Python-compatible command line), what a sync's notifications say ([`notify`]), and the HTML
+//! preview page ([`html`]). No other module writes
 //! to stdout; warnings and traces go to stderr through `tracing` (see `logging.rs`). Each function
 //! writes to any `io::Write`, so tests read exactly what a user sees. Output imports the data it
 //! prints (reports, the record's rows) and nothing above it.
@@ -8,6 +9,7 @@
 pub mod dropin;
 pub mod html;
 pub mod job;
+pub mod notify;
 pub mod profiles;
 pub mod state;
 

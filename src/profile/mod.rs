@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
 use crate::immich::ServerUrl;
+use crate::notify::NotifyFile;
 
 pub use keys::{KeyringStatus, keyring_status, off_runtime, stop_key_commands};
 pub use settings::{
@@ -105,6 +106,9 @@ pub(crate) struct ProfileFile {
     pub stale_lock_after: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts: Option<u32>,
+    /// Where a sync's health pings and notifications go (checked when a sync starts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifyFile>,
     #[serde(default)]
     pub accounts: IndexMap<String, AccountFile>,
 }
@@ -145,6 +149,8 @@ pub struct Profile {
     /// In file order.
     pub accounts: Vec<ProfileAccount>,
     pub settings: ProfileSettings,
+    /// `notify:` as written; checked by a sync ([`NotifyFile::check`]), which reads its URLs.
+    pub notify: Option<NotifyFile>,
 }
 
 /// One account of a profile.
@@ -231,6 +237,7 @@ impl Profile {
         let file = parse_file(text, path)?;
         let dir = path.parent().unwrap_or(Path::new(""));
         let settings = file.settings();
+        let notify = file.notify.clone();
         for (key, zero) in [
             ("timeout", file.timeout == Some(0)),
             ("connect_timeout", file.connect_timeout == Some(0)),
@@ -268,6 +275,7 @@ impl Profile {
             path: path.to_path_buf(),
             accounts,
             settings,
+            notify,
         })
     }
 

@@ -22,6 +22,7 @@ mod jobs;
 mod life;
 mod limits;
 mod months;
+mod notify;
 mod profiles;
 mod prune;
 mod reliability;
