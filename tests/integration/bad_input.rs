@@ -204,7 +204,8 @@ fn an_unknown_person() {
         sync_fails(
             &job_with("{people: [Mia, Zoe]}"),
             2,
-            &["knows a person named `Zoe`"],
+            // The accounts that were asked, so a person knows where to look.
+            &["no account of the job (alice, bob) knows a person named `Zoe`"],
         );
     });
 }

@@ -672,7 +672,7 @@ fn tags_by_name_select_and_exclude_what_carries_them() {
         let output = setup.run(&["preview", "jobs.yaml"]);
         assert_eq!(output.status.code(), Some(2));
         assert!(
-            stderr_of(&output).contains("has a tag `Nowhere`"),
+            stderr_of(&output).contains("no account of the job (alice, bob) has a tag `Nowhere`"),
             "{}",
             stderr_of(&output)
         );
