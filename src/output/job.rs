@@ -234,7 +234,9 @@ pub fn remarks(report: &JobReport) -> Vec<String> {
     }
     if let Some(reason) = report.safe.as_ref().and_then(|s| s.fail_closed.as_ref()) {
         remarks.push(format!(
-            "safe album failed closed: {reason}; nothing {} added to it in this run",
+            "safe album failed closed: {reason}; nothing {} added to it in this run. It fills at \
+             the first run that knows every account's safe exclusions: fix the account above, or \
+             run `immich-smart-albums sync` again when a search failed",
             if report.applied { "was" } else { "would be" }
         ));
     }
