@@ -263,6 +263,23 @@ fn the_safe_album_is_the_result_minus_every_accounts_safe_exclusions() {
             .map(|a| a.safe.as_ref().unwrap().excluded)
             .sum::<usize>();
         assert_eq!(safe.len() + flagged, main.len(), "{report:#?}");
+        // What each account's rows say it added is what each album holds of its photos.
+        for account in &report.accounts {
+            let owned: HashSet<String> = sim
+                .assets(&account.account)
+                .into_iter()
+                .map(|a| a.id)
+                .collect();
+            let held =
+                |album: &BTreeSet<String>| album.iter().filter(|id| owned.contains(*id)).count();
+            assert_eq!(account.album.added, held(&main), "{}", account.account);
+            assert_eq!(
+                account.safe.as_ref().unwrap().added,
+                held(&safe),
+                "{}",
+                account.account
+            );
+        }
         let flagged_words = safe
             .iter()
             .filter(|id| all[*id].words.iter().any(|w| w == "nsfw"))
