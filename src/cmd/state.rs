@@ -1,4 +1,5 @@
-//! `state show` and `state forget`: the local record of a job file's albums.
+//! `state show` and `state forget`: the local record of a job file's albums; `state health` is in
+//! [`super::health`].
 
 use crate::cli::{GlobalArgs, StateCommand};
 use crate::error::Status;
@@ -14,6 +15,9 @@ pub fn state(command: &StateCommand, global: &GlobalArgs) -> anyhow::Result<Stat
     let (jobfile, job) = match command {
         StateCommand::Show { jobfile, job } => (jobfile, job.as_deref()),
         StateCommand::Forget { jobfile, job } => (jobfile, Some(job.as_str())),
+        StateCommand::Health { jobfiles, max_age } => {
+            return super::health::health(jobfiles, max_age.as_deref(), global);
+        }
     };
     let path = resolve_job_path(jobfile);
     let file = JobFile::load(&path)?;
@@ -31,7 +35,7 @@ pub fn state(command: &StateCommand, global: &GlobalArgs) -> anyhow::Result<Stat
         return Ok(Status::Ok);
     };
     match command {
-        StateCommand::Show { .. } => {
+        StateCommand::Show { .. } | StateCommand::Health { .. } => {
             let mut albums = Vec::new();
             for spec in &jobs {
                 for note in store.albums_of(&spec.name)? {
