@@ -46,5 +46,12 @@ ENV IMMICH_SMART_ALBUMS_CONFIG_DIR=/config \
 VOLUME ["/config", "/state"]
 WORKDIR /config
 USER ${UID}:${GID}
+# Healthy while the record's last run ended with exit status 0, no longer ago than twice the
+# schedule's interval (26 h for a run without one): `docker compose ps` says healthy or unhealthy,
+# `docker inspect` the line that says why. It reads /state (IMMICH_SMART_ALBUMS_STATE_DIR) as the sync
+# writes it. The first run starts with the container; the start period gives it time on a big
+# library. Podman keeps a HEALTHCHECK only in the docker image format (`podman build --format docker`).
+HEALTHCHECK --interval=5m --timeout=30s --start-period=1h --retries=3 \
+    CMD ["immich-smart-albums", "state", "health"]
 ENTRYPOINT ["immich-smart-albums"]
 CMD ["--help"]

@@ -536,6 +536,23 @@ pub enum StateCommand {
         #[arg(long, value_name = "NAME", required = true)]
         job: String,
     },
+    /// Whether the last sync ended well and recently: exit 0 if so, 1 if not, with one line that
+    /// says which run and why (for a container's HEALTHCHECK, or a monitoring script)
+    #[command(after_help = "Examples:\n  \
+        immich-smart-albums state health\n  \
+        immich-smart-albums state health family-kids --max-age 2d\n\n\
+        Healthy: the last run ended with exit status 0, no longer ago than SPAN. It reads only the \
+        record; a run that is still going counts from the end of the one before. See docs/cron.md.")]
+    Health {
+        /// Only the runs of these job files, as sync was given them; each must be healthy
+        /// (default: the last run of any)
+        #[arg(value_name = "JOBFILE")]
+        jobfiles: Vec<String>,
+        /// How long ago the last run may have ended (90s, 30m, 6h, 1d); by default twice the
+        /// interval of the schedule that ran it (`sync --every`, `--schedule`), else 26h
+        #[arg(long, value_name = "SPAN")]
+        max_age: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

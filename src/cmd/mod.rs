@@ -2,7 +2,7 @@
 //! record) and hands what it found to [`crate::output`], which prints it. The engine never calls back
 //! into these.
 //!
-//! - [`preview`], [`sync`] (with [`schedule`] and [`lock`]) and [`state`]: job files against their
+//! - [`preview`], [`sync`] (with [`schedule`] and [`lock`]) and [`state`] (with [`health`]): job files against their
 //!   profile's accounts, through [`jobfile`] (loading and checking a job file), [`connect`] (its
 //!   accounts) and [`run`] (its jobs, each to its end);
 //! - [`dropin`]: the Python-compatible command line (no subcommand);
@@ -18,6 +18,7 @@ pub mod connect;
 #[cfg(feature = "sim")]
 pub mod demo;
 pub mod dropin;
+pub mod health;
 pub mod jobfile;
 pub mod lock;
 pub mod preview;

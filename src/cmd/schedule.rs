@@ -94,10 +94,27 @@ impl When {
             }
         }
     }
+
+    /// The time between two runs, recorded with each run for `state health`: `--every`'s interval;
+    /// for `--schedule`, the longer of the wait for its next run and the time between its next two,
+    /// so that an uneven schedule (weekdays only) is not overdue over the weekend.
+    pub fn interval(&self) -> anyhow::Result<Duration> {
+        match self {
+            When::Every(interval) => Ok(*interval),
+            When::Cron(cron, pattern) => {
+                let now = jiff::Zoned::now();
+                let no_next = |e| anyhow::anyhow!("--schedule \"{pattern}\": no next time ({e})");
+                let next = cron.find_next_occurrence(&now, false).map_err(no_next)?;
+                let after = cron.find_next_occurrence(&next, false).map_err(no_next)?;
+                let longer = now.duration_until(&next).max(next.duration_until(&after));
+                Ok(Duration::try_from(longer).unwrap_or(Duration::ZERO))
+            }
+        }
+    }
 }
 
 /// `90s`, `30m`, `6h`, `1d`; `None` where the seconds would overflow.
-fn parse_interval(text: &str) -> Option<Duration> {
+pub fn parse_interval(text: &str) -> Option<Duration> {
     let (count, unit) = crate::job::dates::count_and_unit(text)?;
     let unit = match unit {
         's' => 1,
@@ -153,5 +170,26 @@ mod tests {
             .wait()
             .unwrap();
         assert!(wait <= Duration::from_secs(60), "{wait:?}");
+    }
+
+    #[test]
+    fn a_schedules_interval_is_its_longest_gap_ahead() {
+        let when = |pattern: &str| When::Cron(Box::new(pattern.parse().unwrap()), pattern.into());
+        assert_eq!(
+            When::Every(Duration::from_secs(6 * 3600))
+                .interval()
+                .unwrap(),
+            Duration::from_secs(6 * 3600)
+        );
+        assert_eq!(
+            when("*/5 * * * *").interval().unwrap(),
+            Duration::from_secs(300)
+        );
+        // Every night: a day, give or take a change of summer time.
+        let nightly = when("0 3 * * *").interval().unwrap().as_secs();
+        assert!((23 * 3600..=25 * 3600).contains(&nightly), "{nightly}");
+        // Once a year: the wait for the next run, however long, or the year after it.
+        let yearly = when("0 3 1 1 *").interval().unwrap().as_secs();
+        assert!(yearly >= 365 * 86_400 - 3600, "{yearly}");
     }
 }

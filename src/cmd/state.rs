@@ -1,4 +1,5 @@
-//! `state show` and `state forget`: the local record of a job file's albums.
+//! `state show` and `state forget`: the local record of a job file's albums; `state health` is in
+//! [`super::health`].
 
 use crate::cli::{GlobalArgs, StateCommand};
 use crate::error::Status;
@@ -11,9 +12,13 @@ use super::jobfile::resolve_job_path;
 /// `state show` and `state forget`: the local record of a job file's albums. Needs no server and no
 /// key: the record names each album by server and id, and notes which job uses it.
 pub fn state(command: &StateCommand, global: &GlobalArgs) -> anyhow::Result<Status> {
-    let (jobfile, job) = match command {
-        StateCommand::Show { jobfile, job } => (jobfile, job.as_deref()),
-        StateCommand::Forget { jobfile, job } => (jobfile, Some(job.as_str())),
+    // `forget`: the job whose tombstones to drop.
+    let (jobfile, job, forget) = match command {
+        StateCommand::Show { jobfile, job } => (jobfile, job.as_deref(), None),
+        StateCommand::Forget { jobfile, job } => (jobfile, Some(job.as_str()), Some(job.as_str())),
+        StateCommand::Health { jobfiles, max_age } => {
+            return super::health::health(jobfiles, max_age.as_deref(), global);
+        }
     };
     let path = resolve_job_path(jobfile);
     let file = JobFile::load(&path)?;
@@ -30,8 +35,8 @@ pub fn state(command: &StateCommand, global: &GlobalArgs) -> anyhow::Result<Stat
         )?;
         return Ok(Status::Ok);
     };
-    match command {
-        StateCommand::Show { .. } => {
+    match forget {
+        None => {
             let mut albums = Vec::new();
             for spec in &jobs {
                 for note in store.albums_of(&spec.name)? {
@@ -58,7 +63,7 @@ pub fn state(command: &StateCommand, global: &GlobalArgs) -> anyhow::Result<Stat
             )?;
             output::state::last_runs(&mut out, &store.last_runs(5)?)?;
         }
-        StateCommand::Forget { job, .. } => {
+        Some(job) => {
             drop(store);
             let store = Store::open(&db)?;
             let mut forgotten = Vec::new();

@@ -11,7 +11,7 @@ use crate::error::{Status, input_error};
 use crate::job::{JobReport, Mode, RunOptions};
 use crate::notify;
 use crate::output;
-use crate::state::{self, Store};
+use crate::state::{self, Run, Store};
 
 use super::jobfile::{Loaded, check_files, load, resolve_job_path};
 use super::lock::{lock, span};
@@ -19,11 +19,43 @@ use super::run::{changed, eprint_failed, run_file, sort_outcomes, spinner};
 use super::schedule::{When, pause};
 
 /// `sync JOBFILE...`: applies every job, for cron; with `--every` or `--schedule`, again and again.
+/// Each run is recorded, so that `state health` can tell a cron host's runs too.
 pub async fn sync(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<Status> {
     if let Some(when) = When::from_args(args)? {
         return again_and_again(args, global, &when).await;
     }
-    sync_once(args, global).await.map(|(status, _, _)| status)
+    let started = crate::clock::now();
+    let result = sync_once(args, global).await;
+    let (status, added, removed) = match &result {
+        Ok(outcome) => *outcome,
+        Err(error) => (Status::of(error), 0, 0),
+    };
+    // A stopped run says so itself; it is no run to judge.
+    if !matches!(status, Status::Interrupted | Status::Terminated) {
+        let run = Run {
+            jobfiles: args.jobfiles.join(" "),
+            started,
+            ended: crate::clock::now(),
+            status: status.code(),
+            added,
+            removed,
+            interval: None,
+        };
+        if let Err(error) = note_run(global, &run) {
+            // A sync that could not open the record has said so already, and failed.
+            if status == Status::Ok {
+                tracing::warn!("the run was not recorded: {error:#}");
+            } else {
+                tracing::debug!("the run was not recorded: {error:#}");
+            }
+        }
+    }
+    result.map(|(status, _, _)| status)
+}
+
+/// Records a run in the record of the state directory.
+fn note_run(global: &GlobalArgs, run: &Run) -> anyhow::Result<()> {
+    Store::open(&state::path_in(global.state_dir.as_deref()))?.note_run(run)
 }
 
 /// One sync of every job file: its status, and what it added and removed in all.
@@ -188,7 +220,6 @@ async fn again_and_again(
         quiet: true,
         ..args.clone()
     };
-    let db = state::path_in(global.state_dir.as_deref());
     loop {
         let started = crate::clock::now();
         let (status, added, removed) = match sync_once(&once, global).await {
@@ -201,18 +232,16 @@ async fn again_and_again(
                 (Status::of(&error), 0, 0)
             }
         };
-        let ended = crate::clock::now();
-        let recorded = Store::open(&db).and_then(|store| {
-            store.note_run(
-                &args.jobfiles.join(" "),
-                started,
-                ended,
-                status.code(),
-                added,
-                removed,
-            )
-        });
-        if let Err(error) = recorded {
+        let run = Run {
+            jobfiles: args.jobfiles.join(" "),
+            started,
+            ended: crate::clock::now(),
+            status: status.code(),
+            added,
+            removed,
+            interval: Some(when.interval()?.as_secs()),
+        };
+        if let Err(error) = note_run(global, &run) {
             tracing::warn!("the run was not recorded: {error:#}");
         }
         let wait = when.wait()?;

@@ -1,19 +1,20 @@
-//! What `state show` and `state forget` print: the record's albums with their counts, the last runs,
-//! and what was forgotten.
+//! What `state show`, `state forget` and `state health` print: the record's albums with their
+//! counts, the last runs, what was forgotten, and how the last run went.
 
 use std::io::{self, Write};
 
 use super::row;
 
-use crate::state::{AlbumNote, Counts};
+use crate::job::dates::utc;
+use crate::state::{AlbumNote, Counts, Run};
 
-/// The last runs of scheduled syncs (`sync --every`, `--schedule`), newest first.
-pub fn last_runs(out: &mut impl Write, runs: &[crate::state::Run]) -> io::Result<()> {
+/// The last runs of `sync`, single or scheduled (`sync --every`, `--schedule`), newest first.
+pub fn last_runs(out: &mut impl Write, runs: &[Run]) -> io::Result<()> {
     if runs.is_empty() {
         return Ok(());
     }
     writeln!(out)?;
-    writeln!(out, "Last scheduled runs:")?;
+    writeln!(out, "Last runs:")?;
     for run in runs {
         let outcome = match run.status {
             0 => "ok".to_string(),
@@ -125,4 +126,193 @@ pub fn state_forgotten(
         )?;
     }
     Ok(())
+}
+
+/// How old the last run may be, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxAge {
+    /// `--max-age`, in seconds.
+    Given(u64),
+    /// Twice the interval of the schedule that ran it, in seconds.
+    TwiceTheSchedule(u64),
+    /// A single sync's run (cron, a timer): a day and two hours, so a daily run may be late.
+    Unscheduled,
+}
+
+impl MaxAge {
+    /// For a single sync's run, in seconds.
+    pub const UNSCHEDULED: u64 = 26 * 3600;
+
+    pub fn secs(self) -> u64 {
+        match self {
+            MaxAge::Given(secs) => secs,
+            MaxAge::TwiceTheSchedule(interval) => interval.saturating_mul(2),
+            MaxAge::Unscheduled => MaxAge::UNSCHEDULED,
+        }
+    }
+
+    fn why(self) -> String {
+        match self {
+            MaxAge::Given(_) => "--max-age".to_string(),
+            MaxAge::TwiceTheSchedule(interval) => {
+                format!("twice its schedule's {}", span(interval))
+            }
+            MaxAge::Unscheduled => "a day and 2 h, for a run of cron or a timer".to_string(),
+        }
+    }
+}
+
+/// What `state health` found: for the last run of any job file, or of one it was asked about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health<'a> {
+    /// The last run ended with exit status 0, no longer ago than its limit.
+    Good {
+        run: &'a Run,
+        age: u64,
+        max_age: MaxAge,
+    },
+    /// The last run failed.
+    Failed { run: &'a Run, age: u64 },
+    /// The last run ended too long ago.
+    TooOld {
+        run: &'a Run,
+        age: u64,
+        max_age: MaxAge,
+    },
+    /// The record (at `db`) holds no run, or none of `jobfile`.
+    NoRun {
+        db: String,
+        jobfile: Option<&'a str>,
+    },
+    /// The record cannot be read.
+    Unreadable(String),
+}
+
+impl Health<'_> {
+    pub fn healthy(&self) -> bool {
+        matches!(self, Health::Good { .. })
+    }
+}
+
+/// `state health`: one line, `healthy: …` or `unhealthy: …`, that says which run and why.
+pub fn health(out: &mut impl Write, health: &Health) -> io::Result<()> {
+    let which = |run: &Run| format!("the last run ({})", run.jobfiles);
+    let ended = |run: &Run, age: u64| format!("{} ago ({})", span(age), utc(run.ended));
+    match health {
+        Health::Good { run, age, max_age } => writeln!(
+            out,
+            "healthy: {} ended {} with exit status 0, {} added, {} removed; unhealthy once {} \
+             old ({})",
+            which(run),
+            ended(run, *age),
+            run.added,
+            run.removed,
+            span(max_age.secs()),
+            max_age.why()
+        ),
+        Health::Failed { run, age } => writeln!(
+            out,
+            "unhealthy: {} failed with exit status {} ({}), {}; the sync's output says why",
+            which(run),
+            run.status,
+            meaning(run.status),
+            ended(run, *age)
+        ),
+        Health::TooOld { run, age, max_age } => writeln!(
+            out,
+            "unhealthy: {} ended {}, longer ago than {} ({}): no run has ended since",
+            which(run),
+            ended(run, *age),
+            span(max_age.secs()),
+            max_age.why()
+        ),
+        Health::NoRun { db, jobfile: None } => writeln!(
+            out,
+            "unhealthy: no run recorded yet in {db} (every sync records its run when it ends)"
+        ),
+        Health::NoRun {
+            db,
+            jobfile: Some(jobfile),
+        } => writeln!(
+            out,
+            "unhealthy: no run of {jobfile} recorded yet in {db} (a run counts for its job files \
+             as sync was given them)"
+        ),
+        Health::Unreadable(error) => writeln!(out, "unhealthy: cannot read the record: {error}"),
+    }
+}
+
+/// What a sync's exit status says (docs/cron.md).
+fn meaning(status: u8) -> &'static str {
+    match status {
+        1 => "something failed on a server",
+        2 => "a mistake in a job file, profile or flag",
+        130 | 143 => "it was stopped",
+        _ => "see docs/cron.md",
+    }
+}
+
+/// A time span for a person: `40 s`, `5 min`, `7 h 5 min`, `26 h`, `3 d 2 h`.
+fn span(secs: u64) -> String {
+    let (days, hours, minutes) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60);
+    match (secs / 3600, minutes) {
+        (0, 0) => format!("{secs} s"),
+        (0, m) => format!("{m} min"),
+        (h, 0) if h < 48 => format!("{h} h"),
+        (h, m) if h < 48 => format!("{h} h {m} min"),
+        _ if hours == 0 => format!("{days} d"),
+        _ => format!("{days} d {hours} h"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_read_as_a_person_would_say_them() {
+        assert_eq!(span(40), "40 s");
+        assert_eq!(span(300), "5 min");
+        assert_eq!(span(25_500), "7 h 5 min");
+        assert_eq!(span(26 * 3600), "26 h");
+        assert_eq!(span(2 * 86_400), "2 d");
+        assert_eq!(span(3 * 86_400 + 2 * 3600 + 59), "3 d 2 h");
+    }
+
+    #[test]
+    fn a_health_line_names_the_run_its_status_and_its_age() {
+        let run = Run {
+            jobfiles: "jobs.yaml".into(),
+            started: 1_777_600_000,
+            ended: 1_777_600_042,
+            status: 1,
+            added: 3,
+            removed: 0,
+            interval: Some(3600),
+        };
+        let line = |health: Health| {
+            let mut out = Vec::new();
+            super::health(&mut out, &health).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let failed = line(Health::Failed {
+            run: &run,
+            age: 300,
+        });
+        assert_eq!(
+            failed,
+            "unhealthy: the last run (jobs.yaml) failed with exit status 1 (something failed on a \
+             server), 5 min ago (2026-05-01 01:47:22 UTC); the sync's output says why\n"
+        );
+        let old = line(Health::TooOld {
+            run: &run,
+            age: 3 * 3600,
+            max_age: MaxAge::TwiceTheSchedule(3600),
+        });
+        assert!(
+            old.contains("ended 3 h ago")
+                && old.contains("longer ago than 2 h (twice its schedule's 1 h)"),
+            "{old}"
+        );
+    }
 }

@@ -16,7 +16,7 @@
 //! with a consistent record. One file per table: `assets.rs` (what the tool did to each album's
 //! assets), `albums.rs` (the albums each job uses), `made.rs` (the albums the tool made and the
 //! members it added), `copies.rs` (copies between servers), `links.rs` (shared links), `runs.rs` (the
-//! runs of a scheduled sync).
+//! runs of every sync).
 
 mod albums;
 mod assets;

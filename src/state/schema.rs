@@ -125,6 +125,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
         at       INTEGER NOT NULL,
         PRIMARY KEY (album_id, user_id)
     ) WITHOUT ROWID;",
+    // 6: every sync records its run, a single one (cron, a timer, by hand) too; a scheduled run
+    // notes its schedule's interval in seconds (NULL for a single sync), which `state health`, a
+    // process of its own, reads to know how old the last run may be.
+    "ALTER TABLE runs ADD COLUMN interval_secs INTEGER;",
 ];
 
 /// The schema version this build writes.

@@ -538,3 +538,44 @@ fn a_preview_reads_the_current_record_and_never_writes_or_migrates() {
     drop(read);
     assert_eq!(schema_version(&Connection::open(&old).unwrap()).unwrap(), 0);
 }
+
+/// A record of schema 5 keeps its runs; they read as single syncs (no interval), and a run noted
+/// after the migration keeps its schedule's interval.
+#[test]
+fn runs_of_schema_5_move_forward_and_new_ones_note_their_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(FILE_NAME);
+    {
+        let conn = Connection::open(&path).unwrap();
+        for (i, sql) in MIGRATIONS[..5].iter().enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", (i + 1) as i64)
+                .unwrap();
+        }
+        conn.execute_batch("INSERT INTO runs VALUES ('jobs.yaml', 100, 160, 1, 2, 3);")
+            .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(schema_version(&store.conn()).unwrap(), SCHEMA_VERSION);
+    let old = Run {
+        jobfiles: "jobs.yaml".into(),
+        started: 100,
+        ended: 160,
+        status: 1,
+        added: 2,
+        removed: 3,
+        interval: None,
+    };
+    assert_eq!(store.last_runs(5).unwrap(), std::slice::from_ref(&old));
+    let scheduled = Run {
+        jobfiles: "jobs.yaml rome.yaml".into(),
+        started: 200,
+        ended: 230,
+        status: 0,
+        added: 0,
+        removed: 0,
+        interval: Some(6 * 3600),
+    };
+    store.note_run(&scheduled).unwrap();
+    assert_eq!(store.last_runs(5).unwrap(), [scheduled, old]);
+}

@@ -16,6 +16,7 @@ mod dropin;
 mod dropin_current;
 mod examples;
 mod faults;
+mod health;
 mod html;
 mod immich_versions;
 mod jobs;

@@ -1027,11 +1027,16 @@ fn a_scheduled_sync_runs_again_and_survives_a_failed_run() {
     );
     let output = setup.run(&["state", "show", "jobs.yaml"]);
     assert!(
-        stdout_of(&output).contains("Last scheduled runs:"),
+        stdout_of(&output).contains("Last runs:"),
         "{}",
         stdout_of(&output)
     );
     assert!(stdout_of(&output).contains("failed (exit status"));
+    // Each run notes its schedule's interval, which `state health`, a process of its own, reads.
+    assert!(runs().iter().all(|r| r.interval == Some(1)), "{:?}", runs());
+    let output = setup.run(&["state", "health", "jobs.yaml", "--max-age", "1h"]);
+    let stdout = common::stdout_if(&output, 0);
+    assert!(stdout.starts_with("healthy: the last run ("), "{stdout}");
 }
 
 #[test]
