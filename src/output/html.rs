@@ -468,12 +468,13 @@ fn account_section(
     per_section: usize,
 ) -> Markup {
     let name = &account.account;
-    if let Some(error) = &account.error {
+    // Why it failed is said once, among the job's remarks above.
+    if account.error.is_some() {
         return html! {
             section class="account" data-account=(name) {
                 "\n"
                 h3 { (name) } "\n"
-                p class="remark" { "This account failed: " (error) } "\n"
+                p class="remark" { "This account failed (why is above): nothing of it is shown." } "\n"
             } "\n"
         };
     }
