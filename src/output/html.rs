@@ -119,9 +119,9 @@ pub async fn fetch(
             .cloned()
             .unwrap_or_default();
         tracing::warn!(
-            "{failed} of {} thumbnails could not be fetched (e.g. {example}); the report shows their \
-             links without a picture. Thumbnails need the `asset.view` permission",
-            gallery.len()
+            "{failed} of {} could not be fetched (e.g. {example}); the report shows their links \
+             without a picture. Thumbnails need the `asset.view` permission",
+            super::count(gallery.len(), "thumbnail")
         );
     }
     gallery
@@ -446,8 +446,9 @@ fn remarks(report: &JobReport) -> Vec<String> {
         }
         if album.no_longer_selected > 0 {
             remarks.push(format!(
-                "album \"{name}\": {} added by the tool are no longer selected and stay (prune is off)",
-                album.no_longer_selected
+                "album \"{name}\": {} added by the tool {} (prune is off)",
+                album.no_longer_selected,
+                super::job::no_longer_selected_stay(album.no_longer_selected)
             ));
         }
         if album.adoptable > 0 {
