@@ -91,8 +91,13 @@ impl Cli {
     }
 }
 
-/// Options every command takes.
+/// The `--help` heading of the options every command takes.
+const GLOBAL_OPTIONS: &str = "Global options";
+
+/// Options every command takes, under their own heading in every `--help`: without it they would
+/// take the heading of the Python-compatible flags flattened before them.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = GLOBAL_OPTIONS)]
 pub struct GlobalArgs {
     /// Explain each step and request on stderr (never the API key)
     #[arg(long, short = 'v', global = true)]

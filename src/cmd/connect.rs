@@ -1,5 +1,6 @@
 //! Connecting a job file's accounts, once per run, concurrently: each account's key read from its
-//! source, its server's version asked, its user known; an account that cannot be connected fails alone.
+//! source, its server's version asked, its user known; an account that cannot be connected fails alone,
+//! and why says its server and what to do next.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -7,7 +8,9 @@ use std::sync::Arc;
 use futures::future::join_all;
 use tokio::sync::Semaphore;
 
-use crate::immich::Client;
+use url::Url;
+
+use crate::immich::{ApiError, ApiErrorKind, Client};
 use crate::job::Account;
 use crate::profile;
 
@@ -50,17 +53,20 @@ pub async fn connect(
             .or_insert_with(|| crate::job::account::limiter(loaded.settings.max_in_flight));
     }
     let options = loaded.settings.client_options();
+    let profile = profile_arg(loaded);
     let connected = join_all(prepared.into_iter().map(|(name, server, key)| {
         let limiter = limiters[&server.site.to_string()].clone();
         let options = options.clone();
+        let profile = &profile;
         async move {
             let account = async {
+                let failed = |error: ApiError| failure(&name, &server.site, profile, &error);
                 // The one place a job's client gets its server's in-flight limit.
                 let client = Client::connect(&server, key, &options)
                     .await
-                    .map_err(|e| e.to_string())?
+                    .map_err(failed)?
                     .with_limiter(limiter);
-                let user = client.me().await.map_err(|e| e.to_string())?;
+                let user = client.me().await.map_err(failed)?;
                 Ok(Account {
                     name: name.clone(),
                     client,
@@ -73,4 +79,35 @@ pub async fn connect(
     }))
     .await;
     Ok(connected.into_iter().collect())
+}
+
+/// The profile as `profiles test` takes it: its name, or its path when the job file gave a path.
+fn profile_arg(loaded: &Loaded) -> String {
+    if profile::is_path(&loaded.file.profile) {
+        loaded.profile.path.display().to_string()
+    } else {
+        loaded.file.profile.clone()
+    }
+}
+
+/// Why an account could not be connected, for every line that reports it: the server, what went
+/// wrong, and the next step (the key or the server to check, with `profiles test`, which says more).
+fn failure(name: &str, site: &Url, profile: &str, error: &ApiError) -> String {
+    let test = format!("`immich-smart-albums profiles test {profile}`");
+    let next = if error.wrong_scheme().is_some() {
+        format!("change {name}'s `server:` in profile {profile}, then check it with {test}")
+    } else {
+        match (&error.kind, error.status()) {
+            (_, Some(401 | 403)) => format!("check {name}'s key with {test}"),
+            (ApiErrorKind::Transport { .. }, _) => format!(
+                "check that the server is up and reachable from here, and {name}'s `server:` in \
+                 profile {profile}; {test} checks both"
+            ),
+            _ => format!("{test} checks {name}'s server and key"),
+        }
+    };
+    format!(
+        "connecting to {}: {error}; {next}",
+        site.as_str().trim_end_matches('/')
+    )
 }

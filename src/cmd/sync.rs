@@ -175,6 +175,7 @@ async fn sync_locked(
     let sorted = sort_outcomes(&loaded.file.path, outcomes);
     synced.changed = sorted.reports.iter().any(changed);
     let mut out = output::stdout();
+    let mut said = std::collections::HashSet::new();
     for place in &sorted.order {
         let r = match place {
             Ok(i) => &sorted.reports[*i],
@@ -196,9 +197,12 @@ async fn sync_locked(
             (JobFormat::Text, false) => output::job::job(&mut out, r, false)?,
         }
         // `--quiet` shows only the summary line: what went wrong goes to stderr, where cron mails it.
+        // An account that failed to connect fails every job of the file the same way: said once.
         if args.quiet && r.failed() {
             for remark in output::job::remarks(r) {
-                eprintln!("error: job `{}`: {remark}", r.job);
+                if said.insert(remark.clone()) {
+                    eprintln!("error: job `{}`: {remark}", r.job);
+                }
             }
         }
     }

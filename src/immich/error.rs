@@ -3,6 +3,8 @@
 //! message (a string, or a list on older servers) and the correlation id to look up in the server log.
 //! 401 and 403 get a plain-words explanation; 403 names the missing permission when the server says it,
 //! and a 401 for the locked folder is told apart from a bad key.
+//! A URL whose scheme is not the one the server speaks (`https://` to plain HTTP, or the reverse) says
+//! which URL to use.
 //! A call that was retried says so: how many attempts were made and for how long, then what the last
 //! attempt got. Request headers (and so the API key) are never part of an error.
 
@@ -38,6 +40,16 @@ pub enum ApiErrorKind {
     Decode(String),
     /// No request could be sent: this host lacks what the client needs (CA certificates for https).
     Setup(String),
+    /// The URL's scheme is not the one the server speaks: `https://` to a port that answers plain
+    /// HTTP, or `http://` to one that speaks TLS. A repeat gets the same; the other scheme is the fix.
+    WrongScheme {
+        /// The server as the request named it, e.g. `https://photos.example.com:2283`.
+        server: String,
+        /// The same server with the scheme it speaks, e.g. `http://photos.example.com:2283`.
+        instead: String,
+        /// What gave it away, e.g. `received corrupt message of type InvalidContentType`.
+        detail: String,
+    },
 }
 
 impl ApiError {
@@ -62,6 +74,14 @@ impl ApiError {
     pub fn server_message(&self) -> Option<&str> {
         match &self.kind {
             ApiErrorKind::Status { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// The server URL to use instead, when the server speaks the other scheme (http or https).
+    pub fn wrong_scheme(&self) -> Option<&str> {
+        match &self.kind {
+            ApiErrorKind::WrongScheme { instead, .. } => Some(instead),
             _ => None,
         }
     }
@@ -236,6 +256,25 @@ impl fmt::Display for ApiErrorKind {
                 "the server's answer is not what Immich 3 sends ({message})"
             ),
             ApiErrorKind::Setup(message) => f.write_str(message),
+            ApiErrorKind::WrongScheme {
+                server,
+                instead,
+                detail,
+            } => {
+                if instead.starts_with("http://") {
+                    write!(
+                        f,
+                        "{server} answers plain HTTP, not https (TLS) ({detail}); use {instead} as \
+                         the server URL"
+                    )
+                } else {
+                    write!(
+                        f,
+                        "{server} speaks https (TLS), not plain HTTP ({detail}); use {instead} as \
+                         the server URL"
+                    )
+                }
+            }
         }
     }
 }

@@ -55,9 +55,10 @@ pub fn merge_job(spec: &JobSpec, accounts: &mut [AccountRun<'_>]) -> MergedJob {
     let mut safe_excluded: HashSet<Box<str>> = HashSet::new();
     if spec.safe.is_some() {
         for account in accounts.iter() {
-            if let Some(error) = &account.failed {
+            if account.failed.is_some() {
+                // Its failure is reported once, on its own line: not again here.
                 safe_fail.get_or_insert(format!(
-                    "account `{}` failed, so its safe exclusions are unknown ({error})",
+                    "account `{}` failed, so its safe exclusions are unknown",
                     account.name()
                 ));
                 continue;
@@ -69,8 +70,13 @@ pub fn merge_job(spec: &JobSpec, accounts: &mut [AccountRun<'_>]) -> MergedJob {
             {
                 Some(Ok(found)) => safe_excluded.extend(found.iter().cloned()),
                 Some(Err(error)) => {
+                    let server = account
+                        .client()
+                        .map(|c| c.site().as_str().trim_end_matches('/').to_string())
+                        .unwrap_or_default();
                     safe_fail.get_or_insert(format!(
-                        "a safe exclusion search of `{}` failed ({error})",
+                        "a safe exclusion search of `{}` at {server} failed ({error}); the next run \
+                         tries again",
                         account.name()
                     ));
                 }
@@ -103,10 +109,11 @@ pub fn decide_albums(
     records: &Records,
     options: RunOptions,
 ) -> Decisions {
-    let account_failed = accounts.iter().find_map(|account| {
-        let error = account.failed.as_ref()?;
-        Some(format!("account `{}` failed ({error})", account.name()))
-    });
+    // Its failure is reported once, on its own line: here only that it failed.
+    let account_failed = accounts
+        .iter()
+        .find(|account| account.failed.is_some())
+        .map(|account| format!("account `{}` failed", account.name()));
     let now = crate::clock::now();
     let policy = Policy {
         prune: spec.prune,

@@ -5,7 +5,7 @@
 
 use super::account::{AccountPlan, Evaluated, PeopleIndex, TagIndex};
 use super::merge::Merged;
-use crate::immich::{Client, User};
+use crate::immich::{ApiError, ApiErrorKind, Client, User};
 
 /// A connected account. Its client carries the in-flight limit of its server (shared by the accounts
 /// on one server), attached once where the account is connected.
@@ -98,5 +98,26 @@ impl<'a> AccountRun<'a> {
     /// Marks it failed, unless it had already.
     pub fn fail(&mut self, error: String) {
         self.failed.get_or_insert(error);
+    }
+
+    /// Marks it failed by a request to its server, unless it had already: the reason names the
+    /// server, and the next step: the one the error gives (a key to replace, a permission to grant),
+    /// or the next run, which tries again.
+    pub fn fail_request(&mut self, error: &ApiError) {
+        let server = self
+            .client()
+            .map(|c| c.site().as_str().trim_end_matches('/').to_string())
+            .unwrap_or_else(|| "its server".to_string());
+        let own_fix = matches!(error.status(), Some(401 | 403))
+            || matches!(
+                error.kind,
+                ApiErrorKind::Setup(_) | ApiErrorKind::WrongScheme { .. }
+            );
+        let next = if own_fix {
+            ""
+        } else {
+            "; the next run tries again"
+        };
+        self.fail(format!("at {server}: {error}{next}"));
     }
 }

@@ -102,7 +102,7 @@ async fn read_indexes<I: Index>(
     for (account, result) in accounts.iter_mut().zip(fetched) {
         match result {
             Some(Ok(index)) => index.store(account),
-            Some(Err(error)) => account.fail(error.to_string()),
+            Some(Err(error)) => account.fail_request(&error),
             None => {}
         }
     }

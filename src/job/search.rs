@@ -100,7 +100,7 @@ pub async fn search(
     for (account, result) in accounts.iter_mut().zip(searched) {
         match result {
             Some(Ok(found)) => account.found = Some(found),
-            Some(Err(error)) => account.fail(error.to_string()),
+            Some(Err(error)) => account.fail_request(&error),
             None => {}
         }
     }

@@ -53,10 +53,11 @@ fn counts(out: &mut impl Write, selected: &Selected<'_>) -> io::Result<()> {
     if archived + hidden > 0 {
         writeln!(
             out,
-            "  Of these, {archived} are archived and {hidden} hidden (the motion parts of live \
+            "  Of these, {archived} {} archived and {hidden} hidden (the motion parts of live \
              photos, or hidden by hand): Immich's search returns them unless a filter sets \
              \"visibility\". Add \"visibility\": \"timeline\" to an include metadata filter to \
-             leave them out."
+             leave them out.",
+            if archived == 1 { "is" } else { "are" }
         )?;
     }
     Ok(())
@@ -74,8 +75,10 @@ pub fn preview(out: &mut impl Write, server: &str, selected: &Selected<'_>) -> i
     counts(out, selected)?;
     writeln!(
         out,
-        "{} assets match. This was a preview: nothing was changed (give --album to add them).",
-        links.len()
+        "{} {}. This was a preview: nothing was changed (give --album to add {}).",
+        super::count(links.len(), "asset"),
+        if links.len() == 1 { "matches" } else { "match" },
+        if links.len() == 1 { "it" } else { "them" }
     )
 }
 
@@ -103,8 +106,15 @@ pub fn account_info(out: &mut impl Write, server: &str, info: &AccountInfo) -> i
         let owner = album.owner().map_or("", |o| o.name.as_str());
         writeln!(
             out,
-            "  {:<36}  {:>7} assets  {:<40}  owner {owner}",
-            album.id, album.asset_count, album.album_name
+            "  {:<36}  {:>7} {:<6}  {:<40}  owner {owner}",
+            album.id,
+            album.asset_count,
+            if album.asset_count == 1 {
+                "asset"
+            } else {
+                "assets"
+            },
+            album.album_name
         )?;
     }
     writeln!(out)?;
@@ -172,7 +182,12 @@ pub fn added(
     match (&outcome.failed, outcome.refused_count()) {
         (Some(_), _) => writeln!(out, "Stopped: a request failed (see the error below)."),
         (None, 0) => writeln!(out, "Done."),
-        (None, n) => writeln!(out, "Done, but {n} assets were refused."),
+        (None, n) => writeln!(
+            out,
+            "Done, but {} {} refused.",
+            super::count(n, "asset"),
+            if n == 1 { "was" } else { "were" }
+        ),
     }
 }
 
@@ -208,5 +223,19 @@ mod tests {
         assert!(text.contains("include metadata a.json"), "{text}");
         assert!(text.contains("left after local filters"), "{text}");
         assert!(text.contains("2 assets match"), "{text}");
+
+        let one = Selected {
+            links: vec!["https://x/photos/a".into()],
+            ..selected
+        };
+        let mut out = Vec::new();
+        preview(&mut out, "https://x", &one).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains(
+                "1 asset matches. This was a preview: nothing was changed (give --album to add it)."
+            ),
+            "{text}"
+        );
     }
 }

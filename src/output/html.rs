@@ -119,9 +119,9 @@ pub async fn fetch(
             .cloned()
             .unwrap_or_default();
         tracing::warn!(
-            "{failed} of {} thumbnails could not be fetched (e.g. {example}); the report shows their \
-             links without a picture. Thumbnails need the `asset.view` permission",
-            gallery.len()
+            "{failed} of {} could not be fetched (e.g. {example}); the report shows their links \
+             without a picture. Thumbnails need the `asset.view` permission",
+            super::count(gallery.len(), "thumbnail")
         );
     }
     gallery
@@ -446,8 +446,9 @@ fn remarks(report: &JobReport) -> Vec<String> {
         }
         if album.no_longer_selected > 0 {
             remarks.push(format!(
-                "album \"{name}\": {} added by the tool are no longer selected and stay (prune is off)",
-                album.no_longer_selected
+                "album \"{name}\": {} added by the tool {} (prune is off)",
+                album.no_longer_selected,
+                super::job::no_longer_selected_stay(album.no_longer_selected)
             ));
         }
         if album.adoptable > 0 {
@@ -468,12 +469,13 @@ fn account_section(
     per_section: usize,
 ) -> Markup {
     let name = &account.account;
-    if let Some(error) = &account.error {
+    // Why it failed is said once, among the job's remarks above.
+    if account.error.is_some() {
         return html! {
             section class="account" data-account=(name) {
                 "\n"
                 h3 { (name) } "\n"
-                p class="remark" { "This account failed: " (error) } "\n"
+                p class="remark" { "This account failed (why is above): nothing of it is shown." } "\n"
             } "\n"
         };
     }

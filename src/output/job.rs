@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::explain_refusal;
+use super::{count, explain_refusal};
 
 use crate::job::report::{AccountReport, AlbumRow, AlbumSummary, JobReport, RemovalRow};
 
@@ -260,10 +260,11 @@ pub fn remarks(report: &JobReport) -> Vec<String> {
         if let Some(error) = &album.error {
             remarks.push(format!("album \"{}\": {error}", album.name));
         }
-        for (reason, count) in &album.removal_refused {
+        for (reason, n) in &album.removal_refused {
             remarks.push(format!(
-                "album \"{}\": {count} removals refused ({reason})",
-                album.name
+                "album \"{}\": {} refused ({reason})",
+                album.name,
+                count(*n, "removal")
             ));
         }
     }
@@ -339,8 +340,9 @@ fn album_changes(out: &mut impl Write, album: &AlbumSummary, applied: bool) -> i
         if !staying.is_empty() {
             writeln!(
                 out,
-                "  album \"{name}\": {} would be removed, but stay (see below) ({}); the tool added them and the job no longer selects them",
+                "  album \"{name}\": {} would be removed, but {} (see below) ({}); the tool added them and the job no longer selects them",
                 staying.len(),
+                if staying.len() == 1 { "stays" } else { "stay" },
                 reasons(&staying)
             )?;
         }
@@ -348,8 +350,9 @@ fn album_changes(out: &mut impl Write, album: &AlbumSummary, applied: bool) -> i
     if album.no_longer_selected > 0 {
         writeln!(
             out,
-            "  album \"{name}\": {} added by the tool are no longer selected and stay (prune is off)",
-            album.no_longer_selected
+            "  album \"{name}\": {} added by the tool {} (prune is off)",
+            album.no_longer_selected,
+            no_longer_selected_stay(album.no_longer_selected)
         )?;
     }
     if album.left_flagged > 0 {
@@ -374,6 +377,16 @@ fn album_changes(out: &mut impl Write, album: &AlbumSummary, applied: bool) -> i
         )?;
     }
     Ok(())
+}
+
+/// What becomes of assets the tool added that the job no longer selects, without prune: the verbs of
+/// one or of several.
+pub(super) fn no_longer_selected_stay(n: usize) -> &'static str {
+    if n == 1 {
+        "is no longer selected and stays"
+    } else {
+        "are no longer selected and stay"
+    }
 }
 
 /// An account's rows with the names of their albums: the main album, then the safe one if any.
@@ -432,9 +445,8 @@ pub fn job_line(out: &mut impl Write, report: &JobReport) -> io::Result<()> {
         }
     }
     text.push_str(&format!(
-        "; {} account{}, {failed} failed{}",
-        report.accounts.len(),
-        if report.accounts.len() == 1 { "" } else { "s" },
+        "; {}, {failed} failed{}",
+        count(report.accounts.len(), "account"),
         if report.failed() { "; see errors" } else { "" }
     ));
     writeln!(out, "{text}")
@@ -485,4 +497,110 @@ pub fn jobs_json_with_failures(
     let document = serde_json::json!({ "version": 1, "jobs": reports, "failed_jobs": failed });
     serde_json::to_writer_pretty(&mut *out, &document)?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::job::report::RemovalRow;
+
+    fn album(name: &str) -> AlbumSummary {
+        AlbumSummary {
+            name: name.into(),
+            id: Some("a1".into()),
+            owner: "alice".into(),
+            created: false,
+            fail_closed: None,
+            prune: true,
+            held_by_tool: 3,
+            to_remove: Vec::new(),
+            no_longer_selected: 0,
+            removals_blocked: None,
+            listing_incomplete: None,
+            removed: 0,
+            removal_refused: BTreeMap::new(),
+            error: None,
+            shared_link: None,
+            looks: Vec::new(),
+            left_flagged: 0,
+            left_flagged_ids: Vec::new(),
+            adoptable: 0,
+            adopted: 0,
+            shared_with: Vec::new(),
+            members_taken_out: Vec::new(),
+        }
+    }
+
+    fn report(accounts: &[&str]) -> JobReport {
+        JobReport {
+            job: "kids".into(),
+            applied: true,
+            include_conditions: vec!["people Mia".into()],
+            exclude_conditions: Vec::new(),
+            description: None,
+            album: album("Kids"),
+            safe: None,
+            accounts: accounts
+                .iter()
+                .map(|name| AccountReport {
+                    account: name.to_string(),
+                    ..AccountReport::default()
+                })
+                .collect(),
+        }
+    }
+
+    fn text(write: impl Fn(&mut Vec<u8>) -> io::Result<()>) -> String {
+        let mut out = Vec::new();
+        write(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_quiet_line_counts_one_account_and_several() {
+        let one = text(|out| job_line(out, &report(&["alice"])));
+        assert!(one.ends_with("; 1 account, 0 failed\n"), "{one}");
+        let two = text(|out| job_line(out, &report(&["alice", "bob"])));
+        assert!(two.ends_with("; 2 accounts, 0 failed\n"), "{two}");
+    }
+
+    #[test]
+    fn counts_of_one_read_right_in_the_report() {
+        let removal = |id: &str| RemovalRow {
+            id: id.into(),
+            account: "alice".into(),
+            reason: crate::job::decide::Reason::Trashed,
+            link: String::new(),
+            forced: false,
+        };
+        for (n, refused, stay, stale) in [
+            (
+                1,
+                "1 removal refused (no_permission)",
+                "1 would be removed, but stays (see below)",
+                "1 added by the tool is no longer selected and stays (prune is off)",
+            ),
+            (
+                2,
+                "2 removals refused (no_permission)",
+                "2 would be removed, but stay (see below)",
+                "2 added by the tool are no longer selected and stay (prune is off)",
+            ),
+        ] {
+            let mut r = report(&["alice"]);
+            r.album.removal_refused = BTreeMap::from([("no_permission".to_string(), n)]);
+            r.album.to_remove = (0..n).map(|i| removal(&i.to_string())).collect();
+            r.album.removals_blocked = Some("the breaker stopped them".into());
+            let mut stale_album = album("Rome");
+            stale_album.prune = false;
+            stale_album.no_longer_selected = n;
+            r.safe = Some(stale_album);
+            let report = text(|out| job(out, &r, false));
+            for expected in [refused, stay, stale] {
+                assert!(report.contains(expected), "{expected}:\n{report}");
+            }
+        }
+    }
 }

@@ -38,6 +38,16 @@ pub fn line(out: &mut impl Write, text: &str) -> io::Result<()> {
     writeln!(out, "{text}")
 }
 
+/// A count and its noun, which takes an `s` unless the count is one: `1 account`, `2 accounts`,
+/// `0 accounts`. Every count written before a noun in the output goes through here.
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// One count on its own line, its label padded.
 pub(crate) fn row(out: &mut impl Write, label: &str, count: usize) -> io::Result<()> {
     writeln!(out, "  {label:<52} {count:>7}")
@@ -49,5 +59,16 @@ pub(crate) fn explain_refusal(reason: &str) -> &'static str {
         "not_found" => "no such asset",
         "validation" => "the server rejected the ids",
         _ => "see the server log",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_count_of_one_takes_the_singular() {
+        assert_eq!(super::count(0, "account"), "0 accounts");
+        assert_eq!(super::count(1, "account"), "1 account");
+        assert_eq!(super::count(2, "account"), "2 accounts");
+        assert_eq!(super::count(1000, "asset"), "1000 assets");
     }
 }

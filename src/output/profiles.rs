@@ -76,10 +76,9 @@ pub fn profile_list(
             }
             Ok(accounts) => writeln!(
                 out,
-                "  {:<width$}  {} account{}: {}",
+                "  {:<width$}  {}: {}",
                 profile.name,
-                accounts.len(),
-                if accounts.len() == 1 { "" } else { "s" },
+                super::count(accounts.len(), "account"),
                 accounts.join(", ")
             )?,
             Err(problem) => writeln!(out, "  {:<width$}  unreadable: {problem}", profile.name)?,
@@ -184,10 +183,10 @@ pub fn profile_tested(
         }
     }
     let failed = accounts.iter().filter(|a| !a.passed()).count();
-    if failed == 0 {
-        writeln!(out, "All {} accounts passed.", accounts.len())
-    } else {
-        writeln!(out, "{failed} of {} accounts failed.", accounts.len())
+    match (failed, accounts.len()) {
+        (0, 1) => writeln!(out, "The account passed."),
+        (0, n) => writeln!(out, "All {n} accounts passed."),
+        (failed, n) => writeln!(out, "{failed} of {} failed.", super::count(n, "account")),
     }
 }
 
@@ -197,4 +196,45 @@ pub fn removed(out: &mut impl Write, lines: &[String]) -> io::Result<()> {
         writeln!(out, "{line}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tested(name: &str, passed: bool) -> AccountTested {
+        AccountTested {
+            name: name.into(),
+            server: "https://photos.example.com".into(),
+            contacted: true,
+            version: Some("3.1.0".into()),
+            user: Some(format!("{name} <{name}@example.com>")),
+            missing: Some(Vec::new()),
+            error: (!passed).then(|| "GET /api/users/me answered 401: Invalid API key".into()),
+        }
+    }
+
+    fn last_line(accounts: &[AccountTested]) -> String {
+        let mut out = Vec::new();
+        profile_tested(&mut out, "family", "/p/family.yaml", accounts).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        text.lines().last().unwrap().to_string()
+    }
+
+    #[test]
+    fn the_verdict_counts_one_account_and_several() {
+        assert_eq!(last_line(&[tested("alice", true)]), "The account passed.");
+        assert_eq!(
+            last_line(&[tested("alice", true), tested("bob", true)]),
+            "All 2 accounts passed."
+        );
+        assert_eq!(
+            last_line(&[tested("alice", false)]),
+            "1 of 1 account failed."
+        );
+        assert_eq!(
+            last_line(&[tested("alice", true), tested("bob", false)]),
+            "1 of 2 accounts failed."
+        );
+    }
 }

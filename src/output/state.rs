@@ -109,12 +109,13 @@ pub fn state_forgotten(
     for (note, n) in albums {
         writeln!(
             out,
-            "Forgot {n} tombstone{} in album \"{}\" of job `{job}` ({} on {}), whichever job of \
-             the album had added them.",
-            if *n == 1 { "" } else { "s" },
+            "Forgot {} in album \"{}\" of job `{job}` ({} on {}), whichever job of the album had \
+             added {}.",
+            super::count(*n, "tombstone"),
             note.name,
             note.key.album_id,
-            note.key.server
+            note.key.server,
+            if *n == 1 { "it" } else { "them" }
         )?;
     }
     let total: usize = albums.iter().map(|(_, n)| n).sum();

@@ -61,3 +61,88 @@ fn every_command_has_an_example_in_its_help() {
     walk(&mut Cli::command(), "", &mut missing);
     assert!(missing.is_empty(), "no example in the help of: {missing:?}");
 }
+
+/// The options every command takes (`-v`, `--timeout`, `--state-dir`, …) stand under "Global options"
+/// in the help of the tool and of every subcommand; the Python-compatible headings stay on the flags
+/// that only the tool without a subcommand takes.
+#[test]
+fn the_global_options_have_their_own_heading_in_every_help() {
+    /// The lines of a help text under a heading, up to the next heading.
+    fn under(help: &str, heading: &str) -> String {
+        let start = help
+            .find(&format!("\n{heading}:\n"))
+            .unwrap_or_else(|| panic!("no heading {heading}:\n{help}"));
+        help[start + heading.len() + 3..]
+            .lines()
+            .take_while(|l| l.is_empty() || l.starts_with(' ') || !l.ends_with(':'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+    const GLOBAL: &[&str] = &[
+        "-v, --verbose",
+        "--timeout <SECONDS>",
+        "--connect-timeout <SECONDS>",
+        "--max-in-flight <N>",
+        "--state-dir <DIR>",
+    ];
+
+    let output = bin().args(["sync", "--help"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let help = stdout_of(&output);
+    let global = under(&help, "Global options");
+    for option in GLOBAL {
+        assert!(
+            global.contains(option),
+            "{option} under Global options:\n{help}"
+        );
+        assert_eq!(help.matches(option).count(), 1, "{option} once:\n{help}");
+    }
+    assert!(under(&help, "Options").contains("--quiet"), "{help}");
+    assert!(!help.contains("Python-compatible"), "{help}");
+
+    fn walk(command: &mut clap::Command, path: &str, wrong: &mut Vec<String>) {
+        let path = format!("{path} {}", command.get_name());
+        for help in [command.render_help(), command.render_long_help()] {
+            let help = help.to_string();
+            if help.contains("Python-compatible") || !help.contains("\nGlobal options:\n") {
+                wrong.push(path.clone());
+            }
+        }
+        for sub in command.get_subcommands_mut() {
+            if sub.get_name() != "help" {
+                walk(sub, &path, wrong);
+            }
+        }
+    }
+    let mut root = Cli::command();
+    // As parsing does: global options reach the subcommands.
+    root.build();
+    let mut wrong = Vec::new();
+    for sub in root.get_subcommands_mut() {
+        if sub.get_name() != "help" {
+            walk(sub, "immich-smart-albums", &mut wrong);
+        }
+    }
+    assert!(wrong.is_empty(), "headings wrong in the help of: {wrong:?}");
+
+    // Without a subcommand: the Python-compatible flags under their headings, then the global ones.
+    let output = bin().arg("--help").output().unwrap();
+    let help = stdout_of(&output);
+    assert!(
+        under(&help, "Python-compatible options (no subcommand)")
+            .contains("--include-metadata-file")
+    );
+    let current = under(
+        &help,
+        "Python-compatible options, current version (no subcommand)",
+    );
+    assert!(current.contains("--include-person-names-union"), "{help}");
+    assert!(!current.contains("--timeout"), "{help}");
+    let global = under(&help, "Global options");
+    for option in GLOBAL {
+        assert!(
+            global.contains(option),
+            "{option} under Global options:\n{help}"
+        );
+    }
+}

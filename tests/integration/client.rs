@@ -1,5 +1,5 @@
 //! The Immich client and album operations against the simulator: discovery, paging, per-id add results,
-//! batching, and the errors for refused keys.
+//! batching, the errors for refused keys, and a URL whose scheme is not the server's.
 
 use crate::common;
 
@@ -298,6 +298,191 @@ fn refused_keys_and_unreachable_servers_name_the_endpoint() {
             "{text}"
         );
     });
+}
+
+/// A loopback TCP port that counts the connections it accepts: each is relayed to `forward` both ways
+/// (a real server behind it), or answered with fixed bytes and closed.
+struct Port {
+    port: u16,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+enum Answer {
+    Forward(std::net::SocketAddr),
+    Bytes(&'static [u8]),
+}
+
+impl Port {
+    fn start(answer: Answer) -> Port {
+        use std::io::{Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (count, stopped) = (accepted.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
+                let mut stream = stream.unwrap();
+                count.fetch_add(1, Ordering::SeqCst);
+                match answer {
+                    Answer::Forward(to) => {
+                        let mut server = std::net::TcpStream::connect(to).unwrap();
+                        let (mut from_server, mut to_client) =
+                            (server.try_clone().unwrap(), stream.try_clone().unwrap());
+                        std::thread::spawn(move || {
+                            let _ = std::io::copy(&mut from_server, &mut to_client);
+                            let _ = to_client.shutdown(std::net::Shutdown::Both);
+                        });
+                        std::thread::spawn(move || {
+                            let _ = std::io::copy(&mut stream, &mut server);
+                            let _ = server.shutdown(std::net::Shutdown::Write);
+                        });
+                    }
+                    Answer::Bytes(bytes) => {
+                        let mut request = [0u8; 4096];
+                        let _ = stream.read(&mut request);
+                        let _ = stream.write_all(bytes);
+                    }
+                }
+            }
+        });
+        Port {
+            port,
+            accepted,
+            stop,
+            thread,
+        }
+    }
+
+    /// Stops accepting; the connections it accepted.
+    fn stop(self) -> usize {
+        use std::sync::atomic::Ordering;
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the accept loop, which then ends without counting this one.
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+        self.thread.join().unwrap();
+        self.accepted.load(Ordering::SeqCst)
+    }
+}
+
+/// Five attempts a call, with waits of milliseconds: a failure that were retried would show in the
+/// count of connections.
+fn five_quick_attempts() -> ClientOptions {
+    ClientOptions {
+        connect_timeout: Duration::from_secs(5),
+        timeout: Duration::from_secs(10),
+        retry: RetryPolicy {
+            max_attempts: 5,
+            min_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+            max_total: Duration::from_secs(30),
+        },
+    }
+}
+
+async fn connect_error(server: &str) -> immich_smart_albums::immich::ApiError {
+    Client::connect(
+        &ServerUrl::parse(server).unwrap(),
+        ApiKey::new("k").unwrap(),
+        &five_quick_attempts(),
+    )
+    .await
+    .unwrap_err()
+}
+
+/// `https://` given for a port that speaks plain HTTP (the simulator, through a port that counts the
+/// connections): one connection, no retry, and the error names the server and `http://`.
+#[test]
+fn https_to_a_plain_http_port_fails_at_once_and_says_to_use_http() {
+    let sim = common::sim_with(&["alice"], 5);
+    let address = sim.url().trim_start_matches("http://").parse().unwrap();
+    for path in ["", "/api"] {
+        let port = Port::start(Answer::Forward(address));
+        let server = format!("https://127.0.0.1:{}", port.port);
+        let error = runtime().block_on(connect_error(&format!("{server}{path}")));
+        assert_eq!(port.stop(), 1, "one connection, not retried: {error}");
+        let text = error.to_string();
+        let instead = format!("http://127.0.0.1:{}", server.rsplit(':').next().unwrap());
+        assert_eq!(error.attempts, 1, "{text}");
+        assert_eq!(error.wrong_scheme(), Some(instead.as_str()), "{text}");
+        assert!(
+            text.contains(&format!("{server} answers plain HTTP, not https (TLS)")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("use {instead} as the server URL")),
+            "{text}"
+        );
+        assert!(
+            text.contains("InvalidContentType"),
+            "what gave it away: {text}"
+        );
+    }
+}
+
+/// `http://` given for a port that speaks TLS: one that answers a plain HTTP request with a TLS alert
+/// record, and one behind nginx, which answers with its 400 page. One connection each, no retry, and
+/// the error names the server and `https://`.
+#[test]
+fn http_to_a_tls_port_fails_at_once_and_says_to_use_https() {
+    // A TLS alert record: fatal (2), protocol_version (70).
+    const ALERT: &[u8] = b"\x15\x03\x03\x00\x02\x02\x46";
+    const NGINX: &[u8] = b"HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n\
+        Content-Type: text/html\r\nContent-Length: 146\r\nConnection: close\r\n\r\n\
+        <html><head><title>400 The plain HTTP request was sent to HTTPS port</title></head>\
+        <body><center><h1>400 Bad Request</h1></center></body></html>\r\n";
+    for (answer, path, detail) in [
+        (ALERT, "", "invalid HTTP version parsed"),
+        (ALERT, "/api", "invalid HTTP version parsed"),
+        (
+            NGINX,
+            "/api",
+            "answered 400: plain HTTP request was sent to HTTPS port",
+        ),
+    ] {
+        let port = Port::start(Answer::Bytes(answer));
+        let server = format!("http://127.0.0.1:{}", port.port);
+        let error = runtime().block_on(connect_error(&format!("{server}{path}")));
+        assert_eq!(port.stop(), 1, "one connection, not retried: {error}");
+        let text = error.to_string();
+        let instead = format!("https://127.0.0.1:{}", server.rsplit(':').next().unwrap());
+        assert_eq!(error.attempts, 1, "{text}");
+        assert_eq!(error.wrong_scheme(), Some(instead.as_str()), "{text}");
+        assert!(
+            text.contains(&format!("{server} speaks https (TLS), not plain HTTP")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("use {instead} as the server URL")),
+            "{text}"
+        );
+        assert!(text.contains(detail), "what gave it away: {text}");
+    }
+}
+
+/// `http://` given for a port that closes every connection without a word: what a restarting proxy
+/// does too, so it is retried, and what some TLS ports do with plain HTTP, so the error says that fix.
+#[test]
+fn http_to_a_port_that_closes_at_once_is_retried_and_the_error_mentions_https() {
+    let port = Port::start(Answer::Bytes(b""));
+    let server = format!("http://127.0.0.1:{}", port.port);
+    let error = runtime().block_on(connect_error(&format!("{server}/api")));
+    assert_eq!(port.stop(), 5, "retried as passing trouble: {error}");
+    let text = error.to_string();
+    assert_eq!(error.wrong_scheme(), None, "{text}");
+    assert!(
+        text.contains(&format!(
+            "if {server} speaks https (TLS), use https://127.0.0.1:{} as the server URL",
+            server.rsplit(':').next().unwrap()
+        )),
+        "{text}"
+    );
 }
 
 #[test]

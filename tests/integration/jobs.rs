@@ -517,6 +517,11 @@ fn the_safe_album_fails_closed_when_one_accounts_smart_search_keeps_failing() {
             "{reason}"
         );
         assert!(
+            reason.contains(&format!("`bob` at {} failed", sim.url()))
+                && reason.ends_with("; the next run tries again"),
+            "the server and the next step: {reason}"
+        );
+        assert!(
             report.accounts[1].error.is_none(),
             "bob's main searches worked"
         );
@@ -680,6 +685,12 @@ fn a_failed_exclusion_search_fails_its_account_and_is_never_taken_as_nothing_to_
             report.accounts[1].error.is_some(),
             "{:#?}",
             report.accounts[1]
+        );
+        let error = report.accounts[1].error.clone().unwrap();
+        assert!(
+            error.starts_with(&format!("at {}: POST /api/search/smart", sim.url()))
+                && error.ends_with("; the next run tries again"),
+            "the server and the next step: {error}"
         );
         let bobs: HashSet<String> = sim.assets("bob").into_iter().map(|a| a.id).collect();
         let held = album_ids(&sim, "Mia");

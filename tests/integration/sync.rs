@@ -1069,3 +1069,165 @@ fn a_schedule_with_a_bad_job_file_or_pattern_stops_at_once() {
     }
     assert!(setup.sim.requests().is_empty());
 }
+
+/// The lines of a text report or of stderr that say `needle`.
+fn lines_with<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
+    text.lines().filter(|l| l.contains(needle)).collect()
+}
+
+/// Nothing is said about what a failed account knows or holds: its people, its photos, its removals.
+#[track_caller]
+fn nothing_follows_about(text: &str, account: &str) {
+    for follow_on in [
+        format!("{account} knows no person"),
+        format!("{account} has no tag"),
+        "no longer found".to_string(),
+        "to remove (".to_string(),
+        " removed (".to_string(),
+        "would be removed".to_string(),
+    ] {
+        assert!(
+            lines_with(text, &follow_on).is_empty(),
+            "{follow_on}:\n{text}"
+        );
+    }
+}
+
+/// An account whose key the server refuses is said once in each job's report and once on `--quiet`'s
+/// stderr, with its server and the next step, and nothing follows about its people or photos (a first
+/// sync recorded bob's photos in the albums: they are not "no longer found").
+#[test]
+fn an_account_whose_key_is_refused_is_said_once_with_its_server_and_next_step() {
+    let setup = Setup::new(common::sim());
+    setup.job("jobs.yaml", JOB);
+    common::stdout_if(&setup.run(&["sync", "jobs.yaml"]), 0);
+    let server = setup.sim.url();
+    let said = format!(
+        "bob failed: connecting to {server}: GET /api/users/me answered 401: Invalid API key"
+    );
+    let next = "check bob's key with `immich-smart-albums profiles test family`";
+
+    let output = setup
+        .bin()
+        .env("TEST_KEY_BOB", "revoked")
+        .args(["sync", "jobs.yaml"])
+        .output()
+        .unwrap();
+    let stdout = common::stdout_if(&output, 1);
+    let failures = lines_with(&stdout, "Invalid API key");
+    assert_eq!(failures.len(), 2, "once in each job's report:\n{stdout}");
+    for line in failures {
+        assert!(line.starts_with(&format!("  ! {said}")), "{line}");
+        assert!(line.ends_with(next), "{line}");
+    }
+    assert!(
+        stdout.contains(
+            "  ! safe album failed closed: account `bob` failed, so its safe exclusions are \
+             unknown; nothing was added to it in this run\n"
+        ),
+        "the consequence, without the reason again:\n{stdout}"
+    );
+    nothing_follows_about(&stdout, "bob");
+
+    let output = setup
+        .bin()
+        .env("TEST_KEY_BOB", "revoked")
+        .args(["sync", "--quiet", "jobs.yaml"])
+        .output()
+        .unwrap();
+    let stdout = common::stdout_if(&output, 1);
+    assert!(
+        stdout.contains("; 2 accounts, 1 failed; see errors"),
+        "{stdout}"
+    );
+    let stderr = stderr_of(&output);
+    let failures = lines_with(&stderr, "bob failed");
+    assert_eq!(failures.len(), 1, "once for both jobs:\n{stderr}");
+    assert!(
+        failures[0].starts_with(&format!("error: job `kids`: {said}")),
+        "{stderr}"
+    );
+    assert!(failures[0].ends_with(next), "{stderr}");
+    assert_eq!(lines_with(&stderr, "Invalid API key").len(), 1, "{stderr}");
+    nothing_follows_about(&stderr, "bob");
+}
+
+/// An account whose server is down, or whose URL says https:// for a plain-HTTP port, is said once,
+/// with its server and the next step, and nothing follows about its people or photos.
+#[test]
+fn an_account_whose_server_cannot_be_reached_is_said_once_with_its_server_and_next_step() {
+    let setup = Setup::new(common::sim());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    drop(listener);
+    let https = setup.sim.url().replace("http://", "https://");
+    for (server, said, next) in [
+        (
+            down.clone(),
+            // Retried: "gave up after 2 attempts in … s: could not reach the server".
+            format!(
+                "bob failed: connecting to {down}: GET /.well-known/immich: gave up after 2 attempts"
+            ),
+            "check that the server is up and reachable from here, and bob's `server:` in profile \
+             elsewhere; `immich-smart-albums profiles test elsewhere` checks both"
+                .to_string(),
+        ),
+        (
+            https.clone(),
+            format!(
+                "bob failed: connecting to {https}: GET /.well-known/immich: {https} answers plain \
+                 HTTP, not https (TLS)"
+            ),
+            format!(
+                "use {} as the server URL; change bob's `server:` in profile elsewhere, then \
+                 check it with `immich-smart-albums profiles test elsewhere`",
+                setup.sim.url()
+            ),
+        ),
+    ] {
+        std::fs::write(
+            setup.dir.path().join("profiles/elsewhere.yaml"),
+            format!(
+                "accounts:\n  alice:\n    server: {}\n    api_key_env: TEST_KEY_ALICE\n  bob:\n    \
+                 server: {server}\n    api_key_env: TEST_KEY_BOB\n",
+                setup.sim.url()
+            ),
+        )
+        .unwrap();
+        setup.job(
+            "elsewhere.yaml",
+            "profile: elsewhere\njobs:\n  kids:\n    include: [{people: [Mia]}]\n    album: Kids\n    \
+             across_servers: copy\n    safe:\n      album: Kids (safe)\n      exclude: [{metadata: \
+             {type: VIDEO}}]\n",
+        );
+        for quiet in [false, true] {
+            let mut args = vec!["sync", "elsewhere.yaml", "--connect-timeout", "2"];
+            if quiet {
+                args.push("--quiet");
+            }
+            let output = setup
+                .bin()
+                .env("IMMICH_SMART_ALBUMS_ATTEMPTS", "2")
+                .args(&args)
+                .output()
+                .unwrap();
+            common::stdout_if(&output, 1);
+            let text = if quiet {
+                stderr_of(&output)
+            } else {
+                stdout_of(&output)
+            };
+            let failures = lines_with(&text, "bob failed");
+            assert_eq!(failures.len(), 1, "{text}");
+            assert!(failures[0].contains(&said), "{said}:\n{text}");
+            assert!(
+                failures[0].contains("could not reach the server")
+                    || failures[0].contains("answers plain HTTP"),
+                "{text}"
+            );
+            assert!(failures[0].ends_with(&next), "{next}:\n{text}");
+            assert_eq!(lines_with(&text, &server).len(), 1, "{text}");
+            nothing_follows_about(&text, "bob");
+        }
+    }
+}

@@ -128,7 +128,7 @@ pub(super) async fn discover(
             .get(url.clone())
             .send()
             .await
-            .map_err(|error| transport_failure(&endpoint, &error))?;
+            .map_err(|error| transport_failure(&endpoint, &url, &error))?;
         let status = response.status().as_u16();
         if class_of_status(status) == Class::Transient {
             let error = ApiError::from_status(endpoint.clone(), status, b"", None);

@@ -1,5 +1,5 @@
-//! Unit tests of the client: server URLs, which calls are safe to repeat, and a key kept out of
-//! debug output. The client against the simulator is tested in tests/integration/client.rs.
+//! Unit tests of the client: server URLs, which calls are safe to repeat, a key kept out of debug
+//! output, and the URL with the other scheme. The client against the simulator is tested in tests/integration/client.rs.
 
 use super::*;
 
@@ -90,4 +90,60 @@ fn debug_output_hides_the_key() {
     };
     let text = format!("{client:?}");
     assert!(!text.contains("very-secret"), "{text}");
+}
+
+#[test]
+fn the_other_scheme_keeps_the_port_the_server_is_on() {
+    for (given, server, instead) in [
+        (
+            "https://127.0.0.1:2283/",
+            "https://127.0.0.1:2283",
+            "http://127.0.0.1:2283",
+        ),
+        (
+            "http://photos.lan:2283/",
+            "http://photos.lan:2283",
+            "https://photos.lan:2283",
+        ),
+        // The default port of one scheme is not the other's: it is written out.
+        (
+            "https://photos.example.com/",
+            "https://photos.example.com",
+            "http://photos.example.com:443",
+        ),
+        // A site under a prefix keeps it.
+        (
+            "http://photos.example.com/immich",
+            "http://photos.example.com/immich",
+            "https://photos.example.com:80/immich",
+        ),
+    ] {
+        let url = Url::parse(given).unwrap();
+        assert_eq!(
+            with_other_scheme(&url),
+            (server.to_string(), instead.to_string()),
+            "{given}"
+        );
+    }
+    // An error names the request's origin, then the site as given once it is known.
+    let error = wrong_scheme_error(
+        "GET /api/server/version",
+        &Url::parse("https://127.0.0.1:2283/api/server/version").unwrap(),
+        "received corrupt message of type InvalidContentType".into(),
+    );
+    assert_eq!(
+        error.to_string(),
+        "GET /api/server/version: https://127.0.0.1:2283 answers plain HTTP, not https (TLS) \
+         (received corrupt message of type InvalidContentType); use http://127.0.0.1:2283 as the \
+         server URL"
+    );
+    assert_eq!(error.wrong_scheme(), Some("http://127.0.0.1:2283"));
+    let error = at_first_contact(&Url::parse("https://127.0.0.1:2283/immich").unwrap(), error);
+    assert_eq!(error.wrong_scheme(), Some("http://127.0.0.1:2283/immich"));
+    assert!(
+        error
+            .to_string()
+            .contains("https://127.0.0.1:2283/immich answers plain HTTP"),
+        "{error}"
+    );
 }
