@@ -1123,7 +1123,9 @@ fn an_account_whose_key_is_refused_is_said_once_with_its_server_and_next_step() 
     assert!(
         stdout.contains(
             "  ! safe album failed closed: account `bob` failed, so its safe exclusions are \
-             unknown; nothing was added to it in this run\n"
+             unknown; nothing was added to it in this run. It fills at the first run that knows \
+             every account's safe exclusions: fix the account above, or run `immich-smart-albums \
+             sync` again when a search failed\n"
         ),
         "the consequence, without the reason again:\n{stdout}"
     );
