@@ -1,6 +1,6 @@
 //! Telling a family how an unattended sync went: a health ping for a monitor (Healthchecks, Uptime
-//! Kuma's push monitors, Gatus), a webhook that receives the run's JSON summary, and an ntfy topic
-//! that reaches a phone. Set under `notify:` in a profile, and per channel overridden at the top of a
+//! Kuma's push monitors, Gatus), a webhook that receives the run's JSON summary, and a title and a
+//! message for a phone, through ntfy or Gotify. Set under `notify:` in a profile, and per channel overridden at the top of a
 //! job file:
 //!
 //! ```yaml
@@ -8,6 +8,7 @@
 //!   ping: https://hc.example.org/ping/5f0c...        # or ping_env: VAR, ping_file: PATH
 //!   webhook: {url_env: FAMILY_WEBHOOK, on: failure}  # url / url_env / url_file
 //!   ntfy: {url: https://ntfy.example.org/family-albums, on: change}
+//!   gotify: {url_env: GOTIFY_URL}                    # https://gotify.example.org/message?token=…
 //! ```
 //!
 //! This module checks the settings ([`NotifyFile::check`]: a malformed URL is an input error at
@@ -40,6 +41,8 @@ pub struct NotifyFile {
     pub webhook: Option<TargetFile>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ntfy: Option<TargetFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gotify: Option<TargetFile>,
 }
 
 /// A webhook or an ntfy topic as written: one of `url`, `url_env`, `url_file`, and when to send.
@@ -125,6 +128,7 @@ pub struct Notify {
     pub ping: Option<SecretUrl>,
     pub webhook: Option<Target>,
     pub ntfy: Option<Target>,
+    pub gotify: Option<Target>,
 }
 
 /// The placeholder a ping URL may carry for the exit status (`…/{status}`), as Healthchecks allows.
@@ -187,6 +191,7 @@ impl NotifyFile {
             ping,
             webhook: target("webhook", &self.webhook)?,
             ntfy: target("ntfy", &self.ntfy)?,
+            gotify: target("gotify", &self.gotify)?,
         })
     }
 }
@@ -198,11 +203,15 @@ impl Notify {
             ping: self.ping.or(base.ping),
             webhook: self.webhook.or(base.webhook),
             ntfy: self.ntfy.or(base.ntfy),
+            gotify: self.gotify.or(base.gotify),
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ping.is_none() && self.webhook.is_none() && self.ntfy.is_none()
+        self.ping.is_none()
+            && self.webhook.is_none()
+            && self.ntfy.is_none()
+            && self.gotify.is_none()
     }
 }
 

@@ -1,5 +1,5 @@
-//! Sending a run's signals: the ping at its start and its end, the webhook's JSON and the ntfy
-//! message at its end. Each request has 3 seconds; a failed one is tried again twice, then logged
+//! Sending a run's signals: the ping at its start and its end, the webhook's JSON and the ntfy or
+//! Gotify message at its end. Each request has 3 seconds; a failed one is tried again twice, then logged
 //! (without its URL): a monitor that is down or hangs costs a run 10 seconds at most. Nothing here
 //! can fail a run.
 
@@ -40,7 +40,8 @@ pub async fn started(notify: &Notify) {
 }
 
 /// The run's end: the ping (its URL itself when the run went well, else `…/fail`; with the
-/// placeholder, the exit status in its place), and the webhook and ntfy messages their `on` wants.
+/// placeholder, the exit status in its place), and the webhook, ntfy and Gotify messages their `on`
+/// wants. Gotify takes JSON (`title`, `message`, `priority`) at its `/message?token=…` URL.
 pub async fn ended(notify: &Notify, ending: &Ending) {
     let mut sends = Vec::new();
     if let Some(ping) = &notify.ping {
@@ -64,6 +65,16 @@ pub async fn ended(notify: &Notify, ending: &Ending) {
             failed: ending.status != 0,
         };
         sends.push(send(&ntfy.url, url, body, "the ntfy message"));
+    }
+    if let Some(gotify) = notify.gotify.as_ref().filter(|t| t.on.wants(ending)) {
+        let url = gotify.url.expose().to_string();
+        let message = serde_json::json!({
+            "title": ending.title,
+            "message": ending.text,
+            "priority": if ending.status != 0 { 8 } else { 4 },
+        });
+        let body = Body::Json(message.to_string().into_bytes());
+        sends.push(send(&gotify.url, url, body, "the Gotify message"));
     }
     join_all(sends).await;
 }

@@ -206,7 +206,7 @@ fn a_failing_account_sends_start_then_fail_with_its_reason_and_no_key() {
     with_profile_notify(
         &setup,
         &format!(
-            "  ping: '{url}/ping/family/{{status}}'\n  ntfy: {{url: '{url}/ntfy'}}\n",
+            "  ping: '{url}/ping/family/{{status}}'\n  ntfy: {{url: '{url}/ntfy'}}\n  gotify: {{url: '{url}/message?token=t0k'}}\n",
             url = hub.url
         ),
     );
@@ -239,6 +239,14 @@ fn a_failing_account_sends_start_then_fail_with_its_reason_and_no_key() {
         .expect("on: failure sends");
     assert_eq!(ntfy.header("priority"), Some("high"));
     assert!(ntfy.header("title").unwrap().contains("exit status 1"));
+    let gotify = got
+        .iter()
+        .find(|r| r.path == "/message?token=t0k")
+        .expect("Gotify too");
+    let gotify: serde_json::Value = serde_json::from_str(&gotify.body).unwrap();
+    assert!(gotify["title"].as_str().unwrap().contains("exit status 1"));
+    assert!(gotify["message"].as_str().unwrap().contains("bob"));
+    assert_eq!(gotify["priority"], 8);
     for request in &got {
         for key in [alice_key.as_str(), "not-bobs-key"] {
             assert!(!request.body.contains(key), "a key in {request:?}");
