@@ -263,8 +263,14 @@ fn the_safe_album_is_the_result_minus_every_accounts_safe_exclusions() {
             .map(|a| a.safe.as_ref().unwrap().excluded)
             .sum::<usize>();
         assert_eq!(safe.len() + flagged, main.len(), "{report:#?}");
-        // What each account's rows say it added is what each album holds of its photos.
+        // What each account's rows say it added is what each album holds of its photos, and each
+        // names the version its server gave.
+        let (major, minor, patch) = common::line().version();
         for account in &report.accounts {
+            assert_eq!(
+                account.immich_version.as_deref(),
+                Some(format!("{major}.{minor}.{patch}").as_str())
+            );
             let owned: HashSet<String> = sim
                 .assets(&account.account)
                 .into_iter()
