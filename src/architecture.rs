@@ -2,7 +2,8 @@
 //! import from itself and from the rooms below it, never from one above; the rooms inside a room
 //! (`job::run`, `cmd::sync`, `output::job` ...) import each other without a cycle; and only the
 //! commands that run the simulator import it. Every source file's `crate::` and `super::` paths are
-//! read (comments left out), so a new upward import, or a new cycle, turns these tests red.
+//! read (comments left out), so a new upward import, or a new cycle, turns these tests red; so does a
+//! file that grows past 800 lines, its tests apart.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -218,6 +219,21 @@ fn reexports() -> Vec<(String, String)> {
         }
     }
     found
+}
+
+/// Most lines a source file may have, its tests apart: one that grows past it holds more than one
+/// concern.
+const MAX_LINES: usize = 800;
+
+#[test]
+fn no_file_is_over_800_lines_apart_from_its_tests() {
+    let long: Vec<String> = sources()
+        .into_iter()
+        .map(|(module, code)| (module, code.lines().count()))
+        .filter(|(_, lines)| *lines > MAX_LINES)
+        .map(|(module, lines)| format!("{module}: {lines} lines"))
+        .collect();
+    assert!(long.is_empty(), "split these by concern: {long:?}");
 }
 
 #[test]

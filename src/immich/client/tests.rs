@@ -1,6 +1,7 @@
 //! Unit tests of the client: server URLs, which calls are safe to repeat, a key kept out of debug
 //! output, and the URL with the other scheme. The client against the simulator is tested in tests/integration/client.rs.
 
+use super::scheme::{with_other_scheme, wrong_scheme_error};
 use super::*;
 
 #[test]
