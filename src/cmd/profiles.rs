@@ -273,6 +273,9 @@ fn settings_of(profile: &Profile) -> Vec<(&'static str, String)> {
     if let Some(value) = settings.attempts {
         shown.push(("attempts", value.to_string()));
     }
+    if let Some(notify) = &profile.notify {
+        shown.extend(notify.channels());
+    }
     shown
 }
 

@@ -196,6 +196,42 @@ impl NotifyFile {
     }
 }
 
+impl NotifyFile {
+    /// Each channel that is set, and where its URL comes from (never the URL): for `profiles show`.
+    pub fn channels(&self) -> Vec<(&'static str, String)> {
+        let inline = "written in the file".to_string();
+        let source = |url: &Option<String>, env: &Option<String>, file: &Option<PathBuf>| match (
+            url, env, file,
+        ) {
+            (Some(_), _, _) => Some(inline.clone()),
+            (None, Some(var), _) => Some(format!("from ${var}")),
+            (None, None, Some(path)) => Some(format!("from the file {}", path.display())),
+            (None, None, None) => None,
+        };
+        let mut channels = Vec::new();
+        if let Some(from) = source(&self.ping, &self.ping_env, &self.ping_file) {
+            channels.push(("notify.ping", from));
+        }
+        for (name, target) in [
+            ("notify.webhook", &self.webhook),
+            ("notify.ntfy", &self.ntfy),
+            ("notify.gotify", &self.gotify),
+        ] {
+            if let Some(target) = target {
+                let from = source(&target.url, &target.url_env, &target.url_file)
+                    .unwrap_or_else(|| "no URL".to_string());
+                let on = match target.on.unwrap_or_default() {
+                    On::Failure => "on failure",
+                    On::Change => "on change",
+                    On::Always => "always",
+                };
+                channels.push((name, format!("{from}, {on}")));
+            }
+        }
+        channels
+    }
+}
+
 impl Notify {
     /// These settings (a job file's) in the place of `base` (the profile's), channel by channel.
     pub fn over(self, base: Notify) -> Notify {

@@ -132,3 +132,18 @@ fn on_says_which_runs_are_worth_a_message() {
         assert_eq!(on.wants(&ending(2, false)), failed, "{on:?}");
     }
 }
+
+#[test]
+fn the_channels_say_where_each_url_comes_from_never_the_url() {
+    let file: NotifyFile = serde_saphyr::from_str(
+        "ping: https://hc.example.org/ping/secret\nntfy: {url_env: NTFY, on: change}\n",
+    )
+    .unwrap();
+    assert_eq!(
+        file.channels(),
+        vec![
+            ("notify.ping", "written in the file".to_string()),
+            ("notify.ntfy", "from $NTFY, on change".to_string()),
+        ]
+    );
+}

@@ -659,3 +659,19 @@ fn ctrl_c_at_the_key_prompt_exits_130() {
         }
     });
 }
+
+#[test]
+fn show_names_each_notify_channel_and_where_its_url_comes_from_never_the_url() {
+    let config = Config::new();
+    config.write_profile(
+        "family",
+        "notify:\n  ping: https://hc.example.org/ping/secret-uuid\n  ntfy: {url_env: FAMILY_NTFY, on: change}\naccounts:\n  alice:\n    server: http://127.0.0.1:9\n    api_key_env: NO_SUCH_KEY\n",
+    );
+    let output = config.run(&["profiles", "show", "family"]);
+    let stdout = stdout_of(&output);
+    assert!(stdout.contains("notify.ping"), "{stdout}");
+    assert!(stdout.contains("written in the file"), "{stdout}");
+    assert!(stdout.contains("from $FAMILY_NTFY, on change"), "{stdout}");
+    assert!(!stdout.contains("secret-uuid"), "{stdout}");
+    assert!(!stderr_of(&output).contains("secret-uuid"));
+}
