@@ -206,7 +206,7 @@ fn a_failing_account_sends_start_then_fail_with_its_reason_and_no_key() {
     with_profile_notify(
         &setup,
         &format!(
-            "  ping: '{url}/ping/family/{{status}}'\n  ntfy: {{url: '{url}/ntfy'}}\n  gotify: {{url: '{url}/message?token=t0k'}}\n",
+            "  ping: '{url}/ping/family'\n  ntfy: {{url: '{url}/ntfy'}}\n  gotify: {{url: '{url}/message?token=t0k'}}\n",
             url = hub.url
         ),
     );
@@ -230,8 +230,9 @@ fn a_failing_account_sends_start_then_fail_with_its_reason_and_no_key() {
     assert_eq!(paths[0], "/ping/family/start", "{paths:?}");
     let fail = got
         .iter()
-        .find(|r| r.path == "/ping/family/1")
-        .unwrap_or_else(|| panic!("no end ping with the exit status: {paths:?}"));
+        .find(|r| r.path == "/ping/family/fail")
+        .unwrap_or_else(|| panic!("no fail ping: {paths:?}"));
+    assert!(!paths.contains(&"/ping/family".to_string()), "{paths:?}");
     assert!(fail.body.contains("bob"), "{}", fail.body);
     let ntfy = got
         .iter()
@@ -334,18 +335,27 @@ fn a_malformed_or_missing_url_stops_the_sync_before_anything_changes() {
 }
 
 #[test]
-fn a_job_files_ping_replaces_the_profiles() {
+fn a_job_files_ping_replaces_the_profiles_and_a_placeholder_takes_the_exit_status() {
     let setup = Setup::new(common::sim());
     let hub = Receiver::start(Answer::Ok);
     with_profile_notify(&setup, &format!("  ping: {}/ping/family\n", hub.url));
     let job = setup.job(
         "jobs.yaml",
         &format!(
-            "profile: family\nnotify:\n  ping: {}/ping/kids\n{JOB}",
+            "profile: family\nnotify:\n  ping: '{}/ping/kids/{{status}}'\n{JOB}",
             hub.url
         ),
     );
     let output = setup.bin().arg("sync").arg(&job).output().unwrap();
     assert_eq!(output.status.code(), Some(0));
-    assert_eq!(hub.paths(), ["/ping/kids/start", "/ping/kids"]);
+    assert_eq!(hub.paths(), ["/ping/kids/start", "/ping/kids/0"]);
+    let output = setup
+        .bin()
+        .arg("sync")
+        .arg(&job)
+        .env("TEST_KEY_BOB", "not-bobs-key")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(hub.paths()[2..], ["/ping/kids/start", "/ping/kids/1"]);
 }
