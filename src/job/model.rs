@@ -121,3 +121,66 @@ impl<'a> AccountRun<'a> {
         self.fail(format!("at {server}: {error}{next}"));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed_by(kind: ApiErrorKind) -> String {
+        let slot = Slot {
+            name: "bob".into(),
+            account: Err("not connected".into()),
+        };
+        let mut run = AccountRun::new(&slot);
+        run.failed = None;
+        run.fail_request(&ApiError::new("POST /api/search/metadata", kind));
+        run.failed.expect("failed")
+    }
+
+    #[test]
+    fn a_failed_request_names_the_server_and_says_the_next_run_tries_again_unless_a_person_must_act()
+     {
+        let status = |status| ApiErrorKind::Status {
+            status,
+            message: "no".into(),
+            correlation_id: None,
+        };
+        for (kind, retried) in [
+            (status(500), true),
+            (status(502), true),
+            (
+                ApiErrorKind::Transport {
+                    message: "reset".into(),
+                    timeout: false,
+                },
+                true,
+            ),
+            (status(401), false),
+            (status(403), false),
+            (ApiErrorKind::Setup("no CA certificates".into()), false),
+        ] {
+            let said = failed_by(kind);
+            assert!(
+                said.starts_with("at its server: POST /api/search/metadata"),
+                "{said}"
+            );
+            assert_eq!(
+                said.ends_with("; the next run tries again"),
+                retried,
+                "{said}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_first_failure_is_the_one_kept() {
+        let slot = Slot {
+            name: "bob".into(),
+            account: Err("bob's key is not set".into()),
+        };
+        let mut run = AccountRun::new(&slot);
+        run.fail("later".into());
+        assert_eq!(run.failed.as_deref(), Some("bob's key is not set"));
+        assert!(run.live().is_none());
+    }
+}
