@@ -286,6 +286,16 @@ fn the_safe_album_is_the_result_minus_every_accounts_safe_exclusions() {
                 account.account
             );
         }
+        // A preview afterwards names the albums it found, as the server knows them.
+        let preview = run(&sim, SAFE, Mode::Preview, &HashMap::new()).unwrap();
+        assert_eq!(
+            preview.album.id.as_deref(),
+            Some(sim.album_by_name("Mia")[0].as_str())
+        );
+        assert_eq!(
+            preview.safe.as_ref().unwrap().id.as_deref(),
+            Some(sim.album_by_name("Mia (for grandparents)")[0].as_str())
+        );
         let flagged_words = safe
             .iter()
             .filter(|id| all[*id].words.iter().any(|w| w == "nsfw"))
