@@ -34,14 +34,55 @@ impl Store {
 
     /// Notes, before its request, that a job makes an album of this name on this server: an answer
     /// lost on the way still leaves the album known as the tool's (see [`Store::claim_made`]).
-    pub fn note_making(&self, server: &str, name: &str, job: &str) -> anyhow::Result<()> {
-        self.conn()
-            .execute(
-                "INSERT OR REPLACE INTO album_intents (server, name, job, at) VALUES (?1, ?2, ?3, ?4)",
-                params![server, name, job, now()],
+    pub fn note_making(
+        &self,
+        server: &str,
+        name: &str,
+        job: &str,
+        members: &[(&str, &str)],
+    ) -> anyhow::Result<()> {
+        let fail = |e| self.error("note an album being made", e);
+        let conn = self.conn();
+        conn.execute(
+            "INSERT OR REPLACE INTO album_intents (server, name, job, at) VALUES (?1, ?2, ?3, ?4)",
+            params![server, name, job, now()],
+        )
+        .map_err(fail)?;
+        conn.execute(
+            "DELETE FROM album_intent_members WHERE server = ?1 AND name = ?2",
+            params![server, name],
+        )
+        .map_err(fail)?;
+        for (user_id, account) in members {
+            conn.execute(
+                "INSERT INTO album_intent_members (server, name, user_id, account)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![server, name, user_id, account],
             )
-            .map(drop)
-            .map_err(|e| self.error("note an album being made", e))
+            .map_err(fail)?;
+        }
+        Ok(())
+    }
+
+    /// The members (user id, account) an album of this name was being made with: none when no
+    /// intent names them (made by a version before the record kept them).
+    pub fn making_members(
+        &self,
+        server: &str,
+        name: &str,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        let fail = |e| self.error("read the members of an album being made", e);
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare(
+                "SELECT user_id, account FROM album_intent_members
+                 WHERE server = ?1 AND name = ?2 ORDER BY account",
+            )
+            .map_err(fail)?;
+        let rows = statement
+            .query_map(params![server, name], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(fail)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(fail)
     }
 
     /// Whether a job was making an album of this name on this server when its answer was lost.
@@ -60,13 +101,15 @@ impl Store {
     /// gone.
     pub fn claim_made(&self, album: &AlbumKey, name: &str, job: &str) -> anyhow::Result<()> {
         self.note_made(album, job)?;
-        self.conn()
-            .execute(
-                "DELETE FROM album_intents WHERE server = ?1 AND name = ?2",
+        let conn = self.conn();
+        for table in ["album_intents", "album_intent_members"] {
+            conn.execute(
+                &format!("DELETE FROM {table} WHERE server = ?1 AND name = ?2"),
                 params![album.server, name],
             )
-            .map(drop)
-            .map_err(|e| self.error("settle an album being made", e))
+            .map_err(|e| self.error("settle an album being made", e))?;
+        }
+        Ok(())
     }
 
     /// Whether the tool made this album.

@@ -129,6 +129,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // notes its schedule's interval in seconds (NULL for a single sync), which `state health`, a
     // process of its own, reads to know how old the last run may be.
     "ALTER TABLE runs ADD COLUMN interval_secs INTEGER;",
+    // 7: the members an album is being made with, beside its intent. When the answer to the creation
+    // is lost, the run that later finds and claims the album notes them as the tool's members, also
+    // one a person took out in between (who is then not shared the album again).
+    "CREATE TABLE album_intent_members (
+        server   TEXT NOT NULL,
+        name     TEXT NOT NULL,
+        user_id  TEXT NOT NULL,
+        account  TEXT NOT NULL,
+        PRIMARY KEY (server, name, user_id)
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

@@ -413,6 +413,35 @@ fn made_albums_and_their_members_are_kept_per_album() {
     assert!(store.members(&other).unwrap().is_empty());
 }
 
+#[test]
+fn an_album_being_made_keeps_its_members_until_it_is_claimed() {
+    let store = Store::memory();
+    let server = key().server;
+    assert!(!store.was_making(&server, "Kids").unwrap());
+    store
+        .note_making(
+            &server,
+            "Kids",
+            "kids",
+            &[("u-bob", "bob"), ("u-carol", "carol")],
+        )
+        .unwrap();
+    // Made again (the first answer was lost and the album never landed): the latest members.
+    store
+        .note_making(&server, "Kids", "kids", &[("u-bob", "bob")])
+        .unwrap();
+    assert!(store.was_making(&server, "Kids").unwrap());
+    assert_eq!(
+        store.making_members(&server, "Kids").unwrap(),
+        [("u-bob".to_string(), "bob".to_string())]
+    );
+    assert!(store.making_members(&server, "Other").unwrap().is_empty());
+    store.claim_made(&key(), "Kids", "kids").unwrap();
+    assert!(store.made(&key()).unwrap());
+    assert!(!store.was_making(&server, "Kids").unwrap());
+    assert!(store.making_members(&server, "Kids").unwrap().is_empty());
+}
+
 /// A sync that opens the record while another process holds its write lock (two syncs that
 /// start together, one of them migrating a new database) waits for it: SQLite answers the switch
 /// to WAL "database is locked" at once, without its busy timeout.

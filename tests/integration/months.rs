@@ -223,6 +223,55 @@ fn archived_photos_leave_a_pruned_album_and_archived_copies_still_exclude() {
     });
 }
 
+/// An album made while the answer was lost, bob among its members, and a person who takes bob out
+/// before any sync claims it: the claiming sync notes bob as a member the tool made it with, so he
+/// is not shared it again (the life simulation's seed 6053 on 3.1: the claim noted only the members
+/// it saw, and took bob for one never shared).
+#[test]
+fn a_member_taken_out_of_an_album_whose_making_answer_was_lost_is_not_shared_it_again() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let sim = &setup.sim;
+        let job = setup.job("jobs.yaml", KIDS);
+        let job = job.to_str().unwrap();
+        // The album is made, its answer lost.
+        sim.set_faults(FaultPlan {
+            seed: 1,
+            rules: vec![FaultRule {
+                status_502: 1.0,
+                after_handler: 1.0,
+                ..FaultRule::new("POST /api/albums")
+            }],
+            always_fail: Vec::new(),
+        });
+        let first = sync(&setup, &[job]);
+        assert_eq!(first.status.code(), Some(1), "{}", stderr_of(&first));
+        sim.clear_faults();
+        let kids = album_id(sim, "Kids");
+        assert_eq!(
+            sim.album_members(&kids),
+            [("bob".to_string(), Role::Editor)],
+            "made with bob"
+        );
+        // A person takes bob out before the next sync.
+        sim.remove_album_member(&kids, "bob");
+        for _ in 0..2 {
+            let output = sync(&setup, &[job]);
+            assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+            assert!(
+                stdout_of(&output).contains("a person took bob out of it"),
+                "{}",
+                stdout_of(&output)
+            );
+            assert!(
+                sim.album_members(&kids).is_empty(),
+                "bob was shared it again"
+            );
+        }
+        assert_eq!(album_id(sim, "Kids"), kids, "the album was not made twice");
+    });
+}
+
 /// The first sync ran while bob's key failed: the album the tool made was shared only with the
 /// accounts that connected, and every later sync said "bob is not a member" forever. Now each run
 /// shares the albums the tool made with the job's accounts, but never again with one a person took

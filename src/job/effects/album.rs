@@ -89,7 +89,7 @@ pub async fn apply(
             Ok((album, made)) => {
                 outcome.created = made;
                 outcome.id = Some(album.id.clone());
-                if made && let Err(error) = members::note_created(fx, &album) {
+                if made && let Err(error) = members::note_created(fx, &album, false) {
                     outcome.fail(error);
                 }
                 album
@@ -121,7 +121,7 @@ pub async fn apply(
     // made for.
     match fx.store.was_making(&key.server, &album.album_name) {
         Ok(true) => {
-            if let Err(error) = members::note_created(fx, &album) {
+            if let Err(error) = members::note_created(fx, &album, true) {
                 outcome.fail(error);
             }
         }

@@ -57,10 +57,15 @@ pub async fn create(fx: &Effects<'_>, name: &str) -> Result<(Album, bool), Strin
     }
     // An intent first: when the answer is lost, the next run finds the album by its name and still
     // knows it as the tool's (and shares it with the job's accounts).
+    let joining: Vec<&Account> = joinable(fx.owner, fx.slots).collect();
+    let intended: Vec<(&str, &str)> = joining
+        .iter()
+        .map(|a| (a.user.id.as_str(), a.name.as_str()))
+        .collect();
     fx.store
-        .note_making(server, name, &fx.job.name)
+        .note_making(server, name, &fx.job.name, &intended)
         .map_err(|error| format!("{error:#}"))?;
-    let members = editors(joinable(fx.owner, fx.slots));
+    let members = editors(joining.into_iter());
     fx.owner
         .client
         .create_album(name, &members)
@@ -95,20 +100,31 @@ async fn take_turn(path: &std::path::Path) -> Result<std::fs::File, String> {
     }
 }
 
-/// Records that the tool made the album, and the members it shared it with.
-pub fn note_created(fx: &Effects<'_>, album: &Album) -> Result<(), String> {
+/// Records that the tool made the album, and the members it shared it with: those of the job that
+/// are members now, and, for an album whose answer was lost (`claimed` by a later run, when a person
+/// may have taken one of them out since), those it was made with.
+pub fn note_created(fx: &Effects<'_>, album: &Album, claimed: bool) -> Result<(), String> {
     let key = key_of(fx, &album.id);
-    fx.store
-        .claim_made(&key, &album.album_name, &fx.job.name)
-        .and_then(|()| {
-            joinable(fx.owner, fx.slots)
-                .filter(|a| album.role_of(&a.user.id).is_some())
-                .try_for_each(|a| {
-                    fx.store
-                        .note_member(&key, &a.user.id, &a.name.clone(), MemberState::Added)
-                })
-        })
-        .map_err(|error| format!("{error:#}"))
+    let store = fx.store;
+    let intended = if claimed {
+        store.making_members(&key.server, &album.album_name)
+    } else {
+        Ok(Vec::new())
+    };
+    let noted = intended.and_then(|intended| {
+        store.claim_made(&key, &album.album_name, &fx.job.name)?;
+        let present = joinable(fx.owner, fx.slots)
+            .filter(|a| album.role_of(&a.user.id).is_some())
+            .map(|a| (a.user.id.clone(), a.name.clone()));
+        let mut noted = std::collections::HashSet::new();
+        for (user_id, account) in intended.into_iter().chain(present) {
+            if noted.insert(user_id.clone()) {
+                store.note_member(&key, &user_id, &account, MemberState::Added)?;
+            }
+        }
+        Ok(())
+    });
+    noted.map_err(|error| format!("{error:#}"))
 }
 
 /// Who an album the tool made should be shared with, and who a person took out of it.
@@ -118,6 +134,9 @@ struct Plan<'a> {
     share: Vec<&'a Account>,
     /// Accounts the tool had shared the album with and a person took out: (account, newly seen).
     taken_out: Vec<(&'a Account, bool)>,
+    /// Members the record does not know yet: an album made while the answer was lost, claimed by a
+    /// run in which they had failed. Noted as members, so that a person who takes one out is heard.
+    unrecorded: Vec<&'a Account>,
 }
 
 /// Decides the membership of an album the tool made (for an album a person made: nothing). Each
@@ -137,6 +156,9 @@ fn plan<'a>(
     let recorded = store.members(key)?;
     for account in joinable(owner, slots) {
         if album.role_of(&account.user.id).is_some() {
+            if !recorded.contains_key(&account.user.id) {
+                plan.unrecorded.push(account);
+            }
             continue;
         }
         match recorded.get(&account.user.id) {
@@ -179,6 +201,22 @@ pub async fn share(fx: &Effects<'_>, album: Album, key: &AlbumKey) -> (Album, Me
             return (album, members);
         }
     };
+    for account in &plan.unrecorded {
+        if let Err(error) =
+            fx.store
+                .note_member(key, &account.user.id, &account.name, MemberState::Added)
+        {
+            members.error.get_or_insert(format!("{error:#}"));
+        }
+    }
+    for account in &plan.unrecorded {
+        if let Err(error) =
+            fx.store
+                .note_member(key, &account.user.id, &account.name, MemberState::Added)
+        {
+            members.error.get_or_insert(format!("{error:#}"));
+        }
+    }
     for (account, newly) in &plan.taken_out {
         let name = account.name.clone();
         if *newly
