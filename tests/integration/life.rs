@@ -429,12 +429,17 @@ impl Life {
             }
             // Promise 3 and 5: nothing a person took out comes back, and no second copy of a file.
             // On 2.x the album's answer leaves trashed and hidden photos out, and the tool asks an
-            // account for its own only where the record names them: a person's trashed or hidden
-            // copy is out of its sight (docs/guarantees.md, promise 5).
+            // account for its own only where the record names them as its own (added, or on their
+            // way in or out): a person's trashed or hidden copy is out of its sight
+            // (docs/guarantees.md, promise 5), also one the tool had once removed and a person put
+            // back (soak seed 7016 on 2.5).
             let unseen = |id: &String| {
                 self.line == ImmichLine::V2_5
                     && (files[id].trashed || files[id].visibility == "hidden")
-                    && !rows_before[name].contains_key(id)
+                    && !matches!(
+                        rows_before[name].get(id),
+                        Some(EntryState::Added | EntryState::Adding | EntryState::Removing)
+                    )
             };
             let held_files: BTreeSet<&String> = (before[name].iter())
                 .filter(|id| !unseen(id))
