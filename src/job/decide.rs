@@ -24,7 +24,8 @@
 //!   toward leaving out: what its exclusions flag (searches that succeeded in this run) leaves it past
 //!   every one of these guards.
 //! - **Adopt** (with `--adopt`): what the album holds and the job selects now, that no record claims,
-//!   becomes the tool's (for albums an older version or the Python script filled).
+//!   becomes the tool's (for albums an older version or the Python script filled); nothing while the
+//!   listing or the selection is incomplete (a failed account's exclusions may flag it).
 //! - Assets a person added that this album's exclusions flag are listed, and left in place.
 
 use std::collections::{HashMap, HashSet};
@@ -454,17 +455,20 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
             }
             // Another job's, or a person's who put back what the tool had removed: not ours.
             Some(_) => {}
-            // Only a whole listing shows that nothing claims it.
-            None if wanted && held.incomplete.is_none() => decision.adoptable.push(Entry {
-                asset: *id,
-                checksum: asset.checksum.clone(),
-                job: input.job.to_string(),
-                account: wanted_sums
-                    .get(&*asset.checksum)
-                    .map_or_else(String::new, |a| a.to_string()),
-                state: EntryState::Added,
-                at: input.now,
-            }),
+            // Only a whole listing shows that nothing claims it, and only a whole selection that
+            // the job selects it: an account or an exclusion that failed may flag it.
+            None if wanted && held.incomplete.is_none() && input.incomplete.is_none() => {
+                decision.adoptable.push(Entry {
+                    asset: *id,
+                    checksum: asset.checksum.clone(),
+                    job: input.job.to_string(),
+                    account: wanted_sums
+                        .get(&*asset.checksum)
+                        .map_or_else(String::new, |a| a.to_string()),
+                    state: EntryState::Added,
+                    at: input.now,
+                })
+            }
             None => {}
         }
         let claimed = entries.get(id).is_some_and(|e| {

@@ -374,6 +374,11 @@ fn adoption_takes_over_what_the_job_selects_and_nobody_claims() {
     assert_eq!(d.tool_held, 0, "nothing is adopted without --adopt");
     case.policy.adopt = true;
     assert_eq!(case.decide().tool_held, 2);
+    // An account or an exclusion that failed may flag what looks selected: nothing is adopted.
+    case.incomplete = Some("account `carol` failed".into());
+    let d = case.decide();
+    assert!(d.adoptable.is_empty(), "{:?}", d.adoptable);
+    assert_eq!(d.tool_held, 0);
 }
 
 #[test]
