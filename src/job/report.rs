@@ -43,7 +43,7 @@ pub struct JobReport {
     pub accounts: Vec<AccountReport>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct AlbumSummary {
     pub name: String,
     /// `None` while the album does not exist yet (a preview of a job that will create it).
@@ -465,25 +465,9 @@ mod tests {
             name: "Kids".into(),
             id: Some("a1".into()),
             owner: "alice".into(),
-            created: false,
-            fail_closed: None,
             prune: true,
             held_by_tool: 3,
-            to_remove: Vec::new(),
-            no_longer_selected: 0,
-            removals_blocked: None,
-            listing_incomplete: None,
-            removed: 0,
-            removal_refused: BTreeMap::new(),
-            error: None,
-            looks: Vec::new(),
-            shared_link: None,
-            left_flagged: 0,
-            left_flagged_ids: Vec::new(),
-            adoptable: 0,
-            adopted: 0,
-            shared_with: Vec::new(),
-            members_taken_out: Vec::new(),
+            ..AlbumSummary::default()
         }
     }
 

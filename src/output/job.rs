@@ -511,25 +511,9 @@ mod tests {
             name: name.into(),
             id: Some("a1".into()),
             owner: "alice".into(),
-            created: false,
-            fail_closed: None,
             prune: true,
             held_by_tool: 3,
-            to_remove: Vec::new(),
-            no_longer_selected: 0,
-            removals_blocked: None,
-            listing_incomplete: None,
-            removed: 0,
-            removal_refused: BTreeMap::new(),
-            error: None,
-            shared_link: None,
-            looks: Vec::new(),
-            left_flagged: 0,
-            left_flagged_ids: Vec::new(),
-            adoptable: 0,
-            adopted: 0,
-            shared_with: Vec::new(),
-            members_taken_out: Vec::new(),
+            ..AlbumSummary::default()
         }
     }
 
