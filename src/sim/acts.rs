@@ -117,11 +117,7 @@ impl Simulator {
     /// Panics on an unknown asset id or a name the owner's library does not have.
     pub fn untag(&self, asset_id: &str, person: &str) {
         let mut st = self.lock();
-        let asset = st.asset_index_or_panic(asset_id);
-        let owner = st.assets[asset].owner as usize;
-        let slot = st
-            .person_slot(owner, person)
-            .unwrap_or_else(|| panic!("no person {person:?} in the owner's library"));
+        let (asset, slot) = asset_and_person(&st, asset_id, person);
         st.untag(asset, slot);
     }
 
@@ -129,11 +125,7 @@ impl Simulator {
     /// face by hand. Panics on an unknown asset id or a name the owner's library does not have.
     pub fn tag_face(&self, asset_id: &str, person: &str) {
         let mut st = self.lock();
-        let asset = st.asset_index_or_panic(asset_id);
-        let owner = st.assets[asset].owner as usize;
-        let slot = st
-            .person_slot(owner, person)
-            .unwrap_or_else(|| panic!("no person {person:?} in the owner's library"));
+        let (asset, slot) = asset_and_person(&st, asset_id, person);
         st.tag_face(asset, slot);
     }
 
@@ -275,4 +267,15 @@ fn parse_ids_or_panic(asset_ids: &[String]) -> Vec<u128> {
         .iter()
         .map(|s| state::parse_uuid_any(s).unwrap_or_else(|| panic!("bad asset id {s}")))
         .collect()
+}
+
+/// An asset's index and the slot of `person` in its owner's library. Panics on an unknown asset id
+/// or a name the owner's library does not have.
+fn asset_and_person(st: &state::State, asset_id: &str, person: &str) -> (usize, usize) {
+    let asset = st.asset_index_or_panic(asset_id);
+    let owner = st.assets[asset].owner as usize;
+    let slot = st
+        .person_slot(owner, person)
+        .unwrap_or_else(|| panic!("no person {person:?} in the owner's library"));
+    (asset, slot)
 }
