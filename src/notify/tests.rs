@@ -147,3 +147,16 @@ fn the_channels_say_where_each_url_comes_from_never_the_url() {
         ]
     );
 }
+
+#[test]
+fn notify_is_empty_only_without_any_channel() {
+    assert!(Notify::default().is_empty());
+    for yaml in [
+        "ping: https://hc.example.org/ping/a\n",
+        "webhook: {url: 'https://hooks.example.org/a'}\n",
+        "ntfy: {url: 'https://ntfy.example.org/a'}\n",
+        "gotify: {url: 'https://gotify.example.org/message?token=a'}\n",
+    ] {
+        assert!(!check(yaml, &[]).unwrap().is_empty(), "{yaml}");
+    }
+}
