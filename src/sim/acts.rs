@@ -1,7 +1,9 @@
 //! What people do in Immich, at a moment a test chooses: changes to libraries, albums, keys and
 //! shared links made directly on the state (not logged, no permission checks), as a person would in
 //! the web app or Immich itself would on its own (a trashed asset, a face tagged by hand, a new
-//! upload), and acts planned for just before a request ([`Simulator::before`]).
+//! upload), and acts planned for just before a request ([`Simulator::before`]). An act moves an
+//! asset's `updatedAt` when Immich's would (visibility, favourite, trash, tags, uploads), not when
+//! it touches only faces, people or albums (see `state`).
 
 use super::state::{self, tags};
 use super::{PersonAct, Role, SimAsset, Simulator, catalogue, time};
@@ -82,7 +84,8 @@ impl Simulator {
 
     /// Move an asset to the trash (`true`) or restore it (`false`), as its owner does in Immich: it
     /// stays in its albums, but searches leave it out unless asked `withDeleted`, albums do not count
-    /// it, and 2.x does not embed it in `GET /albums/{id}`. Panics on an unknown asset id.
+    /// it, and 2.x does not embed it in `GET /albums/{id}`; an album whose cover it was gets another.
+    /// Panics on an unknown asset id.
     pub fn set_trashed(&self, asset_id: &str, trashed: bool) {
         let mut st = self.lock();
         let asset = st.asset_index_or_panic(asset_id);
@@ -242,13 +245,14 @@ impl Simulator {
     }
 
     /// Tags an asset, in its owner's library, with `value` (`Holiday/2023` makes `Holiday` too).
+    /// The asset's `updatedAt` moves, as with `PUT /api/tags/{id}/assets`.
     pub fn tag(&self, asset_id: &str, value: &str) {
         let mut st = self.lock();
         let i = st.asset_index_or_panic(asset_id);
         let (id, owner) = (st.assets[i].id, st.assets[i].owner as usize);
         let tag = tags::ensure(&mut st, owner, value);
         st.asset_tags.entry(id).or_default().push(tag);
-        st.search_cache.clear();
+        st.touch(i);
     }
 
     /// The asset's original file is `bytes` long from now on (for copies of large files).

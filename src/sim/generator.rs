@@ -61,6 +61,7 @@ pub fn generate(config: &SimConfig) -> State {
         albums: Vec::new(),
         trashed: HashMap::new(),
         purged: HashSet::new(),
+        updated: HashMap::new(),
         album_salt: super::rng::instance_salt(),
         partners: HashSet::new(),
         log: Vec::new(),

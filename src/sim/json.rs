@@ -1,14 +1,16 @@
 //! The JSON the simulator speaks: error bodies (401/403/400 validation/404) as `ApiError`, the
 //! Immich response DTOs (users, API keys, people, assets, albums, search results) built on demand
-//! from the compact state, and the response helper that sets Immich's `Content-Type`.
+//! from the compact state, and the response helper that sets Immich's `Content-Type`. An asset's
+//! `updatedAt` is `State::updated_ms`; an album's `lastModifiedAssetTimestamp` is the newest of
+//! those among the assets it counts, worked out each time the album is rendered.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::catalogue::{CAMERAS, PLACES, UPLOADS_START_MS};
+use super::catalogue::{CAMERAS, PLACES};
 use super::rng::{derived_uuid, hash_id};
-use super::state::{Album, ApiKey, State, User, Visibility, b64, uuid_str};
+use super::state::{Album, ApiKey, State, User, Visibility, b64, uploaded_ms, uuid_str};
 use super::time;
 use crate::immich::ImmichLine;
 
@@ -273,14 +275,6 @@ pub fn person_json(st: &State, user: usize, i: usize, nested: bool) -> Value {
     })
 }
 
-/// When asset `idx` was uploaded (its `createdAt`), in milliseconds.
-pub fn uploaded_ms(idx: usize) -> i64 {
-    UPLOADS_START_MS + idx as i64 * 1234
-}
-
-/// An asset's `updatedAt` is this long after its upload.
-pub const UPDATED_AFTER_UPLOAD_MS: i64 = 2000;
-
 /// `AssetResponseDto` for asset `idx`.
 pub fn asset_json(st: &State, idx: usize, with_exif: bool, with_people: bool) -> Value {
     let a = &st.assets[idx];
@@ -320,7 +314,7 @@ pub fn asset_json(st: &State, idx: usize, with_exif: bool, with_people: bool) ->
         "fileCreatedAt": time::iso_ms(taken_ms),
         "fileModifiedAt": time::iso_ms(taken_ms),
         "localDateTime": time::iso_ms(taken_ms + a.tz_offset_secs() * 1000),
-        "updatedAt": time::iso_ms(uploaded_ms + UPDATED_AFTER_UPLOAD_MS),
+        "updatedAt": time::iso_ms(st.updated_ms(idx)),
         "isFavorite": a.is_favorite(),
         "isArchived": a.visibility == Visibility::Archive,
         "isTrashed": st.is_trashed(idx),
@@ -428,6 +422,12 @@ pub fn album_json(st: &State, album: &Album, caller: usize, with_contributors: b
         .iter()
         .filter_map(|id| st.asset_by_id(*id))
         .collect();
+    // What the album counts (`assetCount`): neither trashed nor hidden (`withDefaultVisibility`).
+    let counted: Vec<usize> = existing
+        .iter()
+        .copied()
+        .filter(|&i| st.album_counts(i))
+        .collect();
     let local_days: Vec<i64> = existing
         .iter()
         .map(|&i| {
@@ -446,8 +446,7 @@ pub fn album_json(st: &State, album: &Album, caller: usize, with_contributors: b
         "albumUsers": users,
         "shared": !album.members.is_empty(),
         "hasSharedLink": false,
-        // Immich counts what is neither trashed nor hidden (`withDefaultVisibility`).
-        "assetCount": existing.iter().filter(|&&i| st.album_counts(i)).count(),
+        "assetCount": counted.len(),
         "isActivityEnabled": true,
         "order": album.order,
     });
@@ -461,7 +460,9 @@ pub fn album_json(st: &State, album: &Album, caller: usize, with_contributors: b
         obj["startDate"] = json!(time::iso_ms(*start));
         obj["endDate"] = json!(time::iso_ms(*end));
     }
-    if let Some(ms) = album.last_asset_ms {
+    // The newest `updatedAt` of what it counts, so it goes back when that asset leaves or is
+    // trashed (measured on 3.1.0 and 2.5.6); none when it counts nothing.
+    if let Some(ms) = counted.iter().map(|&i| st.updated_ms(i)).max() {
         obj["lastModifiedAssetTimestamp"] = json!(time::iso_ms(ms));
     }
     if with_contributors {

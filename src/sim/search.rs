@@ -2,6 +2,8 @@
 //! (zod-style 400s, unknown keys ignored), matching the compact asset records against the filters,
 //! ordering (by taken time, or by the toy word-overlap "CLIP" score with no cut-off), and caching
 //! the full ordered match list per caller and filter so paging through a big library is cheap.
+//! The date filters are inclusive and to the millisecond; `updatedAfter`/`updatedBefore` read an
+//! asset's `updatedAt` (`State::updated_ms`), so they find what changed since a time.
 
 use std::sync::Arc;
 
@@ -10,9 +12,7 @@ use serde_json::Value;
 
 use super::catalogue::{CAMERAS, PLACES, word_bit};
 use super::json::ApiError;
-use super::json::{UPDATED_AFTER_UPLOAD_MS, uploaded_ms};
-use super::state::file_name;
-use super::state::{State, Visibility, tags};
+use super::state::{State, Visibility, file_name, tags, uploaded_ms};
 use super::validate::{Fields, Text};
 use crate::immich::ImmichLine;
 
@@ -50,7 +50,7 @@ impl Range {
 struct Filter {
     /// `createdAfter`/`createdBefore`: when the asset was uploaded.
     created: Range,
-    /// `updatedAfter`/`updatedBefore`.
+    /// `updatedAfter`/`updatedBefore`: when the asset last changed (`State::updated_ms`).
     updated: Range,
     /// `trashedAfter`/`trashedBefore`: only trashed assets, trashed within the range.
     trashed: Range,
@@ -304,7 +304,7 @@ fn matches(st: &State, f: &Filter, idx: usize) -> bool {
     };
     f.taken.contains(taken_ms)
         && f.created.contains(created_ms)
-        && f.updated.contains(created_ms + UPDATED_AFTER_UPLOAD_MS)
+        && (!f.updated.is_set() || f.updated.contains(st.updated_ms(idx)))
         && trash_ok
         && f.person_ids.iter().all(shows)
         && f.tag_ids.iter().all(|&tag| tags::carries(st, a.id, tag))

@@ -1,5 +1,7 @@
 //! Assets as their owner changes and views them: `PUT /api/assets` (favourite, visibility) and
-//! `GET /api/assets/{id}/thumbnail`. One asset, originals and uploads are in `uploads`.
+//! `GET /api/assets/{id}/thumbnail`. A bulk update that sets a favourite or a visibility moves the
+//! `updatedAt` of every asset it names.
+//! One asset, originals and uploads are in `uploads`.
 
 use std::collections::HashMap;
 

@@ -5,7 +5,8 @@
 //! `links` (shared links). The `gateway` middleware is the seam every request passes. Handlers check
 //! the permission first, then validate, then lock the state, act, and build the response JSON. This
 //! is the layer above the model (`state`) and its rendering and checks (`json`, `validate`,
-//! `search`): nothing below imports it.
+//! `search`): nothing below imports it. Every answer carries a `Date` header, to the second, as
+//! Immich's do: hyper adds it.
 
 mod albums;
 mod assets;

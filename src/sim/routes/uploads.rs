@@ -2,8 +2,10 @@
 //! copy reads it), `GET /api/assets/{id}/original` streams an asset's original file, `POST
 //! /api/assets/bulk-upload-check` says which checksums a user already holds, and `POST /api/assets`
 //! (multipart) takes a file, computes its checksum from the bytes as they arrive and answers
-//! `duplicate` for a file the user already has, as Immich 3.1 does. How an original is made and an
-//! upload's checksum taken is in `crate::sim::originals`.
+//! `duplicate` for a file the user already has, as Immich 3.1 does. An upload's `updatedAt` is the
+//! moment it arrived (Immich stamps it once more, about 0.3 s later, when it has read the file's
+//! metadata; the simulator stamps it once). How an original is made and an upload's checksum taken
+//! is in `crate::sim::originals`.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, Path, State as AxumState};

@@ -5,6 +5,16 @@
 //! million of them fit in memory; their JSON is built on demand in `json`. The tags and shared links
 //! it holds are in `tags` and `links` here. It imports only the leaves below it (`catalogue`, `rng`,
 //! `time`, `faults`' endpoint patterns, the public `types`), never what renders or serves it.
+//!
+//! Time stamps, as measured on 3.1.0 and 2.5.6. An asset's `updatedAt` is its upload time plus a
+//! constant until something changes it; then it is the time of the change, kept in `updated`. What
+//! moves it: an upload, a change of visibility (archive, hidden, locked, timeline), a favourite
+//! marked or unmarked, the trash and the way back out of it, a tag put on or taken off. What does
+//! not: a face given to a person or taken from them, a person renamed, an album gaining or losing
+//! the asset. An album's `updatedAt` moves when assets are added, or when its cover leaves (taken
+//! out, or trashed: Immich then picks another); not when other assets are taken out. Its
+//! `lastModifiedAssetTimestamp` is worked out when it is rendered (`json::album_json`), from the
+//! assets it counts.
 
 pub mod links;
 pub mod tags;
@@ -15,7 +25,7 @@ use std::sync::Arc;
 use base64::Engine;
 
 use crate::immich::ImmichLine;
-use crate::sim::catalogue::{CAMERAS, FIXED_PEOPLE, NameStyle, PLACES, WORDS};
+use crate::sim::catalogue::{CAMERAS, FIXED_PEOPLE, NameStyle, PLACES, UPLOADS_START_MS, WORDS};
 use crate::sim::faults;
 use crate::sim::rng;
 use crate::sim::time;
@@ -29,6 +39,16 @@ pub const NO_PLACE: u8 = u8::MAX;
 pub const FLAG_FAVORITE: u8 = 1;
 pub const FLAG_VIDEO: u8 = 2;
 pub const FLAG_SCREENSHOT: u8 = 4;
+
+/// When asset `idx` was uploaded (its `createdAt`), in milliseconds: a fixed clock, which run-time
+/// uploads follow too.
+pub fn uploaded_ms(idx: usize) -> i64 {
+    UPLOADS_START_MS + idx as i64 * 1234
+}
+
+/// A generated asset's `updatedAt` is this long after its upload until something changes it
+/// (Immich stamps it again when it has read the file's metadata).
+pub const UPDATED_AFTER_UPLOAD_MS: i64 = 2000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visibility {
@@ -138,7 +158,6 @@ pub struct Album {
     pub order: &'static str,
     pub created_ms: i64,
     pub updated_ms: i64,
-    pub last_asset_ms: Option<i64>,
 }
 
 impl Album {
@@ -218,6 +237,8 @@ pub struct State {
     pub trashed: HashMap<u128, i64>,
     /// Assets deleted for good (the trash emptied): gone from every search, listing and album.
     pub purged: HashSet<u128>,
+    /// Assets changed since they were uploaded, with their `updatedAt` (ms); see [`State::updated_ms`].
+    pub updated: HashMap<u128, i64>,
     /// Mixed into album ids: unique to this simulator (see [`rng::instance_salt`]).
     pub album_salt: u128,
     /// (viewer, owner): owner shares their library with viewer.
@@ -375,6 +396,21 @@ impl State {
         self.uploaded[user].push(index);
         self.original_sizes.insert(id, size);
         self.uploaded_names.insert(id, file_name);
+        self.touch(index);
+    }
+
+    /// An asset's `updatedAt` (ms): when it last changed, else its upload time plus
+    /// [`UPDATED_AFTER_UPLOAD_MS`].
+    pub fn updated_ms(&self, idx: usize) -> i64 {
+        self.updated
+            .get(&self.assets[idx].id)
+            .copied()
+            .unwrap_or_else(|| uploaded_ms(idx) + UPDATED_AFTER_UPLOAD_MS)
+    }
+
+    /// The asset changed just now: its `updatedAt` moves to the current time.
+    pub fn touch(&mut self, idx: usize) {
+        self.updated.insert(self.assets[idx].id, time::now_ms());
         self.search_cache.clear();
     }
 
@@ -390,11 +426,13 @@ impl State {
         let id = self.assets[idx].id;
         self.remove_from_all_albums(id);
         self.trashed.remove(&id);
+        self.updated.remove(&id);
         self.purged.insert(id);
         self.search_cache.clear();
     }
 
-    /// The asset shows person slot `slot` of its owner's library (a face tagged by hand).
+    /// The asset shows person slot `slot` of its owner's library (a face tagged by hand). Its
+    /// `updatedAt` stays: the face changes, not the asset.
     pub fn tag_face(&mut self, idx: usize, slot: usize) {
         self.assets[idx].people |= 1_u32 << slot;
         self.search_cache.clear();
@@ -460,7 +498,7 @@ impl State {
             let id = self.assets[idx].id;
             self.remove_from_all_albums(id);
         }
-        self.search_cache.clear();
+        self.touch(idx);
     }
 
     /// Does the first pending act whose endpoint matches this request, if any.
@@ -488,14 +526,23 @@ impl State {
     }
 
     /// Move an asset to the trash, or restore it (it stays in its albums either way, as in Immich).
+    /// Either moves its `updatedAt` (restoring one that is not in the trash changes nothing). An
+    /// album whose cover goes to the trash gets another, and its `updatedAt` moves (measured on
+    /// 3.1.0 and 2.5.6; the cover does not come back on restore).
     pub fn set_trashed(&mut self, idx: usize, trashed: bool) {
         let id = self.assets[idx].id;
         if trashed {
             self.trashed.entry(id).or_insert_with(time::now_ms);
-        } else {
-            self.trashed.remove(&id);
+            for album in 0..self.albums.len() {
+                if self.albums[album].thumbnail == Some(id) {
+                    self.albums[album].thumbnail = self.next_cover(album);
+                    self.albums[album].updated_ms = time::now_ms();
+                }
+            }
+        } else if self.trashed.remove(&id).is_none() {
+            return;
         }
-        self.search_cache.clear();
+        self.touch(idx);
     }
 
     pub fn is_trashed(&self, idx: usize) -> bool {
@@ -527,10 +574,10 @@ impl State {
         } else {
             self.assets[idx].flags &= !FLAG_FAVORITE;
         }
-        self.search_cache.clear();
+        self.touch(idx);
     }
 
-    /// The asset no longer shows person slot `slot` of its owner's library.
+    /// The asset no longer shows person slot `slot` of its owner's library. Its `updatedAt` stays.
     pub fn untag(&mut self, idx: usize, slot: usize) {
         self.assets[idx].people &= !(1_u32 << slot);
         self.search_cache.clear();
@@ -586,7 +633,6 @@ impl State {
             order: "desc",
             created_ms: now,
             updated_ms: now,
-            last_asset_ms: None,
         });
         let album = self.albums.len() - 1;
         for &(user, role) in members {
@@ -626,9 +672,7 @@ impl State {
             if a.thumbnail.is_none() {
                 a.thumbnail = ids.first().copied();
             }
-            let now = time::now_ms();
-            a.updated_ms = now;
-            a.last_asset_ms = Some(now);
+            a.updated_ms = time::now_ms();
             self.search_cache.clear();
         }
         added
@@ -642,10 +686,19 @@ impl State {
         // Immich moves an album's `updatedAt` when assets are added, not when they are taken out
         // (measured on 3.1.0 and 2.5.6), unless the cover goes with them.
         if a.thumbnail.is_some_and(|t| !a.assets.contains(&t)) {
-            a.thumbnail = a.assets.first().copied();
-            a.updated_ms = time::now_ms();
+            self.albums[album].thumbnail = self.next_cover(album);
+            self.albums[album].updated_ms = time::now_ms();
         }
         self.search_cache.clear();
+    }
+
+    /// The cover an album gets when its own leaves: the first of its assets not in the trash.
+    fn next_cover(&self, album: usize) -> Option<u128> {
+        self.albums[album]
+            .assets
+            .iter()
+            .find(|id| !self.trashed.contains_key(id))
+            .copied()
     }
 
     /// Take an asset out of every album that holds it.

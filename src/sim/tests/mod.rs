@@ -1,9 +1,11 @@
 //! The simulator's life (start, ports, shutdown) and, in `acts`, the direct controls a test uses,
-//! seen over HTTP; `harness` is the started simulator plus client that these and the routes' tests
+//! seen over HTTP; in `stamps`, the time stamps of assets and albums that those controls and the
+//! routes move; `harness` is the started simulator plus client that these and the routes' tests
 //! share.
 
 mod acts;
 pub(super) mod harness;
+mod stamps;
 
 use super::*;
 

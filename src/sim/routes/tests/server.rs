@@ -1,4 +1,4 @@
-//! Discovery, version, the caller's user and API key, unknown routes.
+//! Discovery, version, the caller's user and API key, unknown routes, the `Date` header.
 
 use serde_json::{Value, json};
 
@@ -82,4 +82,30 @@ async fn discovery_identity_headers_and_unknown_routes() {
         (status, &body["message"]),
         (404, &json!("Cannot GET /api/search/metadata"))
     );
+}
+
+/// Every answer carries a `Date` header (hyper's, to the second, as Immich's): a client can take
+/// the server's time from it, e.g. for the next `updatedAfter`.
+#[tokio::test]
+async fn every_answer_carries_a_date_header() {
+    let h = Harness::new(&["alice"], 5);
+    let key = h.sim.account("alice").api_key;
+    for (key, method, path) in [
+        (None, "GET", "/api/server/ping"),
+        (Some(key.as_str()), "GET", "/api/users/me"),
+        (None, "GET", "/api/users/me"),
+        (Some(key.as_str()), "GET", "/api/nowhere"),
+        (Some(key.as_str()), "PUT", "/api/assets"),
+    ] {
+        let before = crate::sim::time::now_ms() / 1000;
+        let resp = h.raw(key, method, path, None).await;
+        let after = crate::sim::time::now_ms() / 1000;
+        let date = resp.headers()["date"].to_str().unwrap().to_string();
+        assert!(date.ends_with(" GMT"), "{path}: {date}");
+        let at = jiff::fmt::rfc2822::parse(&date)
+            .unwrap_or_else(|e| panic!("{path}: {date}: {e}"))
+            .timestamp()
+            .as_second();
+        assert!((before..=after).contains(&at), "{path}: {date}");
+    }
 }
