@@ -144,7 +144,7 @@ pub struct Listing {
 
 /// Whether Immich counts an asset in an album's `assetCount` (and 2.x embeds it in the album): not
 /// in the trash, on the timeline or archived (Immich's `withDefaultVisibility`).
-fn counted(asset: &HeldAsset) -> bool {
+pub fn counted(asset: &HeldAsset) -> bool {
     !asset.trashed && asset.visibility.may_enter_album()
 }
 
@@ -335,11 +335,34 @@ pub struct AddOutcome {
     pub already_after_resend: Vec<Uuid>,
     /// Refused, by the server's reason (`no_permission`, `not_found`, …).
     pub refused: BTreeMap<String, Vec<Uuid>>,
+    /// Refused because the asset is gone from its owner's library (deleted since a search found it,
+    /// see [`AddOutcome::sort_out_vanished`]): nothing to add, and not the album's fault.
+    pub vanished: Vec<Uuid>,
     /// The request that failed, if one did; the batches before it were added.
     pub failed: Option<ApiError>,
 }
 
 impl AddOutcome {
+    /// Asks the adding account about each refused asset: one its own server no longer knows was
+    /// deleted since a search found it (for an incremental sync, perhaps since the last full run),
+    /// and moves from `refused` to `vanished`. A question that fails leaves the refusal as it is.
+    pub async fn sort_out_vanished(&mut self, client: &Client) {
+        let refused: Vec<Uuid> = self.refused.values().flatten().copied().collect();
+        for id in refused {
+            let gone = matches!(
+                client.asset_info(&id.to_string()).await,
+                Err(error) if matches!(error.status(), Some(400 | 404))
+            );
+            if gone {
+                for ids in self.refused.values_mut() {
+                    ids.retain(|r| *r != id);
+                }
+                self.vanished.push(id);
+            }
+        }
+        self.refused.retain(|_, ids| !ids.is_empty());
+    }
+
     pub fn refused_count(&self) -> usize {
         self.refused.values().map(Vec::len).sum()
     }
@@ -356,6 +379,7 @@ pub async fn add(client: &Client, album_id: &str, ids: &[Uuid]) -> AddOutcome {
         already: answers.benign,
         already_after_resend: answers.benign_resent,
         refused: answers.refused,
+        vanished: Vec::new(),
         failed: answers.failed,
     }
 }

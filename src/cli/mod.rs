@@ -314,6 +314,10 @@ pub struct SyncArgs {
     #[arg(long)]
     pub confirm_removals: bool,
 
+    /// Read everything in this run, not only what changed since the last one (see `full_every`)
+    #[arg(long)]
+    pub full: bool,
+
     /// Record what the albums already hold and the job selects now as the tool's own, so that prune
     /// may later remove it (for albums the Python script or an older version filled); once, not
     /// with --every or --schedule

@@ -177,6 +177,7 @@ pub async fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<Status
         quiet: false,
         format: JobFormat::Text,
         confirm_removals: false,
+        full: false,
         adopt: false,
         every: None,
         schedule: None,

@@ -8,6 +8,7 @@ use std::path::Path;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::Status;
+use crate::job::since::Reading;
 use crate::job::{JobReport, Mode, RunOptions, Slot, run_job_with};
 use crate::output;
 use crate::output::job::FailedJob;
@@ -61,6 +62,15 @@ pub async fn run_file(
             spec.name,
             names.join(", ")
         ));
+        let settings = &loaded.settings;
+        let options = RunOptions {
+            reading: Reading {
+                full_every: spec.full_every.unwrap_or(settings.full_every),
+                margin: settings.recognition_margin,
+                ..options.reading
+            },
+            ..options
+        };
         outcomes.push(
             match run_job_with(spec, &slots, &owner, mode, options, store).await {
                 Ok(report) => Outcome::Done(Box::new(report)),

@@ -113,18 +113,9 @@ impl When {
     }
 }
 
-/// `90s`, `30m`, `6h`, `1d`; `None` where the seconds would overflow.
+/// `90s`, `30m`, `6h`, `1d`; `None` for zero, and where the seconds would overflow.
 pub fn parse_interval(text: &str) -> Option<Duration> {
-    let (count, unit) = crate::job::dates::count_and_unit(text)?;
-    let unit = match unit {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        _ => return None,
-    };
-    let secs = count.checked_mul(unit)?;
-    (secs > 0).then(|| Duration::from_secs(secs))
+    crate::job::dates::interval(text).filter(|d| !d.is_zero())
 }
 
 /// Waits `wait` between two runs: an interrupt meanwhile ends the process with status 0 (see

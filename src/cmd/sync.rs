@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::cli::{GlobalArgs, JobFormat, SyncArgs};
 use crate::error::{Status, input_error};
+use crate::job::since::Reading;
 use crate::job::{JobReport, Mode, RunOptions};
 use crate::notify;
 use crate::output;
@@ -159,6 +160,10 @@ async fn sync_locked(
     let options = RunOptions {
         adopt: args.adopt,
         confirm_removals: args.confirm_removals,
+        reading: Reading {
+            full: args.full,
+            ..Reading::default()
+        },
         ..RunOptions::default()
     };
     let result = run_file(

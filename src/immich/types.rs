@@ -162,12 +162,29 @@ pub struct Album {
     pub order: Option<String>,
     #[serde(default)]
     pub album_thumbnail_asset_id: Option<String>,
-    /// Moves when assets are added to or taken out of the album.
+    /// Moves when assets are added to the album (not when they are taken out, unless its cover
+    /// goes; measured on 3.1.0 and 2.5.6).
     #[serde(default)]
     pub updated_at: Option<String>,
+    /// The latest `updatedAt` among the assets the album counts: moves when one of them is
+    /// archived, favourited, tagged…, and back when the newest leaves. Absent for an empty album.
+    #[serde(default)]
+    pub last_modified_asset_timestamp: Option<String>,
 }
 
 impl Album {
+    /// What tells whether the album changed since it was last listed: no single field moves on
+    /// every change (measured on 3.1.0 and 2.5.6): `updatedAt` moves on an add, `assetCount` on a
+    /// removal, a trashing or a restore, `lastModifiedAssetTimestamp` when an asset in it changes.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "{} {} {}",
+            self.updated_at.as_deref().unwrap_or("-"),
+            self.asset_count,
+            self.last_modified_asset_timestamp.as_deref().unwrap_or("-")
+        )
+    }
+
     pub fn owner(&self) -> Option<&User> {
         self.album_users
             .iter()

@@ -33,7 +33,7 @@ pub enum Node {
 }
 
 impl Node {
-    fn leaves(&self, out: &mut Vec<usize>) {
+    pub fn leaves(&self, out: &mut Vec<usize>) {
         match self {
             Node::Leaf(i) => out.push(*i),
             Node::Empty => {}
@@ -313,16 +313,42 @@ pub struct Evaluated {
 /// one bound. Fails when a search the include or exclude conditions need failed; a failed safe
 /// exclusion is returned inside `safe_excluded` instead.
 pub async fn evaluate_plan(client: &Client, plan: &AccountPlan) -> Result<Evaluated, ApiError> {
-    let local = &plan.local;
-    let mut results: Vec<Option<Result<Hits, ApiError>>> =
-        futures::future::join_all(plan.leaves.iter().zip(&plan.reads_local).map(
-            |(filter, reads_local)| async move {
-                let local = (*reads_local && !local.is_empty()).then_some(local);
-                Some(run_search(client, filter, local).await)
-            },
-        ))
-        .await;
+    let results = futures::future::join_all(
+        (0..plan.leaves.len()).map(|i| async move { Some(run_leaf(client, plan, i, None).await) }),
+    )
+    .await;
+    combine_plan(plan, results)
+}
 
+/// Runs search `i` of a plan, with the local rules where it feeds an include condition; with `body`,
+/// that body in the place of the search's own (the same search, narrowed).
+pub async fn run_leaf(
+    client: &Client,
+    plan: &AccountPlan,
+    i: usize,
+    body: Option<serde_json::Map<String, Value>>,
+) -> Result<Hits, ApiError> {
+    let local = &plan.local;
+    let local = (plan.reads_local[i] && !local.is_empty()).then_some(local);
+    match body {
+        None => run_search(client, &plan.leaves[i], local).await,
+        Some(body) => {
+            let narrowed = SearchFilter {
+                body,
+                ..plan.leaves[i].clone()
+            };
+            run_search(client, &narrowed, local).await
+        }
+    }
+}
+
+/// The searches' results combined by the plan's conditions (`None` for a search not run). Fails
+/// when a search the include or exclude conditions need failed; a failed safe exclusion is returned
+/// inside `safe_excluded` instead.
+pub fn combine_plan(
+    plan: &AccountPlan,
+    mut results: Vec<Option<Result<Hits, ApiError>>>,
+) -> Result<Evaluated, ApiError> {
     // Main conditions first: any failure there fails the account.
     let mut needed = Vec::new();
     plan.include

@@ -86,6 +86,20 @@ pub fn count_and_unit(text: &str) -> Option<(u64, char)> {
     Some((digits.parse().ok()?, unit))
 }
 
+/// A stretch of time: `90s`, `30m`, `6h`, `1d` (`0s` too); `None` for anything else, and where the
+/// seconds would overflow.
+pub fn interval(text: &str) -> Option<std::time::Duration> {
+    let (count, unit) = count_and_unit(text)?;
+    let unit = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_secs(count.checked_mul(unit)?))
+}
+
 /// A relative date value in an inline filter: `-30d` (a span back from now).
 pub fn parse_relative(text: &str) -> Option<Span> {
     Span::parse(text.trim().strip_prefix('-')?)

@@ -61,6 +61,8 @@ struct RawJob {
     order: Option<String>,
     #[serde(default)]
     cover: Option<String>,
+    #[serde(default)]
+    full_every: Option<String>,
 }
 
 /// How the main album looks, where the job says so (`description`, `order`, `cover`).
@@ -305,6 +307,9 @@ pub struct JobSpec {
     pub max_copy_mb: u64,
     /// The main album's description, order and cover, where the job sets them.
     pub looks: Looks,
+    /// How old the last full run may get before a sync reads everything again (`full_every`), where
+    /// the job says; else the profile's, else 24 hours (`job::since`).
+    pub full_every: Option<std::time::Duration>,
 }
 
 impl JobSpec {
@@ -518,6 +523,15 @@ fn check_job(origin: &str, base: &Path, name: String, job: RawJob) -> Result<Job
         newest_first,
         cover,
     };
+    let full_every = match job.full_every.as_deref() {
+        None => None,
+        Some(text) => Some(super::dates::interval(text).ok_or_else(|| {
+            InputError::new(format!(
+                "{place}: `full_every: {text}`; expected how often a sync reads everything, such as \
+                 24h, 12h or 7d (0s: every run)"
+            ))
+        })?),
+    };
     Ok(JobSpec {
         name,
         accounts: job.accounts,
@@ -535,6 +549,7 @@ fn check_job(origin: &str, base: &Path, name: String, job: RawJob) -> Result<Job
         copy_to: job.copy_to,
         max_copy_mb,
         looks,
+        full_every,
     })
 }
 

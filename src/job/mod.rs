@@ -16,9 +16,11 @@ pub mod file;
 pub mod merge;
 pub mod model;
 pub mod plan;
+pub mod remember;
 pub mod report;
 pub mod run;
 pub mod search;
+pub mod since;
 
 pub use account::{
     AccountPlan, AccountResult, Evaluated, Node, PeopleIndex, PlanBuilder, SearchCount, Selection,

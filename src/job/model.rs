@@ -5,6 +5,7 @@
 
 use super::account::{AccountPlan, Evaluated, PeopleIndex, TagIndex};
 use super::merge::Merged;
+use super::since::{AccountReading, Reading};
 use crate::immich::{ApiError, ApiErrorKind, Client, User};
 
 /// A connected account. Its client carries the in-flight limit of its server (shared by the accounts
@@ -42,6 +43,8 @@ pub struct RunOptions {
     pub adopt: bool,
     /// Let removals past the circuit breaker through, this once (`sync --confirm-removals`).
     pub confirm_removals: bool,
+    /// Whether a sync may read only what changed since its last complete run (`job::since`).
+    pub reading: Reading,
 }
 
 /// One account's way through a run. It starts with the account's connection; each step fills in
@@ -59,6 +62,9 @@ pub struct AccountRun<'a> {
     pub tags: TagIndex,
     /// Plan: its searches.
     pub plan: AccountPlan,
+    /// Where its searches start from (everything, or what changed since), and what they leave for
+    /// the next run.
+    pub reading: AccountReading,
     /// Search: what its searches found (`None` when it failed, before or during its searches).
     pub found: Option<Evaluated>,
     /// Merge: the copies it contributes (`None` when it failed).
@@ -73,6 +79,7 @@ impl<'a> AccountRun<'a> {
             people: PeopleIndex::new(),
             tags: TagIndex::new(),
             plan: AccountPlan::default(),
+            reading: AccountReading::default(),
             found: None,
             share: None,
         }

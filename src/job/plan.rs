@@ -9,9 +9,11 @@ use futures::future::join_all;
 
 use super::account::{PlanBuilder, people_index, tag_index};
 use super::file::JobSpec;
-use super::model::AccountRun;
+use super::model::{AccountRun, Mode, RunOptions};
+use super::since::{self, AccountReading, RunKind};
 use crate::error::input_error;
 use crate::immich::{ApiError, Client};
+use crate::state::Store;
 
 /// Step 1: reads each account's people and tags (when the job names any) into name indexes. An
 /// account whose index cannot be read fails; a name or tag that no account knows is an input error.
@@ -133,4 +135,44 @@ pub fn plan(spec: &JobSpec, accounts: &mut [AccountRun<'_>]) {
         }
         account.plan = builder.build();
     }
+}
+
+/// Decides whether the run reads everything or what changed since the last complete run
+/// ([`since::kind`]), and gives each live account where its searches start from. A record that
+/// cannot be read stops the job (the run could not remember either).
+pub fn reading(
+    job: &str,
+    accounts: &mut [AccountRun<'_>],
+    mode: Mode,
+    options: RunOptions,
+    store: &Store,
+) -> anyhow::Result<RunKind> {
+    let mut marks = Vec::new();
+    for account in accounts.iter() {
+        if let Some(live) = account.live() {
+            marks.push(store.search_mark(job, &live.user.id)?);
+        }
+    }
+    let preview = mode == Mode::Preview;
+    let kind = since::kind(preview, options.reading, &marks, crate::clock::now());
+    if let RunKind::Incremental { .. } = kind {
+        let margin = options.reading.margin.as_millis() as i64;
+        let mut marks = marks.into_iter();
+        for account in accounts.iter_mut() {
+            let Some(live) = account.live() else {
+                continue;
+            };
+            let mark = marks
+                .next()
+                .flatten()
+                .expect("an incremental run has every live account's mark");
+            account.reading = AccountReading {
+                since: Some(mark.since_ms - margin),
+                full_at: Some(mark.full_at),
+                cached: store.search_results(job, &live.user.id)?,
+                leaves: None,
+            };
+        }
+    }
+    Ok(kind)
 }

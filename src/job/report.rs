@@ -15,6 +15,7 @@ use super::decide::{AccountPart, AlbumDecision, Reason};
 use super::effects::{Added, AlbumOutcome, Outcomes};
 use super::file::JobSpec;
 use super::model::{AccountRun, Mode, RunOptions, Slot};
+use super::since::{ReadCounts, RunKind};
 use crate::immich::Client;
 
 pub use super::effects::{CopyRow, LinkRow};
@@ -41,6 +42,8 @@ pub struct JobReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub safe: Option<AlbumSummary>,
     pub accounts: Vec<AccountReport>,
+    /// Whether the run read everything or what changed since the last complete run, and why.
+    pub run: RunKind,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -148,6 +151,9 @@ pub struct AccountReport {
     /// An account on another server than the album's (`across_servers: copy`): its copies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub copy: Option<CopyRow>,
+    /// An incremental run: how its searches were read (from the record, narrowed, whole).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read: Option<ReadCounts>,
 }
 
 /// One account's part of one album.
@@ -162,6 +168,9 @@ pub struct AlbumRow {
     pub added: usize,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub refused: BTreeMap<String, usize>,
+    /// Not added: deleted from their library since a search found them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub vanished: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Links to the assets to add (with `--list`).
@@ -227,6 +236,7 @@ pub fn build(
     accounts: &[AccountRun<'_>],
     decisions: &Decisions,
     outcomes: Outcomes,
+    run: RunKind,
 ) -> JobReport {
     let Outcomes {
         copies,
@@ -298,6 +308,7 @@ pub fn build(
         album,
         safe: safe_summary,
         accounts: rows,
+        run,
     }
 }
 
@@ -320,6 +331,9 @@ fn account_report(
         },
         ..AccountReport::default()
     };
+    if account.reading.since.is_some() {
+        report.read = account.reading.leaves.as_ref().map(|l| l.counts);
+    }
     if let (Some(share), Some(found)) = (&account.share, &account.found) {
         report.found = found.include_counts.clone();
         report.excluded_found = found.exclude_counts.clone();
@@ -451,9 +465,14 @@ fn applied(row: &mut AlbumRow, part: &Option<AccountPart>, outcome: &AlbumOutcom
                 .iter()
                 .map(|(reason, ids)| (reason.clone(), ids.len()))
                 .collect();
+            row.vanished = done.vanished.len();
             row.error = done.failed.as_ref().map(|e| e.to_string());
         }
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]
@@ -487,6 +506,9 @@ mod tests {
             album: summary(),
             safe: Some(summary()),
             accounts: vec![account("alice"), account("bob")],
+            run: RunKind::Full {
+                why: crate::job::since::FullWhy::First,
+            },
         }
     }
 

@@ -4,10 +4,13 @@
 //!  job spec + connected accounts (Slot)
 //!     │ 1. plan::resolve           person names and tags → each account's own ids
 //!     │ 2. plan::plan              each account's searches
+//!     │    plan::reading           a full run, or an incremental one: where each account starts
 //!     │ 3. search::search          the albums and their record; every search and listing, at once
+//!     │                            (an incremental run: what changed, and albums whose fingerprint moved)
 //!     │ 4. combine::merge_job      exclusions by checksum, dedupe across accounts, safe exclusions
 //!     │ 5. combine::decide_albums  per album, pure: settle, add, remove, tombstones, the breaker
 //!     │ 6. effects::run            copies; a sync's creates, adds, removals; looks; the link
+//!     │    remember::*             a sync's searches and album views, for the next incremental run
 //!     ▼ 7. report::build           the JobReport, from the decisions and the effects' outcomes
 //! ```
 //!
@@ -23,6 +26,7 @@ use super::effects::{self, Effects};
 use super::file::{AcrossServers, JobSpec};
 use super::model::{AccountRun, Mode, RunOptions, Slot};
 use super::plan;
+use super::remember::{self, AlbumSide};
 use super::report::{self, JobReport};
 use super::search::{self, Records};
 use crate::state::Store;
@@ -78,10 +82,12 @@ pub async fn run_job_with(
         .live()
         .expect("the owner is connected");
     plan::plan(spec, &mut accounts);
+    let kind = plan::reading(&spec.name, &mut accounts, mode, options, store)?;
 
     let albums = search::find_albums(spec, owner_account).await?;
     let records = Records::load(store, owner_account, &albums)?;
-    let holdings = search::search(&mut accounts, owner_account, &albums, &records).await?;
+    let holdings =
+        search::search(&mut accounts, owner_account, &albums, &records, store, kind).await?;
     let merged = merge_job(spec, &mut accounts);
     let decisions = decide_albums(spec, &accounts, &merged, &holdings, &records, options);
 
@@ -92,7 +98,33 @@ pub async fn run_job_with(
         store,
         adopt: options.adopt,
     };
-    let outcomes = effects::run(&fx, mode, albums, &records, &decisions).await;
+    let outcomes = effects::run(&fx, mode, albums.clone(), &records, &decisions).await;
+    if mode == Mode::Sync {
+        let looks_changed = matches!(&outcomes.looks, Some(Ok(said)) if !said.is_empty());
+        let main = AlbumSide {
+            album: albums.main.as_ref(),
+            key: records.main.key.as_ref(),
+            held: &holdings.main,
+            from: &holdings.main_from,
+            outcome: Some(&outcomes.main),
+            looks_changed,
+        };
+        let safe = AlbumSide {
+            album: albums.safe.as_ref(),
+            key: records.safe.key.as_ref(),
+            held: &holdings.safe,
+            from: &holdings.safe_from,
+            outcome: outcomes.safe.as_ref(),
+            looks_changed: false,
+        };
+        remember::album(store, owner_account, main, &accounts).await;
+        remember::album(store, owner_account, safe, &accounts).await;
+        let vanished = outcomes.main.contents.vanished
+            + outcomes.safe.as_ref().map_or(0, |o| o.contents.vanished);
+        if let Err(error) = remember::searches(&spec.name, &accounts, kind, vanished, store) {
+            tracing::warn!("the next run reads everything: {error:#}");
+        }
+    }
     Ok(report::build(
         spec,
         owner,
@@ -102,6 +134,7 @@ pub async fn run_job_with(
         &accounts,
         &decisions,
         outcomes,
+        kind,
     ))
 }
 

@@ -6,15 +6,16 @@ use std::collections::HashSet;
 
 use futures::future::join_all;
 
-use super::account::evaluate_plan;
 use super::decide::Held;
 use super::file::JobSpec;
 use super::model::{Account, AccountRun};
+use super::since::{self, HeldFrom, RunKind};
 use crate::album;
 use crate::immich::{Album, ApiError};
 use crate::state::{AlbumKey, Entry, EntryState, Store};
 
 /// The job's albums, as their owner sees them; `None` for one that does not exist yet.
+#[derive(Clone)]
 pub struct Albums {
     pub main: Option<Album>,
     pub safe: Option<Album>,
@@ -65,24 +66,30 @@ impl Records {
     }
 }
 
-/// What the albums hold now.
+/// What the albums hold now, and where that came from.
 pub struct Holdings {
     pub main: Held,
     pub safe: Held,
+    pub main_from: HeldFrom,
+    pub safe_from: HeldFrom,
 }
 
-/// Runs every live account's searches (a failed one fails its account) and lists both albums.
+/// Runs every live account's searches (a failed one fails its account; an incremental run reads
+/// what changed, see [`since`]) and lists both albums (an incremental run only those whose
+/// fingerprint moved).
 pub async fn search(
     accounts: &mut [AccountRun<'_>],
     owner: &Account,
     albums: &Albums,
     records: &Records,
+    store: &Store,
+    kind: RunKind,
 ) -> anyhow::Result<Holdings> {
     let searches = join_all(accounts.iter().map(|account| {
-        let (live, plan) = (account.live(), &account.plan);
+        let (live, plan, reading) = (account.live(), &account.plan, &account.reading);
         async move {
             match live {
-                Some(live) => Some(evaluate_plan(&live.client, plan).await),
+                Some(live) => Some(since::evaluate(&live.client, plan, reading).await),
                 None => None,
             }
         }
@@ -90,16 +97,22 @@ pub async fn search(
     let view: &[AccountRun<'_>] = accounts;
     let (searched, main, safe) = tokio::join!(
         searches,
-        contents(view, owner, &albums.main, &records.main.entries),
-        contents(view, owner, &albums.safe, &records.safe.entries)
+        contents(view, owner, &albums.main, &records.main, store, kind),
+        contents(view, owner, &albums.safe, &records.safe, store, kind)
     );
+    let ((main, main_from), (safe, safe_from)) = (main?, safe?);
     let holdings = Holdings {
-        main: main?,
-        safe: safe?,
+        main,
+        safe,
+        main_from,
+        safe_from,
     };
     for (account, result) in accounts.iter_mut().zip(searched) {
         match result {
-            Some(Ok(found)) => account.found = Some(found),
+            Some(Ok((found, leaves))) => {
+                account.found = Some(found);
+                account.reading.leaves = leaves;
+            }
             Some(Err(error)) => account.fail_request(&error),
             None => {}
         }
@@ -107,20 +120,25 @@ pub async fn search(
     Ok(holdings)
 }
 
-/// What an album holds (nothing for one that does not exist yet).
+/// What an album holds (nothing for one that does not exist yet): the record's view of it while its
+/// fingerprint has not moved (an incremental run), else its listing.
 async fn contents(
     accounts: &[AccountRun<'_>],
     owner: &Account,
     album: &Option<Album>,
-    record: &[Entry],
-) -> Result<Held, ApiError> {
-    match album {
-        Some(album) => {
-            let listing = album::contents(&owner.client, album).await?;
-            Ok(held(listing, record, accounts, owner, &album.id).await)
-        }
-        None => Ok(Held::default()),
+    recorded: &Recorded,
+    store: &Store,
+    kind: RunKind,
+) -> Result<(Held, HeldFrom), ApiError> {
+    let Some(album) = album else {
+        return Ok((Held::default(), HeldFrom::Nothing));
+    };
+    if let Some(view) = since::view_of(store, recorded.key.as_ref(), album, kind) {
+        return Ok((Held::new(view), HeldFrom::View));
     }
+    let listing = album::contents(&owner.client, album).await?;
+    let held = held(listing, &recorded.entries, accounts, owner, &album.id).await;
+    Ok((held, HeldFrom::Listing(album.fingerprint())))
 }
 
 /// What an album holds, from its listing. A 2.x listing leaves out the album's trashed and hidden

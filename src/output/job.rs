@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use super::{count, explain_refusal};
 
 use crate::job::report::{AccountReport, AlbumRow, AlbumSummary, JobReport, RemovalRow};
+use crate::job::since::RunKind;
 
 /// An account on another server: what it copies to the album's server.
 fn copy_line(
@@ -81,6 +82,7 @@ pub fn job(out: &mut impl Write, report: &JobReport, list: bool) -> io::Result<(
         })
         .collect();
     writeln!(out, "  accounts: {}", servers.join(", "))?;
+    writeln!(out, "  read: {}", reading(&report.run))?;
     writeln!(out)?;
 
     let accounts = &report.accounts;
@@ -228,6 +230,14 @@ pub fn remarks(report: &JobReport) -> Vec<String> {
                 remarks.push(format!(
                     "{name}, album \"{album}\": {count} refused ({reason}: {})",
                     explain_refusal(reason)
+                ));
+            }
+            if row.vanished > 0 {
+                remarks.push(format!(
+                    "{name}, album \"{album}\": {} deleted from {name}'s library since the \
+                     searches found {}, so not added; the next run reads everything",
+                    count(row.vanished, "photo"),
+                    if row.vanished == 1 { "it" } else { "them" }
                 ));
             }
         }
@@ -445,11 +455,39 @@ pub fn job_line(out: &mut impl Write, report: &JobReport) -> io::Result<()> {
         }
     }
     text.push_str(&format!(
-        "; {}, {failed} failed{}",
+        "; {}, {failed} failed; {} run{}",
         count(report.accounts.len(), "account"),
+        match report.run {
+            RunKind::Full { .. } => "full",
+            RunKind::Incremental { .. } => "incremental",
+        },
         if report.failed() { "; see errors" } else { "" }
     ));
     writeln!(out, "{text}")
+}
+
+/// What a run read, in words: everything and why, or what changed since when.
+pub fn reading(run: &RunKind) -> String {
+    match run {
+        RunKind::Full { why } => format!("everything (a full run: {})", why.describe()),
+        RunKind::Incremental { since, full_due } => format!(
+            "what changed since {} (an incremental run; the next full run is due by {}, or run \
+             `sync --full`)",
+            local_time(since / 1000),
+            local_time(*full_due)
+        ),
+    }
+}
+
+/// A time of the tool's or the server's clock (seconds) in the local time zone.
+fn local_time(secs: i64) -> String {
+    jiff::Timestamp::from_second(secs)
+        .map(|t| {
+            t.to_zoned(jiff::tz::TimeZone::system())
+                .strftime("%Y-%m-%d %H:%M:%S %Z")
+                .to_string()
+        })
+        .unwrap_or_else(|_| secs.to_string())
 }
 
 /// The reports of a run as one JSON document (`--format json`), described in docs/jobs.md.
@@ -505,6 +543,7 @@ mod tests {
 
     use super::*;
     use crate::job::report::RemovalRow;
+    use crate::job::since::FullWhy;
 
     fn album(name: &str) -> AlbumSummary {
         AlbumSummary {
@@ -533,6 +572,9 @@ mod tests {
                     ..AccountReport::default()
                 })
                 .collect(),
+            run: RunKind::Full {
+                why: FullWhy::First,
+            },
         }
     }
 
@@ -545,9 +587,17 @@ mod tests {
     #[test]
     fn the_quiet_line_counts_one_account_and_several() {
         let one = text(|out| job_line(out, &report(&["alice"])));
-        assert!(one.ends_with("; 1 account, 0 failed\n"), "{one}");
-        let two = text(|out| job_line(out, &report(&["alice", "bob"])));
-        assert!(two.ends_with("; 2 accounts, 0 failed\n"), "{two}");
+        assert!(one.ends_with("; 1 account, 0 failed; full run\n"), "{one}");
+        let mut two = report(&["alice", "bob"]);
+        two.run = RunKind::Incremental {
+            since: 0,
+            full_due: 0,
+        };
+        let two = text(|out| job_line(out, &two));
+        assert!(
+            two.ends_with("; 2 accounts, 0 failed; incremental run\n"),
+            "{two}"
+        );
     }
 
     #[test]

@@ -106,6 +106,10 @@ pub(crate) struct ProfileFile {
     pub stale_lock_after: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_every: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recognition_margin: Option<String>,
     /// Where a sync's health pings and notifications go (checked when a sync starts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify: Option<NotifyFile>,
@@ -123,6 +127,8 @@ impl ProfileFile {
             key_command_timeout: self.key_command_timeout,
             stale_lock_after: self.stale_lock_after,
             attempts: self.attempts,
+            full_every: self.full_every.clone(),
+            recognition_margin: self.recognition_margin.clone(),
         }
     }
 }

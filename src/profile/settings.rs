@@ -35,6 +35,10 @@ pub const ENV_KEY_COMMAND_TIMEOUT: &str = "IMMICH_SMART_ALBUMS_KEY_COMMAND_TIMEO
 pub const ENV_ATTEMPTS: &str = "IMMICH_SMART_ALBUMS_ATTEMPTS";
 /// Environment variable for `stale_lock_after`.
 pub const ENV_STALE_LOCK_AFTER: &str = "IMMICH_SMART_ALBUMS_STALE_LOCK_AFTER";
+/// Environment variable for `full_every`.
+pub const ENV_FULL_EVERY: &str = "IMMICH_SMART_ALBUMS_FULL_EVERY";
+/// Environment variable for `recognition_margin`.
+pub const ENV_RECOGNITION_MARGIN: &str = "IMMICH_SMART_ALBUMS_RECOGNITION_MARGIN";
 
 /// The optional settings a profile file may carry as top-level keys.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +56,14 @@ pub struct ProfileSettings {
     pub stale_lock_after: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts: Option<u32>,
+    /// How old the last full run may get before a sync reads everything again (`24h`); a job's
+    /// own `full_every` wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_every: Option<String>,
+    /// How far before its watermark an incremental sync looks (`1h`): what the server stamps late,
+    /// face recognition of new uploads above all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recognition_margin: Option<String>,
 }
 
 /// The settings of a run, after [`merge_settings`].
@@ -68,6 +80,10 @@ pub struct Settings {
     /// Requests sent for one call at most, the first included (1 = never retry); see
     /// docs/reliability.md for which failures are retried.
     pub attempts: u32,
+    /// A sync reads everything when its last full run is this old (`job::since`).
+    pub full_every: Duration,
+    /// An incremental sync looks this far before its watermark.
+    pub recognition_margin: Duration,
 }
 
 impl Settings {
@@ -133,6 +149,31 @@ where
     Ok(default)
 }
 
+/// Picks a span setting (`24h`, `30m`, `0s`): the environment variable, else the profile, else the
+/// default.
+fn pick_span(
+    env: (&str, EnvReader<'_>),
+    profile: (&str, Option<&str>),
+    default: Duration,
+) -> Result<Duration, InputError> {
+    let expected = "expected a span such as 30m, 6h or 1d (0s for none)";
+    let (var, read_env) = env;
+    if let Some(text) = read_env(var).filter(|t| !t.trim().is_empty()) {
+        return crate::job::dates::interval(&text).ok_or_else(|| {
+            InputError::new(format!(
+                "environment variable {var}=`{}`: {expected}",
+                text.trim()
+            ))
+        });
+    }
+    let (key, value) = profile;
+    match value {
+        Some(text) => crate::job::dates::interval(text)
+            .ok_or_else(|| InputError::new(format!("profile setting `{key}: {text}`: {expected}"))),
+        None => Ok(default),
+    }
+}
+
 /// Merges the settings: flags > environment > profile > defaults, each setting on its own.
 /// `env` reads an environment variable (`|name| std::env::var(name).ok()` for the real one); an empty
 /// variable counts as unset.
@@ -179,7 +220,19 @@ pub fn merge_settings(
         ("attempts", profile.attempts),
         DEFAULT_MAX_ATTEMPTS,
     )?;
+    let full_every = pick_span(
+        (ENV_FULL_EVERY, env),
+        ("full_every", profile.full_every.as_deref()),
+        crate::job::since::FULL_EVERY,
+    )?;
+    let recognition_margin = pick_span(
+        (ENV_RECOGNITION_MARGIN, env),
+        ("recognition_margin", profile.recognition_margin.as_deref()),
+        crate::job::since::MARGIN,
+    )?;
     Ok(Settings {
+        full_every,
+        recognition_margin,
         timeout: Duration::from_secs(timeout),
         connect_timeout: Duration::from_secs(connect_timeout),
         max_in_flight,
@@ -251,6 +304,8 @@ mod tests {
             key_command_timeout: Some(5),
             stale_lock_after: None,
             attempts: Some(3),
+            full_every: Some("12h".into()),
+            recognition_margin: None,
         };
         let settings = merge_settings(&flags(None), &read, Some(&profile)).unwrap();
         assert_eq!(
@@ -262,6 +317,8 @@ mod tests {
                 key_command_timeout: Duration::from_secs(5),
                 stale_lock_after: Duration::from_secs(DEFAULT_STALE_LOCK_AFTER),
                 attempts: 3,
+                full_every: Duration::from_secs(12 * 3600),
+                recognition_margin: crate::job::since::MARGIN,
             }
         );
         assert_eq!(settings.client_options().retry.max_attempts, 3);

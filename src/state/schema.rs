@@ -139,6 +139,29 @@ pub(super) const MIGRATIONS: &[&str] = &[
         account  TEXT NOT NULL,
         PRIMARY KEY (server, name, user_id)
     ) WITHOUT ROWID;",
+    // 8: what an incremental sync starts from. Per job and account (by user id): the server time the
+    // last complete run's searches saw the library at, when the last full run ended, and each
+    // search's result; per album: its fingerprint when it was last read whole, and what it held then.
+    // Only a cache: dropping these tables costs one full run, never a promise.
+    "CREATE TABLE search_marks (
+        job      TEXT NOT NULL,
+        user_id  TEXT NOT NULL,
+        since_ms INTEGER NOT NULL,
+        full_at  INTEGER NOT NULL,
+        PRIMARY KEY (job, user_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE search_results (
+        job      TEXT NOT NULL,
+        user_id  TEXT NOT NULL,
+        search   TEXT NOT NULL,
+        hits     BLOB NOT NULL,
+        PRIMARY KEY (job, user_id, search)
+    );
+    CREATE TABLE album_views (
+        album_id    TEXT PRIMARY KEY NOT NULL,
+        fingerprint TEXT NOT NULL,
+        held        BLOB NOT NULL
+    );",
 ];
 
 /// The schema version this build writes.

@@ -608,3 +608,64 @@ fn runs_of_schema_5_move_forward_and_new_ones_note_their_interval() {
     store.note_run(&scheduled).unwrap();
     assert_eq!(store.last_runs(5).unwrap(), [scheduled, old]);
 }
+
+#[test]
+fn a_jobs_searches_are_kept_per_account_and_replaced_whole() {
+    let store = Store::memory();
+    assert_eq!(store.search_mark("kids", "u1").unwrap(), None);
+    let mark = SearchMark {
+        since_ms: 1000,
+        full_at: 5,
+    };
+    let blob = |b: u8| vec![1, b];
+    store
+        .note_searches(
+            "kids",
+            "u1",
+            mark,
+            &[],
+            &[("mia".into(), blob(1)), ("leo".into(), blob(2))],
+        )
+        .unwrap();
+    store
+        .note_searches("kids", "u2", mark, &[], &[("mia".into(), blob(9))])
+        .unwrap();
+    assert_eq!(store.search_mark("kids", "u1").unwrap(), Some(mark));
+    // The next run keeps one search as it was, replaces none, and no longer makes the other.
+    let later = SearchMark {
+        since_ms: 2000,
+        full_at: 5,
+    };
+    store
+        .note_searches("kids", "u1", later, &["mia"], &[("tags".into(), blob(3))])
+        .unwrap();
+    let results = store.search_results("kids", "u1").unwrap();
+    assert_eq!(
+        results,
+        HashMap::from([("mia".to_string(), blob(1)), ("tags".to_string(), blob(3))])
+    );
+    assert_eq!(store.search_mark("kids", "u1").unwrap(), Some(later));
+    // A result that changed is replaced, not doubled.
+    store
+        .note_searches("kids", "u1", later, &["tags"], &[("mia".into(), blob(4))])
+        .unwrap();
+    assert_eq!(store.search_results("kids", "u1").unwrap()["mia"], blob(4));
+    assert_eq!(store.search_results("kids", "u2").unwrap().len(), 1);
+    store.forget_searches("kids").unwrap();
+    assert_eq!(store.search_mark("kids", "u1").unwrap(), None);
+    assert!(store.search_results("kids", "u2").unwrap().is_empty());
+}
+
+#[test]
+fn an_albums_view_is_kept_with_its_fingerprint_until_forgotten() {
+    let store = Store::memory();
+    assert_eq!(store.album_view(&key()).unwrap(), None);
+    store.note_album_view(&key(), "f1", &[1, 2]).unwrap();
+    store.note_album_view(&key(), "f2", &[1, 3]).unwrap();
+    assert_eq!(
+        store.album_view(&key()).unwrap(),
+        Some(("f2".to_string(), vec![1, 3]))
+    );
+    store.forget_album_view(&key()).unwrap();
+    assert_eq!(store.album_view(&key()).unwrap(), None);
+}

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::common::{Setup, on_both_lines, stderr_of, stdout_of};
 use immich_smart_albums::job::JobFile;
+use immich_smart_albums::job::since::Reading;
 use immich_smart_albums::job::{JobReport, Mode, RunOptions, run_job_with};
 use immich_smart_albums::sim::{FaultPlan, FaultRule, SimAsset, SimConfig, Simulator};
 use immich_smart_albums::state::{AlbumKey, EntryState, Store};
@@ -39,6 +40,18 @@ fn run(
 
 fn sync(sim: &Simulator, yaml: &str, store: &Store) -> JobReport {
     run(sim, yaml, Mode::Sync, RunOptions::default(), store).expect("the sync runs")
+}
+
+/// A sync that reads everything: what a face change (which moves no update time) needs.
+fn sync_full(sim: &Simulator, yaml: &str, store: &Store) -> JobReport {
+    let options = RunOptions {
+        reading: Reading {
+            full: true,
+            ..Reading::default()
+        },
+        ..RunOptions::default()
+    };
+    run(sim, yaml, Mode::Sync, options, store).expect("the sync runs")
 }
 
 /// Two sets of ids are the same; a failure shows only the difference.
@@ -167,7 +180,7 @@ fn what_stops_matching_leaves_a_pruned_album_and_stays_in_an_unpruned_one() {
             "a preview changes nothing"
         );
 
-        let report = sync(&sim, PRUNED, &store);
+        let report = sync_full(&sim, PRUNED, &store);
         assert!(!report.failed(), "{report:#?}");
         assert_same(&album(&sim, "Mia"), &ids(&mia(&sim)), "pruned");
         let kept = album(&sim, "Mia kept");
@@ -353,12 +366,12 @@ fn a_failed_search_in_one_account_removes_nothing() {
         sim.untag(&photo.id, "Mia");
         // Bob's people search fails every time: his part of the picture is unknown.
         sim.fail_always("bob", "POST /api/search/metadata");
-        let report = sync(&sim, &both, &store);
+        let report = sync_full(&sim, &both, &store);
         assert!(report.failed());
         assert!(album(&sim, "Mia").contains(&photo.id), "nothing is removed");
         assert!(report.album.removals_blocked.is_some(), "{report:#?}");
         sim.clear_faults();
-        sync(&sim, &both, &store);
+        sync_full(&sim, &both, &store);
         assert!(!album(&sim, "Mia").contains(&photo.id));
     });
 }
@@ -399,7 +412,7 @@ fn adopt_takes_over_an_album_the_python_script_filled() {
             stdout_of(&output)
         );
         sim.untag(&photos[1].id, "Mia");
-        setup.run(&["sync", path]);
+        setup.run(&["sync", path, "--full"]);
         let held = album(sim, "Mia");
         assert!(
             !held.contains(&photos[1].id),
@@ -473,7 +486,7 @@ fn sigterm_while(setup: &Setup, job: &Path, state: EntryState, album_name: &str)
     });
     let child = setup
         .process()
-        .args(["sync", job.to_str().unwrap()])
+        .args(["sync", job.to_str().unwrap(), "--full"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -551,7 +564,7 @@ fn a_sigterm_during_adds_and_during_removals_leaves_a_record_the_next_runs_settl
         }
         sigterm_while(&setup, &job, EntryState::Removing, "Mia");
         for _ in 0..2 {
-            let output = setup.run(&["sync", job.to_str().unwrap(), "--quiet"]);
+            let output = setup.run(&["sync", job.to_str().unwrap(), "--quiet", "--full"]);
             assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
         }
         let mut expected = ids(&mia(sim));

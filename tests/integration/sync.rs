@@ -1139,7 +1139,7 @@ fn an_account_whose_key_is_refused_is_said_once_with_its_server_and_next_step() 
         .unwrap();
     let stdout = common::stdout_if(&output, 1);
     assert!(
-        stdout.contains("; 2 accounts, 1 failed; see errors"),
+        stdout.contains("; 2 accounts, 1 failed; incremental run; see errors"),
         "{stdout}"
     );
     let stderr = stderr_of(&output);

@@ -26,7 +26,7 @@ mod tests;
 pub use server_url::ServerUrl;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -100,6 +100,9 @@ pub struct Client {
     version: ServerVersion,
     /// The per-request limit; for a stream, how long it may stand still.
     timeout: Duration,
+    /// The server's clock: the latest `Date` header its answers carried (ms since the epoch, whole
+    /// seconds, rounded down by the server), 0 before the first. Shared by the clones of a client.
+    server_date: Arc<AtomicI64>,
 }
 
 /// The whole-request limit of a stream: none to speak of (a week); [`Client::timeout`] bounds how
@@ -247,6 +250,7 @@ impl Client {
             limiter: None,
             version: ServerVersion::NEWEST,
             timeout: options.timeout,
+            server_date: Arc::new(AtomicI64::new(0)),
         };
         client.version = client
             .server_version()
@@ -273,6 +277,15 @@ impl Client {
     pub fn with_limiter(mut self, limiter: Arc<Semaphore>) -> Client {
         self.limiter = Some(limiter);
         self
+    }
+
+    /// The server's own time, as the `Date` header of the latest answer this client (or a clone)
+    /// received told it: whole seconds, rounded down, so never later than the moment that answer was
+    /// made. `None` before any answer carried one. An incremental sync takes its watermark from it
+    /// (see `job::since`): only the server's clock orders the server's `updatedAt` stamps.
+    pub fn server_date_ms(&self) -> Option<i64> {
+        let ms = self.server_date.load(Ordering::Relaxed);
+        (ms != 0).then_some(ms)
     }
 
     /// The web site of the server, for links.
@@ -446,6 +459,9 @@ impl Client {
         let location = header("location");
         let content_type = header("content-type");
         let retry_after = retry::parse_retry_after(header("retry-after").as_deref());
+        if let Some(ms) = header("date").as_deref().and_then(http_date_ms) {
+            self.server_date.fetch_max(ms, Ordering::Relaxed);
+        }
         let bytes = response.bytes().await.map_err(|error| {
             // The status line came, the body did not: a cut-off answer.
             Failure::new(transport(endpoint, &error), Class::Transient)
@@ -595,6 +611,14 @@ fn source_of(error: &dyn std::error::Error) -> String {
 }
 
 /// A response header as text, when it is there and readable.
+/// An HTTP `Date` (`Sun, 06 Dec 2026 08:51:26 GMT`) in ms since the epoch; `None` for anything else.
+pub fn http_date_ms(text: &str) -> Option<i64> {
+    jiff::fmt::rfc2822::DateTimeParser::new()
+        .parse_timestamp(text.trim())
+        .ok()
+        .map(|t| t.as_millisecond())
+}
+
 fn header_of(response: &reqwest::Response, name: &str) -> Option<String> {
     response
         .headers()

@@ -88,6 +88,7 @@ fn debug_output_hides_the_key() {
         retry: RetryPolicy::default(),
         limiter: None,
         version: ServerVersion::NEWEST,
+        server_date: Default::default(),
     };
     let text = format!("{client:?}");
     assert!(!text.contains("very-secret"), "{text}");
@@ -147,4 +148,14 @@ fn the_other_scheme_keeps_the_port_the_server_is_on() {
             .contains("https://127.0.0.1:2283/immich answers plain HTTP"),
         "{error}"
     );
+}
+
+#[test]
+fn the_server_clock_is_read_from_an_http_date() {
+    assert_eq!(
+        http_date_ms("Sun, 06 Dec 2026 08:51:26 GMT"),
+        Some(1_796_547_086_000)
+    );
+    assert_eq!(http_date_ms("yesterday"), None);
+    assert_eq!(http_date_ms(""), None);
 }

@@ -26,7 +26,7 @@ pub enum Added {
     /// It could not add: why.
     Failed(String),
     /// The server's per-id answers.
-    Done(AddOutcome),
+    Done(Box<AddOutcome>),
 }
 
 /// What a run did (a sync) or would do (a preview) to one album, beyond its decision.
@@ -48,6 +48,25 @@ pub struct AlbumOutcome {
     pub removal_refused: BTreeMap<String, usize>,
     /// The first thing that went wrong with the album itself (the record, sharing, a removal).
     pub error: Option<String>,
+    /// What the adds and removals did to its contents, as their answers tell it.
+    pub contents: ContentChanges,
+}
+
+/// What a sync did to an album's contents, as the per-id answers tell it: what keeps the album's
+/// view in the record true without listing it again (`job::since`).
+#[derive(Debug, Default)]
+pub struct ContentChanges {
+    /// Put in by this run: id and checksum.
+    pub added: Vec<(Uuid, Box<str>)>,
+    /// Taken out by this run.
+    pub removed: Vec<Uuid>,
+    /// An answer left the contents uncertain (a failed request, one another process raced), or showed
+    /// that the album held what this run did not know of (`duplicate` to an add sent once,
+    /// `not_found` to a removal sent once).
+    pub unsure: bool,
+    /// Assets an add found gone from their owner's library: the searches' record is out of date
+    /// (a photo deleted for good without an update the run could see).
+    pub vanished: usize,
 }
 
 impl AlbumOutcome {
@@ -145,7 +164,7 @@ pub async fn apply(
                 let (album, key) = (&album, &key);
                 async move {
                     let (Ok(account), Some(part)) = (&slot.account, part) else {
-                        return Added::Nothing;
+                        return (Added::Nothing, ContentChanges::default());
                     };
                     let added = match copying.receiver {
                         Some(receiver)
@@ -155,7 +174,7 @@ pub async fn apply(
                             let receiver = &fx.slots[receiver];
                             let (Ok(receiving), Some(ids)) = (&receiver.account, &copying.ids[i])
                             else {
-                                return Added::Nothing;
+                                return (Added::Nothing, ContentChanges::default());
                             };
                             let copies = AccountPart {
                                 to_add: part
@@ -175,13 +194,20 @@ pub async fn apply(
                         _ => add_part(fx, album, key, slot, account, part, taken_out).await,
                     };
                     match added {
-                        Ok(Some(done)) => Added::Done(done),
-                        Ok(None) => Added::Nothing,
-                        Err(message) => Added::Failed(message),
+                        Ok(Some((done, changes))) => (Added::Done(Box::new(done)), changes),
+                        Ok(None) => (Added::Nothing, ContentChanges::default()),
+                        Err(message) => (Added::Failed(message), ContentChanges::default()),
                     }
                 }
             });
-        outcome.adds = Some(join_all(adds).await);
+        let (adds, changes): (Vec<Added>, Vec<ContentChanges>) =
+            join_all(adds).await.into_iter().unzip();
+        for changes in changes {
+            outcome.contents.added.extend(changes.added);
+            outcome.contents.unsure |= changes.unsure;
+            outcome.contents.vanished += changes.vanished;
+        }
+        outcome.adds = Some(adds);
     }
 
     let removals = decision.removals();
@@ -202,7 +228,7 @@ async fn add_part(
     account: &Account,
     part: &AccountPart,
     taken_out: &[String],
-) -> Result<Option<AddOutcome>, String> {
+) -> Result<Option<(AddOutcome, ContentChanges)>, String> {
     if part.to_add.is_empty() {
         return Ok(None);
     }
@@ -238,10 +264,22 @@ async fn add_part(
     if ids.is_empty() {
         return Ok(None);
     }
-    let outcome = albums::add(&account.client, &album.id, &ids).await;
+    let mut outcome = albums::add(&account.client, &album.id, &ids).await;
+    outcome.sort_out_vanished(&account.client).await;
     let checksums: HashMap<&Uuid, &str> =
         part.to_add.iter().map(|p| (&p.id, &*p.checksum)).collect();
     let checksum_of = |id: &Uuid| -> &str { checksums.get(id).copied().unwrap_or("") };
+    let mut changes = ContentChanges {
+        added: outcome
+            .added
+            .iter()
+            .chain(&outcome.already_after_resend)
+            .map(|id| (*id, checksum_of(id).into()))
+            .collect(),
+        removed: Vec::new(),
+        unsure: !skipped.is_empty() || !outcome.already.is_empty() || outcome.failed.is_some(),
+        vanished: outcome.vanished.len(),
+    };
     // `duplicate` to a request the client sent more than once is, in all likelihood, its own add
     // whose first answer was lost: the tool's. To a request sent once, it was there before the add:
     // a person put it in between this run's listing and its add, and it stays theirs.
@@ -257,6 +295,7 @@ async fn add_part(
             .refused
             .values()
             .flatten()
+            .chain(&outcome.vanished)
             .chain(&outcome.already)
             .map(|id| Change::Forget(entry(*id, checksum_of(id), EntryState::Adding))),
     );
@@ -269,6 +308,7 @@ async fn add_part(
             .chain(&outcome.already)
             .chain(&outcome.already_after_resend)
             .chain(outcome.refused.values().flatten())
+            .chain(&outcome.vanished)
             .collect();
         let open: Vec<&Pick> = part
             .to_add
@@ -279,6 +319,7 @@ async fn add_part(
             match albums::ids_held(&fx.owner.client, &album.id).await {
                 Ok(held) => confirmed.extend(open.into_iter().map(|p| {
                     if held.contains(&p.id) {
+                        changes.added.push((p.id, p.checksum.clone()));
                         Change::Put(entry(p.id, &p.checksum, EntryState::Added))
                     } else {
                         Change::Forget(entry(p.id, &p.checksum, EntryState::Adding))
@@ -293,7 +334,7 @@ async fn add_part(
         // The intents stay; the next run settles them against the album.
         tracing::warn!("{error:#}");
     }
-    Ok(Some(outcome))
+    Ok(Some((outcome, changes)))
 }
 
 /// Whether an account may add to the album: an owner or editor may; a member a person took out, a
@@ -370,10 +411,16 @@ async fn remove_stale(
         .map(|s| s.id)
         .filter(|id| !skipped.contains(id))
         .collect();
+    outcome.contents.unsure |= !skipped.is_empty();
     if ids.is_empty() {
         return;
     }
     let answer = albums::remove(&fx.owner.client, &album.id, &ids).await;
+    outcome.contents.unsure |= !answer.gone.is_empty() || answer.failed.is_some();
+    outcome
+        .contents
+        .removed
+        .extend(answer.removed.iter().chain(&answer.gone_after_resend));
     let stale: HashMap<&Uuid, &Stale> = removals.iter().map(|s| (&s.id, s)).collect();
     let by_id = |id: &Uuid| stale.get(id).copied();
     let mut confirmed: Vec<Change> = Vec::new();
@@ -432,6 +479,9 @@ async fn remove_stale(
                     for stale in open {
                         let landed = !held.contains(&stale.id);
                         verified += usize::from(landed);
+                        if landed {
+                            outcome.contents.removed.push(stale.id);
+                        }
                         let state = if landed {
                             EntryState::Removed
                         } else {

@@ -23,7 +23,7 @@ use super::model::{Account, Mode, Slot};
 use super::search::{Albums, Records};
 use crate::state::{AlbumKey, Store};
 
-pub use album::{Added, AlbumOutcome};
+pub use album::{Added, AlbumOutcome, ContentChanges};
 pub use copies::CopyRow;
 pub use link::LinkRow;
 

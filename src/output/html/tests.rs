@@ -4,6 +4,7 @@
 use super::*;
 use crate::job::decide::Reason;
 use crate::job::report::{DroppedCopy, LinkRow, RemovalRow};
+use crate::job::since::{FullWhy, RunKind};
 
 #[test]
 fn text_is_escaped() {
@@ -164,6 +165,9 @@ fn page(value: &dyn Fn(&str) -> String) -> String {
         album,
         safe: Some(safe),
         accounts: vec![ok, failed],
+        run: RunKind::Full {
+            why: FullWhy::Preview,
+        },
     };
     let gallery: Gallery = [
         (

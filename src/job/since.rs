@@ -1,0 +1,547 @@
+//! Incremental syncs: a scheduled sync reads only what changed since the last complete run, so what it
+//! costs the server grows with what changed, not with the library.
+//!
+//! **What a run remembers** (the record's `search_marks`, `search_results`, `album_views`): per job
+//! and account, each search's result and the server time its searches saw the library at (the
+//! watermark, from the `Date` of the server's last answer before them: only the server's clock orders
+//! its `updatedAt` stamps); per album, its fingerprint and what it held.
+//!
+//! **What an incremental run reads**, per account: first every asset whose `updatedAt` moved since
+//! the watermark less the margin (one search on 3.x; one per visibility on 2.x; trashed ones too).
+//! When that finds nothing, every search is taken from the record. Otherwise a metadata search is
+//! asked again with `updatedAfter`, and its result is the remembered one without the changed assets,
+//! plus what the narrowed search finds now. A smart search (a ranking, bounded by its `resultLimit`)
+//! is asked whole again. Some searches are always asked whole: the safe album's own exclusions (it
+//! fails closed: a photo they flag never waits for a full run), and searches by album (membership
+//! moves no `updatedAt`) or by an update time of their own. An album is listed only when its
+//! fingerprint moved (`updatedAt`, `assetCount`, `lastModifiedAssetTimestamp`, see
+//! [`Album::fingerprint`]); otherwise what the record kept of it is what it holds.
+//!
+//! **What only a full run sees**: changes that move no asset's `updatedAt` (measured on 3.1.0 and
+//! 2.5.6): a face given to another person, people merged, a face recognised later than the margin
+//! after its photo last changed; partner sharing turned on or off; an asset deleted for good without
+//! passing through the trash (or within one run of it). A full run reads everything, as a sync
+//! without a record does: at least every `full_every` (default 24 hours), on `sync --full`, on the
+//! first run of a job, and always in a preview. A run whose account failed, or whose searches did
+//! not all answer, moves no watermark.
+//!
+//! The margin (`recognition_margin`, default one hour) covers what a server stamps late: face
+//! recognition of a new upload moves nothing (measured: the test servers' ML assigned the person 1.5 s
+//! after the upload's last stamp; a busy server's queue takes minutes), a transaction that commits
+//! after its stamp, and the `Date` header's whole seconds.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use futures::future::join_all;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::account::{AccountPlan, Evaluated, combine_plan, run_leaf};
+use crate::album::HeldAsset;
+use crate::filter::{Hit, Hits};
+use crate::immich::{Album, ApiError, Client, SearchKind, Visibility, pages};
+use crate::state::{AlbumKey, SearchMark, Store};
+
+/// How often a job reads everything, when neither it nor its profile says.
+pub const FULL_EVERY: Duration = Duration::from_secs(24 * 3600);
+/// How far before the watermark an incremental run looks, when the profile does not say.
+pub const MARGIN: Duration = Duration::from_secs(3600);
+
+/// How a sync reads: the settings of incremental runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reading {
+    /// Read everything in this run (`sync --full`).
+    pub full: bool,
+    /// Read everything when the last full run is this old.
+    pub full_every: Duration,
+    /// Look this far before the watermark.
+    pub margin: Duration,
+}
+
+impl Default for Reading {
+    fn default() -> Self {
+        Reading {
+            full: false,
+            full_every: FULL_EVERY,
+            margin: MARGIN,
+        }
+    }
+}
+
+/// Which kind of run this is, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RunKind {
+    /// Everything read, as a sync without a record does.
+    Full { why: FullWhy },
+    /// What changed since `since` (ms, the server's clock, the margin taken off; the earliest of
+    /// the accounts'), read; the next full run is due at `full_due` (seconds, the tool's clock).
+    Incremental { since: i64, full_due: i64 },
+}
+
+/// Why a run reads everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FullWhy {
+    /// A preview always does.
+    Preview,
+    /// `sync --full`.
+    Asked,
+    /// No complete run of the job has left a watermark for one of its accounts.
+    First,
+    /// The last full run is `full_every` old.
+    Due,
+}
+
+impl FullWhy {
+    pub fn describe(self) -> &'static str {
+        match self {
+            FullWhy::Preview => "a preview reads everything",
+            FullWhy::Asked => "asked for with --full",
+            FullWhy::First => "no earlier complete run to start from",
+            FullWhy::Due => "the last full run is older than full_every",
+        }
+    }
+}
+
+/// Decides the kind of a run. Pure. `marks` are the live accounts' marks (`None`: none yet).
+pub fn kind(preview: bool, reading: Reading, marks: &[Option<SearchMark>], now: i64) -> RunKind {
+    if preview {
+        return RunKind::Full {
+            why: FullWhy::Preview,
+        };
+    }
+    if reading.full {
+        return RunKind::Full {
+            why: FullWhy::Asked,
+        };
+    }
+    let Some(marks) = marks.iter().copied().collect::<Option<Vec<SearchMark>>>() else {
+        return RunKind::Full {
+            why: FullWhy::First,
+        };
+    };
+    let every = reading.full_every.as_secs() as i64;
+    let (Some(since), Some(last_full)) = (
+        marks.iter().map(|m| m.since_ms).min(),
+        marks.iter().map(|m| m.full_at).min(),
+    ) else {
+        return RunKind::Full {
+            why: FullWhy::First,
+        };
+    };
+    if now.saturating_sub(last_full) >= every {
+        return RunKind::Full { why: FullWhy::Due };
+    }
+    RunKind::Incremental {
+        since: since - reading.margin.as_millis() as i64,
+        full_due: last_full + every,
+    }
+}
+
+/// One account's reading of this run: where it starts from, and what it leaves for the next.
+#[derive(Debug, Default)]
+pub struct AccountReading {
+    /// Its searches' `updatedAfter` (ms, the server's clock): `None` reads everything.
+    pub since: Option<i64>,
+    /// When its last full run ended (the tool's clock), kept by an incremental run.
+    pub full_at: Option<i64>,
+    /// What the record kept of its searches, by search.
+    pub cached: HashMap<String, Vec<u8>>,
+    /// What this run leaves for the next, once its searches all answered.
+    pub leaves: Option<Leaves>,
+}
+
+/// What an account's complete searches leave for the next run.
+#[derive(Debug, Default)]
+pub struct Leaves {
+    /// The server's time before its searches: the next watermark.
+    pub watermark: i64,
+    /// Searches whose remembered result stays.
+    pub kept: Vec<String>,
+    /// Searches whose result is new.
+    pub changed: Vec<(String, Vec<u8>)>,
+    /// How many searches were taken from the record, narrowed, and asked whole.
+    pub counts: ReadCounts,
+}
+
+/// How an account's searches were read.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ReadCounts {
+    pub remembered: usize,
+    pub narrowed: usize,
+    pub whole: usize,
+    /// Assets the change search found.
+    pub changed_assets: usize,
+}
+
+/// How one search of an account is read in this run.
+enum Way {
+    /// Its remembered result, as it is.
+    Remembered(Hits),
+    /// Asked whole.
+    Whole,
+    /// Its remembered result without the changed assets, plus the search asked with this body.
+    Narrowed(Hits, Map<String, Value>),
+}
+
+/// A search's identity in the record: what it asks, and the local rules that judge its hits.
+fn leaf_key(plan: &AccountPlan, i: usize) -> String {
+    let filter = &plan.leaves[i];
+    let local = if plan.reads_local[i] && !plan.local.is_empty() {
+        format!(" local {:?}", plan.local)
+    } else {
+        String::new()
+    };
+    format!(
+        "{:?} {:?} {}{local}",
+        filter.kind,
+        filter.limit,
+        Value::Object(filter.body.clone())
+    )
+}
+
+/// Whether a search must be asked whole in every run: what it finds can change without any asset's
+/// `updatedAt` moving (by album), or it asks for update times of its own.
+fn always_whole(body: &Map<String, Value>) -> bool {
+    body.keys().any(|k| {
+        matches!(
+            k.as_str(),
+            "albumIds" | "updatedAfter" | "updatedBefore" | "trashedAfter" | "trashedBefore"
+        )
+    })
+}
+
+/// An ISO time as Immich 3.x wants it in a search (with milliseconds and `Z`).
+fn iso(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// The ids of every asset of the account (and what it sees of partners) whose `updatedAt` is at or
+/// after `since`, trashed ones too: one search on 3.x (which searches every visibility but locked
+/// when none is given); on 2.x, which searches one visibility at a time, one per visibility.
+pub async fn changes(client: &Client, since: i64) -> Result<HashSet<Uuid>, ApiError> {
+    let body = |visibility: Option<&str>| {
+        let mut body = Map::new();
+        body.insert("updatedAfter".into(), json!(iso(since)));
+        body.insert("withDeleted".into(), json!(true));
+        if let Some(visibility) = visibility {
+            body.insert("visibility".into(), json!(visibility));
+        }
+        body
+    };
+    let bodies: Vec<Map<String, Value>> = if client.version().is_2x() {
+        ["timeline", "archive", "hidden"]
+            .into_iter()
+            .map(|v| body(Some(v)))
+            .collect()
+    } else {
+        vec![body(None)]
+    };
+    let mut ids = HashSet::new();
+    for body in bodies {
+        let mut stream =
+            std::pin::pin!(pages(client, SearchKind::Metadata, body, None, None, id_of));
+        while let Some(items) = stream.try_next().await? {
+            ids.extend(items);
+        }
+    }
+    Ok(ids)
+}
+
+/// An asset's id, the rest skipped.
+fn id_of(raw: &RawValue) -> Result<Uuid, String> {
+    #[derive(serde::Deserialize)]
+    struct Id<'a> {
+        #[serde(borrow)]
+        id: std::borrow::Cow<'a, str>,
+    }
+    let item: Id<'_> = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
+    Uuid::parse_str(&item.id).map_err(|_| format!("asset id `{}` is not a UUID", item.id))
+}
+
+/// Runs an account's searches the way its reading says (everything, or what changed), combines them
+/// ([`combine_plan`]), and notes in `reading.leaves` what the next run starts from when every
+/// search answered.
+pub async fn evaluate(
+    client: &Client,
+    plan: &AccountPlan,
+    reading: &AccountReading,
+) -> Result<(Evaluated, Option<Leaves>), ApiError> {
+    let watermark = client.server_date_ms();
+    let changed = match reading.since {
+        Some(since) => Some(changes(client, since).await?),
+        None => None,
+    };
+    let mut safe_only = HashSet::new();
+    if let Some(safe) = &plan.safe_exclude {
+        let mut leaves = Vec::new();
+        safe.iter().for_each(|n| n.leaves(&mut leaves));
+        safe_only.extend(leaves);
+    }
+    let keys: Vec<String> = (0..plan.leaves.len()).map(|i| leaf_key(plan, i)).collect();
+    let ways: Vec<Way> = plan
+        .leaves
+        .iter()
+        .enumerate()
+        .map(|(i, filter)| {
+            let (Some(changed), Some(since)) = (&changed, reading.since) else {
+                return Way::Whole;
+            };
+            if safe_only.contains(&i) || always_whole(&filter.body) {
+                return Way::Whole;
+            }
+            let Some(hits) = reading.cached.get(&keys[i]).and_then(|b| decode_hits(b)) else {
+                return Way::Whole;
+            };
+            if changed.is_empty() {
+                return Way::Remembered(hits);
+            }
+            if filter.kind == SearchKind::Smart || filter.limit.is_some() {
+                return Way::Whole;
+            }
+            let mut body = filter.body.clone();
+            body.insert("updatedAfter".into(), json!(iso(since)));
+            Way::Narrowed(hits, body)
+        })
+        .collect();
+    let mut counts = ReadCounts {
+        changed_assets: changed.as_ref().map_or(0, HashSet::len),
+        ..ReadCounts::default()
+    };
+    let answers = join_all(ways.into_iter().enumerate().map(|(i, way)| {
+        let changed = &changed;
+        async move {
+            match way {
+                Way::Remembered(hits) => (i, Read::Remembered, Ok(hits)),
+                Way::Whole => (i, Read::Whole, run_leaf(client, plan, i, None).await),
+                Way::Narrowed(mut hits, body) => {
+                    let found = run_leaf(client, plan, i, Some(body)).await;
+                    let result = found.map(|found| {
+                        let changed = changed.as_ref().expect("narrowed only with changes");
+                        let before = hits.len();
+                        hits.retain(|id, _| !changed.contains(id));
+                        let same = hits.len() == before && found.is_empty();
+                        let next = hits.values().map(|h| h.rank).max().map_or(0, |r| r + 1);
+                        for (id, mut hit) in found {
+                            hit.rank += next;
+                            hits.insert(id, hit);
+                        }
+                        (hits, same)
+                    });
+                    match result {
+                        Ok((hits, true)) => (i, Read::Remembered, Ok(hits)),
+                        Ok((hits, false)) => (i, Read::Narrowed, Ok(hits)),
+                        Err(error) => (i, Read::Narrowed, Err(error)),
+                    }
+                }
+            }
+        }
+    }))
+    .await;
+    let mut results: Vec<Option<Result<Hits, ApiError>>> =
+        (0..plan.leaves.len()).map(|_| None).collect();
+    let mut leaves = Leaves::default();
+    let mut whole = true;
+    for (i, read, result) in answers {
+        match (&result, read) {
+            (Err(_), _) => whole = false,
+            (Ok(_), Read::Remembered) => {
+                counts.remembered += 1;
+                leaves.kept.push(keys[i].clone());
+            }
+            (Ok(hits), read) => {
+                if read == Read::Narrowed {
+                    counts.narrowed += 1;
+                } else {
+                    counts.whole += 1;
+                }
+                leaves.changed.push((keys[i].clone(), encode_hits(hits)));
+            }
+        }
+        results[i] = Some(result);
+    }
+    let evaluated = combine_plan(plan, results)?;
+    leaves.counts = counts;
+    let leaves = match watermark {
+        Some(watermark) if whole => Some(Leaves {
+            watermark,
+            ..leaves
+        }),
+        // No `Date` from the server, or a search that failed: the next run reads everything.
+        _ => None,
+    };
+    Ok((evaluated, leaves))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    Remembered,
+    Narrowed,
+    Whole,
+}
+
+// ----- albums -------------------------------------------------------------------------------
+
+/// Where an album's holdings came from in this run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum HeldFrom {
+    /// The album does not exist (yet).
+    #[default]
+    Nothing,
+    /// Listed whole, with the fingerprint the album had before the listing.
+    Listing(String),
+    /// The record's view, whose fingerprint the album still has.
+    View,
+}
+
+/// What the record kept of an album whose fingerprint has not moved since: what it holds.
+pub fn view_of(
+    store: &Store,
+    key: Option<&AlbumKey>,
+    album: &Album,
+    kind: RunKind,
+) -> Option<HashMap<Uuid, HeldAsset>> {
+    if !matches!(kind, RunKind::Incremental { .. }) {
+        return None;
+    }
+    let (fingerprint, held) = store.album_view(key?).ok()??;
+    (fingerprint == album.fingerprint())
+        .then(|| decode_held(&held))
+        .flatten()
+}
+
+// ----- the record's blobs ---------------------------------------------------------------------
+
+const HIT_VERSION: u8 = 1;
+const HELD_VERSION: u8 = 1;
+
+fn visibility_byte(v: Visibility) -> u8 {
+    match v {
+        Visibility::Timeline => 0,
+        Visibility::Archive => 1,
+        Visibility::Hidden => 2,
+        Visibility::Locked => 3,
+    }
+}
+
+fn visibility_of(b: u8) -> Option<Visibility> {
+    Some(match b {
+        0 => Visibility::Timeline,
+        1 => Visibility::Archive,
+        2 => Visibility::Hidden,
+        3 => Visibility::Locked,
+        _ => return None,
+    })
+}
+
+/// A search's hits as the record keeps them: a version byte, then per hit its id, owner, rank,
+/// flags, visibility and checksum (length first).
+pub fn encode_hits(hits: &Hits) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + hits.len() * 72);
+    out.push(HIT_VERSION);
+    let mut sorted: Vec<&Hit> = hits.values().collect();
+    sorted.sort_by_key(|h| (h.rank, h.id));
+    for hit in sorted {
+        out.extend_from_slice(hit.id.as_bytes());
+        out.extend_from_slice(hit.owner.as_bytes());
+        out.extend_from_slice(&hit.rank.to_le_bytes());
+        out.push(u8::from(hit.local_ok) | (u8::from(hit.from_metadata) << 1));
+        out.push(visibility_byte(hit.visibility));
+        push_text(&mut out, &hit.checksum);
+    }
+    out
+}
+
+/// The hits [`encode_hits`] wrote; `None` for anything else (the search is then asked whole).
+pub fn decode_hits(bytes: &[u8]) -> Option<Hits> {
+    let (&version, mut rest) = bytes.split_first()?;
+    if version != HIT_VERSION {
+        return None;
+    }
+    let mut hits = Hits::new();
+    while !rest.is_empty() {
+        let id = Uuid::from_slice(rest.get(..16)?).ok()?;
+        let owner = Uuid::from_slice(rest.get(16..32)?).ok()?;
+        let rank = u32::from_le_bytes(rest.get(32..36)?.try_into().ok()?);
+        let flags = *rest.get(36)?;
+        let visibility = visibility_of(*rest.get(37)?)?;
+        let (checksum, next) = take_text(rest.get(38..)?)?;
+        rest = next;
+        hits.insert(
+            id,
+            Hit {
+                id,
+                owner,
+                checksum: checksum.into(),
+                rank,
+                local_ok: flags & 1 != 0,
+                from_metadata: flags & 2 != 0,
+                visibility,
+            },
+        );
+    }
+    Some(hits)
+}
+
+/// What an album holds, as the record keeps it.
+pub fn encode_held(held: &HashMap<Uuid, HeldAsset>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + held.len() * 48);
+    out.push(HELD_VERSION);
+    let mut ids: Vec<&Uuid> = held.keys().collect();
+    ids.sort_unstable();
+    for id in ids {
+        let asset = &held[id];
+        out.extend_from_slice(id.as_bytes());
+        out.push(visibility_byte(asset.visibility) | (u8::from(asset.trashed) << 4));
+        push_text(&mut out, &asset.checksum);
+    }
+    out
+}
+
+/// What [`encode_held`] wrote; `None` for anything else (the album is then listed).
+pub fn decode_held(bytes: &[u8]) -> Option<HashMap<Uuid, HeldAsset>> {
+    let (&version, mut rest) = bytes.split_first()?;
+    if version != HELD_VERSION {
+        return None;
+    }
+    let mut held = HashMap::new();
+    while !rest.is_empty() {
+        let id = Uuid::from_slice(rest.get(..16)?).ok()?;
+        let flags = *rest.get(16)?;
+        let (checksum, next) = take_text(rest.get(17..)?)?;
+        rest = next;
+        held.insert(
+            id,
+            HeldAsset {
+                checksum: checksum.into(),
+                visibility: visibility_of(flags & 0x0f)?,
+                trashed: flags & 0x10 != 0,
+            },
+        );
+    }
+    Some(held)
+}
+
+fn push_text(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    let len = u16::try_from(bytes.len()).unwrap_or(u16::MAX);
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&bytes[..usize::from(len)]);
+}
+
+fn take_text(bytes: &[u8]) -> Option<(&str, &[u8])> {
+    let len = usize::from(u16::from_le_bytes(bytes.get(..2)?.try_into().ok()?));
+    let text = std::str::from_utf8(bytes.get(2..2 + len)?).ok()?;
+    Some((text, &bytes[2 + len..]))
+}
+
+#[cfg(test)]
+mod tests;
