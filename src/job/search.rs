@@ -133,8 +133,19 @@ async fn contents(
     let Some(album) = album else {
         return Ok((Held::default(), HeldFrom::Nothing));
     };
-    if let Some(view) = since::view_of(store, recorded.key.as_ref(), album, kind) {
-        return Ok((Held::new(view), HeldFrom::View));
+    if let Some(mut view) = since::view_of(store, recorded.key.as_ref(), album, kind) {
+        // The fingerprint counts neither trashed nor hidden assets: what became of those (restored,
+        // deleted for good) it cannot show. 3.x shows every member's in one search each; 2.x only
+        // the caller's, so its album is listed instead.
+        let uncounted = view.values().any(|a| !album::counted(a));
+        if !uncounted {
+            return Ok((Held::new(view), HeldFrom::View));
+        }
+        if !owner.client.version().is_2x() {
+            view.retain(|_, a| album::counted(a));
+            view.extend(album::trashed_or_hidden(&owner.client, &album.id).await?);
+            return Ok((Held::new(view), HeldFrom::View));
+        }
     }
     let listing = album::contents(&owner.client, album).await?;
     let held = held(listing, &recorded.entries, accounts, owner, &album.id).await;

@@ -29,6 +29,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::common;
 use immich_smart_albums::job::JobFile;
+use immich_smart_albums::job::since::{Reading, RunKind};
 use immich_smart_albums::job::{Mode, RunOptions, Slot, run_job_with};
 use immich_smart_albums::sim::{
     FaultPlan, FaultRule, ImmichLine, Role, SimAsset, SimConfig, Simulator,
@@ -148,6 +149,13 @@ struct Life {
     bob_key_revoked: bool,
     /// Bob renamed Mia in his library (to "Mia B."): the job's name no longer resolves there.
     bob_renamed: bool,
+    /// Photos whose faces changed since the last good full sync of their account (id → owner): a
+    /// face change moves no update time, so an incremental sync need not see it (docs/jobs.md).
+    face_changed: BTreeMap<String, String>,
+    /// The next engine sync reads everything (`sync --full`).
+    full_next: bool,
+    /// The last engine run was a full one.
+    ran_full: bool,
 }
 
 /// Which faults the simulator injects during an engine step.
@@ -274,6 +282,9 @@ impl Life {
             bob_key,
             bob_key_revoked: false,
             bob_renamed: false,
+            face_changed: BTreeMap::new(),
+            full_next: false,
+            ran_full: false,
         };
         life.connect();
         life
@@ -353,6 +364,7 @@ impl Life {
                 (*a, rows.map(|e| (e.asset.to_string(), e.state)).collect())
             })
             .collect();
+        self.ran_full = false;
         let ran = match how {
             How::Engine {
                 mode,
@@ -401,6 +413,8 @@ impl Life {
             }
             How::Scheduled => self.scheduled(&yaml),
         };
+        // Only the engine alone is known to have read everything (the binary beside it may not).
+        self.ran_full &= matches!(how, How::Engine { .. });
         let preview = matches!(
             how,
             How::Engine {
@@ -551,8 +565,15 @@ impl Life {
                 account: s.account.clone(),
             })
             .collect();
+        // No margin: the watermark alone bounds what an incremental run reads, so what it keeps
+        // from earlier runs is what decides.
         let options = RunOptions {
             adopt,
+            reading: Reading {
+                full: std::mem::take(&mut self.full_next),
+                margin: std::time::Duration::ZERO,
+                ..Reading::default()
+            },
             ..RunOptions::default()
         };
         let result = self.runtime.block_on(run_job_with(
@@ -563,6 +584,7 @@ impl Life {
             options,
             &self.store,
         ));
+        self.ran_full = matches!(&result, Ok(r) if matches!(r.run, RunKind::Full { .. }));
         match result {
             Ok(report) => Ran {
                 good: mode == Mode::Sync && !report.failed(),
@@ -590,7 +612,7 @@ impl Life {
         std::fs::write(
             dir.join("profiles/family.yaml"),
             format!(
-                "accounts:\n  alice:\n    server: {url}\n    api_key_env: LIFE_KEY_ALICE\n  bob:\n    server: {url}\n    api_key_env: LIFE_KEY_BOB\n"
+                "recognition_margin: 0s\naccounts:\n  alice:\n    server: {url}\n    api_key_env: LIFE_KEY_ALICE\n  bob:\n    server: {url}\n    api_key_env: LIFE_KEY_BOB\n"
             ),
         )
         .unwrap();
@@ -739,12 +761,23 @@ impl Life {
     /// Promises 4 and 7 after a sync that succeeded: the safe album holds nothing flagged but what a
     /// person put there, and the record says the tool added what the albums hold.
     fn after_a_good_sync(&mut self) {
+        if self.ran_full {
+            let accounts = self.job.accounts.clone();
+            self.face_changed
+                .retain(|_, owner| !accounts.contains(&owner.as_str()));
+        }
         let files = checksum_of(&self.sim);
+        let unseen = self.face_changed_files(&files);
         if let Some(safe_prune) = self.job.safe {
             let flagged = self.flagged(&files, SAFE);
+            let favourites = self.flagged_by(&files, SAFE, false);
             let model = &self.albums[SAFE];
             for id in self.contents(SAFE) {
-                let flagged_here = flagged.contains(&files[&id].checksum);
+                // The safe album's own exclusion (favourites) is read whole in every run; the job's
+                // (Leo's faces) need not be seen by an incremental run after a face changed.
+                let file = &files[&id].checksum;
+                let flagged_here = favourites.contains(file)
+                    || (flagged.contains(file) && !unseen.contains(file));
                 let held_by_person = model.person_put.contains(&id);
                 let tool_kept = !safe_prune && model.tool_added.contains(&id);
                 if flagged_here && !held_by_person && !tool_kept {
@@ -815,14 +848,33 @@ impl Life {
     /// exclusion) and, for the safe album, every favourite; of the job's accounts, what an exclusion's
     /// search sees (not trashed, not locked).
     fn flagged(&self, files: &HashMap<String, SimAsset>, album: &str) -> BTreeSet<String> {
+        self.flagged_by(files, album, self.job.exclude_leo)
+    }
+
+    /// [`Life::flagged`], with or without the job's exclusion of Leo.
+    fn flagged_by(
+        &self,
+        files: &HashMap<String, SimAsset>,
+        album: &str,
+        exclude_leo: bool,
+    ) -> BTreeSet<String> {
         files
             .values()
             .filter(|a| self.job.accounts.contains(&a.owner.as_str()))
             .filter(|a| !a.trashed && a.visibility != "locked")
             .filter(|a| {
-                (self.job.exclude_leo && a.people.iter().any(|p| p == "Leo"))
+                (exclude_leo && a.people.iter().any(|p| p == "Leo"))
                     || (album == SAFE && a.is_favorite)
             })
+            .map(|a| a.checksum.clone())
+            .collect()
+    }
+
+    /// The files (checksums) of photos whose faces changed since the last full run of their account.
+    fn face_changed_files(&self, files: &HashMap<String, SimAsset>) -> BTreeSet<String> {
+        self.face_changed
+            .keys()
+            .filter_map(|id| files.get(id))
             .map(|a| a.checksum.clone())
             .collect()
     }
@@ -875,21 +927,33 @@ impl Life {
             self.sim.rename_person("bob", "Mia B.", "Mia");
             self.bob_renamed = false;
         }
-        self.log.push("quiet sync".into());
-        let ran = self.tool(How::Engine {
-            mode: Mode::Sync,
-            faults: Faults::No,
-            adopt: false,
-        });
-        if !ran.good {
-            self.broken(
-                "6: converges once faults stop",
-                format!("the sync failed: {}", ran.said),
-            );
+        // First as the schedule runs it (incremental, unless a full run is due): everything but
+        // the faces changed since the last full run; then a full run: everything.
+        for full in [false, true] {
+            self.full_next = full;
+            self.log.push(if full { "quiet full sync" } else { "quiet sync" }.into());
+            let ran = self.tool(How::Engine {
+                mode: Mode::Sync,
+                faults: Faults::No,
+                adopt: false,
+            });
+            if !ran.good {
+                self.broken(
+                    "6: converges once faults stop",
+                    format!("the sync failed: {}", ran.said),
+                );
+            }
+            self.after_a_good_sync();
+            self.check_converged(&ran.said);
         }
-        let report = ran.said;
-        self.after_a_good_sync();
+    }
+
+    /// Promise 6 after a good sync: the albums hold what the job selects, minus people's removals,
+    /// plus people's additions; after an incremental run, photos whose faces changed since the last
+    /// full run are left out of the comparison.
+    fn check_converged(&self, report: &str) {
         let files = checksum_of(&self.sim);
+        let unseen = self.face_changed_files(&files);
         for (name, prune) in [
             (MAIN, self.job.prune),
             (SAFE, self.job.safe.unwrap_or(false)),
@@ -913,6 +977,10 @@ impl Life {
                 expected.extend(model.tool_added.iter().map(file));
             }
             let held: BTreeSet<String> = self.contents(name).iter().map(file).collect();
+            let (held, expected): (BTreeSet<String>, BTreeSet<String>) = (
+                held.difference(&unseen).cloned().collect(),
+                expected.difference(&unseen).cloned().collect(),
+            );
             if held != expected {
                 if std::env::var("LIFE_DEBUG").is_ok() {
                     for f in expected.symmetric_difference(&held) {
@@ -1112,6 +1180,8 @@ impl Life {
                     return;
                 };
                 self.sim.untag(&photo.id, "Mia");
+                self.face_changed
+                    .insert(photo.id.clone(), photo.owner.clone());
                 format!("Mia untagged from {}", &photo.id[..8])
             }
             57..=60 => {
@@ -1124,6 +1194,8 @@ impl Life {
                     "Leo"
                 };
                 self.sim.tag_face(&photo.id, person);
+                self.face_changed
+                    .insert(photo.id.clone(), photo.owner.clone());
                 format!("{person} tagged on {}", &photo.id[..8])
             }
             61..=63 => {
@@ -1136,6 +1208,8 @@ impl Life {
                 };
                 self.sim.untag(&photo.id, "Mia");
                 self.sim.tag_face(&photo.id, "Leo");
+                self.face_changed
+                    .insert(photo.id.clone(), photo.owner.clone());
                 format!("the face on {} reassigned from Mia to Leo", &photo.id[..8])
             }
             64..=70 => {
@@ -1333,6 +1407,9 @@ const CRASH_WITHIN_MS: usize = 90;
 /// Plays one seed's life.
 fn live(seed: u64, line: ImmichLine, steps: usize) {
     let mut dice = Dice(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ line as u64);
+    // Which engine syncs read everything (`--full`), drawn apart: the rest of a seed's life stays the
+    // one it was before incremental runs came.
+    let mut fulls = Dice(seed.wrapping_mul(0x9e37_79b9) ^ 0xf011);
     let mut life = Life::new(seed, line);
     // Day one, often: two schedules (a cron line and a container, say) start their first sync in
     // the same minute, when neither album exists yet.
@@ -1410,6 +1487,12 @@ fn live(seed: u64, line: ImmichLine, steps: usize) {
                 How::Overlap { engine: false } => "two syncs at once (the binary twice)".into(),
                 How::Scheduled => "sync --every 1h, stopped after its first run".into(),
             });
+            life.full_next = fulls.chance(0.25);
+            if life.full_next
+                && let (How::Engine { .. }, Some(said)) = (how, life.log.last_mut())
+            {
+                said.push_str(" (--full)");
+            }
             if life.tool(how).good {
                 life.after_a_good_sync();
             }
