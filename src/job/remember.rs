@@ -82,27 +82,37 @@ pub async fn album(
     side: AlbumSide<'_>,
     accounts: &[AccountRun<'_>],
 ) {
-    let (Some(album), Some(key)) = (side.album, side.key) else {
-        return;
+    // An album this run made has no key in the record yet: its id is the outcome's.
+    let made = side.outcome.filter(|o| o.created).and_then(|o| o.id.clone());
+    let key = match (side.key, &made) {
+        (Some(key), _) => key.clone(),
+        (None, Some(id)) => AlbumKey {
+            server: owner.client.api_base().to_string(),
+            album_id: id.clone(),
+        },
+        (None, None) => return,
     };
-    if let Err(error) = keep_view(store, owner, album, key, &side, accounts).await {
-        tracing::debug!("album {}: its view is not kept: {error:#}", album.id);
-        let _ = store.forget_album_view(key);
+    if let Err(error) = keep_view(store, owner, &key, &side, made.is_some(), accounts).await {
+        tracing::debug!("album {}: its view is not kept: {error:#}", key.album_id);
+        let _ = store.forget_album_view(&key);
     }
 }
 
 async fn keep_view(
     store: &Store,
     owner: &Account,
-    album: &Album,
     key: &AlbumKey,
     side: &AlbumSide<'_>,
+    made: bool,
     accounts: &[AccountRun<'_>],
 ) -> anyhow::Result<()> {
     let held = side.held;
     let sure = held.incomplete.is_none() && held.blind.is_empty();
     let changes: Option<&ContentChanges> = side.outcome.map(|o| &o.contents);
-    if !sure || changes.is_some_and(|c| c.unsure) || matches!(side.from, HeldFrom::Nothing) {
+    // An album that existed is known from its listing or its view; one made now holds what this
+    // run added to it.
+    let known = made || !matches!(side.from, HeldFrom::Nothing);
+    if !sure || changes.is_some_and(|c| c.unsure) || !known {
         store.forget_album_view(key)?;
         return Ok(());
     }
@@ -134,14 +144,14 @@ async fn keep_view(
             now_held.remove(id);
         }
     }
-    let after = owner.client.album(&album.id).await?;
+    let after = owner.client.album(&key.album_id).await?;
     let counted_now = now_held.values().filter(|a| counted(a)).count() as u64;
     if after.asset_count == counted_now {
         store.note_album_view(key, &after.fingerprint(), &encode_held(&now_held))?;
     } else {
         tracing::debug!(
             "album {}: counts {} after this run, its answers say {counted_now}: listed next run",
-            album.id,
+            key.album_id,
             after.asset_count
         );
         store.forget_album_view(key)?;

@@ -11,9 +11,10 @@
 //! When that finds nothing, every search is taken from the record. Otherwise a metadata search is
 //! asked again with `updatedAfter`, and its result is the remembered one without the changed assets,
 //! plus what the narrowed search finds now. A smart search (a ranking, bounded by its `resultLimit`)
-//! is asked whole again. Some searches are always asked whole: the safe album's own exclusions (it
-//! fails closed: a photo they flag never waits for a full run), and searches by album (membership
-//! moves no `updatedAt`) or by an update time of their own. An album is listed only when its
+//! is asked whole again. Some searches are always asked whole: in a job with a safe album, every
+//! exclusion that rests on faces or on a smart search (the safe album fails closed: a photo they flag
+//! never waits for a full run), and searches by album (membership moves no `updatedAt`) or by an
+//! update time of their own. An album is listed only when its
 //! fingerprint moved (`updatedAt`, `assetCount`, `lastModifiedAssetTimestamp`, see
 //! [`Album::fingerprint`]); otherwise what the record kept of it is what it holds.
 //!
@@ -280,11 +281,18 @@ pub async fn evaluate(
         Some(since) => Some(changes(client, since).await?),
         None => None,
     };
-    let mut safe_only = HashSet::new();
+    // With a safe album, every exclusion that rests on faces or on a smart search is asked whole:
+    // what it flags can change without an update time moving, and the safe album fails closed.
+    let mut guards = HashSet::new();
     if let Some(safe) = &plan.safe_exclude {
         let mut leaves = Vec::new();
-        safe.iter().for_each(|n| n.leaves(&mut leaves));
-        safe_only.extend(leaves);
+        safe.iter()
+            .chain(&plan.exclude)
+            .for_each(|n| n.leaves(&mut leaves));
+        guards.extend(leaves.into_iter().filter(|&i| {
+            let filter = &plan.leaves[i];
+            filter.kind == SearchKind::Smart || filter.body.contains_key("personIds")
+        }));
     }
     let keys: Vec<String> = (0..plan.leaves.len()).map(|i| leaf_key(plan, i)).collect();
     let ways: Vec<Way> = plan
@@ -295,7 +303,7 @@ pub async fn evaluate(
             let (Some(changed), Some(since)) = (&changed, reading.since) else {
                 return Way::Whole;
             };
-            if safe_only.contains(&i) || always_whole(&filter.body) {
+            if guards.contains(&i) || always_whole(&filter.body) {
                 return Way::Whole;
             }
             let Some(hits) = reading.cached.get(&keys[i]).and_then(|b| decode_hits(b)) else {

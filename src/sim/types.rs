@@ -93,6 +93,8 @@ pub struct LoggedRequest {
     pub fault: Option<String>,
     /// The request headers as received, in order; the value of `x-api-key` is logged as `[redacted]`.
     pub headers: Vec<(String, String)>,
+    /// The size of the answer's body, where it was known whole (not for a streamed original).
+    pub response_bytes: Option<u64>,
 }
 
 impl LoggedRequest {

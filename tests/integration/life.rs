@@ -767,17 +767,13 @@ impl Life {
                 .retain(|_, owner| !accounts.contains(&owner.as_str()));
         }
         let files = checksum_of(&self.sim);
-        let unseen = self.face_changed_files(&files);
         if let Some(safe_prune) = self.job.safe {
             let flagged = self.flagged(&files, SAFE);
-            let favourites = self.flagged_by(&files, SAFE, false);
             let model = &self.albums[SAFE];
             for id in self.contents(SAFE) {
-                // The safe album's own exclusion (favourites) is read whole in every run; the job's
-                // (Leo's faces) need not be seen by an incremental run after a face changed.
-                let file = &files[&id].checksum;
-                let flagged_here = favourites.contains(file)
-                    || (flagged.contains(file) && !unseen.contains(file));
+                // With a safe album, exclusions by faces are asked whole in every run: no face
+                // change waits for a full run here.
+                let flagged_here = flagged.contains(&files[&id].checksum);
                 let held_by_person = model.person_put.contains(&id);
                 let tool_kept = !safe_prune && model.tool_added.contains(&id);
                 if flagged_here && !held_by_person && !tool_kept {
@@ -848,22 +844,12 @@ impl Life {
     /// exclusion) and, for the safe album, every favourite; of the job's accounts, what an exclusion's
     /// search sees (not trashed, not locked).
     fn flagged(&self, files: &HashMap<String, SimAsset>, album: &str) -> BTreeSet<String> {
-        self.flagged_by(files, album, self.job.exclude_leo)
-    }
-
-    /// [`Life::flagged`], with or without the job's exclusion of Leo.
-    fn flagged_by(
-        &self,
-        files: &HashMap<String, SimAsset>,
-        album: &str,
-        exclude_leo: bool,
-    ) -> BTreeSet<String> {
         files
             .values()
             .filter(|a| self.job.accounts.contains(&a.owner.as_str()))
             .filter(|a| !a.trashed && a.visibility != "locked")
             .filter(|a| {
-                (exclude_leo && a.people.iter().any(|p| p == "Leo"))
+                (self.job.exclude_leo && a.people.iter().any(|p| p == "Leo"))
                     || (album == SAFE && a.is_favorite)
             })
             .map(|a| a.checksum.clone())
@@ -931,7 +917,14 @@ impl Life {
         // the faces changed since the last full run; then a full run: everything.
         for full in [false, true] {
             self.full_next = full;
-            self.log.push(if full { "quiet full sync" } else { "quiet sync" }.into());
+            self.log.push(
+                if full {
+                    "quiet full sync"
+                } else {
+                    "quiet sync"
+                }
+                .into(),
+            );
             let ran = self.tool(How::Engine {
                 mode: Mode::Sync,
                 faults: Faults::No,

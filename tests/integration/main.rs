@@ -19,6 +19,7 @@ mod faults;
 mod health;
 mod html;
 mod immich_versions;
+mod incremental;
 mod jobs;
 mod life;
 mod limits;

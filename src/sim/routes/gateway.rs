@@ -115,6 +115,7 @@ pub(super) async fn gateway(AxumState(app): AxumState<App>, req: Request, next: 
             && path.starts_with("/api/albums")
             || matches!(method, Method::PUT | Method::POST) && path == "/api/assets");
     tracing::debug!(%method, %path, status, fault = ?fault, "immich simulator request");
+    let response_bytes = axum::body::HttpBody::size_hint(resp.body()).exact();
     app.lock().log_request(LoggedRequest {
         seq: 0,
         method: method.to_string(),
@@ -126,6 +127,7 @@ pub(super) async fn gateway(AxumState(app): AxumState<App>, req: Request, next: 
         body: logged_body,
         fault: fault.as_ref().map(Fault::label),
         headers,
+        response_bytes,
     });
     resp
 }

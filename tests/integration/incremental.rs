@@ -1,0 +1,322 @@
+//! Incremental syncs (docs/jobs.md, "What a sync reads"): a sync after a complete one reads what
+//! changed since, on both lines. Every check reads the albums from the simulator, the requests and
+//! their sizes from its log, and the watermarks from the record, never from the tool's report.
+
+use std::collections::BTreeSet;
+
+use crate::common::{self, Setup, on_both_lines, stdout_if};
+use immich_smart_albums::sim::{LoggedRequest, SimAsset, Simulator};
+use immich_smart_albums::state::{SearchMark, Store};
+
+/// Both accounts' photos of Mia, pruned, and a safe album without the favourites.
+const KIDS: &str = "
+profile: family
+jobs:
+  kids:
+    include: [{people: [Mia]}]
+    album: Kids
+    prune: true
+    max_removal_fraction: 1
+    safe:
+      album: Kids (safe)
+      prune: true
+      exclude: [{metadata: {isFavorite: true}}]
+";
+
+/// The same without the safe album.
+const MAIN_ONLY: &str = "
+profile: family
+jobs:
+  kids:
+    include: [{people: [Mia]}]
+    album: Kids
+    prune: true
+    max_removal_fraction: 1
+";
+
+fn shows(person: &str, asset: &SimAsset) -> bool {
+    asset.people.iter().any(|p| p == person)
+}
+
+/// What the job selects: the timeline photos of Mia in both accounts, one copy per file.
+fn selected(sim: &Simulator) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    ["alice", "bob"]
+        .iter()
+        .flat_map(|a| sim.assets(a))
+        .filter(|a| a.visibility == "timeline" && !a.trashed && shows("Mia", a))
+        .filter(|a| seen.insert(a.checksum.clone()))
+        .map(|a| a.id)
+        .collect()
+}
+
+fn album(sim: &Simulator, name: &str) -> BTreeSet<String> {
+    let ids = sim.album_by_name(name);
+    assert_eq!(ids.len(), 1, "one album named {name}");
+    sim.album_assets(&ids[0]).into_iter().collect()
+}
+
+/// The files of an album (an asset and its other account's copy are one file).
+fn files(sim: &Simulator, ids: &BTreeSet<String>) -> BTreeSet<String> {
+    ["alice", "bob"]
+        .iter()
+        .flat_map(|a| sim.assets(a))
+        .filter(|a| ids.contains(&a.id))
+        .map(|a| a.checksum)
+        .collect()
+}
+
+/// Bytes the simulator sent, over the requests it logged.
+fn bytes(requests: &[LoggedRequest]) -> u64 {
+    requests.iter().filter_map(|r| r.response_bytes).sum()
+}
+
+/// A search the change step sends: everything updated since the watermark, trashed too.
+fn is_change_search(r: &LoggedRequest) -> bool {
+    r.body
+        .as_ref()
+        .is_some_and(|b| b.get("updatedAfter").is_some() && b.get("personIds").is_none())
+}
+
+fn asks(r: &LoggedRequest, key: &str) -> bool {
+    r.body.as_ref().is_some_and(|b| b.get(key).is_some())
+}
+
+/// The profile with no margin: the watermark alone bounds what a run reads.
+fn without_margin(setup: &Setup) {
+    let path = setup.dir.path().join("profiles/family.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("recognition_margin: 0s\n{text}")).unwrap();
+}
+
+fn marks(setup: &Setup) -> Vec<Option<SearchMark>> {
+    let store = Store::open(&setup.state_dir().join("state.sqlite3")).unwrap();
+    ["alice", "bob"]
+        .iter()
+        .map(|a| {
+            let user = setup.sim.account(a).user_id;
+            store.search_mark("kids", &user).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn an_unchanged_sync_asks_what_changed_and_reads_a_few_kilobytes() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let sim = &setup.sim;
+        let job = setup.job("jobs.yaml", MAIN_ONLY);
+        let job = job.to_str().unwrap();
+        sim.clear_requests();
+        let first = stdout_if(&setup.run(&["sync", job]), 0);
+        assert!(
+            first.contains("read: everything (a full run: no earlier complete run to start from)"),
+            "{first}"
+        );
+        let full = sim.requests();
+
+        sim.clear_requests();
+        let second = stdout_if(&setup.run(&["sync", job]), 0);
+        assert!(second.contains("read: what changed since"), "{second}");
+        let unchanged = sim.requests();
+        // Nothing changed: neither a person search nor an album listing is sent, only the change
+        // search (one per visibility on 2.x).
+        assert!(
+            !unchanged.iter().any(|r| asks(r, "personIds")),
+            "{unchanged:#?}"
+        );
+        assert!(!unchanged.iter().any(|r| asks(r, "albumIds")));
+        let changes = unchanged.iter().filter(|r| is_change_search(r)).count();
+        let per_account = match common::line() {
+            immich_smart_albums::sim::ImmichLine::V3_1 => 1,
+            immich_smart_albums::sim::ImmichLine::V2_5 => 3,
+        };
+        assert_eq!(changes, 2 * per_account);
+        let (full, unchanged) = (bytes(&full), bytes(&unchanged));
+        assert!(
+            unchanged * 20 <= full,
+            "an unchanged run read {unchanged} bytes, a full one {full}"
+        );
+        assert_eq!(album(sim, "Kids").len(), files(sim, &selected(sim)).len());
+    });
+}
+
+#[test]
+fn new_archived_and_trashed_photos_and_peoples_edits_reach_the_albums_on_the_next_incremental_run()
+{
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        without_margin(&setup);
+        let sim = &setup.sim;
+        let job = setup.job("jobs.yaml", KIDS);
+        let job = job.to_str().unwrap();
+        stdout_if(&setup.run(&["sync", job]), 0);
+        let kids = sim.album_by_name("Kids").remove(0);
+        let alices: Vec<SimAsset> = sim
+            .assets("alice")
+            .into_iter()
+            .filter(|a| a.visibility == "timeline" && shows("Mia", a))
+            .collect();
+        let (archived, trashed, taken_out, favourite) =
+            (&alices[0], &alices[1], &alices[2], &alices[3]);
+        sim.set_visibility(&archived.id, "archive");
+        sim.set_trashed(&trashed.id, true);
+        sim.remove_from_album(&kids, std::slice::from_ref(&taken_out.id));
+        sim.set_favorite(&favourite.id, true);
+        let uploaded = sim.upload_photo("bob", &["Mia"]);
+        let someone = sim
+            .assets("alice")
+            .into_iter()
+            .find(|a| a.visibility == "timeline" && !shows("Mia", a))
+            .unwrap();
+        sim.add_to_album(&kids, std::slice::from_ref(&someone.id));
+
+        let out = stdout_if(&setup.run(&["sync", job]), 0);
+        assert!(out.contains("read: what changed since"), "{out}");
+        let held = album(sim, "Kids");
+        assert!(held.contains(&uploaded), "the new photo is added");
+        assert!(!held.contains(&archived.id), "the archived one leaves");
+        assert!(!held.contains(&trashed.id), "the trashed one leaves");
+        assert!(
+            !held.contains(&taken_out.id),
+            "what a person took out stays out"
+        );
+        assert!(held.contains(&someone.id), "what a person put in stays");
+        let safe = album(sim, "Kids (safe)");
+        assert!(
+            !safe.contains(&favourite.id),
+            "the favourite leaves the safe album"
+        );
+        assert!(safe.contains(&uploaded));
+        // The albums are what a full run makes of them: a full run changes nothing.
+        let before = (album(sim, "Kids"), album(sim, "Kids (safe)"));
+        sim.clear_requests();
+        let full = stdout_if(&setup.run(&["sync", job, "--full"]), 0);
+        assert!(
+            full.contains("(a full run: asked for with --full)"),
+            "{full}"
+        );
+        assert!(!sim.requests().iter().any(|r| r.changed), "{full}");
+        assert_eq!(before, (album(sim, "Kids"), album(sim, "Kids (safe)")));
+    });
+}
+
+#[test]
+fn a_face_change_waits_for_the_next_full_run() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let sim = &setup.sim;
+        let job = setup.job("jobs.yaml", MAIN_ONLY);
+        let job = job.to_str().unwrap();
+        stdout_if(&setup.run(&["sync", job]), 0);
+        let photo = sim
+            .assets("alice")
+            .into_iter()
+            .find(|a| a.visibility == "timeline" && shows("Mia", a))
+            .unwrap();
+        sim.untag(&photo.id, "Mia");
+        stdout_if(&setup.run(&["sync", job]), 0);
+        assert!(
+            album(sim, "Kids").contains(&photo.id),
+            "a face change moves no update time: an incremental run does not see it"
+        );
+        // A job that reads everything in every run sees it at once.
+        let every_run = setup.job("every.yaml", &format!("{MAIN_ONLY}    full_every: 0s\n"));
+        let out = stdout_if(&setup.run(&["sync", every_run.to_str().unwrap()]), 0);
+        assert!(
+            out.contains("(a full run: the last full run is older than full_every)"),
+            "{out}"
+        );
+        assert!(!album(sim, "Kids").contains(&photo.id));
+    });
+}
+
+#[test]
+fn a_run_whose_account_failed_moves_no_watermark_and_a_preview_none_either() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        without_margin(&setup);
+        let sim = &setup.sim;
+        let job = setup.job("jobs.yaml", MAIN_ONLY);
+        let job = job.to_str().unwrap();
+        stdout_if(&setup.run(&["sync", job]), 0);
+        let after_first = marks(&setup);
+        assert!(after_first.iter().all(Option::is_some), "{after_first:?}");
+        // Bob uploads, then his key is refused for a run: that run fails part-way.
+        let uploaded = sim.upload_photo("bob", &["Mia"]);
+        let failed = setup
+            .bin()
+            .env("TEST_KEY_BOB", "revoked")
+            .args(["sync", job])
+            .output()
+            .unwrap();
+        stdout_if(&failed, 1);
+        assert_eq!(marks(&setup), after_first, "no watermark moved");
+        let preview = stdout_if(&setup.run(&["preview", job]), 0);
+        assert!(
+            preview.contains("(a full run: a preview reads everything)"),
+            "{preview}"
+        );
+        assert_eq!(marks(&setup), after_first, "a preview notes nothing");
+        // The next good run starts where the last complete one ended, and sees the upload.
+        let out = stdout_if(&setup.run(&["sync", job]), 0);
+        assert!(out.contains("read: what changed since"), "{out}");
+        assert!(album(sim, "Kids").contains(&uploaded));
+        let moved = marks(&setup);
+        for (before, after) in after_first.iter().zip(&moved) {
+            let (before, after) = (before.unwrap(), after.unwrap());
+            assert!(after.since_ms >= before.since_ms);
+            assert_eq!(
+                after.full_at, before.full_at,
+                "an incremental run is not a full one"
+            );
+        }
+    });
+}
+
+#[test]
+fn a_photo_deleted_for_good_unseen_is_not_added_and_the_next_run_reads_everything() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        let sim = &setup.sim;
+        let job = setup.job("jobs.yaml", MAIN_ONLY);
+        let job = job.to_str().unwrap();
+        stdout_if(&setup.run(&["sync", job]), 0);
+        let kids = sim.album_by_name("Kids").remove(0);
+        // A person takes a photo out of the album, then it is trashed and deleted for good before
+        // any sync saw it trashed: the searches' record still holds it.
+        let photo = sim
+            .assets("alice")
+            .into_iter()
+            .find(|a| a.visibility == "timeline" && shows("Mia", a))
+            .unwrap();
+        sim.remove_from_album(&kids, std::slice::from_ref(&photo.id));
+        stdout_if(&setup.run(&["sync", job]), 0);
+        sim.set_trashed(&photo.id, true);
+        sim.delete_for_good(&photo.id);
+        // The safe album comes: it takes what the job selects, the record's photo too.
+        let with_safe = setup.job("jobs.yaml", KIDS);
+        let out = stdout_if(&setup.run(&["sync", with_safe.to_str().unwrap()]), 0);
+        assert!(
+            out.contains("1 photo deleted from alice's library since the searches found it"),
+            "{out}"
+        );
+        assert!(!album(sim, "Kids (safe)").contains(&photo.id));
+        let next = stdout_if(&setup.run(&["sync", with_safe.to_str().unwrap()]), 0);
+        assert!(
+            next.contains("(a full run: no earlier complete run to start from)"),
+            "{next}"
+        );
+        let favourites: BTreeSet<String> = ["alice", "bob"]
+            .iter()
+            .flat_map(|a| sim.assets(a))
+            .filter(|a| a.is_favorite && !a.trashed)
+            .map(|a| a.checksum)
+            .collect();
+        let expected: BTreeSet<String> = files(sim, &selected(sim))
+            .difference(&favourites)
+            .cloned()
+            .collect();
+        assert_eq!(files(sim, &album(sim, "Kids (safe)")), expected);
+    });
+}
