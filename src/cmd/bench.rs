@@ -24,11 +24,13 @@ use crate::cli::{BenchArgs, GlobalArgs};
 use crate::error::Status;
 use crate::filter::LocalFilters;
 use crate::immich::{Client, ClientOptions, MAX_PAGE_SIZE, SearchKind, ServerUrl, pages, traffic};
-use crate::job::{Account, JobReport, Mode, Slot, run_job};
+use crate::job::since::{Reading, RunKind};
+use crate::job::{Account, JobReport, Mode, RunOptions, Slot, run_job, run_job_with};
 use crate::job::{Condition, JobFile, JobSpec};
 use crate::output;
 use crate::secret::ApiKey;
 use crate::sim::{ImmichLine, Role, SimConfig, Simulator};
+use crate::state::Store;
 
 const ACCOUNT_NAMES: [&str; 8] = [
     "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
@@ -99,6 +101,22 @@ pub struct BenchReport {
     pub rss_peak: Option<u64>,
     pub added: usize,
     pub failed: bool,
+    /// The runs after it, each from the record the one before left (`job::since`).
+    pub later: Vec<LaterRun>,
+}
+
+/// One run after the measured one: what kind it was, and what it cost.
+#[derive(Debug, Clone, Default)]
+pub struct LaterRun {
+    pub label: String,
+    /// `full` or `incremental`.
+    pub kind: String,
+    pub requests: usize,
+    pub bytes_received: u64,
+    pub wall: Duration,
+    /// Requests by endpoint (ids as `{id}`).
+    pub endpoints: BTreeMap<String, usize>,
+    pub failed: bool,
 }
 
 impl BenchReport {
@@ -154,6 +172,7 @@ pub async fn measure(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<Be
     let safe_name = &spec.safe.as_ref().expect("the job has a safe album").album;
     let safe_album = sim.create_album(&names[0], safe_name, &members);
 
+    let store = Store::memory();
     let limiter = crate::job::account::limiter(max_in_flight);
     let slots = connect(&sim, &names, &limiter).await?;
 
@@ -195,7 +214,15 @@ pub async fn measure(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<Be
     let cpu_before = process_cpu();
     let (_, bytes_before) = traffic();
     let started = Instant::now();
-    let report = run_job(spec, &slots, &names[0], Mode::Sync, false).await?;
+    let report = run_job_with(
+        spec,
+        &slots,
+        &names[0],
+        Mode::Sync,
+        RunOptions::default(),
+        &store,
+    )
+    .await?;
     let wall = started.elapsed();
     let (_, bytes_after) = traffic();
     let cpu_after = process_cpu();
@@ -230,8 +257,83 @@ pub async fn measure(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<Be
         ..BenchReport::default()
     };
     count_requests(&sim, spec, &report, &held, &mut bench);
+    bench.later = later_runs(&sim, spec, &slots, &names, &store).await?;
     sim.shutdown();
     Ok(bench)
+}
+
+/// The runs a schedule makes after the measured one, each from the record the one before left: one
+/// with nothing changed, one after 1% of every account's assets changed (half archived, half
+/// favourited), and a full one (`sync --full`).
+async fn later_runs(
+    sim: &Simulator,
+    spec: &JobSpec,
+    slots: &[Slot],
+    names: &[String],
+    store: &Store,
+) -> anyhow::Result<Vec<LaterRun>> {
+    let run = |label: &'static str, full: bool| async move {
+        sim.clear_requests();
+        let options = RunOptions {
+            reading: Reading {
+                full,
+                ..Reading::default()
+            },
+            ..RunOptions::default()
+        };
+        let (_, before) = traffic();
+        let started = Instant::now();
+        let report = run_job_with(spec, slots, &names[0], Mode::Sync, options, store).await?;
+        let wall = started.elapsed();
+        let (_, after) = traffic();
+        let log = sim.requests();
+        let mut endpoints = BTreeMap::new();
+        for request in &log {
+            *endpoints.entry(endpoint_of(request)).or_default() += 1;
+        }
+        anyhow::Ok(LaterRun {
+            label: label.to_string(),
+            kind: match report.run {
+                RunKind::Full { .. } => "full".into(),
+                RunKind::Incremental { .. } => "incremental".into(),
+            },
+            requests: log.len(),
+            bytes_received: after - before,
+            wall,
+            endpoints,
+            failed: report.failed(),
+        })
+    };
+    let mut later = vec![run("nothing changed", false).await?];
+    for name in names {
+        for (i, asset) in sim.assets(name).iter().step_by(100).enumerate() {
+            if i % 2 == 0 {
+                sim.set_visibility(&asset.id, "archive");
+            } else {
+                sim.set_favorite(&asset.id, true);
+            }
+        }
+    }
+    later.push(run("after 1% of the assets changed", false).await?);
+    later.push(run("sync --full, nothing changed since", true).await?);
+    Ok(later)
+}
+
+/// A logged request's endpoint, ids as `{id}`.
+fn endpoint_of(request: &crate::sim::LoggedRequest) -> String {
+    let path = request
+        .path
+        .split('/')
+        .map(|part| {
+            if uuid::Uuid::parse_str(part).is_ok() {
+                "{id}"
+            } else {
+                part
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/");
+    format!("{} {path}", request.method)
 }
 
 async fn connect(
@@ -310,21 +412,7 @@ fn count_requests(
     // (account, kind, body without the page) -> pages asked for
     let mut searches: BTreeMap<(String, String, String), Vec<u64>> = BTreeMap::new();
     for request in &log {
-        let path = request
-            .path
-            .split('/')
-            .map(|part| {
-                if uuid::Uuid::parse_str(part).is_ok() {
-                    "{id}"
-                } else {
-                    part
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("/");
-        *by_endpoint
-            .entry(format!("{} {path}", request.method))
-            .or_default() += 1;
+        *by_endpoint.entry(endpoint_of(request)).or_default() += 1;
         if let (Some(kind), Some(Value::Object(body))) =
             (request.path.strip_prefix("/api/search/"), &request.body)
         {
@@ -546,7 +634,41 @@ fn table(out: &mut impl Write, report: &BenchReport) -> io::Result<()> {
     for (label, value) in rows {
         writeln!(out, "  {label:<46} {value:>19}")?;
     }
+    writeln!(out)?;
+    writeln!(out, "Later runs, each from the record the one before left:")?;
+    writeln!(
+        out,
+        "  {:<38} {:>12} {:>9} {:>10} {:>10}",
+        "", "read", "requests", "received", "wall time"
+    )?;
+    for run in &report.later {
+        writeln!(
+            out,
+            "  {:<38} {:>12} {:>9} {:>10} {:>10}{}",
+            run.label,
+            run.kind,
+            run.requests,
+            kb(run.bytes_received),
+            ms(run.wall),
+            if run.failed { "  (failed)" } else { "" }
+        )?;
+        let endpoints: Vec<String> = run
+            .endpoints
+            .iter()
+            .map(|(endpoint, n)| format!("{endpoint} {n}"))
+            .collect();
+        writeln!(out, "    by endpoint: {}", endpoints.join(", "))?;
+    }
     Ok(())
+}
+
+/// Bytes as kilobytes (10^3), or megabytes from 10 MB.
+fn kb(bytes: u64) -> String {
+    if bytes >= 10_000_000 {
+        format!("{:.1} MB", bytes as f64 / 1e6)
+    } else {
+        format!("{:.1} kB", bytes as f64 / 1e3)
+    }
 }
 
 #[cfg(test)]

@@ -83,7 +83,10 @@ pub async fn album(
     accounts: &[AccountRun<'_>],
 ) {
     // An album this run made has no key in the record yet: its id is the outcome's.
-    let made = side.outcome.filter(|o| o.created).and_then(|o| o.id.clone());
+    let made = side
+        .outcome
+        .filter(|o| o.created)
+        .and_then(|o| o.id.clone());
     let key = match (side.key, &made) {
         (Some(key), _) => key.clone(),
         (None, Some(id)) => AlbumKey {
