@@ -1,7 +1,7 @@
 //! After a sync's effects: what the next run starts from ([`super::since`]). Per account whose
 //! searches all answered, the watermark and the searches' results; per album, what it holds and the
-//! fingerprint it has with that. A run with a failed account moves no watermark; an album whose
-//! contents this run cannot vouch for is forgotten, and the next run lists it.
+//! fingerprint it has with that. A failed account's watermark does not move; an album whose contents
+//! this run cannot vouch for is forgotten, and the next run lists it.
 
 use std::collections::HashMap;
 
@@ -13,12 +13,14 @@ use super::model::{Account, AccountRun};
 use super::since::{HeldFrom, RunKind, encode_held};
 use crate::album::counted;
 use crate::immich::{Album, Visibility};
-use crate::state::{AlbumKey, SearchMark, Store};
+use crate::state::{AlbumKey, AlbumView, SearchMark, Store};
 
-/// Per live account whose searches all answered, notes where the next run starts. Nothing is noted
-/// for a run with a failed account: its watermarks stay where they were. When an add found assets
-/// gone from a library (`vanished`: deleted for good, unseen by the searches' record), the job's
-/// record of its searches is dropped: the next run reads everything.
+/// Per live account whose searches all answered, notes where the next run starts; a failed account's
+/// watermark stays where it was. Every account that answered is noted, also in a run where another
+/// failed: what this run added and removed rests on what its searches found, and a later run must
+/// not start from older knowledge than that (a face a full run saw, which an incremental run cannot).
+/// When an add found assets gone from a library (`vanished`: deleted for good, unseen by the
+/// searches' record), the job's record of its searches is dropped: the next run reads everything.
 pub fn searches(
     job: &str,
     accounts: &[AccountRun<'_>],
@@ -31,9 +33,6 @@ pub fn searches(
             "{vanished} photos were deleted since the searches' record: the next run reads everything"
         );
         return store.forget_searches(job);
-    }
-    if accounts.iter().any(|a| a.failed.is_some()) {
-        return Ok(());
     }
     let now = crate::clock::now();
     for account in accounts {
@@ -70,6 +69,8 @@ pub struct AlbumSide<'a> {
     pub outcome: Option<&'a AlbumOutcome>,
     /// Whether its looks (description, order, cover) changed, which moves its `updatedAt`.
     pub looks_changed: bool,
+    /// The server time this run read the album's fingerprint at (before its changes).
+    pub read_at: i64,
 }
 
 /// Keeps an album's view true for the next run: a listing that was whole is noted with the
@@ -121,8 +122,13 @@ async fn keep_view(
     }
     let touched = changes.is_some_and(|c| !c.added.is_empty() || !c.removed.is_empty());
     if !touched && !side.looks_changed {
-        if let HeldFrom::Listing(fingerprint) = side.from {
-            store.note_album_view(key, fingerprint, &encode_held(&held.assets))?;
+        if let HeldFrom::Listing(fingerprint, since_ms) = side.from {
+            let view = AlbumView {
+                fingerprint: fingerprint.clone(),
+                since_ms: *since_ms,
+                held: encode_held(&held.assets),
+            };
+            store.note_album_view(key, &view)?;
         }
         return Ok(());
     }
@@ -150,7 +156,14 @@ async fn keep_view(
     let after = owner.client.album(&key.album_id).await?;
     let counted_now = now_held.values().filter(|a| counted(a)).count() as u64;
     if after.asset_count == counted_now {
-        store.note_album_view(key, &after.fingerprint(), &encode_held(&now_held))?;
+        let view = AlbumView {
+            fingerprint: after.fingerprint(),
+            // What others changed in its assets while this run was at it is after this time: an
+            // incremental run that finds them changed looks from here.
+            since_ms: side.read_at,
+            held: encode_held(&now_held),
+        };
+        store.note_album_view(key, &view)?;
     } else {
         tracing::debug!(
             "album {}: counts {} after this run, its answers say {counted_now}: listed next run",

@@ -28,7 +28,7 @@ use super::model::{AccountRun, Mode, RunOptions, Slot};
 use super::plan;
 use super::remember::{self, AlbumSide};
 use super::report::{self, JobReport};
-use super::search::{self, Records};
+use super::search::{self, Records, ViewReading};
 use crate::state::Store;
 
 /// Runs one job with an empty record in memory (nothing is removable; the report's extras off but the
@@ -86,8 +86,21 @@ pub async fn run_job_with(
 
     let albums = search::find_albums(spec, owner_account).await?;
     let records = Records::load(store, owner_account, &albums)?;
-    let holdings =
-        search::search(&mut accounts, owner_account, &albums, &records, store, kind).await?;
+    let reading = ViewReading {
+        kind,
+        margin: options.reading.margin,
+        // The album list just answered: its `Date` is the time of the fingerprints it gave.
+        read_at: owner_account.client.server_date_ms().unwrap_or(0),
+    };
+    let holdings = search::search(
+        &mut accounts,
+        owner_account,
+        &albums,
+        &records,
+        store,
+        reading,
+    )
+    .await?;
     let merged = merge_job(spec, &mut accounts);
     let decisions = decide_albums(spec, &accounts, &merged, &holdings, &records, options);
 
@@ -108,6 +121,7 @@ pub async fn run_job_with(
             from: &holdings.main_from,
             outcome: Some(&outcomes.main),
             looks_changed,
+            read_at: reading.read_at,
         };
         let safe = AlbumSide {
             album: albums.safe.as_ref(),
@@ -116,6 +130,7 @@ pub async fn run_job_with(
             from: &holdings.safe_from,
             outcome: outcomes.safe.as_ref(),
             looks_changed: false,
+            read_at: reading.read_at,
         };
         remember::album(store, owner_account, main, &accounts).await;
         remember::album(store, owner_account, safe, &accounts).await;

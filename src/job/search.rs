@@ -23,13 +23,14 @@ pub struct Albums {
 
 /// Finds the albums through their owner; a mistake in their names stops the job before any search.
 pub async fn find_albums(spec: &JobSpec, owner: &Account) -> anyhow::Result<Albums> {
-    let client = &owner.client;
+    let mut specs = vec![spec.album.as_str()];
+    specs.extend(spec.safe.as_ref().map(|s| s.album.as_str()));
+    let mut found = album::find_several(&owner.client, &specs)
+        .await?
+        .into_iter();
     Ok(Albums {
-        main: album::find(client, &spec.album).await?,
-        safe: match &spec.safe {
-            Some(safe) => album::find(client, &safe.album).await?,
-            None => None,
-        },
+        main: found.next().flatten(),
+        safe: found.next().flatten(),
     })
 }
 
@@ -83,7 +84,7 @@ pub async fn search(
     albums: &Albums,
     records: &Records,
     store: &Store,
-    kind: RunKind,
+    reading: ViewReading,
 ) -> anyhow::Result<Holdings> {
     let searches = join_all(accounts.iter().map(|account| {
         let (live, plan, reading) = (account.live(), &account.plan, &account.reading);
@@ -97,8 +98,8 @@ pub async fn search(
     let view: &[AccountRun<'_>] = accounts;
     let (searched, main, safe) = tokio::join!(
         searches,
-        contents(view, owner, &albums.main, &records.main, store, kind),
-        contents(view, owner, &albums.safe, &records.safe, store, kind)
+        contents(view, owner, &albums.main, &records.main, store, reading),
+        contents(view, owner, &albums.safe, &records.safe, store, reading)
     );
     let ((main, main_from), (safe, safe_from)) = (main?, safe?);
     let holdings = Holdings {
@@ -120,36 +121,42 @@ pub async fn search(
     Ok(holdings)
 }
 
-/// What an album holds (nothing for one that does not exist yet): the record's view of it while its
-/// fingerprint has not moved (an incremental run), else its listing.
+/// How an incremental run may use the record's views of the albums: the margin, and the server time
+/// the albums' fingerprints were read at.
+#[derive(Debug, Clone, Copy)]
+pub struct ViewReading {
+    pub kind: RunKind,
+    pub margin: std::time::Duration,
+    pub read_at: i64,
+}
+
+/// What an album holds (nothing for one that does not exist yet): the record's view of it where an
+/// incremental run can trust it ([`since::held_from_view`]), else its listing.
 async fn contents(
     accounts: &[AccountRun<'_>],
     owner: &Account,
     album: &Option<Album>,
     recorded: &Recorded,
     store: &Store,
-    kind: RunKind,
+    reading: ViewReading,
 ) -> Result<(Held, HeldFrom), ApiError> {
     let Some(album) = album else {
         return Ok((Held::default(), HeldFrom::Nothing));
     };
-    if let Some(mut view) = since::view_of(store, recorded.key.as_ref(), album, kind) {
-        // The fingerprint counts neither trashed nor hidden assets: what became of those (restored,
-        // deleted for good) it cannot show. 3.x shows every member's in one search each; 2.x only
-        // the caller's, so its album is listed instead.
-        let uncounted = view.values().any(|a| !album::counted(a));
-        if !uncounted {
-            return Ok((Held::new(view), HeldFrom::View));
-        }
-        if !owner.client.version().is_2x() {
-            view.retain(|_, a| album::counted(a));
-            view.extend(album::trashed_or_hidden(&owner.client, &album.id).await?);
-            return Ok((Held::new(view), HeldFrom::View));
+    if let Some(view) = since::stored_view(store, recorded.key.as_ref(), reading.kind) {
+        let client = &owner.client;
+        if let Some((held, from)) =
+            since::held_from_view(client, album, view, reading.margin, reading.read_at).await?
+        {
+            return Ok((Held::new(held), from));
         }
     }
     let listing = album::contents(&owner.client, album).await?;
     let held = held(listing, &recorded.entries, accounts, owner, &album.id).await;
-    Ok((held, HeldFrom::Listing(album.fingerprint())))
+    Ok((
+        held,
+        HeldFrom::Listing(album.fingerprint(), reading.read_at),
+    ))
 }
 
 /// What an album holds, from its listing. A 2.x listing leaves out the album's trashed and hidden

@@ -23,8 +23,8 @@
 //! after its photo last changed; partner sharing turned on or off; an asset deleted for good without
 //! passing through the trash (or within one run of it). A full run reads everything, as a sync
 //! without a record does: at least every `full_every` (default 24 hours), on `sync --full`, on the
-//! first run of a job, and always in a preview. A run whose account failed, or whose searches did
-//! not all answer, moves no watermark.
+//! first run of a job, and always in a preview. Each account has its own watermark: one that failed,
+//! or whose searches did not all answer, keeps it (`super::remember`).
 //!
 //! The margin (`recognition_margin`, default one hour) covers what a server stamps late: face
 //! recognition of a new upload moves nothing (measured: the test servers' ML assigned the person 1.5 s
@@ -42,10 +42,10 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::account::{AccountPlan, Evaluated, combine_plan, run_leaf};
-use crate::album::HeldAsset;
+use crate::album::{HeldAsset, counted};
 use crate::filter::{Hit, Hits};
 use crate::immich::{Album, ApiError, Client, SearchKind, Visibility, pages};
-use crate::state::{AlbumKey, SearchMark, Store};
+use crate::state::{AlbumKey, AlbumView, SearchMark, Store};
 
 /// How often a job reads everything, when neither it nor its profile says.
 pub const FULL_EVERY: Duration = Duration::from_secs(24 * 3600);
@@ -404,26 +404,99 @@ pub enum HeldFrom {
     /// The album does not exist (yet).
     #[default]
     Nothing,
-    /// Listed whole, with the fingerprint the album had before the listing.
-    Listing(String),
+    /// Read in this run (listed whole, or its view brought up to date), true as of the fingerprint
+    /// the album had before the reading, which the server's clock read at this time (ms).
+    Listing(String, i64),
     /// The record's view, whose fingerprint the album still has.
     View,
 }
 
-/// What the record kept of an album whose fingerprint has not moved since: what it holds.
-pub fn view_of(
-    store: &Store,
-    key: Option<&AlbumKey>,
-    album: &Album,
-    kind: RunKind,
-) -> Option<HashMap<Uuid, HeldAsset>> {
+/// What the record kept of an album, where this run may use it (an incremental run).
+pub fn stored_view(store: &Store, key: Option<&AlbumKey>, kind: RunKind) -> Option<AlbumView> {
     if !matches!(kind, RunKind::Incremental { .. }) {
         return None;
     }
-    let (fingerprint, held) = store.album_view(key?).ok()??;
-    (fingerprint == album.fingerprint())
-        .then(|| decode_held(&held))
-        .flatten()
+    store.album_view(key?).ok()?
+}
+
+/// What an album holds, from the record's view of it, where that can be trusted: its fingerprint has
+/// not moved; or (3.x) only its `lastModifiedAssetTimestamp` has, and the album's assets that changed
+/// since the view (one search) change nothing the album counts. The view's trashed and hidden assets,
+/// which the fingerprint does not count, are asked for again (3.x; on 2.x the album is listed). And
+/// what it holds must add up to the album's count. `None`: list the album. `read_at` is the server
+/// time the album's fingerprint was read at.
+pub async fn held_from_view(
+    client: &Client,
+    album: &Album,
+    view: AlbumView,
+    margin: Duration,
+    read_at: i64,
+) -> Result<Option<(HashMap<Uuid, HeldAsset>, HeldFrom)>, ApiError> {
+    let Some(mut held) = decode_held(&view.held) else {
+        return Ok(None);
+    };
+    let two_x = client.version().is_2x();
+    let mut refreshed = false;
+    match stand(&view.fingerprint, album) {
+        Stand::Same => {}
+        Stand::AssetsChanged if !two_x => {
+            let since = iso(view.since_ms - margin.as_millis() as i64);
+            for (id, now) in crate::album::changed_in(client, &album.id, &since).await? {
+                match held.get(&id) {
+                    Some(before) if counted(before) == counted(&now) => {
+                        held.insert(id, now);
+                    }
+                    // New to the view, or in or out of the album's count: its count proves nothing.
+                    _ => return Ok(None),
+                }
+            }
+            refreshed = true;
+        }
+        _ => return Ok(None),
+    }
+    if held.values().any(|a| !counted(a)) {
+        if two_x {
+            return Ok(None);
+        }
+        held.retain(|_, a| counted(a));
+        held.extend(crate::album::trashed_or_hidden(client, &album.id).await?);
+        refreshed = true;
+    }
+    if held.values().filter(|a| counted(a)).count() as u64 != album.asset_count {
+        return Ok(None);
+    }
+    let from = if refreshed {
+        HeldFrom::Listing(album.fingerprint(), read_at)
+    } else {
+        HeldFrom::View
+    };
+    Ok(Some((held, from)))
+}
+
+/// How an album stands against the fingerprint of its view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stand {
+    /// Nothing moved.
+    Same,
+    /// Only `lastModifiedAssetTimestamp` moved: assets in it changed (archived, favourited…), none
+    /// was added (that moves `updatedAt`) and the count is the same.
+    AssetsChanged,
+    /// Added to, taken from, or otherwise changed.
+    Moved,
+}
+
+fn stand(stored: &str, album: &Album) -> Stand {
+    let now = album.fingerprint();
+    if stored == now {
+        return Stand::Same;
+    }
+    let parts = |f: &str| f.split(' ').map(str::to_string).collect::<Vec<_>>();
+    let (before, after) = (parts(stored), parts(&now));
+    if before.len() == 3 && after.len() == 3 && before[..2] == after[..2] {
+        Stand::AssetsChanged
+    } else {
+        Stand::Moved
+    }
 }
 
 // ----- the record's blobs ---------------------------------------------------------------------

@@ -43,7 +43,7 @@ pub use assets::{Change, Counts, Entry, EntryState};
 pub use made::MemberState;
 pub use runs::Run;
 pub use schema::SCHEMA_VERSION;
-pub use since::SearchMark;
+pub use since::{AlbumView, SearchMark};
 
 /// Overrides where the state database lives (a directory).
 pub const STATE_DIR_ENV: &str = "IMMICH_SMART_ALBUMS_STATE_DIR";

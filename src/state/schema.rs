@@ -141,7 +141,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;",
     // 8: what an incremental sync starts from. Per job and account (by user id): the server time the
     // last complete run's searches saw the library at, when the last full run ended, and each
-    // search's result; per album: its fingerprint when it was last read whole, and what it held then.
+    // search's result; per album: its fingerprint when it was last read whole, the server time of that
+    // reading, and what it held then.
     // Only a cache: dropping these tables costs one full run, never a promise.
     "CREATE TABLE search_marks (
         job      TEXT NOT NULL,
@@ -160,6 +161,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE TABLE album_views (
         album_id    TEXT PRIMARY KEY NOT NULL,
         fingerprint TEXT NOT NULL,
+        since_ms    INTEGER NOT NULL,
         held        BLOB NOT NULL
     );",
 ];

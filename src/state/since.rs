@@ -10,6 +10,15 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{AlbumKey, Store};
 
+/// An album as a run last read it whole: its fingerprint then, the server's time of that reading
+/// (ms), and what it held (opaque here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlbumView {
+    pub fingerprint: String,
+    pub since_ms: i64,
+    pub held: Vec<u8>,
+}
+
 /// Where a job's account stands: its searches saw the library as it was at `since_ms` (the server's
 /// clock), and its last full run ended at `full_at` (the tool's clock, seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,29 +121,32 @@ impl Store {
         write().map_err(|e| self.error("forget the searches' results", e))
     }
 
-    /// An album as it was last read whole: its fingerprint then, and what it held.
-    pub fn album_view(&self, album: &AlbumKey) -> anyhow::Result<Option<(String, Vec<u8>)>> {
+    /// An album as it was last read whole: its fingerprint then, the server time of that reading,
+    /// and what it held.
+    pub fn album_view(&self, album: &AlbumKey) -> anyhow::Result<Option<AlbumView>> {
         self.conn()
             .query_row(
-                "SELECT fingerprint, held FROM album_views WHERE album_id = ?1",
+                "SELECT fingerprint, since_ms, held FROM album_views WHERE album_id = ?1",
                 params![album.album_id],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| {
+                    Ok(AlbumView {
+                        fingerprint: row.get(0)?,
+                        since_ms: row.get(1)?,
+                        held: row.get(2)?,
+                    })
+                },
             )
             .optional()
             .map_err(|e| self.error("read an album's last listing", e))
     }
 
     /// Notes what an album holds while it has this fingerprint.
-    pub fn note_album_view(
-        &self,
-        album: &AlbumKey,
-        fingerprint: &str,
-        held: &[u8],
-    ) -> anyhow::Result<()> {
+    pub fn note_album_view(&self, album: &AlbumKey, view: &AlbumView) -> anyhow::Result<()> {
         self.conn()
             .execute(
-                "INSERT OR REPLACE INTO album_views (album_id, fingerprint, held) VALUES (?1, ?2, ?3)",
-                params![album.album_id, fingerprint, held],
+                "INSERT OR REPLACE INTO album_views (album_id, fingerprint, since_ms, held)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![album.album_id, view.fingerprint, view.since_ms, view.held],
             )
             .map(drop)
             .map_err(|e| self.error("record an album's listing", e))

@@ -659,12 +659,21 @@ fn a_jobs_searches_are_kept_per_account_and_replaced_whole() {
 #[test]
 fn an_albums_view_is_kept_with_its_fingerprint_until_forgotten() {
     let store = Store::memory();
+    let view = |fingerprint: &str, since_ms: i64, held: Vec<u8>| AlbumView {
+        fingerprint: fingerprint.into(),
+        since_ms,
+        held,
+    };
     assert_eq!(store.album_view(&key()).unwrap(), None);
-    store.note_album_view(&key(), "f1", &[1, 2]).unwrap();
-    store.note_album_view(&key(), "f2", &[1, 3]).unwrap();
+    store
+        .note_album_view(&key(), &view("f1", 1, vec![1, 2]))
+        .unwrap();
+    store
+        .note_album_view(&key(), &view("f2", 2, vec![1, 3]))
+        .unwrap();
     assert_eq!(
         store.album_view(&key()).unwrap(),
-        Some(("f2".to_string(), vec![1, 3]))
+        Some(view("f2", 2, vec![1, 3]))
     );
     store.forget_album_view(&key()).unwrap();
     assert_eq!(store.album_view(&key()).unwrap(), None);

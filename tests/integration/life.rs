@@ -518,7 +518,10 @@ impl Life {
             let wanted = self.wanted(&files, name);
             for id in &removed {
                 let resumed = rows_before[name].get(id) == Some(&EntryState::Removing);
-                if wanted.contains(&files[id].checksum) && !resumed {
+                // A face changed since the last full run: a run that started from an older record
+                // (the binary beside a full engine run) need not know the job selects it now.
+                let unseen = self.face_changed.contains_key(id);
+                if wanted.contains(&files[id].checksum) && !resumed && !unseen {
                     self.broken(
                         "6: prune takes out only what the job no longer selects",
                         format!("album {name}: removed {id}, which the job selects"),
