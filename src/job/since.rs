@@ -11,11 +11,10 @@
 //! When that finds nothing, every search is taken from the record. Otherwise a metadata search is
 //! asked again with `updatedAfter`, and its result is the remembered one without the changed assets,
 //! plus what the narrowed search finds now. A smart search (a ranking, bounded by its `resultLimit`)
-//! is asked whole again when anything changed, and taken from the record when nothing did (a new
-//! photo is a change; its embedding comes within minutes, inside the margin). Some searches are
-//! always asked whole: in a job with a safe album, every exclusion by faces (the safe album fails
-//! closed: a face given to a person it excludes never waits for a full run), and searches by album
-//! (membership moves no `updatedAt`) or by an update time of their own. An album is listed only when its
+//! is asked whole again. Some searches are always asked whole: in a job with a safe album, every
+//! exclusion that rests on faces or on a smart search (the safe album fails closed: a photo they flag
+//! never waits for a full run), and searches by album (membership moves no `updatedAt`) or by an
+//! update time of their own. An album is listed only when its
 //! fingerprint moved (`updatedAt`, `assetCount`, `lastModifiedAssetTimestamp`, see
 //! [`Album::fingerprint`]); otherwise what the record kept of it is what it holds.
 //!
@@ -282,19 +281,18 @@ pub async fn evaluate(
         Some(since) => Some(changes(client, since).await?),
         None => None,
     };
-    // With a safe album, every exclusion by faces is asked whole: what it flags changes when a face
-    // is given to a person, which moves no update time, and the safe album fails closed.
+    // With a safe album, every exclusion that rests on faces or on a smart search is asked whole:
+    // what it flags can change without an update time moving, and the safe album fails closed.
     let mut guards = HashSet::new();
     if let Some(safe) = &plan.safe_exclude {
         let mut leaves = Vec::new();
         safe.iter()
             .chain(&plan.exclude)
             .for_each(|n| n.leaves(&mut leaves));
-        guards.extend(
-            leaves
-                .into_iter()
-                .filter(|&i| plan.leaves[i].body.contains_key("personIds")),
-        );
+        guards.extend(leaves.into_iter().filter(|&i| {
+            let filter = &plan.leaves[i];
+            filter.kind == SearchKind::Smart || filter.body.contains_key("personIds")
+        }));
     }
     let keys: Vec<String> = (0..plan.leaves.len()).map(|i| leaf_key(plan, i)).collect();
     let ways: Vec<Way> = plan
