@@ -14,8 +14,9 @@ use std::time::Duration;
 use immich_smart_albums::filter::{SearchFilter, run_search};
 use immich_smart_albums::immich::{ClientOptions, SearchKind};
 use immich_smart_albums::job::JobFile;
-use immich_smart_albums::job::{Mode, run_job};
+use immich_smart_albums::job::{Mode, RunOptions, run_job_with};
 use immich_smart_albums::sim::{FaultPlan, FaultRule, SimConfig, Simulator};
+use immich_smart_albums::state::Store;
 use serde_json::json;
 
 const JOB: &str = "
@@ -35,12 +36,16 @@ jobs:
         - smart: {query: nsfw, resultLimit: 15}
 ";
 
-fn sync(sim: &Simulator, options: &ClientOptions) -> anyhow::Result<bool> {
+/// One sync with the record of the runs before it, as cron keeps it: the album the tool made is
+/// shared with bob by a later run when the run that made it could not.
+fn sync(sim: &Simulator, options: &ClientOptions, store: &Store) -> anyhow::Result<bool> {
     let file = JobFile::parse(Path::new("jobs.yaml"), JOB)?;
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let slots = common::slots(sim, &["alice", "bob"], &HashMap::new(), options).await;
-        let report = run_job(&file.jobs[0], &slots, "alice", Mode::Sync, false).await?;
+        let options = RunOptions::default();
+        let report =
+            run_job_with(&file.jobs[0], &slots, "alice", Mode::Sync, options, store).await?;
         Ok(report.failed())
     })
 }
@@ -114,7 +119,7 @@ fn chaos_runs_keep_the_invariants_and_converge_once_the_faults_stop() {
                 ids.iter().map(|id| checksum[id].clone()).collect()
             };
             let twin = self::sim(seed);
-            assert!(!sync(&twin, &common::quick_retries(5)).unwrap());
+            assert!(!sync(&twin, &common::quick_retries(5), &Store::memory()).unwrap());
             let (want_main, want_safe) = (
                 files(contents(&twin, "Kids")),
                 files(contents(&twin, "Kids (safe)")),
@@ -130,10 +135,11 @@ fn chaos_runs_keep_the_invariants_and_converge_once_the_faults_stop() {
                 always_fail: Vec::new(),
             });
             let (mut main, mut safe) = (BTreeSet::new(), BTreeSet::new());
+            let store = Store::memory();
             let mut failed_runs = 0;
             for _ in 0..3 {
                 // Two attempts per call: under a 20% fault rate some runs fail part-way, as they would.
-                match sync(&sim, &common::quick_retries(2)) {
+                match sync(&sim, &common::quick_retries(2), &store) {
                     Ok(false) => {}
                     Ok(true) | Err(_) => failed_runs += 1,
                 }
@@ -165,7 +171,7 @@ fn chaos_runs_keep_the_invariants_and_converge_once_the_faults_stop() {
 
             sim.clear_faults();
             assert!(
-                !sync(&sim, &common::quick_retries(5)).unwrap(),
+                !sync(&sim, &common::quick_retries(5), &store).unwrap(),
                 "seed {seed}: the run after the faults succeeds"
             );
             assert_eq!(
