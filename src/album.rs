@@ -173,6 +173,16 @@ pub async fn changed_in(
     let mut body = contents_query(album_id);
     body.insert("updatedAfter".into(), json!(updated_after));
     let mut found = HashMap::new();
+    search_into(client, body, &mut found).await?;
+    Ok(found)
+}
+
+/// Every page of a metadata search of album assets, into `found`.
+async fn search_into(
+    client: &Client,
+    body: Map<String, Value>,
+    found: &mut HashMap<Uuid, HeldAsset>,
+) -> Result<(), ApiError> {
     let mut stream = std::pin::pin!(pages(
         client,
         SearchKind::Metadata,
@@ -184,7 +194,7 @@ pub async fn changed_in(
     while let Some(items) = stream.try_next().await? {
         found.extend(items);
     }
-    Ok(found)
+    Ok(())
 }
 
 /// What an album holds, as one listing read it.
@@ -365,17 +375,7 @@ pub async fn trashed_or_hidden(
     ];
     let mut found = HashMap::new();
     for body in bodies {
-        let mut stream = std::pin::pin!(pages(
-            client,
-            SearchKind::Metadata,
-            body,
-            None,
-            None,
-            decode_listed
-        ));
-        while let Some(items) = stream.try_next().await? {
-            found.extend(items);
-        }
+        search_into(client, body, &mut found).await?;
     }
     Ok(found)
 }

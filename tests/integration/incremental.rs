@@ -82,6 +82,22 @@ fn asks(r: &LoggedRequest, key: &str) -> bool {
     r.body.as_ref().is_some_and(|b| b.get(key).is_some())
 }
 
+/// A setup with the job file written and synced once (a full run).
+fn synced(text: &str) -> (Setup, String) {
+    let setup = Setup::new(common::sim());
+    let job = setup.job("jobs.yaml", text).to_str().unwrap().to_string();
+    stdout_if(&setup.run(&["sync", &job]), 0);
+    (setup, job)
+}
+
+/// One of alice's timeline photos that shows Mia, or that does not.
+fn alices(sim: &Simulator, of_mia: bool) -> SimAsset {
+    sim.assets("alice")
+        .into_iter()
+        .find(|a| a.visibility == "timeline" && !a.trashed && shows("Mia", a) == of_mia)
+        .expect("alice has one")
+}
+
 /// The profile with no margin: the watermark alone bounds what a run reads.
 fn without_margin(setup: &Setup) {
     let path = setup.dir.path().join("profiles/family.yaml");
@@ -204,16 +220,9 @@ fn new_archived_and_trashed_photos_and_peoples_edits_reach_the_albums_on_the_nex
 #[test]
 fn a_face_change_waits_for_the_next_full_run() {
     on_both_lines(|| {
-        let setup = Setup::new(common::sim());
-        let sim = &setup.sim;
-        let job = setup.job("jobs.yaml", MAIN_ONLY);
-        let job = job.to_str().unwrap();
-        stdout_if(&setup.run(&["sync", job]), 0);
-        let photo = sim
-            .assets("alice")
-            .into_iter()
-            .find(|a| a.visibility == "timeline" && shows("Mia", a))
-            .unwrap();
+        let (setup, job) = synced(MAIN_ONLY);
+        let (sim, job) = (&setup.sim, job.as_str());
+        let photo = alices(sim, true);
         sim.untag(&photo.id, "Mia");
         stdout_if(&setup.run(&["sync", job]), 0);
         assert!(
@@ -282,19 +291,12 @@ fn a_failed_accounts_watermark_does_not_move_and_a_preview_moves_none() {
 #[test]
 fn a_photo_deleted_for_good_unseen_is_not_added_and_the_next_run_reads_everything() {
     on_both_lines(|| {
-        let setup = Setup::new(common::sim());
-        let sim = &setup.sim;
-        let job = setup.job("jobs.yaml", MAIN_ONLY);
-        let job = job.to_str().unwrap();
-        stdout_if(&setup.run(&["sync", job]), 0);
+        let (setup, job) = synced(MAIN_ONLY);
+        let (sim, job) = (&setup.sim, job.as_str());
         let kids = sim.album_by_name("Kids").remove(0);
         // A person takes a photo out of the album, then it is trashed and deleted for good before
         // any sync saw it trashed: the searches' record still holds it.
-        let photo = sim
-            .assets("alice")
-            .into_iter()
-            .find(|a| a.visibility == "timeline" && shows("Mia", a))
-            .unwrap();
+        let photo = alices(sim, true);
         sim.remove_from_album(&kids, std::slice::from_ref(&photo.id));
         stdout_if(&setup.run(&["sync", job]), 0);
         sim.set_trashed(&photo.id, true);
@@ -329,11 +331,8 @@ fn a_photo_deleted_for_good_unseen_is_not_added_and_the_next_run_reads_everythin
 #[test]
 fn a_photo_changed_in_an_album_is_read_again_not_the_whole_album_on_3x() {
     on_both_lines(|| {
-        let setup = Setup::new(common::sim());
-        let sim = &setup.sim;
-        let job = setup.job("jobs.yaml", MAIN_ONLY);
-        let job = job.to_str().unwrap();
-        stdout_if(&setup.run(&["sync", job]), 0);
+        let (setup, job) = synced(MAIN_ONLY);
+        let (sim, job) = (&setup.sim, job.as_str());
         // The first incremental run keeps the view the made album's adds left.
         stdout_if(&setup.run(&["sync", job]), 0);
         let kids = sim.album_by_name("Kids").remove(0);
@@ -380,16 +379,9 @@ fn a_photo_changed_in_an_album_is_read_again_not_the_whole_album_on_3x() {
 #[test]
 fn what_a_full_run_added_while_another_account_failed_is_not_pruned_by_the_next_run() {
     on_both_lines(|| {
-        let setup = Setup::new(common::sim());
-        let sim = &setup.sim;
-        let job = setup.job("jobs.yaml", MAIN_ONLY);
-        let job = job.to_str().unwrap();
-        stdout_if(&setup.run(&["sync", job]), 0);
-        let photo = sim
-            .assets("alice")
-            .into_iter()
-            .find(|a| a.visibility == "timeline" && !a.trashed && !shows("Mia", a))
-            .unwrap();
+        let (setup, job) = synced(MAIN_ONLY);
+        let (sim, job) = (&setup.sim, job.as_str());
+        let photo = alices(sim, false);
         sim.tag_face(&photo.id, "Mia");
         let full = setup
             .bin()
