@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use crate::common::{self, Setup, on_both_lines, stdout_if};
 use immich_smart_albums::sim::{LoggedRequest, SimAsset, Simulator};
-use immich_smart_albums::state::{SearchMark, Store};
+use immich_smart_albums::state::{EntryState, SearchMark, Store};
 
 /// Both accounts' photos of Mia, pruned, and a safe album without the favourites.
 const KIDS: &str = "
@@ -371,6 +371,94 @@ fn a_photo_changed_in_an_album_is_read_again_not_the_whole_album_on_3x() {
         sim.remove_from_album(&kids, std::slice::from_ref(&photo.id));
         stdout_if(&setup.run(&["sync", job]), 0);
         assert!(!album(sim, "Kids").contains(&photo.id));
+        // An archived photo in the album: the view learns it is archived (the reason says so), and
+        // it leaves; nor does a later run, from the record, bring it back.
+        let archived = sim
+            .assets("alice")
+            .into_iter()
+            .find(|a| sim.album_assets(&kids).contains(&a.id))
+            .unwrap();
+        sim.set_visibility(&archived.id, "archive");
+        let out = stdout_if(&setup.run(&["sync", job]), 0);
+        assert!(out.contains("1 removed (1 archived)"), "{out}");
+        for _ in 0..2 {
+            stdout_if(&setup.run(&["sync", job]), 0);
+            assert!(!album(sim, "Kids").contains(&archived.id));
+        }
+    });
+}
+
+#[test]
+fn a_change_of_the_local_rules_is_read_whole_and_a_narrowed_result_is_kept_for_the_next_run() {
+    on_both_lines(|| {
+        let with_rule = |regex: &str| {
+            format!(
+                "{MAIN_ONLY}    max_removals: 100000\n    local:\n      include:\n        - [{{path: \"$.exifInfo.model\", regex: \"{regex}\"}}]\n"
+            )
+        };
+        let setup = Setup::new(common::sim());
+        without_margin(&setup);
+        let sim = &setup.sim;
+        let job = setup.job("jobs.yaml", &with_rule("."));
+        let job = job.to_str().unwrap();
+        stdout_if(&setup.run(&["sync", job]), 0);
+        let every = album(sim, "Kids");
+        assert_eq!(every.len(), files(sim, &selected(sim)).len());
+        // A rule that keeps nothing: the searches it reads are asked whole, not taken from the record.
+        setup.job("jobs.yaml", &with_rule("^no such camera$"));
+        let out = stdout_if(&setup.run(&["sync", job]), 0);
+        assert!(out.contains("read: what changed since"), "{out}");
+        assert!(album(sim, "Kids").is_empty(), "{out}");
+    });
+}
+
+#[test]
+fn a_smart_include_is_asked_whole_when_anything_changed() {
+    on_both_lines(|| {
+        const SMART: &str = "
+profile: family
+jobs:
+  kids:
+    accounts: [alice]
+    include: [{smart: {query: beach sunset lake, resultLimit: 3}}]
+    album: Kids
+    prune: true
+    max_removal_fraction: 1
+";
+        let query = ["beach", "sunset", "lake"];
+        // The simulator's smart search by hand: alice's timeline ranked by the query words shown,
+        // then by id; the first three.
+        let top = |sim: &Simulator| -> BTreeSet<String> {
+            let mut ranked: Vec<SimAsset> = sim
+                .assets("alice")
+                .into_iter()
+                .filter(|a| a.visibility == "timeline" && !a.trashed)
+                .collect();
+            let score = |a: &SimAsset| {
+                a.words
+                    .iter()
+                    .filter(|w| query.contains(&w.as_str()))
+                    .count()
+            };
+            ranked.sort_by(|a, b| score(b).cmp(&score(a)).then(a.id.cmp(&b.id)));
+            ranked.into_iter().take(3).map(|a| a.id).collect()
+        };
+        let (setup, job) = synced(SMART);
+        let (sim, job) = (&setup.sim, job.as_str());
+        assert_eq!(album(sim, "Kids"), top(sim));
+        // A photo outside the top three now shows all three words, and was favourited (its update
+        // time moved): it ranks first, and the third leaves the top three.
+        let newcomer = sim
+            .assets("alice")
+            .into_iter()
+            .find(|a| a.visibility == "timeline" && !a.trashed && !top(sim).contains(&a.id))
+            .unwrap();
+        sim.add_words(&newcomer.id, &query);
+        sim.set_favorite(&newcomer.id, true);
+        let out = stdout_if(&setup.run(&["sync", job]), 0);
+        assert!(out.contains("read: what changed since"), "{out}");
+        assert!(top(sim).contains(&newcomer.id));
+        assert_eq!(album(sim, "Kids"), top(sim), "{out}");
     });
 }
 
@@ -400,5 +488,46 @@ fn what_a_full_run_added_while_another_account_failed_is_not_pruned_by_the_next_
             album(sim, "Kids").contains(&photo.id),
             "the job selects it: it stays"
         );
+    });
+}
+
+/// A person takes one photo out of the album while another, trashed, is restored: the album's count
+/// and `updatedAt` stay, only its `lastModifiedAssetTimestamp` moves. The photo restored goes back
+/// into the album's count, so the count proves nothing about the one taken out: the album is listed,
+/// and the removal is seen (a tombstone), not taken for still there.
+#[test]
+fn a_removal_hidden_by_a_restore_in_the_same_album_is_still_seen() {
+    on_both_lines(|| {
+        let setup = Setup::new(common::sim());
+        without_margin(&setup);
+        let sim = &setup.sim;
+        let job = setup.job("jobs.yaml", MAIN_ONLY);
+        let job = job.to_str().unwrap();
+        stdout_if(&setup.run(&["sync", job]), 0);
+        let kids = sim.album_by_name("Kids").remove(0);
+        let held: Vec<SimAsset> = sim
+            .assets("alice")
+            .into_iter()
+            .filter(|a| sim.album_assets(&kids).contains(&a.id))
+            .collect();
+        let (restored, taken_out) = (&held[0], &held[1]);
+        // Without prune's removal in between: the trashed photo is the tool's, and stays.
+        let kept = setup.job(
+            "kept.yaml",
+            &MAIN_ONLY.replace("prune: true", "prune: false"),
+        );
+        let kept = kept.to_str().unwrap();
+        stdout_if(&setup.run(&["sync", kept]), 0);
+        sim.set_trashed(&restored.id, true);
+        stdout_if(&setup.run(&["sync", kept]), 0);
+        sim.remove_from_album(&kids, std::slice::from_ref(&taken_out.id));
+        sim.set_trashed(&restored.id, false);
+        stdout_if(&setup.run(&["sync", kept]), 0);
+        let state = common::recorded(&setup.state_dir(), &kids)
+            .into_iter()
+            .find(|e| e.asset.to_string() == taken_out.id)
+            .map(|e| e.state);
+        assert_eq!(state, Some(EntryState::Tombstone));
+        assert!(!album(sim, "Kids").contains(&taken_out.id));
     });
 }
