@@ -613,3 +613,40 @@ fn a_2x_listing_that_could_not_see_an_accounts_trashed_photos_is_not_kept() {
         }
     });
 }
+
+/// A metadata search with a `resultLimit` is a ranking too (newest taken first): when one of its
+/// photos leaves, the next one comes in, which a narrowed search could not tell.
+#[test]
+fn a_limited_metadata_search_is_asked_whole_when_anything_changed() {
+    on_both_lines(|| {
+        const NEWEST: &str = "
+profile: family
+jobs:
+  kids:
+    accounts: [alice]
+    include: [{metadata: {resultLimit: 3}}]
+    album: Kids
+    prune: true
+    max_removal_fraction: 1
+";
+        // The simulator's order by hand: alice's timeline, newest taken first, then by id.
+        let newest = |sim: &Simulator| -> Vec<String> {
+            let mut ranked: Vec<SimAsset> = sim
+                .assets("alice")
+                .into_iter()
+                .filter(|a| a.visibility == "timeline" && !a.trashed)
+                .collect();
+            ranked.sort_by(|a, b| b.taken.cmp(&a.taken).then(b.id.cmp(&a.id)));
+            ranked.into_iter().take(3).map(|a| a.id).collect()
+        };
+        let (setup, job) = synced(NEWEST);
+        let (sim, job) = (&setup.sim, job.as_str());
+        let before: BTreeSet<String> = newest(sim).into_iter().collect();
+        assert_eq!(album(sim, "Kids"), before);
+        sim.set_visibility(&newest(sim)[0], "archive");
+        let out = stdout_if(&setup.run(&["sync", job]), 0);
+        assert!(out.contains("read: what changed since"), "{out}");
+        let after: BTreeSet<String> = newest(sim).into_iter().collect();
+        assert_eq!(album(sim, "Kids"), after, "{out}");
+    });
+}
