@@ -19,6 +19,8 @@ use crate::immich::{
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldAsset {
     pub checksum: Box<str>,
+    /// The user who owns it (nil when the listing did not say).
+    pub owner: Uuid,
     pub visibility: Visibility,
     /// In the trash (still in the album, hidden from it).
     pub trashed: bool,
@@ -131,6 +133,8 @@ struct Listed<'a> {
     #[serde(borrow)]
     checksum: Option<std::borrow::Cow<'a, str>>,
     #[serde(borrow)]
+    owner_id: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
     visibility: Option<std::borrow::Cow<'a, str>>,
     is_archived: Option<bool>,
     is_trashed: Option<bool>,
@@ -148,6 +152,10 @@ fn decode_listed(raw: &RawValue) -> Result<(Uuid, HeldAsset), String> {
         id,
         HeldAsset {
             checksum: checksum.into(),
+            owner: listed
+                .owner_id
+                .and_then(|o| Uuid::parse_str(&o).ok())
+                .unwrap_or_default(),
             visibility: Visibility::from_fields(listed.visibility.as_deref(), listed.is_archived),
             trashed: listed.is_trashed.unwrap_or(false),
         },

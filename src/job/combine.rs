@@ -2,7 +2,7 @@
 //! [`super::merge`]), then each album decided against the record ([`decide_albums`], over the pure
 //! [`super::decide`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
@@ -124,6 +124,13 @@ pub fn decide_albums(
         include_archived: spec.include_archived,
         exclusions_first: false,
     };
+    let owners: HashMap<Uuid, &str> = accounts
+        .iter()
+        .filter_map(|a| {
+            let account = a.slot.account.as_ref().ok()?;
+            Some((Uuid::parse_str(&account.user.id).ok()?, a.name()))
+        })
+        .collect();
     let chosen: Vec<(&str, Option<&[Hit]>)> = accounts
         .iter()
         .map(|a| (a.name(), a.share.as_ref().map(|s| &s.chosen[..])))
@@ -135,6 +142,7 @@ pub fn decide_albums(
         flagged: &merged.excluded,
         held: &holdings.main,
         record: &records.main.entries,
+        owners: &owners,
         incomplete: account_failed.clone(),
         policy,
         now,
@@ -152,6 +160,7 @@ pub fn decide_albums(
             flagged: &safe_flagged,
             held: &holdings.safe,
             record: &records.safe.entries,
+            owners: &owners,
             incomplete: merged.safe_fail.clone().or(account_failed),
             policy: Policy {
                 prune: safe.prune,

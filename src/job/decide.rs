@@ -300,6 +300,9 @@ pub struct AlbumInput<'a> {
     pub held: &'a Held,
     /// The record's entries for this album, every job's.
     pub record: &'a [Entry],
+    /// The job's accounts by user id: an asset taken over (`--adopt`) is recorded under its owner's
+    /// account, the one that can be asked about it.
+    pub owners: &'a HashMap<Uuid, &'a str>,
     /// Why the selection is incomplete (a failed search or account), if it is.
     pub incomplete: Option<String>,
     pub policy: Policy,
@@ -462,8 +465,12 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
                     asset: *id,
                     checksum: asset.checksum.clone(),
                     job: input.job.to_string(),
-                    account: wanted_sums
-                        .get(&*asset.checksum)
+                    // Its owner's account, where the job has it (a person may have put in another
+                    // account's copy of a file the job selects); else the account that selects it.
+                    account: input
+                        .owners
+                        .get(&asset.owner)
+                        .or_else(|| wanted_sums.get(&*asset.checksum))
                         .map_or_else(String::new, |a| a.to_string()),
                     state: EntryState::Added,
                     at: input.now,

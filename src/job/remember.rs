@@ -134,17 +134,21 @@ async fn keep_view(
     }
     let mut now_held = held.assets.clone();
     if let Some(changes) = changes {
-        let visibility: HashMap<Uuid, Visibility> = accounts
+        let picked: HashMap<Uuid, (Visibility, Uuid)> = accounts
             .iter()
             .filter_map(|a| a.share.as_ref())
-            .flat_map(|s| s.chosen.iter().map(|h| (h.id, h.visibility)))
+            .flat_map(|s| s.chosen.iter().map(|h| (h.id, (h.visibility, h.owner))))
             .collect();
         for (id, checksum) in &changes.added {
+            // A copy made on the album's server is not among the picks: on the timeline, and its
+            // owner unknown here (the next listing says).
+            let (visibility, owner) = picked.get(id).copied().unwrap_or_default();
             now_held.insert(
                 *id,
                 HeldAsset {
                     checksum: checksum.clone(),
-                    visibility: visibility.get(id).copied().unwrap_or_default(),
+                    owner,
+                    visibility,
                     trashed: false,
                 },
             );

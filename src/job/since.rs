@@ -502,7 +502,7 @@ fn stand(stored: &str, album: &Album) -> Stand {
 // ----- the record's blobs ---------------------------------------------------------------------
 
 const HIT_VERSION: u8 = 1;
-const HELD_VERSION: u8 = 1;
+const HELD_VERSION: u8 = 2;
 
 fn visibility_byte(v: Visibility) -> u8 {
     match v {
@@ -581,6 +581,7 @@ pub fn encode_held(held: &HashMap<Uuid, HeldAsset>) -> Vec<u8> {
     for id in ids {
         let asset = &held[id];
         out.extend_from_slice(id.as_bytes());
+        out.extend_from_slice(asset.owner.as_bytes());
         out.push(visibility_byte(asset.visibility) | (u8::from(asset.trashed) << 4));
         push_text(&mut out, &asset.checksum);
     }
@@ -596,13 +597,15 @@ pub fn decode_held(bytes: &[u8]) -> Option<HashMap<Uuid, HeldAsset>> {
     let mut held = HashMap::new();
     while !rest.is_empty() {
         let id = Uuid::from_slice(rest.get(..16)?).ok()?;
-        let flags = *rest.get(16)?;
-        let (checksum, next) = take_text(rest.get(17..)?)?;
+        let owner = Uuid::from_slice(rest.get(16..32)?).ok()?;
+        let flags = *rest.get(32)?;
+        let (checksum, next) = take_text(rest.get(33..)?)?;
         rest = next;
         held.insert(
             id,
             HeldAsset {
                 checksum: checksum.into(),
+                owner,
                 visibility: visibility_of(flags & 0x0f)?,
                 trashed: flags & 0x10 != 0,
             },

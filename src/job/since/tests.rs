@@ -122,6 +122,7 @@ fn hits_and_holdings_come_back_from_the_record_as_they_went_in() {
                 Uuid::from_u128(n),
                 HeldAsset {
                     checksum: format!("c{n}").into(),
+                    owner: Uuid::from_u128(500 + n),
                     visibility: hit(n, "", 0).visibility,
                     trashed: n == 3,
                 },
