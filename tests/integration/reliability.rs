@@ -417,10 +417,21 @@ fn an_interrupt_during_a_slow_key_command_ends_with_its_own_exit_code() {
                 "{stderr}"
             );
             // The key command's shell was stopped with the run (gone, or a zombie waiting for init).
-            let state = std::fs::read_to_string(format!("/proc/{shell}/stat")).unwrap_or_default();
-            let state = state.rsplit(") ").next().unwrap_or("").chars().next();
+            // Its group's kill is delivered as the run ends: on a busy machine the kernel may show
+            // it a moment later, so its state is read until it shows, for at most a few seconds.
+            let state_of = || {
+                let stat =
+                    std::fs::read_to_string(format!("/proc/{shell}/stat")).unwrap_or_default();
+                stat.rsplit(") ").next().unwrap_or("").chars().next()
+            };
+            let stopped = |state: Option<char>| matches!(state, None | Some('Z') | Some('X'));
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while !stopped(state_of()) && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let state = state_of();
             assert!(
-                matches!(state, None | Some('Z') | Some('X')),
+                stopped(state),
                 "{name}: the key command's shell {shell} still runs ({state:?})"
             );
         }
