@@ -543,6 +543,34 @@ impl Life {
                 .collect();
             self.albums.get_mut(name).unwrap().open_adds = open;
         }
+        // The other side of the exception (docs/guarantees.md): a removal of a photo the album's
+        // answer could not show (2.x: an account that left the job), whose answer was lost and
+        // whose resend answered `not_found`, is taken for the tool's own. If a person had taken the
+        // photo out before, the record now says removed, not taken out, and the photo may come back.
+        for name in [MAIN, SAFE] {
+            let now: BTreeMap<String, EntryState> = self
+                .record(name)
+                .into_iter()
+                .map(|e| (e.asset.to_string(), e.state))
+                .collect();
+            let model = self.albums.get_mut(name).unwrap();
+            let lost: Vec<String> = model
+                .taken_out
+                .iter()
+                .filter(|id| {
+                    rows_before[name].get(*id) == Some(&EntryState::Added)
+                        && now.get(*id) == Some(&EntryState::Removed)
+                        && !before[name].contains(*id)
+                })
+                .cloned()
+                .collect();
+            for id in lost {
+                model.taken_out.remove(&id);
+                if let Some(file) = files.get(&id) {
+                    model.taken_out_files.remove(&file.checksum);
+                }
+            }
+        }
         if let How::Engine { adopt: true, .. } = how {
             self.adopted(&files, &rows_before, ran.good);
         }
