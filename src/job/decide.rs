@@ -503,7 +503,12 @@ pub fn decide(input: &AlbumInput<'_>) -> AlbumDecision {
                 EntryState::Adding => None,
                 _ => continue,
             };
-            if entry.job == input.job && !job_accounts.contains(entry.account.as_str()) {
+            // A file the job still selects (another account's copy) stays, as it does where the
+            // listing shows the asset.
+            let selected =
+                wanted_ids.contains(&entry.asset) || wanted_sums.contains_key(&*entry.checksum);
+            if entry.job == input.job && !job_accounts.contains(entry.account.as_str()) && !selected
+            {
                 decision.stale.push(Stale {
                     id: entry.asset,
                     checksum: entry.checksum.clone(),

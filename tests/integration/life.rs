@@ -516,11 +516,12 @@ impl Life {
                 );
             }
             let wanted = self.wanted(&files, name);
+            let face_changed = self.face_changed_files(&files);
             for id in &removed {
                 let resumed = rows_before[name].get(id) == Some(&EntryState::Removing);
-                // A face changed since the last full run: a run that started from an older record
-                // (the binary beside a full engine run) need not know the job selects it now.
-                let unseen = self.face_changed.contains_key(id);
+                // A face changed since the last full run, on this photo or another copy of its
+                // file: an incremental run need not know the job selects it now.
+                let unseen = face_changed.contains(&files[id].checksum);
                 if wanted.contains(&files[id].checksum) && !resumed && !unseen {
                     self.broken(
                         "6: prune takes out only what the job no longer selects",

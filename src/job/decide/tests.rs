@@ -539,6 +539,17 @@ fn what_an_account_that_left_added_and_the_listing_could_not_see_is_removed_unse
         d.settle.is_empty(),
         "nothing the listing could not see is settled"
     );
+    // A file the job still selects through alice's copy stays, unseen as it is, as it would where
+    // the listing shows it (soak seed 9079 on 2.5).
+    let mut kept = Case::new("left, unseen, still selected");
+    kept.record = vec![entry_of(1, EntryState::Added, JOB, "carol")];
+    kept.held = held(&timeline(&[5]));
+    kept.held.blind.insert("carol".into());
+    kept.alice = Some(vec![hit_with(11, "c1")]);
+    kept.policy = prune();
+    let d = kept.decide();
+    assert!(d.stale.is_empty(), "{:?}", d.stale);
+    assert!(to_add(&d, 0).is_empty(), "the file counts as in the album");
 
     // The breaker counts what the album holds unseen: three removals of four assets (two shown,
     // two unseen) pass a fraction of 0.75, and not one of 0.7.
