@@ -90,6 +90,15 @@ fn synced(text: &str) -> (Setup, String) {
     (setup, job)
 }
 
+/// [`synced`], with a profile without margin ([`without_margin`]).
+fn synced_without_margin(text: &str) -> (Setup, String) {
+    let setup = Setup::new(common::sim());
+    without_margin(&setup);
+    let job = setup.job("jobs.yaml", text).to_str().unwrap().to_string();
+    stdout_if(&setup.run(&["sync", &job]), 0);
+    (setup, job)
+}
+
 /// One of alice's timeline photos that shows Mia, or that does not.
 fn alices(sim: &Simulator, of_mia: bool) -> SimAsset {
     sim.assets("alice")
@@ -176,12 +185,8 @@ fn an_unchanged_sync_asks_what_changed_and_reads_a_few_kilobytes() {
 fn new_archived_and_trashed_photos_and_peoples_edits_reach_the_albums_on_the_next_incremental_run()
 {
     on_both_lines(|| {
-        let setup = Setup::new(common::sim());
-        without_margin(&setup);
-        let sim = &setup.sim;
-        let job = setup.job("jobs.yaml", KIDS);
-        let job = job.to_str().unwrap();
-        stdout_if(&setup.run(&["sync", job]), 0);
+        let (setup, job) = synced_without_margin(KIDS);
+        let (sim, job) = (&setup.sim, job.as_str());
         let kids = sim.album_by_name("Kids").remove(0);
         let alices: Vec<SimAsset> = sim
             .assets("alice")
@@ -270,12 +275,8 @@ fn a_face_change_waits_for_the_next_full_run() {
 #[test]
 fn a_failed_accounts_watermark_does_not_move_and_a_preview_moves_none() {
     on_both_lines(|| {
-        let setup = Setup::new(common::sim());
-        without_margin(&setup);
-        let sim = &setup.sim;
-        let job = setup.job("jobs.yaml", MAIN_ONLY);
-        let job = job.to_str().unwrap();
-        stdout_if(&setup.run(&["sync", job]), 0);
+        let (setup, job) = synced_without_margin(MAIN_ONLY);
+        let (sim, job) = (&setup.sim, job.as_str());
         let after_first = marks(&setup);
         assert!(after_first.iter().all(Option::is_some), "{after_first:?}");
         // Bob uploads, then his key is refused for a run: that run fails part-way.
@@ -536,12 +537,8 @@ fn what_a_full_run_added_while_another_account_failed_is_not_pruned_by_the_next_
 #[test]
 fn a_removal_hidden_by_a_restore_in_the_same_album_is_still_seen() {
     on_both_lines(|| {
-        let setup = Setup::new(common::sim());
-        without_margin(&setup);
+        let (setup, _) = synced_without_margin(MAIN_ONLY);
         let sim = &setup.sim;
-        let job = setup.job("jobs.yaml", MAIN_ONLY);
-        let job = job.to_str().unwrap();
-        stdout_if(&setup.run(&["sync", job]), 0);
         let kids = sim.album_by_name("Kids").remove(0);
         let held: Vec<SimAsset> = sim
             .assets("alice")
