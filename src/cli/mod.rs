@@ -57,7 +57,9 @@ const EXAMPLES: &str = concat!("Examples:\n", examples_without_the_simulator!())
                   (`sync`) also take out of an album what the tool added and the job no longer \
                   selects, where the job asks for it (`prune`), and never what a person put there.",
     after_help = EXAMPLES,
-    args_conflicts_with_subcommands = true,
+    // The drop-in flags and the subcommands exclude each other, but the global options may come
+    // before a subcommand (`-v sync …`): checked in `Cli::try_parse_args`, since clap's
+    // `args_conflicts_with_subcommands` refuses the global options there too.
     // Like Python's argparse: a unique prefix of a long flag is the flag (`--max-a 3`).
     infer_long_args = true
 )]
@@ -81,7 +83,27 @@ impl Cli {
         T: Into<std::ffi::OsString> + Clone,
     {
         use clap::{CommandFactory, FromArgMatches};
-        let matches = Cli::command().try_get_matches_from(args)?;
+        let mut command = Cli::command();
+        let matches = command.try_get_matches_from_mut(args)?;
+        if let Some((name, _)) = matches.subcommand() {
+            let dropin = command.get_arguments().find(|arg| {
+                !arg.is_global_set()
+                    && matches.value_source(arg.get_id().as_str())
+                        == Some(clap::parser::ValueSource::CommandLine)
+            });
+            if let Some(arg) = dropin {
+                let flag = arg
+                    .get_long()
+                    .map_or_else(|| arg.get_id().to_string(), |l| format!("--{l}"));
+                return Err(command.error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!(
+                        "the subcommand '{name}' cannot be used with '{flag}' (a flag of the \
+                         Python-compatible command, which takes no subcommand)"
+                    ),
+                ));
+            }
+        }
         let mut cli = Cli::from_arg_matches(&matches)?;
         cli.dropin.current = CurrentFlags::from_matches(&matches);
         cli.dropin.key_on_command_line =
@@ -502,6 +524,24 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_go_before_a_subcommand_and_drop_in_flags_never_beside_one() {
+        for args in [
+            &["isa", "-v", "sync", "jobs.yaml"][..],
+            &["isa", "--timeout", "30", "sync", "jobs.yaml"][..],
+            &["isa", "sync", "-v", "jobs.yaml"][..],
+        ] {
+            let cli = Cli::try_parse_args(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            assert!(matches!(cli.command, Some(Command::Sync(_))), "{args:?}");
+        }
+        let cli = Cli::try_parse_args(["isa", "-v", "sync", "jobs.yaml"]).unwrap();
+        assert!(cli.global.verbose);
+        let error = Cli::try_parse_args(["isa", "--album", "Kids", "sync", "jobs.yaml"])
+            .expect_err("a drop-in flag beside a subcommand is refused");
+        assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
+        assert!(error.to_string().contains("'--album'"), "{error}");
     }
 
     #[test]
