@@ -413,19 +413,23 @@ impl AddOutcome {
     /// and moves from `refused` to `vanished`. A question that fails leaves the refusal as it is.
     pub async fn sort_out_vanished(&mut self, client: &Client) {
         let refused: Vec<Uuid> = self.refused.values().flatten().copied().collect();
-        for id in refused {
-            let gone = matches!(
-                client.asset_info(&id.to_string()).await,
-                Err(error) if matches!(error.status(), Some(400 | 404))
-            );
-            if gone {
-                for ids in self.refused.values_mut() {
-                    ids.retain(|r| *r != id);
-                }
-                self.vanished.push(id);
-            }
+        // Asked at once: the client's in-flight limit bounds them.
+        let answers = futures::future::join_all(refused.iter().map(|id| async move {
+            let answer = client.asset_info(&id.to_string()).await;
+            matches!(answer, Err(error) if matches!(error.status(), Some(400 | 404)))
+        }))
+        .await;
+        let gone: HashSet<Uuid> = refused
+            .into_iter()
+            .zip(answers)
+            .filter_map(|(id, gone)| gone.then_some(id))
+            .collect();
+        for ids in self.refused.values_mut() {
+            ids.retain(|id| !gone.contains(id));
         }
         self.refused.retain(|_, ids| !ids.is_empty());
+        self.vanished.extend(gone);
+        self.vanished.sort_unstable();
     }
 
     pub fn refused_count(&self) -> usize {

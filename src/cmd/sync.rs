@@ -33,15 +33,7 @@ pub async fn sync(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<Status
     };
     // A stopped run says so itself; it is no run to judge.
     if !matches!(status, Status::Interrupted | Status::Terminated) {
-        let run = Run {
-            jobfiles: args.jobfiles.join(" "),
-            started,
-            ended: crate::clock::now(),
-            status: status.code(),
-            added,
-            removed,
-            interval: None,
-        };
+        let run = run_of(args, started, (status, added, removed), None);
         if let Err(error) = note_run(global, &run) {
             // A sync that could not open the record has said so already, and failed.
             if status == Status::Ok {
@@ -52,6 +44,25 @@ pub async fn sync(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<Status
         }
     }
     result.map(|(status, _, _)| status)
+}
+
+/// A run of the job files of `args` that started at `started` and ends now, with its status and
+/// what it added and removed; `interval`: the schedule's, in seconds (`None` for a single sync).
+fn run_of(
+    args: &SyncArgs,
+    started: i64,
+    (status, added, removed): (Status, usize, usize),
+    interval: Option<u64>,
+) -> Run {
+    Run {
+        jobfiles: args.jobfiles.join(" "),
+        started,
+        ended: crate::clock::now(),
+        status: status.code(),
+        added,
+        removed,
+        interval,
+    }
 }
 
 /// Records a run in the record of the state directory.
@@ -241,15 +252,8 @@ async fn again_and_again(
                 (Status::of(&error), 0, 0)
             }
         };
-        let run = Run {
-            jobfiles: args.jobfiles.join(" "),
-            started,
-            ended: crate::clock::now(),
-            status: status.code(),
-            added,
-            removed,
-            interval: Some(when.interval()?.as_secs()),
-        };
+        let interval = Some(when.interval()?.as_secs());
+        let run = run_of(args, started, (status, added, removed), interval);
         if let Err(error) = note_run(global, &run) {
             tracing::warn!("the run was not recorded: {error:#}");
         }

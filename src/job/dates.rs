@@ -112,6 +112,15 @@ pub fn iso(secs: i64) -> String {
         .to_string()
 }
 
+/// `2026-10-31T09:15:00.123Z` from milliseconds: the form Immich 3.x's search takes for
+/// `updatedAfter` (it refuses a time without a zone).
+pub fn iso_ms(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
 /// `2026-05-01 03:15:00 UTC`, for messages.
 pub fn utc(secs: i64) -> String {
     timestamp(secs)

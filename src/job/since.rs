@@ -42,6 +42,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::account::{AccountPlan, Evaluated, combine_plan, run_leaf};
+use super::dates::iso_ms;
 use crate::album::{HeldAsset, counted};
 use crate::filter::{Hit, Hits};
 use crate::immich::{Album, ApiError, Client, SearchKind, Visibility, pages};
@@ -217,21 +218,13 @@ fn always_whole(body: &Map<String, Value>) -> bool {
     })
 }
 
-/// An ISO time as Immich 3.x wants it in a search (with milliseconds and `Z`).
-fn iso(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
-}
-
 /// The ids of every asset of the account (and what it sees of partners) whose `updatedAt` is at or
 /// after `since`, trashed ones too: one search on 3.x (which searches every visibility but locked
 /// when none is given); on 2.x, which searches one visibility at a time, one per visibility.
 pub async fn changes(client: &Client, since: i64) -> Result<HashSet<Uuid>, ApiError> {
     let body = |visibility: Option<&str>| {
         let mut body = Map::new();
-        body.insert("updatedAfter".into(), json!(iso(since)));
+        body.insert("updatedAfter".into(), json!(iso_ms(since)));
         body.insert("withDeleted".into(), json!(true));
         if let Some(visibility) = visibility {
             body.insert("visibility".into(), json!(visibility));
@@ -316,7 +309,7 @@ pub async fn evaluate(
                 return Way::Whole;
             }
             let mut body = filter.body.clone();
-            body.insert("updatedAfter".into(), json!(iso(since)));
+            body.insert("updatedAfter".into(), json!(iso_ms(since)));
             Way::Narrowed(hits, body)
         })
         .collect();
@@ -440,7 +433,7 @@ pub async fn held_from_view(
     match stand(&view.fingerprint, album) {
         Stand::Same => {}
         Stand::AssetsChanged if !two_x => {
-            let since = iso(view.since_ms - margin.as_millis() as i64);
+            let since = iso_ms(view.since_ms - margin.as_millis() as i64);
             for (id, now) in crate::album::changed_in(client, &album.id, &since).await? {
                 match held.get(&id) {
                     Some(before) if counted(before) == counted(&now) => {

@@ -172,6 +172,6 @@ fn searches_by_album_or_by_update_time_are_always_asked_whole() {
 
 #[test]
 fn a_search_time_is_in_the_form_immich_3_takes() {
-    assert_eq!(iso(0), "1970-01-01T00:00:00.000Z");
-    assert_eq!(iso(1_765_011_086_123), "2025-12-06T08:51:26.123Z");
+    assert_eq!(iso_ms(0), "1970-01-01T00:00:00.000Z");
+    assert_eq!(iso_ms(1_765_011_086_123), "2025-12-06T08:51:26.123Z");
 }
