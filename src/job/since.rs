@@ -296,7 +296,10 @@ pub async fn evaluate(
             let (Some(changed), Some(since)) = (&changed, reading.since) else {
                 return Way::Whole;
             };
-            if guards.contains(&i) || always_whole(&filter.body) {
+            // A ranking (a smart search, a limit) cannot be narrowed: whole when anything changed.
+            let ranking = filter.kind == SearchKind::Smart || filter.limit.is_some();
+            if guards.contains(&i) || always_whole(&filter.body) || (ranking && !changed.is_empty())
+            {
                 return Way::Whole;
             }
             let Some(hits) = reading.cached.get(&keys[i]).and_then(|b| decode_hits(b)) else {
@@ -304,9 +307,6 @@ pub async fn evaluate(
             };
             if changed.is_empty() {
                 return Way::Remembered(hits);
-            }
-            if filter.kind == SearchKind::Smart || filter.limit.is_some() {
-                return Way::Whole;
             }
             let mut body = filter.body.clone();
             body.insert("updatedAfter".into(), json!(iso_ms(since)));
