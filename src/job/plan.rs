@@ -154,7 +154,8 @@ pub fn reading(
         }
     }
     let preview = mode == Mode::Preview;
-    let kind = since::kind(preview, options.reading, &marks, crate::clock::now());
+    let now = crate::clock::now();
+    let kind = since::kind(preview, options.adopt, options.reading, &marks, now);
     if let RunKind::Incremental { .. } = kind {
         let margin = options.reading.margin.as_millis() as i64;
         let mut marks = marks.into_iter();

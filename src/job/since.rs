@@ -93,6 +93,8 @@ pub enum FullWhy {
     Preview,
     /// `sync --full`.
     Asked,
+    /// `sync --adopt`: what it takes over must be what the job selects now, faces included.
+    Adopt,
     /// No complete run of the job has left a watermark for one of its accounts.
     First,
     /// The last full run is `full_every` old.
@@ -104,6 +106,7 @@ impl FullWhy {
         match self {
             FullWhy::Preview => "a preview reads everything",
             FullWhy::Asked => "asked for with --full",
+            FullWhy::Adopt => "--adopt takes over only what a full read selects",
             FullWhy::First => "no earlier complete run to start from",
             FullWhy::Due => "the last full run is older than full_every",
         }
@@ -111,10 +114,21 @@ impl FullWhy {
 }
 
 /// Decides the kind of a run. Pure. `marks` are the live accounts' marks (`None`: none yet).
-pub fn kind(preview: bool, reading: Reading, marks: &[Option<SearchMark>], now: i64) -> RunKind {
+pub fn kind(
+    preview: bool,
+    adopt: bool,
+    reading: Reading,
+    marks: &[Option<SearchMark>],
+    now: i64,
+) -> RunKind {
     if preview {
         return RunKind::Full {
             why: FullWhy::Preview,
+        };
+    }
+    if adopt {
+        return RunKind::Full {
+            why: FullWhy::Adopt,
         };
     }
     if reading.full {

@@ -66,17 +66,25 @@ fn a_run_reads_what_changed_only_when_every_account_has_a_recent_full_run() {
     for (preview, full, marks, expected) in table {
         let reading = Reading { full, ..reading };
         assert_eq!(
-            kind(preview, reading, &marks, now),
+            kind(preview, false, reading, &marks, now),
             expected,
             "preview {preview}, full {full}, marks {marks:?}"
         );
     }
+    // `--adopt` takes over what the job selects now: it reads everything, even when a run could
+    // read what changed.
+    assert_eq!(
+        kind(false, true, reading, &[mark(1, now)], now),
+        RunKind::Full {
+            why: FullWhy::Adopt
+        }
+    );
     let every_run = Reading {
         full_every: Duration::ZERO,
         ..reading
     };
     assert_eq!(
-        kind(false, every_run, &[mark(1, now)], now),
+        kind(false, false, every_run, &[mark(1, now)], now),
         RunKind::Full { why: FullWhy::Due }
     );
     let no_margin = Reading {
@@ -84,7 +92,7 @@ fn a_run_reads_what_changed_only_when_every_account_has_a_recent_full_run() {
         ..reading
     };
     assert!(matches!(
-        kind(false, no_margin, &[mark(1234, now)], now),
+        kind(false, false, no_margin, &[mark(1234, now)], now),
         RunKind::Incremental { since: 1234, .. }
     ));
 }
