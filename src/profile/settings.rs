@@ -335,6 +335,29 @@ mod tests {
         assert_eq!(settings.client_options().retry.max_attempts, 1);
         let defaults = merge_settings(&flags(None), &|_| None, None).unwrap();
         assert_eq!(defaults.max_in_flight, DEFAULT_MAX_IN_FLIGHT);
+        // Spans: the environment beats the profile; an empty variable counts as unset; a bad one
+        // is an error that names it.
+        let spans = ProfileSettings {
+            full_every: Some("12h".into()),
+            recognition_margin: Some("0s".into()),
+            ..ProfileSettings::default()
+        };
+        let env = |value: &'static str| {
+            move |name: &str| (name == ENV_FULL_EVERY).then(|| value.to_string())
+        };
+        let merged = |value| merge_settings(&flags(None), &env(value), Some(&spans));
+        assert_eq!(
+            merged("7d").unwrap().full_every,
+            Duration::from_secs(7 * 86_400)
+        );
+        assert_eq!(
+            merged("").unwrap().full_every,
+            Duration::from_secs(12 * 3600)
+        );
+        assert_eq!(merged("").unwrap().recognition_margin, Duration::ZERO);
+        let error = merged("weekly").unwrap_err().to_string();
+        assert!(error.contains(ENV_FULL_EVERY), "{error}");
+        assert_eq!(defaults.full_every, crate::job::since::FULL_EVERY);
         assert_eq!(defaults.client_options().retry, RetryPolicy::default());
         assert_eq!(
             defaults.client_options().connect_timeout,
