@@ -546,8 +546,9 @@ impl Life {
         }
         // The other side of the exception (docs/guarantees.md): a removal of a photo the album's
         // answer could not show (2.x: an account that left the job), whose answer was lost and
-        // whose resend answered `not_found`, is taken for the tool's own. If a person had taken the
-        // photo out before, the record now says removed, not taken out, and the photo may come back.
+        // whose resend answered `not_found` (in the same sync, or in the next, which sends an open
+        // removal again), is taken for the tool's own. If a person had taken the photo out before,
+        // the record now says removed, not taken out, and the photo may come back.
         for name in [MAIN, SAFE] {
             let now: BTreeMap<String, EntryState> = self
                 .record(name)
@@ -559,8 +560,10 @@ impl Life {
                 .taken_out
                 .iter()
                 .filter(|id| {
-                    rows_before[name].get(*id) == Some(&EntryState::Added)
-                        && now.get(*id) == Some(&EntryState::Removed)
+                    matches!(
+                        rows_before[name].get(*id),
+                        Some(EntryState::Added | EntryState::Removing)
+                    ) && now.get(*id) == Some(&EntryState::Removed)
                         && !before[name].contains(*id)
                 })
                 .cloned()
